@@ -1,0 +1,77 @@
+namespace Gateway.Configuration;
+
+/// <summary>
+/// Everything an operator tunes, bound from the <c>Gateway</c> section of <c>config/gateway.json</c>.
+/// </summary>
+public sealed class GatewayOptions
+{
+    public const string SectionName = "Gateway";
+
+    public RedisOptions Redis { get; set; } = new();
+
+    public RoutesOptions Routes { get; set; } = new();
+
+    public ForwardingOptions Forwarding { get; set; } = new();
+
+    /// <summary>Backends that are not workspaces (e.g. the web API), keyed by route id.</summary>
+    public Dictionary<string, StaticRouteOptions> StaticRoutes { get; set; } = new(StringComparer.Ordinal);
+}
+
+public sealed class RedisOptions
+{
+    /// <summary>CSRedisCore connection string: <c>host:port,password=...,defaultDatabase=0,poolsize=50</c>.</summary>
+    public string Configuration { get; set; } = "127.0.0.1:6379";
+
+    /// <summary>Upper bound on one route lookup; the client library's own timeouts are far longer.</summary>
+    public TimeSpan LookupTimeout { get; set; } = TimeSpan.FromMilliseconds(150);
+
+    /// <summary>How long uncached sids are answered 503 without trying Redis after it failed repeatedly.</summary>
+    public TimeSpan CircuitBreakDuration { get; set; } = TimeSpan.FromSeconds(2);
+}
+
+public sealed class RoutesOptions
+{
+    /// <summary>Redis hash holding <c>sid -> "host:port"</c>; the old proxy's <c>hosts</c>.</summary>
+    public string HashKey { get; set; } = "hosts";
+
+    /// <summary>Channel on which writers publish a sid, or <c>*</c>, after changing the hash.</summary>
+    public string InvalidationChannel { get; set; } = "routes:changed";
+
+    /// <summary>Characters a sid may contain. Never '/', '%', '.', or '|' (CSRedisCore reads "n|..." as a message id).</summary>
+    public string SidCharacters { get; set; } = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_";
+
+    public int SidMaxLength { get; set; } = 64;
+
+    /// <summary>A cached route is looked up again after this long, so a writer that forgets to publish is still seen.</summary>
+    public TimeSpan CacheTtl { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long "no such workspace" is remembered, so a flood of bad sids cannot flood Redis.</summary>
+    public TimeSpan NegativeCacheTtl { get; set; } = TimeSpan.FromSeconds(2);
+}
+
+public sealed class ForwardingOptions
+{
+    /// <summary>Time allowed to open a TCP connection to a workspace before answering 502.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Idle time allowed on a plain HTTP exchange before answering 504.</summary>
+    public TimeSpan HttpActivityTimeout { get; set; } = TimeSpan.FromSeconds(100);
+
+    /// <summary>
+    /// Idle time allowed on an upgraded (WebSocket) connection. YARP's default of 100 s would cut an
+    /// editor left open over lunch (issue #2), so this defaults to an hour.
+    /// </summary>
+    public TimeSpan WebSocketIdleTimeout { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Seconds sent in Retry-After when the route store is unreachable.</summary>
+    public int RetryAfterSeconds { get; set; } = 5;
+}
+
+public sealed class StaticRouteOptions
+{
+    /// <summary>Path prefix matched by this route, e.g. <c>/api</c>; <c>/</c> matches everything not under <c>/ws/</c>.</summary>
+    public string PathPrefix { get; set; } = "/";
+
+    /// <summary>Absolute http(s) address the matched requests are forwarded to, path kept.</summary>
+    public string Destination { get; set; } = "";
+}

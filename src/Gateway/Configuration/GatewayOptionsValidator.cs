@@ -1,0 +1,91 @@
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Configuration;
+
+/// <summary>
+/// Rejects a bad <c>config/gateway.json</c> at start-up with messages that name the offending key,
+/// so an operator never finds out from a 500 at request time.
+/// </summary>
+internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
+{
+    private const string ForbiddenSidCharacters = "/\\%.|?#";
+    private static readonly System.Buffers.SearchValues<char> Forbidden = System.Buffers.SearchValues.Create(ForbiddenSidCharacters);
+
+    public ValidateOptionsResult Validate(string? name, GatewayOptions options)
+    {
+        var failures = new List<string>();
+
+        if (string.IsNullOrWhiteSpace(options.Redis.Configuration))
+        {
+            failures.Add("Gateway:Redis:Configuration must be a Redis connection string.");
+        }
+
+        RequirePositive(failures, "Gateway:Redis:LookupTimeout", options.Redis.LookupTimeout);
+        RequirePositive(failures, "Gateway:Redis:CircuitBreakDuration", options.Redis.CircuitBreakDuration);
+
+        if (string.IsNullOrWhiteSpace(options.Routes.HashKey))
+        {
+            failures.Add("Gateway:Routes:HashKey must not be empty.");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.Routes.InvalidationChannel))
+        {
+            failures.Add("Gateway:Routes:InvalidationChannel must not be empty.");
+        }
+
+        if (string.IsNullOrEmpty(options.Routes.SidCharacters))
+        {
+            failures.Add("Gateway:Routes:SidCharacters must list at least one character.");
+        }
+        else if (options.Routes.SidCharacters.AsSpan().ContainsAny(Forbidden)
+            || options.Routes.SidCharacters.Any(c => c > 0x7E || c <= 0x20))
+        {
+            failures.Add($"Gateway:Routes:SidCharacters must be printable ASCII without any of '{ForbiddenSidCharacters}'.");
+        }
+
+        if (options.Routes.SidMaxLength is < 1 or > 256)
+        {
+            failures.Add("Gateway:Routes:SidMaxLength must be between 1 and 256.");
+        }
+
+        RequirePositive(failures, "Gateway:Routes:CacheTtl", options.Routes.CacheTtl);
+        RequirePositive(failures, "Gateway:Routes:NegativeCacheTtl", options.Routes.NegativeCacheTtl);
+        RequirePositive(failures, "Gateway:Forwarding:ConnectTimeout", options.Forwarding.ConnectTimeout);
+        RequirePositive(failures, "Gateway:Forwarding:HttpActivityTimeout", options.Forwarding.HttpActivityTimeout);
+        RequirePositive(failures, "Gateway:Forwarding:WebSocketIdleTimeout", options.Forwarding.WebSocketIdleTimeout);
+
+        if (options.Forwarding.RetryAfterSeconds is < 1 or > 3600)
+        {
+            failures.Add("Gateway:Forwarding:RetryAfterSeconds must be between 1 and 3600.");
+        }
+
+        foreach (var (id, route) in options.StaticRoutes)
+        {
+            var key = $"Gateway:StaticRoutes:{id}";
+            if (!route.PathPrefix.StartsWith('/'))
+            {
+                failures.Add($"{key}:PathPrefix must start with '/'.");
+            }
+            else if (route.PathPrefix == "/ws" || route.PathPrefix.StartsWith("/ws/", StringComparison.Ordinal))
+            {
+                failures.Add($"{key}:PathPrefix must not be under /ws/, which belongs to workspaces.");
+            }
+
+            if (!Uri.TryCreate(route.Destination, UriKind.Absolute, out var destination)
+                || (destination.Scheme != Uri.UriSchemeHttp && destination.Scheme != Uri.UriSchemeHttps))
+            {
+                failures.Add($"{key}:Destination must be an absolute http:// or https:// address.");
+            }
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void RequirePositive(List<string> failures, string key, TimeSpan value)
+    {
+        if (value <= TimeSpan.Zero)
+        {
+            failures.Add($"{key} must be a positive time span (e.g. \"00:00:05\").");
+        }
+    }
+}

@@ -1,0 +1,37 @@
+namespace Gateway.Errors;
+
+/// <summary>An error the gateway itself answers, with the words a user sees.</summary>
+internal sealed record GatewayProblem(int Status, string Code, string Title, string Detail)
+{
+    public static GatewayProblem InvalidSid { get; } = new(
+        StatusCodes.Status400BadRequest, "invalid_workspace_id", "Invalid workspace id",
+        "The workspace id in the address is empty, too long, or contains characters that are not allowed.");
+
+    public static GatewayProblem InvalidPort { get; } = new(
+        StatusCodes.Status400BadRequest, "invalid_port", "Invalid port",
+        "The port after /proxy/ or /absproxy/ must be a number from 1 to 65535.");
+
+    public static GatewayProblem WorkspaceNotRunning { get; } = new(
+        StatusCodes.Status404NotFound, "workspace_not_running", "Workspace not running",
+        "This workspace is not running. Start it from the dashboard and open it again.");
+
+    public static GatewayProblem NoRoute { get; } = new(
+        StatusCodes.Status404NotFound, "not_found", "Not found",
+        "Nothing is served at this address. Workspaces live under /ws/<id>/.");
+
+    public static GatewayProblem RouteInvalid { get; } = new(
+        StatusCodes.Status502BadGateway, "workspace_route_invalid", "Workspace address invalid",
+        "The platform holds an unusable address for this workspace. Restarting the workspace usually fixes this.");
+
+    public static GatewayProblem RouteStoreUnavailable { get; } = new(
+        StatusCodes.Status503ServiceUnavailable, "route_store_unavailable", "Temporarily unavailable",
+        "The gateway cannot look up this workspace right now. Try again in a few seconds.");
+
+    public static GatewayProblem WorkspaceUnreachable { get; } = new(
+        StatusCodes.Status502BadGateway, "workspace_unreachable", "Workspace unreachable",
+        "The workspace did not accept the connection. It may be starting, stopping, or have crashed.");
+
+    public static GatewayProblem WorkspaceTimeout { get; } = new(
+        StatusCodes.Status504GatewayTimeout, "workspace_timeout", "Workspace timed out",
+        "The workspace did not answer in time.");
+}

@@ -1,0 +1,55 @@
+using System.Net;
+using Gateway.Configuration;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Gateway.Forwarding;
+
+/// <summary>
+/// The per-request forwarder configuration, rebuilt as an immutable snapshot when the options change so
+/// the hot path reads one field. Upgraded connections get their own idle timeout: YARP's single
+/// ActivityTimeout would otherwise cut idle editor WebSockets after 100 s (issue #2).
+/// </summary>
+internal sealed class ForwardingSettings
+{
+    private volatile Snapshot _current;
+
+    public ForwardingSettings(IOptionsMonitor<GatewayOptions> options)
+    {
+        _current = new Snapshot(options.CurrentValue.Forwarding);
+        options.OnChange(o => _current = new Snapshot(o.Forwarding));
+    }
+
+    public int RetryAfterSeconds => _current.RetryAfterSeconds;
+
+    public ForwarderRequestConfig For(HttpContext context)
+    {
+        var current = _current;
+        return IsTunnel(context) ? current.Tunnel : current.Http;
+    }
+
+    private static bool IsTunnel(HttpContext context) =>
+        context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true
+        || context.Features.Get<IHttpExtendedConnectFeature>()?.IsExtendedConnect == true;
+
+    private sealed class Snapshot(ForwardingOptions options)
+    {
+        // Workspaces speak plain HTTP/1.1; asking for exactly that skips version negotiation.
+        public ForwarderRequestConfig Http { get; } = new()
+        {
+            ActivityTimeout = options.HttpActivityTimeout,
+            Version = HttpVersion.Version11,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+
+        public ForwarderRequestConfig Tunnel { get; } = new()
+        {
+            ActivityTimeout = options.WebSocketIdleTimeout,
+            Version = HttpVersion.Version11,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+
+        public int RetryAfterSeconds { get; } = options.RetryAfterSeconds;
+    }
+}

@@ -1,0 +1,44 @@
+using Gateway.Errors;
+using Gateway.Forwarding;
+
+namespace Gateway;
+
+/// <summary>Builds the gateway's web application; shared by <c>Program</c> and the tests.</summary>
+public static class GatewayApplication
+{
+    /// <summary>Environment variable naming the settings file; by default <c>gateway.json</c> beside the binary.</summary>
+    public const string ConfigFileVariable = "GATEWAY_CONFIG";
+
+    /// <summary>Command-line/configuration key that overrides <see cref="ConfigFileVariable"/>.</summary>
+    public const string ConfigFileKey = "ConfigFile";
+
+    public static WebApplication Create(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+
+        var configFile = builder.Configuration[ConfigFileKey]
+            ?? Environment.GetEnvironmentVariable(ConfigFileVariable)
+            ?? Path.Combine(AppContext.BaseDirectory, "gateway.json");
+        builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false, reloadOnChange: true);
+
+        // Re-added after the file so Gateway__Redis__Configuration=... and --Gateway:...=... still win over it.
+        builder.Configuration.AddEnvironmentVariables();
+        builder.Configuration.AddCommandLine(args);
+
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+        builder.Services.AddGateway();
+
+        var app = builder.Build();
+
+        // Workspace traffic is served before endpoint routing runs: it needs no route matching.
+        app.UseMiddleware<WorkspaceForwardingMiddleware>();
+        app.UseRouting();
+        app.MapReverseProxy();
+        app.MapFallback(context => GatewayProblemWriter.WriteAsync(context, GatewayProblem.NoRoute));
+        return app;
+    }
+}

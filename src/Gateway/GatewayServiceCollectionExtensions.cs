@@ -1,0 +1,35 @@
+using Gateway.Configuration;
+using Gateway.Forwarding;
+using Gateway.Routing;
+using Gateway.StaticRoutes;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy.Configuration;
+
+namespace Gateway;
+
+public static class GatewayServiceCollectionExtensions
+{
+    /// <summary>Everything the gateway needs, bound to the <c>Gateway</c> configuration section.</summary>
+    public static IServiceCollection AddGateway(this IServiceCollection services)
+    {
+        services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
+        services.TryAddSingleton(TimeProvider.System);
+
+        services.AddSingleton<WorkspacePathParser>();
+        services.AddSingleton<IRouteStore, RedisRouteStore>();
+        services.AddSingleton<RouteCache>();
+        services.AddSingleton<IRouteResolver>(sp => sp.GetRequiredService<RouteCache>());
+        services.AddSingleton<IRouteInvalidator>(sp => sp.GetRequiredService<RouteCache>());
+        services.AddSingleton<RouteInvalidationListener>();
+        services.AddHostedService(sp => sp.GetRequiredService<RouteInvalidationListener>());
+
+        services.AddSingleton<ForwardingSettings>();
+        services.AddSingleton<WorkspaceHttpClient>();
+        services.AddSingleton<WorkspaceRequestTransformer>();
+        services.AddReverseProxy();
+        services.AddSingleton<IProxyConfigProvider, StaticRoutesConfigProvider>();
+        return services;
+    }
+}

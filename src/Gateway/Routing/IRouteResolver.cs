@@ -1,0 +1,44 @@
+namespace Gateway.Routing;
+
+/// <summary>Answers "where does this workspace live?" for every proxied request.</summary>
+public interface IRouteResolver
+{
+    /// <summary>The allocation-free hot path: a fresh cached answer, or false.</summary>
+    bool TryGetCached(ReadOnlySpan<char> sid, out RouteLookup lookup);
+
+    /// <summary>The miss path: at most one store lookup per sid at a time, shared by all waiters.</summary>
+    ValueTask<RouteLookup> ResolveAsync(string sid, CancellationToken cancellationToken);
+}
+
+/// <summary>Drops cached answers when writers announce a change.</summary>
+public interface IRouteInvalidator
+{
+    void Invalidate(string sid);
+
+    void InvalidateAll();
+}
+
+/// <summary>The authoritative route table (Redis hash <c>hosts</c>).</summary>
+public interface IRouteStore
+{
+    /// <summary>The stored <c>host:port</c>, or null when there is none.</summary>
+    /// <exception cref="RouteStoreUnavailableException">The store did not answer in time.</exception>
+    Task<string?> GetAddressAsync(string sid, CancellationToken cancellationToken);
+}
+
+public sealed class RouteStoreUnavailableException : Exception
+{
+    public RouteStoreUnavailableException()
+    {
+    }
+
+    public RouteStoreUnavailableException(string message)
+        : base(message)
+    {
+    }
+
+    public RouteStoreUnavailableException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

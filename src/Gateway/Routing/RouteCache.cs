@@ -1,0 +1,207 @@
+using System.Collections.Concurrent;
+using Gateway.Configuration;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Routing;
+
+/// <summary>
+/// In-memory routes in front of the store. Hits are one lock-free dictionary read keyed by a span of the
+/// request path (no allocation); misses share one store lookup per sid; invalidation removes the entry, so
+/// a lookup that was in flight when a change was announced completes into an orphan that nobody reads.
+/// </summary>
+internal sealed partial class RouteCache : IRouteResolver, IRouteInvalidator, IDisposable
+{
+    // While the store is down an expired route keeps being served (stale-if-error, issue #4) and is retried this often.
+    private static readonly TimeSpan StaleRetryInterval = TimeSpan.FromSeconds(1);
+
+    // Positive entries nobody refreshed for this long after expiry are dropped by the sweeper.
+    private static readonly TimeSpan UnusedRouteRetention = TimeSpan.FromMinutes(10);
+
+    private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Entry>.AlternateLookup<ReadOnlySpan<char>> _entriesBySpan;
+    private readonly IRouteStore _store;
+    private readonly IOptionsMonitor<GatewayOptions> _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<RouteCache> _logger;
+    private readonly ITimer _sweeper;
+
+    public RouteCache(IRouteStore store, IOptionsMonitor<GatewayOptions> options, TimeProvider time, ILogger<RouteCache> logger)
+    {
+        _store = store;
+        _options = options;
+        _time = time;
+        _logger = logger;
+        _entriesBySpan = _entries.GetAlternateLookup<ReadOnlySpan<char>>();
+        _sweeper = time.CreateTimer(_ => Sweep(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+    }
+
+    public int Count => _entries.Count;
+
+    public bool TryGetCached(ReadOnlySpan<char> sid, out RouteLookup lookup)
+    {
+        if (_entriesBySpan.TryGetValue(sid, out var entry) && entry.IsCompleted && _time.GetTimestamp() < entry.ExpiresAt)
+        {
+            lookup = entry.Result;
+            return true;
+        }
+
+        lookup = default;
+        return false;
+    }
+
+    public ValueTask<RouteLookup> ResolveAsync(string sid, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Entry entry;
+            if (_entries.TryGetValue(sid, out var existing))
+            {
+                if (!existing.IsCompleted)
+                {
+                    return new ValueTask<RouteLookup>(existing.Task.WaitAsync(cancellationToken));
+                }
+
+                if (_time.GetTimestamp() < existing.ExpiresAt)
+                {
+                    return new ValueTask<RouteLookup>(existing.Result);
+                }
+
+                entry = new Entry(existing.Result.Route);
+                if (!_entries.TryUpdate(sid, entry, existing))
+                {
+                    continue;
+                }
+            }
+            else
+            {
+                entry = new Entry(stale: null);
+                if (!_entries.TryAdd(sid, entry))
+                {
+                    continue;
+                }
+            }
+
+            // The lookup belongs to every waiter, so one client going away must not cancel it.
+            _ = LookupAsync(sid, entry);
+            return new ValueTask<RouteLookup>(entry.Task.WaitAsync(cancellationToken));
+        }
+    }
+
+    public void Invalidate(string sid)
+    {
+        if (_entries.TryRemove(sid, out _))
+        {
+            LogInvalidated(sid);
+        }
+    }
+
+    public void InvalidateAll()
+    {
+        _entries.Clear();
+        LogFlushed();
+    }
+
+    public void Dispose() => _sweeper.Dispose();
+
+    private async Task LookupAsync(string sid, Entry entry)
+    {
+        var routes = _options.CurrentValue.Routes;
+        RouteLookup result;
+        TimeSpan ttl;
+        try
+        {
+            var address = await _store.GetAddressAsync(sid, CancellationToken.None);
+            if (address is null)
+            {
+                (result, ttl) = (RouteLookup.NotFound, routes.NegativeCacheTtl);
+            }
+            else if (WorkspaceRoute.TryParse(sid, address, out var route))
+            {
+                (result, ttl) = (RouteLookup.Found(route!), routes.CacheTtl);
+            }
+            else
+            {
+                LogInvalidRoute(sid, address);
+                (result, ttl) = (RouteLookup.Invalid, routes.NegativeCacheTtl);
+            }
+        }
+        catch (Exception ex)
+        {
+            if (ex is not RouteStoreUnavailableException)
+            {
+                LogUnexpectedStoreFailure(ex, sid);
+            }
+
+            if (entry.Stale is { } stale)
+            {
+                (result, ttl) = (RouteLookup.Found(stale), StaleRetryInterval);
+            }
+            else
+            {
+                // Nothing to fall back on: answer 503 and leave no entry, so the next request tries again.
+                _entries.TryRemove(KeyValuePair.Create(sid, entry));
+                (result, ttl) = (RouteLookup.StoreUnavailable, TimeSpan.Zero);
+            }
+        }
+
+        entry.Complete(result, _time.GetTimestamp() + (long)(ttl.TotalSeconds * _time.TimestampFrequency));
+    }
+
+    private void Sweep()
+    {
+        var now = _time.GetTimestamp();
+        var retention = (long)(UnusedRouteRetention.TotalSeconds * _time.TimestampFrequency);
+        foreach (var (sid, entry) in _entries)
+        {
+            if (!entry.IsCompleted)
+            {
+                continue;
+            }
+
+            var keepUntil = entry.Result.Status == RouteLookupStatus.Found ? entry.ExpiresAt + retention : entry.ExpiresAt;
+            if (now >= keepUntil)
+            {
+                _entries.TryRemove(KeyValuePair.Create(sid, entry));
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Route cache entry for workspace {Sid} invalidated")]
+    private partial void LogInvalidated(string sid);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Route cache flushed")]
+    private partial void LogFlushed();
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Route for workspace {Sid} is not a valid host:port: {Address}")]
+    private partial void LogInvalidRoute(string sid, string address);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Route lookup for workspace {Sid} failed unexpectedly")]
+    private partial void LogUnexpectedStoreFailure(Exception exception, string sid);
+
+    /// <summary>One sid's answer: pending while its lookup runs, then immutable.</summary>
+    private sealed class Entry(WorkspaceRoute? stale)
+    {
+        private readonly TaskCompletionSource<RouteLookup> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private volatile bool _isCompleted;
+
+        /// <summary>The route this entry replaces, served if the refresh fails.</summary>
+        public WorkspaceRoute? Stale { get; } = stale;
+
+        public bool IsCompleted => _isCompleted;
+
+        // Written before the volatile _isCompleted, read after it.
+        public RouteLookup Result { get; private set; }
+
+        public long ExpiresAt { get; private set; }
+
+        public Task<RouteLookup> Task => _completion.Task;
+
+        public void Complete(RouteLookup result, long expiresAt)
+        {
+            Result = result;
+            ExpiresAt = expiresAt;
+            _isCompleted = true;
+            _completion.SetResult(result);
+        }
+    }
+}

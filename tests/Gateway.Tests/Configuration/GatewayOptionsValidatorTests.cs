@@ -1,0 +1,41 @@
+using Gateway.Configuration;
+
+namespace Gateway.Tests.Configuration;
+
+public class GatewayOptionsValidatorTests
+{
+    private readonly GatewayOptionsValidator _validator = new();
+
+    [Fact]
+    public void The_defaults_are_valid() => Assert.True(_validator.Validate(null, new GatewayOptions()).Succeeded);
+
+    [Fact]
+    public void The_websocket_idle_timeout_defaults_to_at_least_thirty_minutes() =>
+        Assert.True(new GatewayOptions().Forwarding.WebSocketIdleTimeout >= TimeSpan.FromMinutes(30));
+
+    [Fact]
+    public void Each_bad_value_is_reported_with_its_key()
+    {
+        var options = new GatewayOptions
+        {
+            Redis = new RedisOptions { Configuration = " ", LookupTimeout = TimeSpan.Zero },
+            Routes = new RoutesOptions { SidCharacters = "abc/", SidMaxLength = 0, NegativeCacheTtl = TimeSpan.FromSeconds(-1) },
+            Forwarding = new ForwardingOptions { WebSocketIdleTimeout = TimeSpan.Zero, RetryAfterSeconds = 0 },
+            StaticRoutes = new() { ["web"] = new StaticRouteOptions { PathPrefix = "/ws/x", Destination = "ftp://x" } },
+        };
+
+        var result = _validator.Validate(null, options);
+
+        Assert.False(result.Succeeded);
+        var message = result.FailureMessage;
+        foreach (var key in new[]
+        {
+            "Gateway:Redis:Configuration", "Gateway:Redis:LookupTimeout", "Gateway:Routes:SidCharacters",
+            "Gateway:Routes:SidMaxLength", "Gateway:Routes:NegativeCacheTtl", "Gateway:Forwarding:WebSocketIdleTimeout",
+            "Gateway:Forwarding:RetryAfterSeconds", "Gateway:StaticRoutes:web:PathPrefix", "Gateway:StaticRoutes:web:Destination",
+        })
+        {
+            Assert.Contains(key, message, StringComparison.Ordinal);
+        }
+    }
+}

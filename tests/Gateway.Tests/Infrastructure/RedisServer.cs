@@ -1,0 +1,100 @@
+using System.Diagnostics;
+
+namespace Gateway.Tests.Infrastructure;
+
+/// <summary>
+/// A real <c>redis-server</c> on a free loopback port, owned by the test class that uses it and stopped by
+/// PID. Can be paused (SIGSTOP) and resumed to stand in for a hung server.
+/// </summary>
+public sealed class RedisServer : IAsyncLifetime
+{
+    private Process? _process;
+
+    public int Port { get; private set; }
+
+    public string Configuration => $"127.0.0.1:{Port}";
+
+    public async Task InitializeAsync()
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            Port = FreePort.Next();
+            _process = Process.Start(new ProcessStartInfo("redis-server")
+            {
+                ArgumentList = { "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning" },
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            }) ?? throw new InvalidOperationException("redis-server did not start");
+            _process.OutputDataReceived += (_, _) => { };
+            _process.ErrorDataReceived += (_, _) => { };
+            _process.BeginOutputReadLine();
+            _process.BeginErrorReadLine();
+
+            if (await WaitUntilReadyAsync())
+            {
+                return;
+            }
+
+            Stop();
+            if (attempt == 3)
+            {
+                throw new InvalidOperationException("redis-server did not become ready; is it installed (apt-get install -y redis-server)?");
+            }
+        }
+    }
+
+    public Task DisposeAsync()
+    {
+        Stop();
+        return Task.CompletedTask;
+    }
+
+    public RedisTestClient Connect() => new(Port);
+
+    /// <summary>SIGSTOP: the socket stays open and nothing answers, like a hung server.</summary>
+    public void Pause() => Signal("STOP");
+
+    public void Resume() => Signal("CONT");
+
+    private void Signal(string signal)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, _process!.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
+    private async Task<bool> WaitUntilReadyAsync()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (DateTime.UtcNow < deadline && !_process!.HasExited)
+        {
+            try
+            {
+                using var client = Connect();
+                if (await client.ExecuteAsync("PING") is "PONG")
+                {
+                    return true;
+                }
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+            }
+
+            await Task.Delay(20);
+        }
+
+        return false;
+    }
+
+    private void Stop()
+    {
+        if (_process is { HasExited: false })
+        {
+            Resume();
+            _process.Kill();
+            _process.WaitForExit(5000);
+        }
+
+        _process?.Dispose();
+        _process = null;
+    }
+}

@@ -1,0 +1,196 @@
+using System.Net.WebSockets;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Tests.Infrastructure;
+
+/// <summary>What a backend saw of one request.</summary>
+public sealed record EchoReply(string Backend, string RawTarget, string Path, string Query, Dictionary<string, string> Headers);
+
+/// <summary>
+/// A real Kestrel server standing in for a workspace: echoes what it received, streams on cue, serves a
+/// WebSocket echo that checks Origin the way code-server does, and counts the requests it got.
+/// </summary>
+public sealed class TestBackend : IAsyncDisposable
+{
+    public const int ChunkSize = 64 * 1024;
+
+    private readonly WebApplication _app;
+    private int _requests;
+
+    private TestBackend(string name, WebApplication app)
+    {
+        Name = name;
+        _app = app;
+    }
+
+    public string Name { get; }
+
+    public string Address { get; private set; } = "";
+
+    public int Requests => Volatile.Read(ref _requests);
+
+    /// <summary>Completed by the test to let a streaming endpoint send the rest of its body.</summary>
+    public TaskCompletionSource Release { get; private set; } = NewSignal();
+
+    /// <summary>Completed by the backend when the first upload chunk has arrived.</summary>
+    public TaskCompletionSource FirstUploadChunkReceived { get; private set; } = NewSignal();
+
+    public static async Task<TestBackend> StartAsync(string name, int port = 0)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        var app = builder.Build();
+        var backend = new TestBackend(name, app);
+        backend.Map(app);
+        await app.StartAsync();
+        var bound = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        backend.Address = $"127.0.0.1:{bound.Port}";
+        return backend;
+    }
+
+    public void ResetSignals()
+    {
+        Release = NewSignal();
+        FirstUploadChunkReceived = NewSignal();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using (var stop = new CancellationTokenSource(TimeSpan.FromSeconds(1)))
+        {
+            await _app.StopAsync(stop.Token);
+        }
+
+        await _app.DisposeAsync();
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private void Map(WebApplication app)
+    {
+        app.UseWebSockets();
+        app.Use((context, next) =>
+        {
+            Interlocked.Increment(ref _requests);
+            context.Response.Headers["X-Backend"] = Name;
+            return next(context);
+        });
+
+        app.MapGet("/sse", async context =>
+        {
+            context.Response.ContentType = "text/event-stream";
+            await context.Response.WriteAsync("data: first\n\n");
+            await context.Response.Body.FlushAsync();
+            await Release.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            await context.Response.WriteAsync("data: second\n\n");
+        });
+
+        app.MapGet("/download", async context =>
+        {
+            context.Response.ContentType = "application/octet-stream";
+            var chunk = new byte[ChunkSize];
+            await context.Response.Body.WriteAsync(chunk);
+            await context.Response.Body.FlushAsync();
+            await Release.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            for (var i = 0; i < 15; i++)
+            {
+                await context.Response.Body.WriteAsync(chunk);
+            }
+        });
+
+        app.MapPost("/upload", async context =>
+        {
+            var buffer = new byte[ChunkSize];
+            long total = 0;
+            int read;
+            while ((read = await context.Request.Body.ReadAsync(buffer)) > 0)
+            {
+                total += read;
+                if (total >= ChunkSize)
+                {
+                    FirstUploadChunkReceived.TrySetResult();
+                }
+            }
+
+            await context.Response.WriteAsync(total.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        });
+
+        app.MapGet("/status/{code:int}", (int code) => Results.Text($"{Name} answered {code}", statusCode: code));
+
+        app.MapGet("/slow", async context =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(5), context.RequestAborted);
+            await context.Response.WriteAsync("late");
+        });
+
+        app.Map("/socket", HandleWebSocketAsync);
+
+        app.MapFallback(context =>
+        {
+            var headers = context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString());
+            var reply = new EchoReply(
+                Name,
+                context.Features.Get<IHttpRequestFeature>()!.RawTarget,
+                context.Request.Path.Value ?? "",
+                context.Request.QueryString.Value ?? "",
+                headers);
+            return context.Response.WriteAsJsonAsync(reply);
+        });
+    }
+
+    // code-server refuses a WebSocket whose Origin host matches neither X-Forwarded-Host nor Host.
+    private async Task HandleWebSocketAsync(HttpContext context)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            return;
+        }
+
+        var origin = context.Request.Headers.Origin.ToString();
+        var forwardedHost = context.Request.Headers["X-Forwarded-Host"].ToString();
+        var host = string.IsNullOrEmpty(forwardedHost) ? context.Request.Host.Value : forwardedHost;
+        if (origin.Length > 0 && !string.Equals(new Uri(origin).Authority, host, StringComparison.OrdinalIgnoreCase))
+        {
+            context.Response.StatusCode = StatusCodes.Status403Forbidden;
+            return;
+        }
+
+        using var socket = await context.WebSockets.AcceptWebSocketAsync();
+        var buffer = new byte[16 * 1024];
+        while (true)
+        {
+            WebSocketReceiveResult result;
+            try
+            {
+                result = await socket.ReceiveAsync(buffer, context.RequestAborted);
+            }
+            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+            {
+                return;
+            }
+
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
+                return;
+            }
+
+            var reply = result.MessageType == WebSocketMessageType.Text
+                ? System.Text.Encoding.UTF8.GetBytes($"{Name}:" + System.Text.Encoding.UTF8.GetString(buffer, 0, result.Count))
+                : buffer[..result.Count];
+            await socket.SendAsync(reply, result.MessageType, result.EndOfMessage, CancellationToken.None);
+        }
+    }
+
+    public static EchoReply ParseEcho(string json) =>
+        JsonSerializer.Deserialize<EchoReply>(json, JsonSerializerOptions.Web) ?? throw new InvalidOperationException("empty echo");
+}

@@ -1,0 +1,186 @@
+using Gateway.Configuration;
+using Gateway.Routing;
+using Gateway.Tests.Infrastructure;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Gateway.Tests.Routing;
+
+/// <summary>
+/// Cache semantics against an in-memory store whose timing the test controls. The same behaviours are
+/// covered against a real redis-server in <see cref="RedisResolutionTests"/>.
+/// </summary>
+public sealed class RouteCacheTests : IDisposable
+{
+    private readonly ControlledStore _store = new();
+    private readonly ManualTimeProvider _time = new();
+    private readonly RouteCache _cache;
+
+    public RouteCacheTests()
+    {
+        var options = new GatewayOptions
+        {
+            Routes = new RoutesOptions { CacheTtl = TimeSpan.FromSeconds(30), NegativeCacheTtl = TimeSpan.FromSeconds(2) },
+        };
+        _cache = new RouteCache(_store, new TestOptions(options), _time, NullLogger<RouteCache>.Instance);
+    }
+
+    public void Dispose() => _cache.Dispose();
+
+    [Fact]
+    public async Task A_resolved_route_is_served_from_memory_until_it_expires()
+    {
+        _store.Routes["a"] = "10.0.0.1:9999";
+
+        var first = await _cache.ResolveAsync("a", default);
+        Assert.Equal(RouteLookupStatus.Found, first.Status);
+        Assert.True(_cache.TryGetCached("a", out var cached));
+        Assert.Equal("http://10.0.0.1:9999", cached.Route!.DestinationPrefix);
+        Assert.Equal(1, _store.Calls);
+
+        _time.Advance(TimeSpan.FromSeconds(31));
+        Assert.False(_cache.TryGetCached("a", out _));
+        _store.Routes["a"] = "10.0.0.2:9999";
+        var refreshed = await _cache.ResolveAsync("a", default);
+        Assert.Equal("10.0.0.2:9999", refreshed.Route!.Address);
+        Assert.Equal(2, _store.Calls);
+    }
+
+    [Fact]
+    public async Task Concurrent_misses_share_one_store_lookup()
+    {
+        _store.Routes["a"] = "10.0.0.1:9999";
+        _store.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        var waiters = Enumerable.Range(0, 100).Select(_ => _cache.ResolveAsync("a", default).AsTask()).ToArray();
+        _store.Gate.SetResult();
+        var results = await Task.WhenAll(waiters);
+
+        Assert.All(results, r => Assert.Equal(RouteLookupStatus.Found, r.Status));
+        Assert.Equal(1, _store.Calls);
+    }
+
+    [Fact]
+    public async Task Unknown_sids_are_remembered_for_the_negative_ttl_only()
+    {
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.Equal(RouteLookupStatus.NotFound, (await _cache.ResolveAsync("ghost", default)).Status);
+        }
+
+        Assert.Equal(1, _store.Calls);
+
+        _store.Routes["ghost"] = "10.0.0.1:9999";
+        _time.Advance(TimeSpan.FromSeconds(2.1));
+        Assert.Equal(RouteLookupStatus.Found, (await _cache.ResolveAsync("ghost", default)).Status);
+        Assert.Equal(2, _store.Calls);
+    }
+
+    [Fact]
+    public async Task Invalidation_during_a_lookup_makes_the_next_request_look_again()
+    {
+        _store.Routes["a"] = "10.0.0.1:9999";
+        _store.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var inFlight = _cache.ResolveAsync("a", default).AsTask();
+
+        // The writer moves the workspace and publishes while the old answer is still on its way.
+        _store.Routes["a"] = "10.0.0.2:9999";
+        _cache.Invalidate("a");
+        _store.Gate.SetResult();
+        await inFlight;
+
+        var next = await _cache.ResolveAsync("a", default);
+        Assert.Equal("10.0.0.2:9999", next.Route!.Address);
+    }
+
+    [Fact]
+    public async Task Flushing_drops_every_entry()
+    {
+        _store.Routes["a"] = "10.0.0.1:1";
+        _store.Routes["b"] = "10.0.0.1:2";
+        await _cache.ResolveAsync("a", default);
+        await _cache.ResolveAsync("b", default);
+
+        _cache.InvalidateAll();
+
+        Assert.False(_cache.TryGetCached("a", out _));
+        Assert.False(_cache.TryGetCached("b", out _));
+    }
+
+    [Fact]
+    public async Task An_unavailable_store_is_not_cached_as_an_answer()
+    {
+        _store.Failing = true;
+        Assert.Equal(RouteLookupStatus.StoreUnavailable, (await _cache.ResolveAsync("a", default)).Status);
+
+        _store.Failing = false;
+        _store.Routes["a"] = "10.0.0.1:9999";
+        Assert.Equal(RouteLookupStatus.Found, (await _cache.ResolveAsync("a", default)).Status);
+    }
+
+    [Fact]
+    public async Task An_expired_route_keeps_being_served_while_the_store_is_down()
+    {
+        _store.Routes["a"] = "10.0.0.1:9999";
+        await _cache.ResolveAsync("a", default);
+        _time.Advance(TimeSpan.FromMinutes(5));
+        _store.Failing = true;
+
+        var lookup = await _cache.ResolveAsync("a", default);
+
+        Assert.Equal(RouteLookupStatus.Found, lookup.Status);
+        Assert.Equal("10.0.0.1:9999", lookup.Route!.Address);
+    }
+
+    [Fact]
+    public async Task A_garbage_value_is_reported_as_invalid()
+    {
+        _store.Routes["a"] = "not-an-address";
+        Assert.Equal(RouteLookupStatus.Invalid, (await _cache.ResolveAsync("a", default)).Status);
+    }
+
+    [Fact]
+    public async Task A_waiter_that_gives_up_does_not_cancel_the_shared_lookup()
+    {
+        _store.Routes["a"] = "10.0.0.1:9999";
+        _store.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var impatient = new CancellationTokenSource();
+        var cancelled = _cache.ResolveAsync("a", impatient.Token).AsTask();
+        var patient = _cache.ResolveAsync("a", default).AsTask();
+
+        await impatient.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+        _store.Gate.SetResult();
+
+        Assert.Equal(RouteLookupStatus.Found, (await patient).Status);
+        Assert.Equal(1, _store.Calls);
+    }
+
+    private sealed class ControlledStore : IRouteStore
+    {
+        private int _calls;
+
+        public Dictionary<string, string> Routes { get; } = [];
+
+        public TaskCompletionSource? Gate { get; set; }
+
+        public bool Failing { get; set; }
+
+        public int Calls => Volatile.Read(ref _calls);
+
+        public async Task<string?> GetAddressAsync(string sid, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _calls);
+            if (Gate is { } gate)
+            {
+                await gate.Task;
+            }
+
+            if (Failing)
+            {
+                throw new RouteStoreUnavailableException("down");
+            }
+
+            return Routes.GetValueOrDefault(sid);
+        }
+    }
+}
