@@ -133,7 +133,7 @@ public sealed class TestBackend : IAsyncDisposable
 
         app.Map("/socket", HandleWebSocketAsync);
 
-        app.MapFallback(context =>
+        app.Map("/{**path}", (HttpContext context) =>
         {
             var headers = context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString());
             var reply = new EchoReply(

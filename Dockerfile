@@ -1,0 +1,17 @@
+# The gateway image. Build from the repository root: docker build -t workspace-gateway .
+FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+WORKDIR /src
+COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
+COPY config/ config/
+COPY src/Gateway/ src/Gateway/
+RUN dotnet publish src/Gateway -c Release -o /app
+
+FROM mcr.microsoft.com/dotnet/aspnet:10.0
+WORKDIR /app
+COPY --from=build /app ./
+# gateway.json ships beside the binary; in Kubernetes a ConfigMap replaces it (deploy/gateway.yaml).
+ENV ASPNETCORE_URLS=http://+:8080 \
+    GATEWAY_CONFIG=/app/gateway.json
+EXPOSE 8080
+USER app
+ENTRYPOINT ["dotnet", "Gateway.dll"]

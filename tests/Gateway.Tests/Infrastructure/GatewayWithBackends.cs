@@ -1,0 +1,45 @@
+namespace Gateway.Tests.Infrastructure;
+
+/// <summary>
+/// A real redis-server, two real workspace backends (A and B) and a gateway in front, shared by one test
+/// class. HTTP exchanges idle for 2 s time out so the 504 path is quick to reach.
+/// </summary>
+public sealed class GatewayWithBackends : IAsyncLifetime
+{
+    public RedisServer Redis { get; } = new();
+
+    public TestBackend A { get; private set; } = null!;
+
+    public TestBackend B { get; private set; } = null!;
+
+    public GatewayHost Gateway { get; private set; } = null!;
+
+    public RedisTestClient Writer { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        await Redis.InitializeAsync();
+        A = await TestBackend.StartAsync("A");
+        B = await TestBackend.StartAsync("B");
+        Writer = Redis.Connect();
+        Gateway = await GatewayHost.StartAsync(Redis, "--Gateway:Forwarding:HttpActivityTimeout=00:00:02");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Gateway.DisposeAsync();
+        await A.DisposeAsync();
+        await B.DisposeAsync();
+        Writer.Dispose();
+        await Redis.DisposeAsync();
+    }
+
+    /// <summary>Points a fresh sid at a backend, the way the web API or operator would.</summary>
+    public async Task<string> RouteAsync(TestBackend backend, string? sid = null)
+    {
+        sid ??= "w" + Guid.NewGuid().ToString("N")[..12];
+        await Writer.SetRouteAsync(sid, backend.Address);
+        await Writer.PublishAsync(sid);
+        return sid;
+    }
+}

@@ -1,0 +1,165 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using Gateway.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Gateway.Tests.Routing;
+
+/// <summary>Resolution against a real redis-server, observed the way an operator would: by what Redis executed.</summary>
+public sealed class RedisResolutionTests(GatewayWithBackends env, ITestOutputHelper output) : IClassFixture<GatewayWithBackends>
+{
+    [Fact]
+    public async Task Cache_hits_never_touch_redis()
+    {
+        var sid = await env.RouteAsync(env.A);
+        Assert.Equal("A", await BackendOfAsync(env.Gateway, sid));
+        var before = await env.Writer.HGetCallsAsync();
+
+        for (var i = 0; i < 200; i++)
+        {
+            Assert.Equal("A", await BackendOfAsync(env.Gateway, sid));
+        }
+
+        Assert.Equal(before, await env.Writer.HGetCallsAsync());
+    }
+
+    [Fact]
+    public async Task Concurrent_misses_for_one_sid_share_one_HGET()
+    {
+        await using var gateway = await GatewayHost.StartAsync(env.Redis, "--Gateway:Redis:LookupTimeout=00:00:05");
+        var sid = await env.RouteAsync(env.A);
+        var before = await env.Writer.HGetCallsAsync();
+
+        // Paused, Redis holds every lookup, so all 40 requests arrive while the first one is in flight.
+        env.Redis.Pause();
+        Task<string>[] requests;
+        try
+        {
+            requests = Enumerable.Range(0, 40).Select(_ => BackendOfAsync(gateway, sid, gateway.CreateClient())).ToArray();
+            await Task.Delay(300);
+        }
+        finally
+        {
+            env.Redis.Resume();
+        }
+
+        Assert.All(await Task.WhenAll(requests), backend => Assert.Equal("A", backend));
+        Assert.Equal(before + 1, await env.Writer.HGetCallsAsync());
+    }
+
+    [Fact]
+    public async Task Unknown_sids_are_cached_negatively_for_the_configured_time()
+    {
+        await using var gateway = await GatewayHost.StartAsync(env.Redis, "--Gateway:Routes:NegativeCacheTtl=00:00:00.500");
+        var sid = "late" + Guid.NewGuid().ToString("N")[..8];
+        var before = await env.Writer.HGetCallsAsync();
+
+        for (var i = 0; i < 50; i++)
+        {
+            Assert.Equal(HttpStatusCode.NotFound, await StatusOfAsync(gateway, sid));
+        }
+
+        Assert.Equal(before + 1, await env.Writer.HGetCallsAsync());
+
+        // Written without a PUBLISH: seen once the negative entry expires.
+        await env.Writer.SetRouteAsync(sid, env.A.Address);
+        Assert.Equal(HttpStatusCode.NotFound, await StatusOfAsync(gateway, sid));
+        await Task.Delay(700);
+        Assert.Equal(HttpStatusCode.OK, await StatusOfAsync(gateway, sid));
+    }
+
+    [Fact]
+    public async Task A_published_sid_takes_effect_within_100_ms_at_p99()
+    {
+        var sid = await env.RouteAsync(env.A);
+        Assert.Equal("A", await BackendOfAsync(env.Gateway, sid));
+        var latencies = new List<double>();
+
+        for (var i = 0; i < 50; i++)
+        {
+            var target = i % 2 == 0 ? env.B : env.A;
+            await env.Writer.SetRouteAsync(sid, target.Address);
+            var clock = Stopwatch.StartNew();
+            await env.Writer.PublishAsync(sid);
+            while (await BackendOfAsync(env.Gateway, sid) != target.Name)
+            {
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"switch {i} not seen after 5 s");
+            }
+
+            latencies.Add(clock.Elapsed.TotalMilliseconds);
+        }
+
+        latencies.Sort();
+        var p50 = latencies[latencies.Count / 2];
+        var p99 = latencies[(int)Math.Ceiling(latencies.Count * 0.99) - 1];
+        output.WriteLine($"invalidation latency over {latencies.Count} re-points: p50 {p50:F2} ms, p99 {p99:F2} ms, max {latencies[^1]:F2} ms");
+        Assert.True(p99 < 100, $"p99 {p99:F2} ms");
+    }
+
+    [Fact]
+    public async Task A_star_message_flushes_every_route()
+    {
+        var first = await env.RouteAsync(env.A);
+        var second = await env.RouteAsync(env.A);
+        Assert.Equal("A", await BackendOfAsync(env.Gateway, first));
+        Assert.Equal("A", await BackendOfAsync(env.Gateway, second));
+
+        await env.Writer.SetRouteAsync(first, env.B.Address);
+        await env.Writer.SetRouteAsync(second, env.B.Address);
+        await env.Writer.PublishAsync("*");
+
+        await WaitForAsync(async () => await BackendOfAsync(env.Gateway, first) == "B" && await BackendOfAsync(env.Gateway, second) == "B");
+    }
+
+    [Fact]
+    public async Task A_stopped_workspace_answers_404_once_its_route_is_removed_and_published()
+    {
+        var sid = await env.RouteAsync(env.A);
+        Assert.Equal("A", await BackendOfAsync(env.Gateway, sid));
+
+        await env.Writer.RemoveRouteAsync(sid);
+        await env.Writer.PublishAsync(sid);
+
+        await WaitForAsync(async () => await StatusOfAsync(env.Gateway, sid) == HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task A_writer_that_forgets_to_publish_is_seen_after_the_cache_ttl()
+    {
+        await using var gateway = await GatewayHost.StartAsync(env.Redis, "--Gateway:Routes:CacheTtl=00:00:01");
+        var sid = await env.RouteAsync(env.A);
+        Assert.Equal("A", await BackendOfAsync(gateway, sid));
+
+        await env.Writer.SetRouteAsync(sid, env.B.Address);
+        Assert.Equal("A", await BackendOfAsync(gateway, sid));
+
+        var clock = Stopwatch.StartNew();
+        await WaitForAsync(async () => await BackendOfAsync(gateway, sid) == "B");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"took {clock.Elapsed}");
+    }
+
+    private static async Task<string> BackendOfAsync(GatewayHost gateway, string sid, HttpClient? client = null)
+    {
+        using var response = await (client ?? gateway.Client).GetAsync(new Uri($"/ws/{sid}/who", UriKind.Relative));
+        return response.StatusCode == HttpStatusCode.OK
+            ? (await response.Content.ReadFromJsonAsync<EchoReply>())!.Backend
+            : $"HTTP {(int)response.StatusCode}";
+    }
+
+    private static async Task<HttpStatusCode> StatusOfAsync(GatewayHost gateway, string sid)
+    {
+        using var response = await gateway.Client.GetAsync(new Uri($"/ws/{sid}/", UriKind.Relative));
+        return response.StatusCode;
+    }
+
+    private static async Task WaitForAsync(Func<Task<bool>> condition)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(5), "condition not met within 5 s");
+            await Task.Delay(10);
+        }
+    }
+}
