@@ -15,6 +15,12 @@ public static class GatewayServiceCollectionExtensions
     {
         services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
+        services.AddSingleton<IOptionsMonitor<GatewayOptions>>(sp => new LastValidOptionsMonitor(
+            new OptionsMonitor<GatewayOptions>(
+                sp.GetRequiredService<IOptionsFactory<GatewayOptions>>(),
+                sp.GetServices<IOptionsChangeTokenSource<GatewayOptions>>(),
+                sp.GetRequiredService<IOptionsMonitorCache<GatewayOptions>>()),
+            sp.GetRequiredService<ILogger<LastValidOptionsMonitor>>()));
         services.TryAddSingleton(TimeProvider.System);
 
         services.AddSingleton<WorkspacePathParser>();

@@ -103,13 +103,14 @@ internal sealed partial class RouteCache : IRouteResolver, IRouteInvalidator, ID
 
     public void Dispose() => _sweeper.Dispose();
 
+    // Never throws and always completes the entry: every waiter of this sid is parked on it.
     private async Task LookupAsync(string sid, Entry entry)
     {
-        var routes = _options.CurrentValue.Routes;
         RouteLookup result;
         TimeSpan ttl;
         try
         {
+            var routes = _options.CurrentValue.Routes;
             var address = await _store.GetAddressAsync(sid, CancellationToken.None);
             if (address is null)
             {

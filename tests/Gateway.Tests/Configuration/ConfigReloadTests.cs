@@ -1,0 +1,52 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json.Nodes;
+using Gateway.Tests.Infrastructure;
+
+namespace Gateway.Tests.Configuration;
+
+public sealed class ConfigReloadTests(GatewayWithBackends env) : IClassFixture<GatewayWithBackends>, IDisposable
+{
+    private readonly string _configFile = Path.Combine(Path.GetTempPath(), $"gateway-{Guid.NewGuid():N}.json");
+
+    public void Dispose() => File.Delete(_configFile);
+
+    [Fact]
+    public async Task A_bad_edit_keeps_the_previous_settings_and_a_good_edit_is_applied()
+    {
+        WriteConfig(sidMaxLength: 64);
+        await using var gateway = await GatewayHost.StartAsync(env.Redis.Configuration, _configFile);
+        var cached = await env.RouteAsync(env.A, "cached-long-sid-0123456789");
+        Assert.Equal(HttpStatusCode.OK, await StatusOfAsync(gateway, cached));
+
+        // An operator saves a mistake: the gateway must neither stop serving nor hang.
+        WriteConfig(sidMaxLength: 0);
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        var uncached = await env.RouteAsync(env.A, "uncached-long-sid-0123456789");
+        Assert.Equal(HttpStatusCode.OK, await StatusOfAsync(gateway, cached));
+        Assert.Equal(HttpStatusCode.OK, await StatusOfAsync(gateway, uncached));
+
+        // The fix is picked up without a restart: 26-character sids are now too long.
+        WriteConfig(sidMaxLength: 16);
+        var clock = Stopwatch.StartNew();
+        while (await StatusOfAsync(gateway, cached) != HttpStatusCode.BadRequest)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), "edited SidMaxLength not applied within 10 s");
+            await Task.Delay(50);
+        }
+    }
+
+    private static async Task<HttpStatusCode> StatusOfAsync(GatewayHost gateway, string sid)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        using var response = await gateway.Client.GetAsync(new Uri($"/ws/{sid}/", UriKind.Relative), timeout.Token);
+        return response.StatusCode;
+    }
+
+    private void WriteConfig(int sidMaxLength)
+    {
+        var config = JsonNode.Parse(File.ReadAllText(RepositoryPaths.GatewayConfig))!;
+        config["Gateway"]!["Routes"]!["SidMaxLength"] = sidMaxLength;
+        File.WriteAllText(_configFile, config.ToJsonString());
+    }
+}
