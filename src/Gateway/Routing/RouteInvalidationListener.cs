@@ -1,3 +1,4 @@
+using System.Globalization;
 using CSRedis;
 using Gateway.Configuration;
 using Microsoft.Extensions.Options;
@@ -6,51 +7,88 @@ namespace Gateway.Routing;
 
 /// <summary>
 /// Subscribes to the invalidation channel. A message is a sid (drop it) or <c>*</c> (drop everything).
-/// Redis forgets messages published while we were disconnected, so every (re)connection of the
-/// subscriber's socket flushes the cache: "may have missed something" is treated as "missed everything".
 /// </summary>
+/// <remarks>
+/// Redis forgets messages published while a subscriber is disconnected, and CSRedisCore reconnects
+/// silently. Its pool's <c>Connected</c> event cannot tell us: it also fires every 60 s for the client's own
+/// keep-alive socket while the subscription stays up (measured). So liveness is checked end to end: this
+/// instance publishes a heartbeat on a private channel every <see cref="HeartbeatInterval"/>, received
+/// over the same subscription connection. Heartbeats that stop arriving mean a gap in which
+/// invalidations may have been lost; when they arrive again the whole cache is flushed. Not flushing at
+/// the start of the gap keeps cached workspaces reachable while Redis is away.
+/// </remarks>
 internal sealed partial class RouteInvalidationListener : BackgroundService
 {
+    internal static readonly TimeSpan HeartbeatInterval = TimeSpan.FromMilliseconds(250);
+
+    // CSRedisCore waits 3 s before reconnecting, so a real gap always loses several heartbeats.
+    private static readonly TimeSpan GapThreshold = TimeSpan.FromSeconds(1);
+
     private readonly IRouteInvalidator _invalidator;
     private readonly WorkspacePathParser _sids;
     private readonly IOptionsMonitor<GatewayOptions> _options;
+    private readonly TimeProvider _time;
     private readonly ILogger<RouteInvalidationListener> _logger;
+    private readonly string _heartbeatChannel;
     private CSRedisClient? _client;
     private CSRedisClient.SubscribeObject? _subscription;
+    private long _lastHeartbeatAt;
+    private volatile bool _inGap = true;
 
     public RouteInvalidationListener(
         IRouteInvalidator invalidator,
         WorkspacePathParser sids,
         IOptionsMonitor<GatewayOptions> options,
+        TimeProvider time,
         ILogger<RouteInvalidationListener> logger)
     {
         _invalidator = invalidator;
         _sids = sids;
         _options = options;
+        _time = time;
         _logger = logger;
+        _heartbeatChannel = $"{options.CurrentValue.Routes.InvalidationChannel}:heartbeat:{Guid.NewGuid():N}";
     }
 
-    public bool IsSubscribed => _subscription is { IsUnsubscribed: false };
+    /// <summary>True while heartbeats arrive over the subscription: invalidations are being received.</summary>
+    public bool IsLive => !_inGap;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var options = _options.CurrentValue;
         var channel = options.Routes.InvalidationChannel;
         _client = RedisConnectionFactory.Create(options.Redis.Configuration);
-        foreach (var node in _client.Nodes.Values)
-        {
-            if (node.Policy is RedisClientPoolPolicy policy)
-            {
-                policy.Connected += (_, _) => OnConnected();
-            }
-        }
+        await SubscribeAsync(channel, stoppingToken);
 
-        // CSRedisCore resubscribes by itself after a reconnect; only the first subscription needs retrying.
-        while (!stoppingToken.IsCancellationRequested)
+        using var ticks = new PeriodicTimer(HeartbeatInterval, _time);
+        long sequence = 0;
+        while (await ticks.WaitForNextTickAsync(stoppingToken))
+        {
+            if (!_inGap && _time.GetElapsedTime(Interlocked.Read(ref _lastHeartbeatAt)) > GapThreshold)
+            {
+                _inGap = true;
+                LogGapStarted(channel);
+            }
+
+            _ = PublishHeartbeatAsync(sequence++);
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        _subscription?.Dispose();
+        _client?.Dispose();
+    }
+
+    // CSRedisCore resubscribes by itself after a reconnect; only the first subscription needs retrying.
+    private async Task SubscribeAsync(string channel, CancellationToken stoppingToken)
+    {
+        while (true)
         {
             try
             {
-                _subscription = _client.Subscribe((channel, OnMessage));
+                _subscription = _client!.Subscribe((channel, OnMessage), (_heartbeatChannel, OnHeartbeat));
                 LogSubscribed(channel);
                 return;
             }
@@ -62,17 +100,28 @@ internal sealed partial class RouteInvalidationListener : BackgroundService
         }
     }
 
-    public override async Task StopAsync(CancellationToken cancellationToken)
+    private async Task PublishHeartbeatAsync(long sequence)
     {
-        await base.StopAsync(cancellationToken);
-        _subscription?.Dispose();
-        _client?.Dispose();
+        try
+        {
+            // Bounded: against a hung server the client would wait for its own, much longer, timeout.
+            await _client!.PublishNoneMessageIdAsync(_heartbeatChannel, sequence.ToString(CultureInfo.InvariantCulture)).WaitAsync(GapThreshold);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A missing heartbeat is itself the signal; the gap is logged once, not every 250 ms.
+        }
     }
 
-    private void OnConnected()
+    private void OnHeartbeat(CSRedisClient.SubscribeMessageEventArgs message)
     {
-        LogReconnected();
-        _invalidator.InvalidateAll();
+        Interlocked.Exchange(ref _lastHeartbeatAt, _time.GetTimestamp());
+        if (_inGap)
+        {
+            _inGap = false;
+            LogLive();
+            _invalidator.InvalidateAll();
+        }
     }
 
     private void OnMessage(CSRedisClient.SubscribeMessageEventArgs message)
@@ -98,8 +147,11 @@ internal sealed partial class RouteInvalidationListener : BackgroundService
     [LoggerMessage(Level = LogLevel.Warning, Message = "Subscribing to route invalidations on {Channel} failed; retrying")]
     private partial void LogSubscribeFailed(Exception exception, string channel);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Redis subscriber connected; flushing the route cache in case invalidations were missed")]
-    private partial void LogReconnected();
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Route invalidations on {Channel} interrupted; cached routes are served until Redis is back, then the cache is flushed")]
+    private partial void LogGapStarted(string channel);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Route invalidations are being received; route cache flushed in case some were missed")]
+    private partial void LogLive();
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Ignored an invalidation message that is neither a sid nor '*': {Body}")]
     private partial void LogIgnoredMessage(string? body);

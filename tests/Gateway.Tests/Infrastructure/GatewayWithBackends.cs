@@ -32,6 +32,7 @@ public sealed class GatewayWithBackends : IAsyncLifetime
         await B.DisposeAsync();
         Writer.Dispose();
         await Redis.DisposeAsync();
+
     }
 
     /// <summary>Points a fresh sid at a backend, the way the web API or operator would.</summary>

@@ -14,11 +14,19 @@ public sealed class RedisServer : IAsyncLifetime
 
     public string Configuration => $"127.0.0.1:{Port}";
 
-    public async Task InitializeAsync()
+    public Task InitializeAsync() => StartAsync(port: null);
+
+    /// <summary>Kills the server (its data is gone, as after a crash without persistence).</summary>
+    public void Kill() => Stop();
+
+    /// <summary>Starts a fresh, empty server on the same port.</summary>
+    public Task RestartAsync() => StartAsync(Port);
+
+    private async Task StartAsync(int? port)
     {
         for (var attempt = 0; ; attempt++)
         {
-            Port = FreePort.Next();
+            Port = port ?? FreePort.Next();
             _process = Process.Start(new ProcessStartInfo("redis-server")
             {
                 ArgumentList = { "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning" },
