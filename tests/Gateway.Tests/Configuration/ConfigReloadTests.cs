@@ -1,21 +1,20 @@
 using System.Diagnostics;
 using System.Net;
-using System.Text.Json.Nodes;
 using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Configuration;
 
 public sealed class ConfigReloadTests(GatewayWithBackends env) : IClassFixture<GatewayWithBackends>, IDisposable
 {
-    private readonly string _configFile = Path.Combine(Path.GetTempPath(), $"gateway-{Guid.NewGuid():N}.json");
+    private readonly TempGatewayConfig _config = new();
 
-    public void Dispose() => File.Delete(_configFile);
+    public void Dispose() => _config.Dispose();
 
     [Fact]
     public async Task A_bad_edit_keeps_the_previous_settings_and_a_good_edit_is_applied()
     {
         WriteConfig(sidMaxLength: 64);
-        await using var gateway = await GatewayHost.StartAsync(env.Redis.Configuration, _configFile);
+        await using var gateway = await GatewayHost.StartAsync(env.Redis.Configuration, _config.Path);
         var cached = await env.RouteAsync(env.A, "cached-long-sid-0123456789");
         Assert.Equal(HttpStatusCode.OK, await StatusOfAsync(gateway, cached));
 
@@ -43,10 +42,5 @@ public sealed class ConfigReloadTests(GatewayWithBackends env) : IClassFixture<G
         return response.StatusCode;
     }
 
-    private void WriteConfig(int sidMaxLength)
-    {
-        var config = JsonNode.Parse(File.ReadAllText(RepositoryPaths.GatewayConfig))!;
-        config["Gateway"]!["Routes"]!["SidMaxLength"] = sidMaxLength;
-        File.WriteAllText(_configFile, config.ToJsonString());
-    }
+    private void WriteConfig(int sidMaxLength) => _config.Write(gateway => gateway["Routes"]!["SidMaxLength"] = sidMaxLength);
 }

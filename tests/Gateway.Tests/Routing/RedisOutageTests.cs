@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Http.Json;
 using Gateway.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -36,11 +35,5 @@ public sealed class RedisOutageTests(GatewayWithBackends env, ITestOutputHelper 
         output.WriteLine($"moved route served {clock.ElapsedMilliseconds} ms after Redis returned");
     }
 
-    private async Task<string> BackendOfAsync(string sid)
-    {
-        using var response = await env.Gateway.Client.GetAsync(new Uri($"/ws/{sid}/who", UriKind.Relative));
-        return response.IsSuccessStatusCode
-            ? (await response.Content.ReadFromJsonAsync<EchoReply>())!.Backend
-            : $"HTTP {(int)response.StatusCode}";
-    }
+    private Task<string> BackendOfAsync(string sid) => env.Gateway.Client.BackendOfAsync(sid);
 }

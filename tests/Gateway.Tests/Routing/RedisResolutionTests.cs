@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Json;
 using Gateway.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -139,13 +138,8 @@ public sealed class RedisResolutionTests(GatewayWithBackends env, ITestOutputHel
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"took {clock.Elapsed}");
     }
 
-    private static async Task<string> BackendOfAsync(GatewayHost gateway, string sid, HttpClient? client = null)
-    {
-        using var response = await (client ?? gateway.Client).GetAsync(new Uri($"/ws/{sid}/who", UriKind.Relative));
-        return response.StatusCode == HttpStatusCode.OK
-            ? (await response.Content.ReadFromJsonAsync<EchoReply>())!.Backend
-            : $"HTTP {(int)response.StatusCode}";
-    }
+    private static Task<string> BackendOfAsync(GatewayHost gateway, string sid, HttpClient? client = null) =>
+        (client ?? gateway.Client).BackendOfAsync(sid);
 
     private static async Task<HttpStatusCode> StatusOfAsync(GatewayHost gateway, string sid)
     {

@@ -8,15 +8,15 @@ namespace Gateway.Tests.StaticRoutes;
 
 public sealed class StaticRoutesTests(GatewayWithBackends env) : IClassFixture<GatewayWithBackends>, IDisposable
 {
-    private readonly string _configFile = Path.Combine(Path.GetTempPath(), $"gateway-{Guid.NewGuid():N}.json");
+    private readonly TempGatewayConfig _config = new();
 
-    public void Dispose() => File.Delete(_configFile);
+    public void Dispose() => _config.Dispose();
 
     [Fact]
     public async Task Static_routes_come_from_the_config_file_and_follow_its_edits()
     {
         WriteConfig(env.A.Address);
-        await using var gateway = await GatewayHost.StartAsync(env.Redis.Configuration, _configFile);
+        await using var gateway = await GatewayHost.StartAsync(env.Redis.Configuration, _config.Path);
 
         var echo = await gateway.Client.GetFromJsonAsync<EchoReply>(new Uri("/api/users?me=1", UriKind.Relative));
         Assert.Equal("A", echo!.Backend);
@@ -36,13 +36,8 @@ public sealed class StaticRoutesTests(GatewayWithBackends env) : IClassFixture<G
         }
     }
 
-    private void WriteConfig(string apiAddress)
+    private void WriteConfig(string apiAddress) => _config.Write(gateway => gateway["StaticRoutes"] = new JsonObject
     {
-        var config = JsonNode.Parse(File.ReadAllText(RepositoryPaths.GatewayConfig))!;
-        config["Gateway"]!["StaticRoutes"] = new JsonObject
-        {
-            ["api"] = new JsonObject { ["PathPrefix"] = "/api", ["Destination"] = $"http://{apiAddress}" },
-        };
-        File.WriteAllText(_configFile, config.ToJsonString());
-    }
+        ["api"] = new JsonObject { ["PathPrefix"] = "/api", ["Destination"] = $"http://{apiAddress}" },
+    });
 }
