@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using System.Net.WebSockets;
+using Bench.Servers;
+
+namespace Bench.Load;
+
+internal sealed record EchoRun(double MessagesPerSecond, Latency RoundTrip);
+
+internal sealed record IdleRun(int Requested, int Opened, int Failed, int AliveAfterHold, long BaselineBytes, long LoadedBytes)
+{
+    public double BytesPerConnection => Opened == 0 ? 0 : (LoadedBytes - BaselineBytes) / (double)Opened;
+}
+
+internal static class WebSocketLoad
+{
+    private static readonly byte[] Message = new byte[64];
+
+    /// <summary>Round trips through the target: each connection sends its next message when the echo is back.</summary>
+    public static async Task<EchoRun> EchoAsync(Target target, int connections, TimeSpan duration, string label)
+    {
+        var sockets = await Task.WhenAll(Enumerable.Range(0, connections).Select(_ => ConnectAsync(target)));
+        await using var progress = new Progress(label, "msg", duration);
+        using var stop = new CancellationTokenSource(duration);
+        var clock = Stopwatch.StartNew();
+        var parts = await Task.WhenAll(sockets.Select(socket => Task.Run(async () =>
+        {
+            var recorder = new LatencyRecorder();
+            var buffer = new byte[1024];
+            while (!stop.IsCancellationRequested)
+            {
+                var started = Stopwatch.GetTimestamp();
+                try
+                {
+                    await socket.SendAsync(Message, WebSocketMessageType.Binary, true, CancellationToken.None);
+                    ValueWebSocketReceiveResult result;
+                    do
+                    {
+                        result = await socket.ReceiveAsync(buffer.AsMemory(), CancellationToken.None);
+                    }
+                    while (!result.EndOfMessage);
+                    recorder.Record(LatencyRecorder.MicrosecondsSince(started));
+                }
+                catch (WebSocketException)
+                {
+                    recorder.Errors++;
+                    return recorder;
+                }
+
+                progress.Add();
+            }
+
+            return recorder;
+        })));
+        var elapsed = clock.Elapsed;
+        await Task.WhenAll(sockets.Select(CloseAsync));
+        var merged = LatencyRecorder.Merge(parts);
+        return new EchoRun(merged.Histogram.TotalCount / elapsed.TotalSeconds, merged.Summarize());
+    }
+
+    /// <summary>Holds many idle editor-like connections open and measures what they cost the proxy.</summary>
+    public static async Task<IdleRun> IdleAsync(Target target, int count, TimeSpan hold, string label)
+    {
+        var process = target.Process ?? throw new InvalidOperationException("idle connections are measured on proxies only");
+        var baseline = process.ResidentBytes();
+        var sockets = new List<ClientWebSocket>(count);
+        var failed = 0;
+        await using (var progress = new Progress(label, "conn", TimeSpan.Zero))
+        {
+            using var gate = new SemaphoreSlim(100);
+            var opening = Enumerable.Range(0, count).Select(async _ =>
+            {
+                await gate.WaitAsync();
+                try
+                {
+                    var socket = await ConnectAsync(target);
+                    lock (sockets)
+                    {
+                        sockets.Add(socket);
+                    }
+
+                    progress.Add();
+                }
+                catch (Exception ex) when (ex is WebSocketException or HttpRequestException or OperationCanceledException)
+                {
+                    Interlocked.Increment(ref failed);
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            });
+            await Task.WhenAll(opening);
+        }
+
+        await Task.Delay(hold);
+        var loaded = process.ResidentBytes();
+
+        // Idle is not dead: every connection must still carry a message after the hold.
+        var alive = 0;
+        await Task.WhenAll(sockets.Select(async socket =>
+        {
+            try
+            {
+                await socket.SendAsync(Message, WebSocketMessageType.Binary, true, CancellationToken.None);
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+                await socket.ReceiveAsync(new byte[1024].AsMemory(), timeout.Token);
+                Interlocked.Increment(ref alive);
+            }
+            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+            {
+            }
+        }));
+        await Task.WhenAll(sockets.Select(CloseAsync));
+        return new IdleRun(count, sockets.Count, failed, alive, baseline, loaded);
+    }
+
+    private static async Task<ClientWebSocket> ConnectAsync(Target target)
+    {
+        var socket = new ClientWebSocket();
+        socket.Options.KeepAliveInterval = TimeSpan.Zero;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{target.WebSocketPort}{target.WebSocketPath}"), timeout.Token);
+        return socket;
+    }
+
+    private static async Task CloseAsync(ClientWebSocket socket)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token);
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+        {
+        }
+        finally
+        {
+            socket.Dispose();
+        }
+    }
+}

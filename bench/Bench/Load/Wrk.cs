@@ -1,0 +1,55 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Bench.Servers;
+
+namespace Bench.Load;
+
+internal sealed record WrkRun(double RequestsPerSecond, double P50, double P99, long Errors);
+
+/// <summary>An independent measurement of the closed-loop HTTP figure, by a generator we did not write.</summary>
+internal static partial class Wrk
+{
+    public static async Task<WrkRun?> RunAsync(Target target, int connections, TimeSpan duration, int core)
+    {
+        var start = new ProcessStartInfo("taskset", ["-c", $"{core}", "wrk", "-t1", $"-c{connections}", $"-d{(int)Math.Max(1, duration.TotalSeconds)}s", "--latency", $"http://127.0.0.1:{target.Port}{target.HttpPath}"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = Process.Start(start);
+        if (process is null)
+        {
+            return null;
+        }
+
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        var rps = RequestsPerSecond().Match(output);
+        if (!rps.Success)
+        {
+            return null;
+        }
+
+        var errors = NonSuccess().Match(output) is { Success: true } m ? long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
+        return new WrkRun(double.Parse(rps.Groups[1].Value, CultureInfo.InvariantCulture), Percentile(output, "50%"), Percentile(output, "99%"), errors);
+    }
+
+    private static double Percentile(string output, string label)
+    {
+        var match = Regex.Match(output, $@"^\s*{Regex.Escape(label)}\s+([\d.]+)(us|ms|s)\s*$", RegexOptions.Multiline);
+        if (!match.Success)
+        {
+            return double.NaN;
+        }
+
+        var value = double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+        return match.Groups[2].Value switch { "us" => value / 1000, "s" => value * 1000, _ => value };
+    }
+
+    [GeneratedRegex(@"Requests/sec:\s+([\d.]+)")]
+    private static partial Regex RequestsPerSecond();
+
+    [GeneratedRegex(@"Non-2xx or 3xx responses:\s+(\d+)")]
+    private static partial Regex NonSuccess();
+}

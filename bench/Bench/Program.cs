@@ -1,0 +1,218 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Bench;
+using Bench.Load;
+using Bench.Reporting;
+using Bench.Servers;
+
+if (args is ["echo-server", "--port", var echoPort])
+{
+    await EchoServer.RunAsync(int.Parse(echoPort, CultureInfo.InvariantCulture));
+    return 0;
+}
+
+var options = BenchOptions.Parse(args);
+if (options is null)
+{
+    Console.Error.WriteLine("usage: bench [--quick] [--out DIR] [--rate REQ_PER_S] [--no-build]");
+    return 2;
+}
+
+var repoRoot = RepositoryRoot.Find();
+var work = Path.Combine(repoRoot, "bench", ".out");
+var gatewayDirectory = Path.Combine(work, "gateway");
+if (!options.NoBuild)
+{
+    Console.WriteLine("== publishing the gateway (Release)");
+    Tools.Run("dotnet", ["publish", Path.Combine(repoRoot, "src", "Gateway"), "-c", "Release", "-o", gatewayDirectory, "--nologo", "-v", "q"]);
+}
+
+var runDirectory = Path.Combine(work, "run-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
+Directory.CreateDirectory(runDirectory);
+Console.WriteLine($"== starting servers on core {BenchStack.ServerCore} (logs in {runDirectory})");
+using var stack = await BenchStack.StartAsync(repoRoot, gatewayDirectory, runDirectory);
+using var redis = new CSRedis.CSRedisClient($"127.0.0.1:{stack.RedisPort},preheat=false,poolsize=4");
+
+var results = new List<TargetResult>();
+foreach (var target in stack.Targets)
+{
+    Console.WriteLine($"== {target.Name}: {target.Description}");
+    await HttpLoad.ClosedLoopAsync(target, target.HttpPath, options.HttpConnections, options.Warmup, "warm-up HTTP");
+    await WebSocketLoad.EchoAsync(target, options.WebSocketConnections, options.Warmup / 2, "warm-up WebSocket");
+    var http = await HttpLoad.ClosedLoopAsync(target, target.HttpPath, options.HttpConnections, options.Run, "HTTP max");
+    var wrk = await Wrk.RunAsync(target, options.HttpConnections, options.Run, options.GeneratorCore);
+    var fixedRate = await HttpLoad.OpenLoopAsync(target, target.HttpPath, options.HttpConnections, options.Rate, options.Run, $"HTTP at {options.Rate:N0}/s");
+    var echo = await WebSocketLoad.EchoAsync(target, options.WebSocketConnections, options.Run, "WebSocket echo");
+    IdleRun? idle = null;
+    ChurnRun? churn = null;
+    ColdRun? cold = null;
+    if (target.IsProxy)
+    {
+        idle = await WebSocketLoad.IdleAsync(target, options.IdleWebSockets, TimeSpan.FromSeconds(2), "idle WebSockets");
+        churn = await RouteScenarios.ChurnAsync(stack, target, redis, options.HttpConnections, options.Rate / 2, options.Run, "route churn");
+        cold = await RouteScenarios.ColdPathAsync(stack, target, redis, options.ColdSids);
+    }
+
+    var result = new TargetResult(target.Name, target.Description, target.Invalidation, http, wrk, fixedRate, echo, idle, churn, cold);
+    results.Add(result);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"   {http.RequestsPerSecond:N0} req/s (wrk {wrk?.RequestsPerSecond:N0}), p99 at rate {fixedRate.Latency.P99:F2} ms, WebSocket {echo.MessagesPerSecond:N0} msgs/s"));
+}
+
+var report = new BenchReport(
+    DateTimeOffset.UtcNow,
+    Tools.Machine(),
+    Tools.Versions(repoRoot),
+    options.Describe(),
+    results,
+    MarkdownReport.Ratios(results));
+
+var outDirectory = options.OutDirectory ?? Path.Combine(repoRoot, "bench", options.Quick ? ".out" : "results");
+Directory.CreateDirectory(outDirectory);
+var stem = Path.Combine(outDirectory, $"{report.Date:yyyy-MM-dd-HHmm}-{options.Mode}");
+var markdown = MarkdownReport.Render(report);
+await File.WriteAllTextAsync(stem + ".json", JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
+await File.WriteAllTextAsync(stem + ".md", markdown);
+await File.WriteAllTextAsync(stem + ".svg", LatencyChart.Render(report));
+Console.WriteLine();
+Console.WriteLine(markdown);
+Console.WriteLine($"== written {stem}.json, .md, .svg");
+
+var failed = results.Where(r => (r.Http?.Latency.Count ?? 0) == 0 || (r.WebSocketEcho?.RoundTrip.Count ?? 0) == 0).Select(r => r.Name).ToList();
+if (failed.Count > 0)
+{
+    Console.Error.WriteLine($"no successful requests through: {string.Join(", ", failed)}");
+    return 1;
+}
+
+return 0;
+
+namespace Bench
+{
+    internal sealed record BenchOptions(bool Quick, bool NoBuild, string? OutDirectory, double Rate)
+    {
+        public string Mode => Quick ? "quick" : "full";
+
+        public int HttpConnections { get; init; } = 64;
+
+        public int WebSocketConnections { get; init; } = 50;
+
+        // 9,000, not 10,000: the open-file hard limit here is 20,000 and a proxy needs two sockets per tunnel.
+        public int IdleWebSockets => Quick ? 500 : 9_000;
+
+        public int ColdSids => Quick ? 50 : 500;
+
+        public TimeSpan Run => TimeSpan.FromSeconds(Quick ? 2 : 15);
+
+        public TimeSpan Warmup => TimeSpan.FromSeconds(Quick ? 1 : 10);
+
+        public int GeneratorCore { get; init; } = 1;
+
+        public static BenchOptions? Parse(string[] args)
+        {
+            bool quick = false, noBuild = false;
+            string? output = null;
+            double? rate = null;
+            for (var i = 0; i < args.Length; i++)
+            {
+                switch (args[i])
+                {
+                    case "--quick":
+                        quick = true;
+                        break;
+                    case "--no-build":
+                        noBuild = true;
+                        break;
+                    case "--out" when i + 1 < args.Length:
+                        output = Path.GetFullPath(args[++i]);
+                        break;
+                    case "--rate" when i + 1 < args.Length && double.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var r) && r > 0:
+                        rate = r;
+                        i++;
+                        break;
+                    default:
+                        return null;
+                }
+            }
+
+            return new BenchOptions(quick, noBuild, output, rate ?? (quick ? 1000 : 5000));
+        }
+
+        public BenchSettings Describe() => new(
+            Mode, HttpConnections, Rate, WebSocketConnections, IdleWebSockets, Run.TotalSeconds, Warmup.TotalSeconds, ColdSids,
+            BenchStack.ServerCore.ToString(CultureInfo.InvariantCulture), GeneratorCore.ToString(CultureInfo.InvariantCulture));
+    }
+
+    internal static class RepositoryRoot
+    {
+        public static string Find()
+        {
+            foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+            {
+                for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+                {
+                    if (File.Exists(Path.Combine(dir.FullName, "Gateway.sln")))
+                    {
+                        return dir.FullName;
+                    }
+                }
+            }
+
+            throw new InvalidOperationException("run from inside the repository (Gateway.sln not found)");
+        }
+    }
+
+    internal static class Tools
+    {
+        public static string Run(string file, string[] arguments)
+        {
+            var start = new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
+            using var process = Process.Start(start) ?? throw new InvalidOperationException($"{file} did not start");
+            var output = process.StandardOutput.ReadToEndAsync();
+            var error = process.StandardError.ReadToEnd();
+            process.WaitForExit();
+            if (process.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} failed: {error}{output.Result}");
+            }
+
+            return output.Result + error;
+        }
+
+        public static Dictionary<string, string> Machine()
+        {
+            var cpu = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown";
+            return new()
+            {
+                ["cpu"] = cpu,
+                // Not Environment.ProcessorCount: the harness is pinned to one core.
+                ["cores"] = File.ReadLines("/proc/cpuinfo").Count(l => l.StartsWith("processor", StringComparison.Ordinal)).ToString(CultureInfo.InvariantCulture),
+                ["memory"] = File.ReadLines("/proc/meminfo").First().Split(':', 2)[1].Trim(),
+                ["kernel"] = Environment.OSVersion.VersionString,
+                ["os"] = File.ReadLines("/etc/os-release").FirstOrDefault(l => l.StartsWith("PRETTY_NAME=", StringComparison.Ordinal))?.Split('=', 2)[1].Trim('"') ?? "",
+            };
+        }
+
+        public static Dictionary<string, string> Versions(string repoRoot) => new()
+        {
+            ["dotnet"] = ".NET " + Environment.Version,
+            ["nginx"] = Safe(() => Run("nginx", ["-v"]).Trim().Replace("nginx version: ", "", StringComparison.Ordinal)),
+            ["redis"] = Safe(() => "redis " + Run("redis-server", ["--version"]).Split(' ').First(p => p.StartsWith("v=", StringComparison.Ordinal))[2..]),
+            ["wrk"] = Safe(() => Run("wrk", ["-v"]).Split('\n')[0].Trim()),
+            ["gateway-commit"] = Safe(() => Run("git", ["-C", repoRoot, "rev-parse", "--short", "HEAD"]).Trim()),
+        };
+
+        private static string Safe(Func<string> read)
+        {
+            try
+            {
+                return read();
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+                return "unknown";
+            }
+        }
+    }
+}

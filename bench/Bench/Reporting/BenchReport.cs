@@ -1,0 +1,35 @@
+using Bench.Load;
+
+namespace Bench.Reporting;
+
+internal sealed record TargetResult(
+    string Name,
+    string Description,
+    string Invalidation,
+    HttpRun? Http,
+    WrkRun? Wrk,
+    HttpRun? FixedRate,
+    EchoRun? WebSocketEcho,
+    IdleRun? IdleWebSockets,
+    ChurnRun? Churn,
+    ColdRun? ColdPath);
+
+internal sealed record BenchSettings(
+    string Mode,
+    int HttpConnections,
+    double FixedRate,
+    int WebSocketConnections,
+    int IdleWebSockets,
+    double SecondsPerRun,
+    double WarmupSeconds,
+    int ColdSids,
+    string ServerCore,
+    string GeneratorCore);
+
+internal sealed record BenchReport(
+    DateTimeOffset Date,
+    Dictionary<string, string> Machine,
+    Dictionary<string, string> Versions,
+    BenchSettings Settings,
+    List<TargetResult> Targets,
+    Dictionary<string, double> Ratios);

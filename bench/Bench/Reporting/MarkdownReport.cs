@@ -1,0 +1,100 @@
+using System.Globalization;
+using System.Text;
+
+namespace Bench.Reporting;
+
+internal static class MarkdownReport
+{
+    public static Dictionary<string, double> Ratios(List<TargetResult> targets)
+    {
+        var ratios = new Dictionary<string, double>();
+        var gateway = targets.Find(t => t.Name == "gateway");
+        if (gateway is null)
+        {
+            return ratios;
+        }
+
+        foreach (var other in targets.Where(t => t.Name != "gateway"))
+        {
+            if (gateway.Http is { } g && other.Http is { RequestsPerSecond: > 0 } o)
+            {
+                ratios[$"http_rps_gateway_vs_{other.Name}"] = Math.Round(g.RequestsPerSecond / o.RequestsPerSecond, 3);
+            }
+
+            if (gateway.WebSocketEcho is { } gw && other.WebSocketEcho is { MessagesPerSecond: > 0 } ow)
+            {
+                ratios[$"ws_msgs_gateway_vs_{other.Name}"] = Math.Round(gw.MessagesPerSecond / ow.MessagesPerSecond, 3);
+            }
+
+            if (gateway.FixedRate is { } gf && other.FixedRate is { Latency.P99: > 0 } of)
+            {
+                ratios[$"p99_at_rate_gateway_vs_{other.Name}"] = Math.Round(gf.Latency.P99 / of.Latency.P99, 3);
+            }
+        }
+
+        return ratios;
+    }
+
+    public static string Render(BenchReport report)
+    {
+        var s = report.Settings;
+        var md = new StringBuilder();
+        md.AppendLine(Inv($"Run {report.Date:yyyy-MM-dd HH:mm} UTC, {s.Mode} mode, on {report.Machine.GetValueOrDefault("cpu")} ({report.Machine.GetValueOrDefault("cores")} cores), {report.Versions.GetValueOrDefault("dotnet")}, {report.Versions.GetValueOrDefault("nginx")}, {report.Versions.GetValueOrDefault("redis")}, gateway {report.Versions.GetValueOrDefault("gateway-commit")}."));
+        md.AppendLine(Inv($"Servers on core {s.ServerCore}, load generator on core {s.GeneratorCore}; {s.SecondsPerRun:0.#} s per run after {s.WarmupSeconds:0.#} s warm-up."));
+        md.AppendLine();
+        md.AppendLine(Inv($"**HTTP**: max throughput with {s.HttpConnections} keep-alive connections (closed loop; wrk as a cross-check), and latency at a fixed {s.FixedRate:N0} req/s (open loop, corrected for coordinated omission)."));
+        md.AppendLine();
+        md.AppendLine("| target | req/s | wrk req/s | p50 ms | p99 ms | p99.9 ms | max ms | errors |");
+        md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        foreach (var t in report.Targets)
+        {
+            var fixedRate = t.FixedRate?.Latency;
+            md.AppendLine(Inv($"| {t.Name} | {t.Http?.RequestsPerSecond:N0} | {t.Wrk?.RequestsPerSecond:N0} | {fixedRate?.P50:F2} | {fixedRate?.P99:F2} | {fixedRate?.P999:F2} | {fixedRate?.Max:F1} | {(t.Http?.Latency.Errors ?? 0) + (fixedRate?.Errors ?? 0) + (t.Wrk?.Errors ?? 0)} |"));
+        }
+
+        md.AppendLine();
+        md.AppendLine(Inv($"**WebSocket**: echo round trips over {s.WebSocketConnections} connections; {s.IdleWebSockets:N0} idle connections held open (proxy memory growth per connection)."));
+        md.AppendLine();
+        md.AppendLine("| target | msgs/s | RTT p50 ms | RTT p99 ms | idle opened | still alive | KiB/conn |");
+        md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+        foreach (var t in report.Targets)
+        {
+            var idle = t.IdleWebSockets;
+            md.AppendLine(Inv($"| {t.Name} | {t.WebSocketEcho?.MessagesPerSecond:N0} | {t.WebSocketEcho?.RoundTrip.P50:F2} | {t.WebSocketEcho?.RoundTrip.P99:F2} | {(idle is null ? "" : $"{idle.Opened:N0}/{idle.Requested:N0}")} | {idle?.AliveAfterHold:N0} | {(idle is null ? "" : (idle.BytesPerConnection / 1024).ToString("F1", CultureInfo.InvariantCulture))} |"));
+        }
+
+        md.AppendLine();
+        md.AppendLine("**Route churn**: one workspace moved between two backends (HSET + PUBLISH) while the others take fixed-rate traffic. Propagation = PUBLISH -> first request answered by the new backend.");
+        md.AppendLine();
+        md.AppendLine("| target | invalidation | moves | not seen in 5 s | propagation p50 ms | p99 ms | others p99 ms quiet | others p99 ms churning |");
+        md.AppendLine("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+        foreach (var t in report.Targets.Where(t => t.Churn is not null))
+        {
+            var c = t.Churn!;
+            md.AppendLine(Inv($"| {t.Name} | {t.Invalidation} | {c.Moves} | {c.NotSeenWithin5s} | {c.Propagation.P50:F2} | {c.Propagation.P99:F2} | {c.OthersWithoutChurn.Latency.P99:F2} | {c.OthersWithChurn.Latency.P99:F2} |"));
+        }
+
+        md.AppendLine();
+        md.AppendLine(Inv($"**Cold path**: first request for each of {s.ColdSids} workspaces never seen before (a Redis lookup), then the second (cached), one connection, sequential."));
+        md.AppendLine();
+        md.AppendLine("| target | first p50 ms | first p99 ms | cached p50 ms | cached p99 ms |");
+        md.AppendLine("| --- | ---: | ---: | ---: | ---: |");
+        foreach (var t in report.Targets.Where(t => t.ColdPath is not null))
+        {
+            var c = t.ColdPath!;
+            md.AppendLine(Inv($"| {t.Name} | {c.Cold.P50:F3} | {c.Cold.P99:F3} | {c.Warm.P50:F3} | {c.Warm.P99:F3} |"));
+        }
+
+        md.AppendLine();
+        md.AppendLine("**Ratios** (gateway / other; throughput above 1 is better, p99 below 1 is better):");
+        md.AppendLine();
+        foreach (var (key, value) in report.Ratios)
+        {
+            md.AppendLine(Inv($"- `{key}`: {value:F2}"));
+        }
+
+        return md.ToString();
+    }
+
+    private static string Inv(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,135 @@
+using System.Text.Json.Nodes;
+
+namespace Bench.Servers;
+
+/// <summary>One thing load is sent to: its HTTP and WebSocket addresses and the process whose memory counts.</summary>
+internal sealed record Target(string Name, string Description, int Port, string HttpPath, int WebSocketPort, string WebSocketPath, PinnedProcess? Process, string Invalidation)
+{
+    public bool IsProxy => Process is not null;
+}
+
+/// <summary>
+/// Everything under test, started on the servers' core: Redis, the fixed backends (nginx return 200 and a
+/// WebSocket echo), our gateway (Release) and the two OpenResty-style baselines.
+/// </summary>
+internal sealed class BenchStack : IDisposable
+{
+    public const string HttpSid = "bench";
+    public const string WebSocketSid = "wsbench";
+    public const int ServerCore = 0;
+
+    private readonly List<PinnedProcess> _processes = [];
+
+    private BenchStack(string runDirectory) => RunDirectory = runDirectory;
+
+    public string RunDirectory { get; }
+
+    public int RedisPort { get; private set; }
+
+    public int BackendOnePort { get; private set; }
+
+    public int BackendTwoPort { get; private set; }
+
+    public int EchoPort { get; private set; }
+
+    public IReadOnlyList<Target> Targets { get; private set; } = [];
+
+    public static async Task<BenchStack> StartAsync(string repoRoot, string gatewayDirectory, string runDirectory)
+    {
+        var stack = new BenchStack(runDirectory);
+        try
+        {
+            await stack.StartAllAsync(repoRoot, gatewayDirectory);
+            return stack;
+        }
+        catch
+        {
+            stack.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        for (var i = _processes.Count - 1; i >= 0; i--)
+        {
+            _processes[i].Dispose();
+        }
+    }
+
+    private async Task StartAllAsync(string repoRoot, string gatewayDirectory)
+    {
+        var baselines = Path.Combine(repoRoot, "bench", "baselines", "openresty");
+        RedisPort = Ports.Free();
+        await StartAsync("redis", RedisPort, "redis-server", ["--port", $"{RedisPort}", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
+
+        BackendOnePort = Ports.Free();
+        BackendTwoPort = Ports.Free();
+        await StartNginxAsync("backend", baselines, BackendOnePort, new() { ["BACKEND_ONE_PORT"] = $"{BackendOnePort}", ["BACKEND_TWO_PORT"] = $"{BackendTwoPort}" });
+
+        EchoPort = Ports.Free();
+        await StartAsync("echo", EchoPort, "dotnet", [typeof(BenchStack).Assembly.Location, "echo-server", "--port", $"{EchoPort}"]);
+
+        await SeedRoutesAsync();
+
+        var gatewayPort = Ports.Free();
+        var gatewayConfig = WriteGatewayConfig(repoRoot);
+        var gateway = await StartAsync("gateway", gatewayPort, Path.Combine(gatewayDirectory, "Gateway"), ["--urls", $"http://127.0.0.1:{gatewayPort}"],
+            new Dictionary<string, string> { ["GATEWAY_CONFIG"] = gatewayConfig });
+
+        var faithfulPort = Ports.Free();
+        var faithful = await StartNginxAsync("openresty-faithful", baselines, faithfulPort, new() { ["PORT"] = $"{faithfulPort}" }, "faithful.conf");
+        var tunedPort = Ports.Free();
+        var tuned = await StartNginxAsync("openresty-tuned", baselines, tunedPort, new() { ["PORT"] = $"{tunedPort}" }, "tuned.conf");
+
+        Targets =
+        [
+            new("direct", "the backends themselves, no proxy (the physical limit)", BackendOnePort, "/", EchoPort, "/", null, "-"),
+            new("gateway", "this project (Release, cache warm)", gatewayPort, $"/ws/{HttpSid}/", gatewayPort, $"/ws/{WebSocketSid}/", gateway, "pub/sub"),
+            new("openresty-tuned", "nginx+Lua: per-worker LRU (1 s TTL), Redis pool, upstream keep-alive", tunedPort, $"/ws/{HttpSid}/", tunedPort, $"/ws/{WebSocketSid}/", tuned, "TTL 1 s"),
+            new("openresty-faithful", "nginx+Lua as the old platform: HGET per request", faithfulPort, $"/ws/{HttpSid}/", faithfulPort, $"/ws/{WebSocketSid}/", faithful, "every request"),
+        ];
+    }
+
+    private async Task SeedRoutesAsync()
+    {
+        using var redis = new CSRedis.CSRedisClient($"127.0.0.1:{RedisPort},preheat=false,poolsize=2");
+        await redis.HSetAsync("hosts", HttpSid, $"127.0.0.1:{BackendOnePort}");
+        await redis.HSetAsync("hosts", WebSocketSid, $"127.0.0.1:{EchoPort}");
+    }
+
+    private string WriteGatewayConfig(string repoRoot)
+    {
+        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(repoRoot, "config", "gateway.json")))!;
+        config["Gateway"]!["Redis"]!["Configuration"] = $"127.0.0.1:{RedisPort},poolsize=32,preheat=false,connectTimeout=1000,syncTimeout=1000";
+        config["Logging"]!["LogLevel"]!["Default"] = "Warning";
+        var path = Path.Combine(RunDirectory, "gateway.json");
+        File.WriteAllText(path, config.ToJsonString());
+        return path;
+    }
+
+    private async Task<PinnedProcess> StartNginxAsync(string name, string baselines, int port, Dictionary<string, string> values, string file = "backend.conf")
+    {
+        values["NAME"] = name;
+        values["RUN_DIR"] = RunDirectory;
+        values["BASELINE_DIR"] = baselines;
+        values["REDIS_PORT"] = $"{RedisPort}";
+        var text = File.ReadAllText(Path.Combine(baselines, file)).Replace("{{COMMON}}", File.ReadAllText(Path.Combine(baselines, "common.conf")), StringComparison.Ordinal);
+        foreach (var (key, value) in values)
+        {
+            text = text.Replace("{{" + key + "}}", value, StringComparison.Ordinal);
+        }
+
+        var config = Path.Combine(RunDirectory, name + ".conf");
+        File.WriteAllText(config, text);
+        return await StartAsync(name, port, "nginx", ["-e", Path.Combine(RunDirectory, name + ".error.log"), "-p", RunDirectory, "-c", config]);
+    }
+
+    private async Task<PinnedProcess> StartAsync(string name, int port, string executable, string[] arguments, IDictionary<string, string>? environment = null)
+    {
+        var process = PinnedProcess.Start(name, ServerCore, RunDirectory, executable, arguments, environment);
+        _processes.Add(process);
+        await Ports.WaitUntilListeningAsync(port, process, TimeSpan.FromSeconds(30));
+        return process;
+    }
+}

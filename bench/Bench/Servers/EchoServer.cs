@@ -1,0 +1,46 @@
+using System.Net.WebSockets;
+
+namespace Bench.Servers;
+
+/// <summary>The fixed WebSocket backend: echoes every message on any path. Same for every target.</summary>
+internal static class EchoServer
+{
+    public static async Task RunAsync(int port)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxConcurrentConnections = null);
+        var app = builder.Build();
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.Zero });
+        app.Run(async context =>
+        {
+            if (!context.WebSockets.IsWebSocketRequest)
+            {
+                await context.Response.WriteAsync("echo\n");
+                return;
+            }
+
+            using var socket = await context.WebSockets.AcceptWebSocketAsync();
+            var buffer = new byte[4096];
+            try
+            {
+                while (true)
+                {
+                    var result = await socket.ReceiveAsync(buffer.AsMemory(), CancellationToken.None);
+                    if (result.MessageType == WebSocketMessageType.Close)
+                    {
+                        await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+                        return;
+                    }
+
+                    await socket.SendAsync(buffer.AsMemory(0, result.Count), result.MessageType, result.EndOfMessage, CancellationToken.None);
+                }
+            }
+            catch (WebSocketException)
+            {
+            }
+        });
+        await app.RunAsync();
+    }
+}

@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Bench.Servers;
+
+/// <summary>
+/// A server started on the servers' core with <c>taskset</c>, its output in a log file, stopped by PID.
+/// Every server runs on one core so the figures measure server CPU per request.
+/// </summary>
+internal sealed class PinnedProcess : IDisposable
+{
+    private readonly Process _process;
+
+    private PinnedProcess(string name, Process process, string logFile)
+    {
+        Name = name;
+        _process = process;
+        LogFile = logFile;
+    }
+
+    public string Name { get; }
+
+    public string LogFile { get; }
+
+    public int Pid => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    public static PinnedProcess Start(string name, int core, string logDirectory, string executable, IEnumerable<string> arguments, IDictionary<string, string>? environment = null)
+    {
+        var logFile = Path.Combine(logDirectory, name + ".log");
+        // The idle-connection scenario holds thousands of sockets on each side of every proxy.
+        var command = $"ulimit -n \"$(ulimit -Hn)\"; exec taskset -c {core} {Quote(executable)} {string.Join(' ', arguments.Select(Quote))} >> {Quote(logFile)} 2>&1";
+        var start = new ProcessStartInfo("bash", ["-c", command]) { UseShellExecute = false };
+
+        // The generator's own tuning must not leak into the servers it measures.
+        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("DOTNET_", StringComparison.Ordinal)).ToList())
+        {
+            start.Environment.Remove(key);
+        }
+
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"{name} did not start");
+        return new PinnedProcess(name, process, logFile);
+    }
+
+    /// <summary>Resident memory in bytes, from /proc.</summary>
+    public long ResidentBytes()
+    {
+        foreach (var line in File.ReadLines($"/proc/{Pid}/status"))
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            {
+                var kb = line["VmRSS:".Length..].Trim().Split(' ')[0];
+                return long.Parse(kb, CultureInfo.InvariantCulture) * 1024;
+            }
+        }
+
+        return 0;
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            using (var term = Process.Start("kill", ["-TERM", Pid.ToString(CultureInfo.InvariantCulture)]))
+            {
+                term.WaitForExit();
+            }
+
+            if (!_process.WaitForExit(5000))
+            {
+                _process.Kill();
+                _process.WaitForExit(5000);
+            }
+        }
+
+        _process.Dispose();
+    }
+
+    private static string Quote(string value) => "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+}
