@@ -15,7 +15,7 @@ if (args is ["echo-server", "--port", var echoPort])
 var options = BenchOptions.Parse(args);
 if (options is null)
 {
-    Console.Error.WriteLine("usage: bench [--quick] [--out DIR] [--rate REQ_PER_S] [--no-build]");
+    Console.Error.WriteLine("usage: bench [--quick] [--out DIR] [--rate REQ_PER_S] [--targets a,b] [--no-build]");
     return 2;
 }
 
@@ -35,7 +35,7 @@ using var stack = await BenchStack.StartAsync(repoRoot, gatewayDirectory, runDir
 using var redis = new CSRedis.CSRedisClient($"127.0.0.1:{stack.RedisPort},preheat=false,poolsize=4");
 
 var results = new List<TargetResult>();
-foreach (var target in stack.Targets)
+foreach (var target in stack.Targets.Where(t => options.Targets is null || options.Targets.Contains(t.Name)))
 {
     Console.WriteLine($"== {target.Name}: {target.Description}");
     await HttpLoad.ClosedLoopAsync(target, target.HttpPath, options.HttpConnections, options.Warmup, "warm-up HTTP");
@@ -50,6 +50,9 @@ foreach (var target in stack.Targets)
     if (target.IsProxy)
     {
         idle = await WebSocketLoad.IdleAsync(target, options.IdleWebSockets, TimeSpan.FromSeconds(2), "idle WebSockets");
+
+        // Thousands of tunnels just closed; let the proxy settle so the next scenario measures itself.
+        await Task.Delay(TimeSpan.FromSeconds(options.Quick ? 1 : 5));
         churn = await RouteScenarios.ChurnAsync(stack, target, redis, options.HttpConnections, options.Rate / 2, options.Run, "route churn");
         cold = await RouteScenarios.ColdPathAsync(stack, target, redis, options.ColdSids);
     }
@@ -90,7 +93,7 @@ return 0;
 
 namespace Bench
 {
-    internal sealed record BenchOptions(bool Quick, bool NoBuild, string? OutDirectory, double Rate)
+    internal sealed record BenchOptions(bool Quick, bool NoBuild, string? OutDirectory, double Rate, IReadOnlySet<string>? Targets)
     {
         public string Mode => Quick ? "quick" : "full";
 
@@ -114,6 +117,7 @@ namespace Bench
             bool quick = false, noBuild = false;
             string? output = null;
             double? rate = null;
+            HashSet<string>? targets = null;
             for (var i = 0; i < args.Length; i++)
             {
                 switch (args[i])
@@ -131,12 +135,15 @@ namespace Bench
                         rate = r;
                         i++;
                         break;
+                    case "--targets" when i + 1 < args.Length:
+                        targets = [.. args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+                        break;
                     default:
                         return null;
                 }
             }
 
-            return new BenchOptions(quick, noBuild, output, rate ?? (quick ? 1000 : 5000));
+            return new BenchOptions(quick, noBuild, output, rate ?? (quick ? 1000 : 5000), targets);
         }
 
         public BenchSettings Describe() => new(

@@ -14,6 +14,7 @@ namespace Gateway.Routing;
 internal sealed class RedisRouteStore : IRouteStore, IDisposable
 {
     private readonly CSRedisClient _client;
+    private readonly RedisCommandThreads _threads = new("redis-lookup", threads: 2, queueCapacity: 256);
     private readonly IOptionsMonitor<GatewayOptions> _options;
     private readonly ResiliencePipeline _pipeline;
 
@@ -44,8 +45,8 @@ internal sealed class RedisRouteStore : IRouteStore, IDisposable
         {
             return await _pipeline.ExecuteAsync(
                 // CSRedisCore's calls take no token; WaitAsync lets our timeout abandon them.
-                static async (state, token) => await state.Client.HGetAsync(state.HashKey, state.Sid).WaitAsync(token),
-                (Client: _client, HashKey: hashKey, Sid: sid),
+                static async (state, token) => await state.Threads.RunAsync(() => state.Client.HGet(state.HashKey, state.Sid)).WaitAsync(token),
+                (Client: _client, Threads: _threads, HashKey: hashKey, Sid: sid),
                 cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -60,5 +61,9 @@ internal sealed class RedisRouteStore : IRouteStore, IDisposable
         }
     }
 
-    public void Dispose() => _client.Dispose();
+    public void Dispose()
+    {
+        _threads.Dispose();
+        _client.Dispose();
+    }
 }

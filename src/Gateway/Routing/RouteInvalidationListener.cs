@@ -30,6 +30,7 @@ internal sealed partial class RouteInvalidationListener : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger<RouteInvalidationListener> _logger;
     private readonly string _heartbeatChannel;
+    private readonly RedisCommandThreads _threads = new("redis-heartbeat", threads: 1, queueCapacity: 4);
     private CSRedisClient? _client;
     private CSRedisClient.SubscribeObject? _subscription;
     private long _lastHeartbeatAt;
@@ -78,6 +79,7 @@ internal sealed partial class RouteInvalidationListener : BackgroundService
     {
         await base.StopAsync(cancellationToken);
         _subscription?.Dispose();
+        _threads.Dispose();
         _client?.Dispose();
     }
 
@@ -105,7 +107,8 @@ internal sealed partial class RouteInvalidationListener : BackgroundService
         try
         {
             // Bounded: against a hung server the client would wait for its own, much longer, timeout.
-            await _client!.PublishNoneMessageIdAsync(_heartbeatChannel, sequence.ToString(CultureInfo.InvariantCulture)).WaitAsync(GapThreshold);
+            var heartbeat = sequence.ToString(CultureInfo.InvariantCulture);
+            await _threads.RunAsync(() => _client!.PublishNoneMessageId(_heartbeatChannel, heartbeat)).WaitAsync(GapThreshold);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
