@@ -10,8 +10,11 @@ FROM mcr.microsoft.com/dotnet/aspnet:10.0
 WORKDIR /app
 COPY --from=build /app ./
 # gateway.json ships beside the binary; in Kubernetes a ConfigMap replaces it (deploy/gateway.yaml).
+# A pod limited to one CPU makes the runtime wait 10x longer before optimising hot code: ~45 s of
+# half-speed proxying after every start on one core, ~10 s with the multiplier at 1 (issue #3).
 ENV ASPNETCORE_URLS=http://+:8080 \
-    GATEWAY_CONFIG=/app/gateway.json
+    GATEWAY_CONFIG=/app/gateway.json \
+    DOTNET_TC_DelaySingleProcMultiplier=1
 EXPOSE 8080
 USER app
 ENTRYPOINT ["dotnet", "Gateway.dll"]

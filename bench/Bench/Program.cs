@@ -41,7 +41,7 @@ foreach (var target in stack.Targets.Where(t => options.Targets is null || optio
     await HttpLoad.ClosedLoopAsync(target, target.HttpPath, options.HttpConnections, options.Warmup, "warm-up HTTP");
     await WebSocketLoad.EchoAsync(target, options.WebSocketConnections, options.Warmup / 2, "warm-up WebSocket");
     var http = await HttpLoad.ClosedLoopAsync(target, target.HttpPath, options.HttpConnections, options.Run, "HTTP max");
-    var wrk = await Wrk.RunAsync(target, options.HttpConnections, options.Run, options.GeneratorCore);
+    var wrk = await Wrk.RunAsync(target, target.Process ?? stack.Backend, options.HttpConnections, options.Run, options.GeneratorCore);
     var fixedRate = await HttpLoad.OpenLoopAsync(target, target.HttpPath, options.HttpConnections, options.Rate, options.Run, $"HTTP at {options.Rate:N0}/s");
     var echo = await WebSocketLoad.EchoAsync(target, options.WebSocketConnections, options.Run, "WebSocket echo");
     IdleRun? idle = null;

@@ -1,4 +1,5 @@
 using Gateway;
+using Gateway.Configuration;
 using Microsoft.Extensions.Options;
 
 // Socket completions run on the epoll thread instead of hopping to the thread pool: the gateway does
@@ -13,7 +14,9 @@ if (Environment.GetEnvironmentVariable(InlineCompletions) is null)
 
 try
 {
-    await GatewayApplication.Create(args).RunAsync();
+    var app = GatewayApplication.Create(args);
+    RuntimeSettingsAdvice.Log(app.Logger);
+    await app.RunAsync();
     return 0;
 }
 catch (OptionsValidationException ex)

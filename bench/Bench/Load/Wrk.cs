@@ -5,18 +5,23 @@ using Bench.Servers;
 
 namespace Bench.Load;
 
-internal sealed record WrkRun(double RequestsPerSecond, double P50, double P99, long Errors);
+/// <param name="ServerCpuMicrosecondsPerRequest">
+/// CPU time the measured server spent per request (user + system, from /proc): insensitive to how busy the
+/// machine's neighbours are, so it is the steadiest figure for comparing targets across runs.
+/// </param>
+internal sealed record WrkRun(double RequestsPerSecond, double P50, double P99, long Errors, double? ServerCpuMicrosecondsPerRequest);
 
 /// <summary>An independent measurement of the closed-loop HTTP figure, by a generator we did not write.</summary>
 internal static partial class Wrk
 {
-    public static async Task<WrkRun?> RunAsync(Target target, int connections, TimeSpan duration, int core)
+    public static async Task<WrkRun?> RunAsync(Target target, PinnedProcess? server, int connections, TimeSpan duration, int core)
     {
         var start = new ProcessStartInfo("taskset", ["-c", $"{core}", "wrk", "-t1", $"-c{connections}", $"-d{(int)Math.Max(1, duration.TotalSeconds)}s", "--latency", $"http://127.0.0.1:{target.Port}{target.HttpPath}"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        var cpuBefore = server?.CpuTime();
         using var process = Process.Start(start);
         if (process is null)
         {
@@ -25,14 +30,21 @@ internal static partial class Wrk
 
         var output = await process.StandardOutput.ReadToEndAsync();
         await process.WaitForExitAsync();
+        var cpuAfter = server?.CpuTime();
         var rps = RequestsPerSecond().Match(output);
-        if (!rps.Success)
+        var total = TotalRequests().Match(output);
+        if (!rps.Success || !total.Success)
         {
             return null;
         }
 
+        var requests = long.Parse(total.Groups[1].Value, CultureInfo.InvariantCulture);
+        double? cpuPerRequest = cpuBefore is { } before && cpuAfter is { } after && requests > 0
+            ? Math.Round((after - before).TotalMicroseconds / requests, 2)
+            : null;
+
         var errors = NonSuccess().Match(output) is { Success: true } m ? long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
-        return new WrkRun(double.Parse(rps.Groups[1].Value, CultureInfo.InvariantCulture), Percentile(output, "50%"), Percentile(output, "99%"), errors);
+        return new WrkRun(double.Parse(rps.Groups[1].Value, CultureInfo.InvariantCulture), Percentile(output, "50%"), Percentile(output, "99%"), errors, cpuPerRequest);
     }
 
     private static double Percentile(string output, string label)
@@ -49,6 +61,9 @@ internal static partial class Wrk
 
     [GeneratedRegex(@"Requests/sec:\s+([\d.]+)")]
     private static partial Regex RequestsPerSecond();
+
+    [GeneratedRegex(@"(\d+) requests in")]
+    private static partial Regex TotalRequests();
 
     [GeneratedRegex(@"Non-2xx or 3xx responses:\s+(\d+)")]
     private static partial Regex NonSuccess();

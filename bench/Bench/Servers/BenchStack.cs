@@ -28,6 +28,9 @@ internal sealed class BenchStack : IDisposable
 
     public int BackendOnePort { get; private set; }
 
+    /// <summary>The nginx serving both fixed HTTP backends; the "direct" target's server.</summary>
+    public PinnedProcess? Backend { get; private set; }
+
     public int BackendTwoPort { get; private set; }
 
     public int EchoPort { get; private set; }
@@ -65,7 +68,7 @@ internal sealed class BenchStack : IDisposable
 
         BackendOnePort = Ports.Free();
         BackendTwoPort = Ports.Free();
-        await StartNginxAsync("backend", baselines, BackendOnePort, new() { ["BACKEND_ONE_PORT"] = $"{BackendOnePort}", ["BACKEND_TWO_PORT"] = $"{BackendTwoPort}" });
+        Backend = await StartNginxAsync("backend", baselines, BackendOnePort, new() { ["BACKEND_ONE_PORT"] = $"{BackendOnePort}", ["BACKEND_TWO_PORT"] = $"{BackendTwoPort}" });
 
         EchoPort = Ports.Free();
         await StartAsync("echo", EchoPort, "dotnet", [typeof(BenchStack).Assembly.Location, "echo-server", "--port", $"{EchoPort}"]);
@@ -75,7 +78,12 @@ internal sealed class BenchStack : IDisposable
         var gatewayPort = Ports.Free();
         var gatewayConfig = WriteGatewayConfig(repoRoot);
         var gateway = await StartAsync("gateway", gatewayPort, Path.Combine(gatewayDirectory, "Gateway"), ["--urls", $"http://127.0.0.1:{gatewayPort}"],
-            new Dictionary<string, string> { ["GATEWAY_CONFIG"] = gatewayConfig });
+            new Dictionary<string, string>
+            {
+                ["GATEWAY_CONFIG"] = gatewayConfig,
+                // As the Dockerfile and deploy/gateway.yaml run it: full tier-up delay, not 10x on one core.
+                ["DOTNET_TC_DelaySingleProcMultiplier"] = "1",
+            });
 
         var faithfulPort = Ports.Free();
         var faithful = await StartNginxAsync("openresty-faithful", baselines, faithfulPort, new() { ["PORT"] = $"{faithfulPort}" }, "faithful.conf");

@@ -63,6 +63,16 @@ internal sealed class PinnedProcess : IDisposable
         return 0;
     }
 
+    /// <summary>User + system CPU time so far, from /proc (clock ticks are 1/100 s on Linux).</summary>
+    public TimeSpan CpuTime()
+    {
+        // Fields after the parenthesised command name; utime and stime are fields 14 and 15 of the whole line.
+        var stat = File.ReadAllText($"/proc/{Pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return TimeSpan.FromMilliseconds(ticks * 10);
+    }
+
     public void Dispose()
     {
         if (!_process.HasExited)

@@ -49,7 +49,40 @@ public sealed class GatewayProcessTests(GatewayWithBackends env) : IClassFixture
         Assert.Contains("Gateway:Forwarding:ConnectTimeout", message, StringComparison.Ordinal);
     }
 
-    private static Process Start(int port, params (string Name, string Value)[] environment)
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData("1", false)]
+    public async Task On_one_cpu_it_advises_the_tier_up_setting_unless_it_is_set(string? multiplier, bool advised)
+    {
+        var port = FreePort.Next();
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var process = Start(port, output, ("Gateway__Redis__Configuration", env.Redis.Configuration), ("DOTNET_PROCESSOR_COUNT", "1"),
+            ("DOTNET_TC_DelaySingleProcMultiplier", multiplier));
+        try
+        {
+            using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            await WaitForAsync(() => client.GetAsync(new Uri("/", UriKind.Relative)));
+
+            // Logged before the server listens; the console logger writes from its own queue, so allow it a moment.
+            var clock = Stopwatch.StartNew();
+            bool Advised() => output.Any(line => line.Contains("DOTNET_TC_DelaySingleProcMultiplier", StringComparison.Ordinal));
+            while (!Advised() && clock.Elapsed < TimeSpan.FromSeconds(2))
+            {
+                await Task.Delay(50);
+            }
+
+            Assert.Equal(advised, Advised());
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+    }
+
+    private static Process Start(int port, params (string Name, string? Value)[] environment) => Start(port, output: null, environment);
+
+    private static Process Start(int port, System.Collections.Concurrent.ConcurrentQueue<string>? output, params (string Name, string? Value)[] environment)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -60,11 +93,24 @@ public sealed class GatewayProcessTests(GatewayWithBackends env) : IClassFixture
         };
         foreach (var (name, value) in environment)
         {
-            start.Environment[name] = value;
+            if (value is null)
+            {
+                start.Environment.Remove(name);
+            }
+            else
+            {
+                start.Environment[name] = value;
+            }
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("gateway did not start");
-        process.OutputDataReceived += (_, _) => { };
+        process.OutputDataReceived += (_, line) =>
+        {
+            if (line.Data is not null)
+            {
+                output?.Enqueue(line.Data);
+            }
+        };
         process.BeginOutputReadLine();
         return process;
     }
