@@ -34,6 +34,8 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<ForwardingSettings>();
         services.AddSingleton<WorkspaceHttpClient>();
         services.AddSingleton<WorkspaceRequestTransformer>();
+        services.AddSingleton<OpenTunnels>();
+        services.AddSingleton<IRouteChangeObserver>(sp => sp.GetRequiredService<OpenTunnels>());
         services.AddReverseProxy();
         services.AddSingleton<IProxyConfigProvider, StaticRoutesConfigProvider>();
         return services;

@@ -1,5 +1,6 @@
 using Gateway.Errors;
 using Gateway.Routing;
+using Microsoft.AspNetCore.Http.Features;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Gateway.Forwarding;
@@ -17,6 +18,7 @@ internal sealed partial class WorkspaceForwardingMiddleware
     private readonly HttpMessageInvoker _invoker;
     private readonly ForwardingSettings _settings;
     private readonly WorkspaceRequestTransformer _transformer;
+    private readonly OpenTunnels _tunnels;
     private readonly ILogger<WorkspaceForwardingMiddleware> _logger;
 
     public WorkspaceForwardingMiddleware(
@@ -27,6 +29,7 @@ internal sealed partial class WorkspaceForwardingMiddleware
         WorkspaceHttpClient client,
         ForwardingSettings settings,
         WorkspaceRequestTransformer transformer,
+        OpenTunnels tunnels,
         ILogger<WorkspaceForwardingMiddleware> logger)
     {
         _next = next;
@@ -36,6 +39,7 @@ internal sealed partial class WorkspaceForwardingMiddleware
         _invoker = client.Invoker;
         _settings = settings;
         _transformer = transformer;
+        _tunnels = tunnels;
         _logger = logger;
     }
 
@@ -96,7 +100,19 @@ internal sealed partial class WorkspaceForwardingMiddleware
         }
 
         var route = lookup.Route!;
-        var error = await _forwarder.SendAsync(context, route.DestinationPrefix, _invoker, _settings.For(context), _transformer);
+        ForwarderError error;
+        if (context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true })
+        {
+            using (_tunnels.Open(route, context))
+            {
+                error = await _forwarder.SendAsync(context, route.DestinationPrefix, _invoker, _settings.For(context), _transformer);
+            }
+        }
+        else
+        {
+            error = await _forwarder.SendAsync(context, route.DestinationPrefix, _invoker, _settings.For(context), _transformer);
+        }
+
         if (error != ForwarderError.None)
         {
             await ReportForwardingErrorAsync(context, error, route);

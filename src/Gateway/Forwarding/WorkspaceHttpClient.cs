@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Sockets;
 using Gateway.Configuration;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Forwarder;
@@ -13,6 +14,8 @@ namespace Gateway.Forwarding;
 /// </summary>
 internal sealed class WorkspaceHttpClient : IDisposable
 {
+    private int _openConnections;
+
     public WorkspaceHttpClient(IOptions<GatewayOptions> options)
     {
         Invoker = new HttpMessageInvoker(new SocketsHttpHandler
@@ -23,10 +26,47 @@ internal sealed class WorkspaceHttpClient : IDisposable
             UseCookies = false,
             ConnectTimeout = options.Value.Forwarding.ConnectTimeout,
             ActivityHeadersPropagator = new ReverseProxyPropagator(DistributedContextPropagator.Current),
+            ConnectCallback = ConnectAsync,
         });
     }
 
     public HttpMessageInvoker Invoker { get; }
 
+    /// <summary>TCP connections to workspaces open now, pooled and tunnelled: the leak check of issue #4.</summary>
+    public int OpenConnections => Volatile.Read(ref _openConnections);
+
     public void Dispose() => Invoker.Dispose();
+
+    // What SocketsHttpHandler does by default, plus a count of the sockets it leaves open.
+    private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        Interlocked.Increment(ref _openConnections);
+        return new CountedNetworkStream(socket, this);
+    }
+
+    private sealed class CountedNetworkStream(Socket socket, WorkspaceHttpClient owner) : NetworkStream(socket, ownsSocket: true)
+    {
+        private int _disposed;
+
+        protected override void Dispose(bool disposing)
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                Interlocked.Decrement(ref owner._openConnections);
+            }
+
+            base.Dispose(disposing);
+        }
+    }
 }

@@ -42,3 +42,13 @@ public sealed class RouteStoreUnavailableException : Exception
     {
     }
 }
+
+/// <summary>
+/// Told after cached routes were dropped because a writer announced a change (or changes may have been
+/// missed), so holders of long-lived connections can check theirs against the store.
+/// </summary>
+public interface IRouteChangeObserver
+{
+    /// <param name="sid">The workspace that changed, or null for "any may have changed".</param>
+    void RoutesChanged(string? sid);
+}

@@ -25,6 +25,7 @@ internal sealed partial class RouteInvalidationListener : BackgroundService
     private static readonly TimeSpan GapThreshold = TimeSpan.FromSeconds(1);
 
     private readonly IRouteInvalidator _invalidator;
+    private readonly IRouteChangeObserver[] _observers;
     private readonly WorkspacePathParser _sids;
     private readonly IOptionsMonitor<GatewayOptions> _options;
     private readonly TimeProvider _time;
@@ -38,12 +39,14 @@ internal sealed partial class RouteInvalidationListener : BackgroundService
 
     public RouteInvalidationListener(
         IRouteInvalidator invalidator,
+        IEnumerable<IRouteChangeObserver> observers,
         WorkspacePathParser sids,
         IOptionsMonitor<GatewayOptions> options,
         TimeProvider time,
         ILogger<RouteInvalidationListener> logger)
     {
         _invalidator = invalidator;
+        _observers = [.. observers];
         _sids = sids;
         _options = options;
         _time = time;
@@ -123,7 +126,7 @@ internal sealed partial class RouteInvalidationListener : BackgroundService
         {
             _inGap = false;
             LogLive();
-            _invalidator.InvalidateAll();
+            InvalidateAll();
         }
     }
 
@@ -132,15 +135,28 @@ internal sealed partial class RouteInvalidationListener : BackgroundService
         var body = message.Body;
         if (body == "*")
         {
-            _invalidator.InvalidateAll();
+            InvalidateAll();
         }
         else if (body is not null && _sids.IsValidSid(body))
         {
             _invalidator.Invalidate(body);
+            foreach (var observer in _observers)
+            {
+                observer.RoutesChanged(body);
+            }
         }
         else
         {
             LogIgnoredMessage(body);
+        }
+    }
+
+    private void InvalidateAll()
+    {
+        _invalidator.InvalidateAll();
+        foreach (var observer in _observers)
+        {
+            observer.RoutesChanged(null);
         }
     }
 

@@ -133,6 +133,16 @@ public sealed class TestBackend : IAsyncDisposable
 
         app.Map("/socket", HandleWebSocketAsync);
 
+        // A workspace that dies mid-session: greets, and at the client's next message its connection
+        // drops without a close frame.
+        app.Map("/socket-dies", async context =>
+        {
+            using var socket = await context.WebSockets.AcceptWebSocketAsync();
+            await socket.SendAsync("hello"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
+            await socket.ReceiveAsync(new byte[64], context.RequestAborted);
+            context.Abort();
+        });
+
         app.Map("/{**path}", (HttpContext context) =>
         {
             var headers = context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString());

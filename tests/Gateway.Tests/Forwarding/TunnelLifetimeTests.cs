@@ -1,0 +1,174 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.WebSockets;
+using System.Text;
+using Gateway.Forwarding;
+using Gateway.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Gateway.Tests.Forwarding;
+
+/// <summary>Upgraded connections end when their workspace dies, stops or moves, and leave nothing behind (issue #4).</summary>
+public sealed class TunnelLifetimeTests(GatewayWithBackends env) : IClassFixture<GatewayWithBackends>
+{
+    private OpenTunnels Tunnels => env.Gateway.Services.GetRequiredService<OpenTunnels>();
+
+    private WorkspaceHttpClient Upstream => env.Gateway.Services.GetRequiredService<WorkspaceHttpClient>();
+
+    [Fact]
+    public async Task A_moved_workspace_has_its_tunnels_closed_within_a_second_and_the_client_reconnects_to_the_new_pod()
+    {
+        var sid = await env.RouteAsync(env.A);
+        using var socket = await ConnectAsync(sid);
+        Assert.Equal("A:ping", await EchoAsync(socket, "ping"));
+
+        await env.Writer.SetRouteAsync(sid, env.B.Address);
+        var clock = Stopwatch.StartNew();
+        await env.Writer.PublishAsync(sid);
+
+        await AssertClosedAsync(socket, TimeSpan.FromSeconds(1));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"closed after {clock.Elapsed.TotalMilliseconds:F0} ms");
+
+        using var again = await ConnectAsync(sid);
+        Assert.Equal("B:ping", await EchoAsync(again, "ping"));
+    }
+
+    [Fact]
+    public async Task A_stopped_workspace_has_its_tunnels_closed()
+    {
+        var sid = await env.RouteAsync(env.A);
+        using var socket = await ConnectAsync(sid);
+        Assert.Equal("A:ping", await EchoAsync(socket, "ping"));
+
+        await env.Writer.RemoveRouteAsync(sid);
+        await env.Writer.PublishAsync(sid);
+
+        await AssertClosedAsync(socket, TimeSpan.FromSeconds(1));
+    }
+
+    [Fact]
+    public async Task A_republished_but_unchanged_route_keeps_the_session()
+    {
+        var sid = await env.RouteAsync(env.A);
+        using var socket = await ConnectAsync(sid);
+        var other = await env.RouteAsync(env.A);
+        using var bystander = await ConnectAsync(other);
+
+        await env.Writer.PublishAsync(sid);
+        await env.Writer.PublishAsync("*");
+        await Task.Delay(500);
+
+        Assert.Equal("A:still here", await EchoAsync(socket, "still here"));
+        Assert.Equal("A:me too", await EchoAsync(bystander, "me too"));
+    }
+
+    [Fact]
+    public async Task A_workspace_dying_mid_session_closes_the_browser_socket_and_new_requests_fail_fast()
+    {
+        await using var doomed = await TestBackend.StartAsync("doomed");
+        var sid = await env.RouteAsync(doomed);
+        var sockets = new List<ClientWebSocket>();
+        for (var i = 0; i < 5; i++)
+        {
+            sockets.Add(await ConnectAsync(sid));
+        }
+
+        Assert.Equal("doomed:ping", await EchoAsync(sockets[0], "ping"));
+        await doomed.DisposeAsync();
+
+        foreach (var socket in sockets)
+        {
+            await AssertClosedAsync(socket, TimeSpan.FromSeconds(5));
+            socket.Dispose();
+        }
+
+        var clock = Stopwatch.StartNew();
+        using var response = await env.Gateway.Client.GetAsync(new Uri($"/ws/{sid}/", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"502 after {clock.Elapsed.TotalMilliseconds:F0} ms");
+    }
+
+    [Fact]
+    public async Task Thousands_of_sessions_ended_by_their_workspace_leave_no_tunnels_or_sockets_behind()
+    {
+        var sid = await env.RouteAsync(env.A);
+        var tunnelsBefore = Tunnels.Count;
+        var socketsBefore = Upstream.OpenConnections;
+
+        const int Sessions = 2000;
+        var seen = 0;
+        await Parallel.ForEachAsync(Enumerable.Range(0, Sessions), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (_, cancellationToken) =>
+        {
+            using var socket = new ClientWebSocket();
+            await socket.ConnectAsync(env.Gateway.WebSocketUri($"/ws/{sid}/socket-dies"), cancellationToken);
+            var buffer = new byte[64];
+            var hello = await socket.ReceiveAsync(buffer, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
+            if (Encoding.UTF8.GetString(buffer, 0, hello.Count) == "hello")
+            {
+                Interlocked.Increment(ref seen);
+            }
+
+            await socket.SendAsync("die"u8.ToArray(), WebSocketMessageType.Text, true, cancellationToken);
+            await AssertClosedAsync(socket, TimeSpan.FromSeconds(10));
+        });
+
+        Assert.Equal(Sessions, seen);
+        await WaitUntilAsync(() => Tunnels.Count == tunnelsBefore && Upstream.OpenConnections <= socketsBefore, TimeSpan.FromSeconds(10),
+            () => $"tunnels {Tunnels.Count} (before {tunnelsBefore}), workspace sockets {Upstream.OpenConnections} (before {socketsBefore})");
+    }
+
+    private async Task<ClientWebSocket> ConnectAsync(string sid)
+    {
+        var socket = new ClientWebSocket();
+        await socket.ConnectAsync(env.Gateway.WebSocketUri($"/ws/{sid}/socket"), CancellationToken.None);
+        return socket;
+    }
+
+    private static async Task<string> EchoAsync(ClientWebSocket socket, string text)
+    {
+        await socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None);
+        var buffer = new byte[1024];
+        var result = await socket.ReceiveAsync(buffer, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+        return Encoding.UTF8.GetString(buffer, 0, result.Count);
+    }
+
+    /// <summary>The browser's view: the socket ends (a close or an aborted connection), it does not hang.</summary>
+    private static async Task AssertClosedAsync(ClientWebSocket socket, TimeSpan within)
+    {
+        var buffer = new byte[1024];
+        using var deadline = new CancellationTokenSource(within);
+        try
+        {
+            while (true)
+            {
+                var result = await socket.ReceiveAsync(buffer, deadline.Token);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    return;
+                }
+            }
+        }
+        catch (WebSocketException)
+        {
+            // Connection closed without a close frame: what a browser reports as 1006.
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            Assert.Fail($"the WebSocket was still open after {within.TotalMilliseconds:F0} ms");
+        }
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan within, Func<string> describe)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (clock.Elapsed > within)
+            {
+                Assert.Fail(describe());
+            }
+
+            await Task.Delay(50);
+        }
+    }
+}
