@@ -1,5 +1,6 @@
 using Gateway.Errors;
 using Gateway.Forwarding;
+using Gateway.Health;
 
 namespace Gateway;
 
@@ -43,6 +44,7 @@ public static class GatewayApplication
         // Workspace traffic is served before endpoint routing runs: it needs no route matching.
         app.UseMiddleware<WorkspaceForwardingMiddleware>();
         app.UseRouting();
+        app.MapGatewayHealth();
         app.MapReverseProxy();
         app.MapFallback(context => GatewayProblemWriter.WriteAsync(context, GatewayProblem.NoRoute));
         return app;

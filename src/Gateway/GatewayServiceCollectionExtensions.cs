@@ -25,6 +25,7 @@ public static class GatewayServiceCollectionExtensions
 
         services.AddSingleton<WorkspacePathParser>();
         services.AddSingleton<IRouteStore, RedisRouteStore>();
+        services.AddHostedService<RouteStoreWarmUp>();
         services.AddSingleton<RouteCache>();
         services.AddSingleton<IRouteResolver>(sp => sp.GetRequiredService<RouteCache>());
         services.AddSingleton<IRouteInvalidator>(sp => sp.GetRequiredService<RouteCache>());

@@ -14,7 +14,8 @@ namespace Gateway.Routing;
 internal sealed class RedisRouteStore : IRouteStore, IDisposable
 {
     private readonly CSRedisClient _client;
-    private readonly RedisCommandThreads _threads = new("redis-lookup", threads: 2, queueCapacity: 256);
+    private const int LookupThreads = 2;
+    private readonly RedisCommandThreads _threads = new("redis-lookup", LookupThreads, queueCapacity: 256);
     private readonly IOptionsMonitor<GatewayOptions> _options;
     private readonly ResiliencePipeline _pipeline;
 
@@ -59,6 +60,17 @@ internal sealed class RedisRouteStore : IRouteStore, IDisposable
             };
             throw new RouteStoreUnavailableException($"Route store unavailable: {reason}", ex);
         }
+    }
+
+    /// <summary>
+    /// Opens the lookup connections before the first request needs them. Cold, the first HGET (connect,
+    /// JIT) takes longer than the lookup timeout, so the first requests after a start got 503 (issue #4).
+    /// </summary>
+    public async Task WarmUpAsync(TimeSpan within)
+    {
+        var hashKey = _options.CurrentValue.Routes.HashKey;
+        var connections = Enumerable.Range(0, LookupThreads).Select(_ => _threads.RunAsync(() => _client.HGet(hashKey, "")));
+        await Task.WhenAll(connections).WaitAsync(within);
     }
 
     public void Dispose()

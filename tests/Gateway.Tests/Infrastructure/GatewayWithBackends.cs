@@ -35,6 +35,13 @@ public sealed class GatewayWithBackends : IAsyncLifetime
 
     }
 
+    /// <summary>After a test restarted Redis, the writer's old connection is gone.</summary>
+    public void ReconnectWriter()
+    {
+        Writer.Dispose();
+        Writer = Redis.Connect();
+    }
+
     /// <summary>Points a fresh sid at a backend, the way the web API or operator would.</summary>
     public async Task<string> RouteAsync(TestBackend backend, string? sid = null)
     {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net;
 using Gateway.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -20,6 +21,7 @@ public sealed class RedisOutageTests(GatewayWithBackends env, ITestOutputHelper 
 
         // The workspace moved while Redis was down; the notice of the move was never delivered.
         await env.Redis.RestartAsync();
+        env.ReconnectWriter();
         var clock = Stopwatch.StartNew();
         using (var writer = env.Redis.Connect())
         {
@@ -33,6 +35,90 @@ public sealed class RedisOutageTests(GatewayWithBackends env, ITestOutputHelper 
         }
 
         output.WriteLine($"moved route served {clock.ElapsedMilliseconds} ms after Redis returned");
+    }
+
+    [Fact]
+    public async Task Through_30_s_of_hung_redis_cached_workspaces_all_answer_and_unknown_ones_get_a_fast_503()
+    {
+        // Another test in this class restarts Redis; CSRedisCore re-checks a lost server only every 2 s.
+        await WaitForStatusAsync("/readyz", HttpStatusCode.OK, TimeSpan.FromSeconds(10));
+        var cached = await env.RouteAsync(env.A);
+        var warm = Stopwatch.StartNew();
+        while (await BackendOfAsync(cached) != "A")
+        {
+            Assert.True(warm.Elapsed < TimeSpan.FromSeconds(5), "route not served before the outage");
+            await Task.Delay(100);
+        }
+
+        env.Redis.Pause();
+        var served = 0;
+        var refusals = new List<double>();
+        try
+        {
+            var outage = Stopwatch.StartNew();
+            while (outage.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                Assert.Equal("A", await BackendOfAsync(cached));
+                served++;
+
+                var unknown = "u" + Guid.NewGuid().ToString("N")[..12];
+                var clock = Stopwatch.StartNew();
+                using var response = await env.Gateway.Client.GetAsync(new Uri($"/ws/{unknown}/", UriKind.Relative));
+                refusals.Add(clock.Elapsed.TotalMilliseconds);
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+                Assert.NotNull(response.Headers.RetryAfter);
+                await Task.Delay(100);
+            }
+        }
+        finally
+        {
+            env.Redis.Resume();
+        }
+
+        refusals.Sort();
+        output.WriteLine($"{served} cached requests served; 503 for unknown sids: p50 {refusals[refusals.Count / 2]:F1} ms, max {refusals[^1]:F1} ms over {refusals.Count}");
+
+        // Our own lookup timeout is 150 ms and the breaker answers at once when open; the client library
+        // alone would take seconds. Generous for a busy CI machine, far below CSRedisCore's own timeouts.
+        Assert.True(refusals[^1] < 400, $"slowest 503 took {refusals[^1]:F0} ms");
+        Assert.True(refusals[refusals.Count / 2] < 200, $"median 503 took {refusals[refusals.Count / 2]:F0} ms");
+    }
+
+    [Fact]
+    public async Task Readiness_follows_redis_and_liveness_does_not()
+    {
+        await WaitForStatusAsync("/readyz", HttpStatusCode.OK, TimeSpan.FromSeconds(10));
+
+        env.Redis.Pause();
+        try
+        {
+            await WaitForStatusAsync("/readyz", HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(5));
+            using var alive = await env.Gateway.Client.GetAsync(new Uri("/healthz", UriKind.Relative));
+            Assert.Equal(HttpStatusCode.OK, alive.StatusCode);
+        }
+        finally
+        {
+            env.Redis.Resume();
+        }
+
+        await WaitForStatusAsync("/readyz", HttpStatusCode.OK, TimeSpan.FromSeconds(10));
+    }
+
+    private async Task WaitForStatusAsync(string path, HttpStatusCode expected, TimeSpan within)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            using var response = await env.Gateway.Client.GetAsync(new Uri(path, UriKind.Relative));
+            if (response.StatusCode == expected)
+            {
+                output.WriteLine($"{path} answered {(int)expected} after {clock.ElapsedMilliseconds} ms");
+                return;
+            }
+
+            Assert.True(clock.Elapsed < within, $"{path} still {(int)response.StatusCode} after {within.TotalSeconds} s, expected {(int)expected}");
+            await Task.Delay(50);
+        }
     }
 
     private Task<string> BackendOfAsync(string sid) => env.Gateway.Client.BackendOfAsync(sid);
