@@ -1,3 +1,4 @@
+using Gateway.Diagnostics;
 using Gateway.Errors;
 using Gateway.Routing;
 using Microsoft.AspNetCore.Http.Features;
@@ -20,6 +21,7 @@ internal sealed partial class WorkspaceForwardingMiddleware
     private readonly WorkspaceRequestTransformer _transformer;
     private readonly OpenTunnels _tunnels;
     private readonly ILogger<WorkspaceForwardingMiddleware> _logger;
+    private readonly LogBudget _failureLogs;
 
     public WorkspaceForwardingMiddleware(
         RequestDelegate next,
@@ -30,6 +32,7 @@ internal sealed partial class WorkspaceForwardingMiddleware
         ForwardingSettings settings,
         WorkspaceRequestTransformer transformer,
         OpenTunnels tunnels,
+        TimeProvider time,
         ILogger<WorkspaceForwardingMiddleware> logger)
     {
         _next = next;
@@ -41,6 +44,7 @@ internal sealed partial class WorkspaceForwardingMiddleware
         _transformer = transformer;
         _tunnels = tunnels;
         _logger = logger;
+        _failureLogs = LogBudget.PerSecond(time);
     }
 
     public Task InvokeAsync(HttpContext context)
@@ -128,8 +132,11 @@ internal sealed partial class WorkspaceForwardingMiddleware
             return Task.CompletedTask;
         }
 
-        var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
-        LogForwardingFailed(route.Sid, route.Address, error, exception?.Message);
+        if (_failureLogs.TryTake(out var suppressed))
+        {
+            var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
+            LogForwardingFailed(route.Sid, route.Address, error, exception?.Message, suppressed);
+        }
 
         // The response is only ours to write if nothing from the workspace has been sent yet.
         return error switch
@@ -151,6 +158,6 @@ internal sealed partial class WorkspaceForwardingMiddleware
     [LoggerMessage(Level = LogLevel.Debug, Message = "Client left during forwarding to workspace {Sid}: {Error}")]
     private partial void LogClientGone(string sid, ForwarderError error);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Forwarding to workspace {Sid} at {Address} failed: {Error} {Reason}")]
-    private partial void LogForwardingFailed(string sid, string address, ForwarderError error, string? reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Forwarding to workspace {Sid} at {Address} failed: {Error} {Reason} ({Suppressed} similar lines suppressed before this one)")]
+    private partial void LogForwardingFailed(string sid, string address, ForwarderError error, string? reason, long suppressed);
 }

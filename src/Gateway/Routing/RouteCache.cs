@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Gateway.Configuration;
+using Gateway.Diagnostics;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Routing;
@@ -24,12 +25,14 @@ internal sealed partial class RouteCache : IRouteResolver, IRouteInvalidator, ID
     private readonly TimeProvider _time;
     private readonly ILogger<RouteCache> _logger;
     private readonly ITimer _sweeper;
+    private readonly LogBudget _failureLogs;
 
     public RouteCache(IRouteStore store, IOptionsMonitor<GatewayOptions> options, TimeProvider time, ILogger<RouteCache> logger)
     {
         _store = store;
         _options = options;
         _time = time;
+        _failureLogs = LogBudget.PerSecond(time);
         _logger = logger;
         _entriesBySpan = _entries.GetAlternateLookup<ReadOnlySpan<char>>();
         _sweeper = time.CreateTimer(_ => Sweep(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
@@ -132,6 +135,10 @@ internal sealed partial class RouteCache : IRouteResolver, IRouteInvalidator, ID
             {
                 LogUnexpectedStoreFailure(ex, sid);
             }
+            else if (_failureLogs.TryTake(out var suppressed))
+            {
+                LogStoreUnavailable(sid, ex.Message, entry.Stale is not null, suppressed);
+            }
 
             if (entry.Stale is { } stale)
             {
@@ -175,6 +182,9 @@ internal sealed partial class RouteCache : IRouteResolver, IRouteInvalidator, ID
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Route for workspace {Sid} is not a valid host:port: {Address}")]
     private partial void LogInvalidRoute(string sid, string address);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Route lookup for workspace {Sid} failed: {Reason}; served from stale cache: {ServedStale} ({Suppressed} similar lines suppressed before this one)")]
+    private partial void LogStoreUnavailable(string sid, string reason, bool servedStale, long suppressed);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Route lookup for workspace {Sid} failed unexpectedly")]
     private partial void LogUnexpectedStoreFailure(Exception exception, string sid);
