@@ -22,6 +22,8 @@ public static class GatewayServiceCollectionExtensions
                 sp.GetRequiredService<IOptionsMonitorCache<GatewayOptions>>()),
             sp.GetRequiredService<ILogger<LastValidOptionsMonitor>>()));
         services.TryAddSingleton(TimeProvider.System);
+        services.AddOptions<HostOptions>().Configure<IOptions<GatewayOptions>>(
+            (host, gateway) => host.ShutdownTimeout = gateway.Value.Forwarding.ShutdownDrainTimeout);
 
         services.AddSingleton<WorkspacePathParser>();
         services.AddSingleton<IRouteStore, RedisRouteStore>();

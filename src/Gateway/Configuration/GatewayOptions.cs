@@ -65,6 +65,12 @@ public sealed class ForwardingOptions
 
     /// <summary>Seconds sent in Retry-After when the route store is unreachable.</summary>
     public int RetryAfterSeconds { get; set; } = 5;
+
+    /// <summary>
+    /// On SIGTERM: how long in-flight HTTP requests may take to finish after the gateway stops accepting
+    /// (WebSockets are closed with 1001 at once). Read at start-up.
+    /// </summary>
+    public TimeSpan ShutdownDrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 public sealed class StaticRouteOptions

@@ -53,6 +53,7 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         RequirePositive(failures, "Gateway:Forwarding:ConnectTimeout", options.Forwarding.ConnectTimeout);
         RequirePositive(failures, "Gateway:Forwarding:HttpActivityTimeout", options.Forwarding.HttpActivityTimeout);
         RequirePositive(failures, "Gateway:Forwarding:WebSocketIdleTimeout", options.Forwarding.WebSocketIdleTimeout);
+        RequirePositive(failures, "Gateway:Forwarding:ShutdownDrainTimeout", options.Forwarding.ShutdownDrainTimeout);
 
         if (options.Forwarding.RetryAfterSeconds is < 1 or > 3600)
         {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Gateway.Routing;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace Gateway.Forwarding;
 
@@ -13,6 +14,8 @@ namespace Gateway.Forwarding;
 internal sealed partial class OpenTunnels : IRouteChangeObserver
 {
     // Upgrades are rare next to plain requests: a lock per sid is fine here, and never taken per request.
+    private static readonly TimeSpan GoingAwayWithin = TimeSpan.FromSeconds(1);
+
     private readonly ConcurrentDictionary<string, SidTunnels> _bySid = new(StringComparer.Ordinal);
     private readonly IRouteResolver _resolver;
     private readonly ILogger<OpenTunnels> _logger;
@@ -20,10 +23,13 @@ internal sealed partial class OpenTunnels : IRouteChangeObserver
     private Task _reviews = Task.CompletedTask;
     private int _count;
 
-    public OpenTunnels(IRouteResolver resolver, ILogger<OpenTunnels> logger)
+    public OpenTunnels(IRouteResolver resolver, IHostApplicationLifetime lifetime, ILogger<OpenTunnels> logger)
     {
         _resolver = resolver;
         _logger = logger;
+
+        // Before Kestrel stops and waits for in-flight requests: tunnels are in flight until they end.
+        lifetime.ApplicationStopping.Register(() => _ = CloseAllGoingAwayAsync());
     }
 
     /// <summary>Upgraded connections open now, all sids.</summary>
@@ -33,6 +39,12 @@ internal sealed partial class OpenTunnels : IRouteChangeObserver
     public Lease Open(WorkspaceRoute route, HttpContext context)
     {
         var tunnel = new Tunnel(context, route.Address);
+        if (context.Features.Get<IHttpUpgradeFeature>() is { } upgrade
+            && string.Equals(context.Request.Headers.Upgrade, "websocket", StringComparison.OrdinalIgnoreCase))
+        {
+            context.Features.Set<IHttpUpgradeFeature>(new ClosableUpgradeFeature(upgrade, tunnel));
+        }
+
         while (true)
         {
             var tunnels = _bySid.GetOrAdd(route.Sid, static _ => new SidTunnels());
@@ -122,8 +134,42 @@ internal sealed partial class OpenTunnels : IRouteChangeObserver
         }
     }
 
+    /// <summary>Shutdown: every WebSocket gets 1001 "going away" at a frame boundary; anything else is aborted.</summary>
+    internal async Task CloseAllGoingAwayAsync()
+    {
+        var all = new List<(SidTunnels Set, Tunnel Tunnel)>();
+        foreach (var tunnels in _bySid.Values)
+        {
+            lock (tunnels)
+            {
+                all.AddRange(tunnels.Items.Select(tunnel => (tunnels, tunnel)));
+            }
+        }
+
+        LogClosingForShutdown(all.Count);
+        await Task.WhenAll(all.Select(async entry =>
+        {
+            // The browser's side reads EOF after the close frame, but YARP keeps the tunnel until the
+            // workspace's side ends too; give the browser a moment to read the frame, then cut both.
+            if (entry.Tunnel.WebSocket is { } socket && await socket.CloseGoingAwayAsync(GoingAwayWithin))
+            {
+                await Task.WhenAny(entry.Tunnel.Ended, Task.Delay(GoingAwayWithin));
+            }
+
+            lock (entry.Set)
+            {
+                // Not once the request is over: Kestrel may already have reused the context.
+                if (entry.Set.Items.Contains(entry.Tunnel))
+                {
+                    entry.Tunnel.Context.Abort();
+                }
+            }
+        }));
+    }
+
     private void Close(string sid, SidTunnels tunnels, Tunnel tunnel)
     {
+        tunnel.MarkEnded();
         lock (tunnels)
         {
             tunnels.Items.Remove(tunnel);
@@ -143,6 +189,9 @@ internal sealed partial class OpenTunnels : IRouteChangeObserver
     [LoggerMessage(Level = LogLevel.Warning, Message = "Kept the tunnels of workspace {Sid}: the route store did not answer")]
     private partial void LogKeptStoreUnavailable(string sid);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Shutting down: closing {Count} tunnel(s) with 1001 going away")]
+    private partial void LogClosingForShutdown(int count);
+
     [LoggerMessage(Level = LogLevel.Error, Message = "Reviewing tunnels for {Sid} failed")]
     private partial void LogReviewFailed(Exception exception, string sid);
 
@@ -158,5 +207,20 @@ internal sealed partial class OpenTunnels : IRouteChangeObserver
         public bool Retired { get; set; }
     }
 
-    internal sealed record Tunnel(HttpContext Context, string Address);
+    internal sealed class Tunnel(HttpContext context, string address)
+    {
+        public HttpContext Context { get; } = context;
+
+        public string Address { get; } = address;
+
+        private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Set once the browser's side is upgraded to a WebSocket.</summary>
+        public ClosableWebSocketStream? WebSocket { get; set; }
+
+        /// <summary>Completes when forwarding of this request is over.</summary>
+        public Task Ended => _ended.Task;
+
+        public void MarkEnded() => _ended.TrySetResult();
+    }
 }
