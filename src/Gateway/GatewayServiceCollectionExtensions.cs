@@ -2,6 +2,7 @@ using Gateway.Configuration;
 using Gateway.Forwarding;
 using Gateway.Routing;
 using Gateway.StaticRoutes;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Configuration;
@@ -22,6 +23,18 @@ public static class GatewayServiceCollectionExtensions
                 sp.GetRequiredService<IOptionsMonitorCache<GatewayOptions>>()),
             sp.GetRequiredService<ILogger<LastValidOptionsMonitor>>()));
         services.TryAddSingleton(TimeProvider.System);
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<GatewayOptions>>((kestrel, gateway) =>
+        {
+            var limits = gateway.Value.Limits;
+            kestrel.Limits.MaxRequestBodySize = limits.MaxRequestBodySize;
+            kestrel.Limits.MaxRequestHeadersTotalSize = limits.MaxRequestHeadersTotalSize;
+            kestrel.Limits.MaxRequestHeaderCount = limits.MaxRequestHeaderCount;
+            kestrel.Limits.MaxRequestLineSize = limits.MaxRequestLineSize;
+            kestrel.Limits.MaxConcurrentConnections = limits.MaxConcurrentConnections;
+
+            // Upgraded connections are the editor itself; they count against MaxConcurrentConnections.
+            kestrel.Limits.MaxConcurrentUpgradedConnections = null;
+        });
         services.AddOptions<HostOptions>().Configure<IOptions<GatewayOptions>>(
             (host, gateway) => host.ShutdownTimeout = gateway.Value.Forwarding.ShutdownDrainTimeout);
 

@@ -13,6 +13,8 @@ public sealed class GatewayOptions
 
     public ForwardingOptions Forwarding { get; set; } = new();
 
+    public LimitsOptions Limits { get; set; } = new();
+
     /// <summary>Backends that are not workspaces (e.g. the web API), keyed by route id.</summary>
     public Dictionary<string, StaticRouteOptions> StaticRoutes { get; set; } = new(StringComparer.Ordinal);
 }
@@ -71,6 +73,28 @@ public sealed class ForwardingOptions
     /// (WebSockets are closed with 1001 at once). Read at start-up.
     /// </summary>
     public TimeSpan ShutdownDrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>Kestrel's limits on what a client may send. Read at start-up.</summary>
+public sealed class LimitsOptions
+{
+    /// <summary>
+    /// Largest request body in bytes (413 above it); null for none. Larger than Kestrel's 30 MB default:
+    /// users upload files and extensions (.vsix) into their workspace through the editor.
+    /// </summary>
+    public long? MaxRequestBodySize { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>All request headers together, in bytes (431 above it).</summary>
+    public int MaxRequestHeadersTotalSize { get; set; } = 64 * 1024;
+
+    /// <summary>Number of request headers (431 above it).</summary>
+    public int MaxRequestHeaderCount { get; set; } = 100;
+
+    /// <summary>Request line (method, target, version) in bytes (414 above it).</summary>
+    public int MaxRequestLineSize { get; set; } = 16 * 1024;
+
+    /// <summary>Open client connections, WebSockets included; null for no limit.</summary>
+    public long? MaxConcurrentConnections { get; set; }
 }
 
 public sealed class StaticRouteOptions

@@ -60,6 +60,32 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             failures.Add("Gateway:Forwarding:RetryAfterSeconds must be between 1 and 3600.");
         }
 
+        var limits = options.Limits;
+        if (limits.MaxRequestBodySize is < 0)
+        {
+            failures.Add("Gateway:Limits:MaxRequestBodySize must be a number of bytes (0 or more), or null for no limit.");
+        }
+
+        if (limits.MaxRequestHeadersTotalSize is < 1024 or > 1024 * 1024)
+        {
+            failures.Add("Gateway:Limits:MaxRequestHeadersTotalSize must be between 1024 and 1048576 bytes.");
+        }
+
+        if (limits.MaxRequestHeaderCount is < 10 or > 1000)
+        {
+            failures.Add("Gateway:Limits:MaxRequestHeaderCount must be between 10 and 1000.");
+        }
+
+        if (limits.MaxRequestLineSize is < 1024 or > 1024 * 1024)
+        {
+            failures.Add("Gateway:Limits:MaxRequestLineSize must be between 1024 and 1048576 bytes.");
+        }
+
+        if (limits.MaxConcurrentConnections is < 1)
+        {
+            failures.Add("Gateway:Limits:MaxConcurrentConnections must be 1 or more, or null for no limit.");
+        }
+
         foreach (var (id, route) in options.StaticRoutes)
         {
             var key = $"Gateway:StaticRoutes:{id}";

@@ -11,6 +11,10 @@ internal sealed record GatewayProblem(int Status, string Code, string Title, str
         StatusCodes.Status400BadRequest, "invalid_port", "Invalid port",
         "The port after /proxy/ or /absproxy/ must be a number from 1 to 65535.");
 
+    public static GatewayProblem RequestTooLarge { get; } = new(
+        StatusCodes.Status413PayloadTooLarge, "request_too_large", "Request too large",
+        "The request body is larger than this gateway accepts.");
+
     public static GatewayProblem WorkspaceNotRunning { get; } = new(
         StatusCodes.Status404NotFound, "workspace_not_running", "Workspace not running",
         "This workspace is not running. Start it from the dashboard and open it again.");

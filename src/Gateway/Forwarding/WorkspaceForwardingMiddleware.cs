@@ -103,6 +103,14 @@ internal sealed partial class WorkspaceForwardingMiddleware
                 return;
         }
 
+        // Refused before a byte goes to the workspace; Kestrel alone would only fail the body mid-upload.
+        if (context.Request.ContentLength is { } length
+            && length > (context.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize ?? long.MaxValue))
+        {
+            await GatewayProblemWriter.WriteAsync(context, GatewayProblem.RequestTooLarge, lookup.Route!.Sid);
+            return;
+        }
+
         var route = lookup.Route!;
         ForwarderError error;
         if (context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true })

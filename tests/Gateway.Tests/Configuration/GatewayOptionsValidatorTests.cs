@@ -20,7 +20,8 @@ public class GatewayOptionsValidatorTests
         {
             Redis = new RedisOptions { Configuration = " ", LookupTimeout = TimeSpan.Zero },
             Routes = new RoutesOptions { SidCharacters = "abc/", SidMaxLength = 0, NegativeCacheTtl = TimeSpan.FromSeconds(-1) },
-            Forwarding = new ForwardingOptions { WebSocketIdleTimeout = TimeSpan.Zero, RetryAfterSeconds = 0 },
+            Forwarding = new ForwardingOptions { WebSocketIdleTimeout = TimeSpan.Zero, RetryAfterSeconds = 0, ShutdownDrainTimeout = TimeSpan.Zero },
+            Limits = new LimitsOptions { MaxRequestBodySize = -1, MaxRequestHeadersTotalSize = 10, MaxRequestHeaderCount = 0, MaxRequestLineSize = 0, MaxConcurrentConnections = 0 },
             StaticRoutes = new() { ["web"] = new StaticRouteOptions { PathPrefix = "/ws/x", Destination = "ftp://x" } },
         };
 
@@ -32,7 +33,9 @@ public class GatewayOptionsValidatorTests
         {
             "Gateway:Redis:Configuration", "Gateway:Redis:LookupTimeout", "Gateway:Routes:SidCharacters",
             "Gateway:Routes:SidMaxLength", "Gateway:Routes:NegativeCacheTtl", "Gateway:Forwarding:WebSocketIdleTimeout",
-            "Gateway:Forwarding:RetryAfterSeconds", "Gateway:StaticRoutes:web:PathPrefix", "Gateway:StaticRoutes:web:Destination",
+            "Gateway:Forwarding:RetryAfterSeconds", "Gateway:Forwarding:ShutdownDrainTimeout", "Gateway:StaticRoutes:web:PathPrefix",
+            "Gateway:StaticRoutes:web:Destination", "Gateway:Limits:MaxRequestBodySize", "Gateway:Limits:MaxRequestHeadersTotalSize",
+            "Gateway:Limits:MaxRequestHeaderCount", "Gateway:Limits:MaxRequestLineSize", "Gateway:Limits:MaxConcurrentConnections",
         })
         {
             Assert.Contains(key, message, StringComparison.Ordinal);
