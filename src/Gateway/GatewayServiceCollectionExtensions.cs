@@ -2,6 +2,7 @@ using Gateway.Configuration;
 using Gateway.Forwarding;
 using Gateway.Routing;
 using Gateway.StaticRoutes;
+using Gateway.Telemetry;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -37,6 +38,10 @@ public static class GatewayServiceCollectionExtensions
         });
         services.AddOptions<HostOptions>().Configure<IOptions<GatewayOptions>>(
             (host, gateway) => host.ShutdownTimeout = gateway.Value.Forwarding.ShutdownDrainTimeout);
+
+        services.AddMetrics();
+        services.AddSingleton<GatewayMetrics>();
+        services.AddHostedService<OpenTelemetryExport>();
 
         services.AddSingleton<WorkspacePathParser>();
         services.AddSingleton<IRouteStore, RedisRouteStore>();

@@ -86,6 +86,28 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             failures.Add("Gateway:Limits:MaxConcurrentConnections must be 1 or more, or null for no limit.");
         }
 
+        var telemetry = options.Telemetry;
+        if (!string.IsNullOrEmpty(telemetry.OtlpEndpoint)
+            && (!Uri.TryCreate(telemetry.OtlpEndpoint, UriKind.Absolute, out var otlp) || (otlp.Scheme != Uri.UriSchemeHttp && otlp.Scheme != Uri.UriSchemeHttps)))
+        {
+            failures.Add("Gateway:Telemetry:OtlpEndpoint must be an absolute http:// or https:// address, or empty for no export.");
+        }
+
+        if (telemetry.OtlpProtocol is not ("HttpProtobuf" or "Grpc"))
+        {
+            failures.Add("Gateway:Telemetry:OtlpProtocol must be HttpProtobuf or Grpc.");
+        }
+
+        if (telemetry.MetricsExportInterval < TimeSpan.FromMilliseconds(100))
+        {
+            failures.Add("Gateway:Telemetry:MetricsExportInterval must be at least 00:00:00.100.");
+        }
+
+        if (telemetry.MaxSidSeries is < 1 or > 10000)
+        {
+            failures.Add("Gateway:Telemetry:MaxSidSeries must be between 1 and 10000.");
+        }
+
         foreach (var (id, route) in options.StaticRoutes)
         {
             var key = $"Gateway:StaticRoutes:{id}";

@@ -1,5 +1,6 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Gateway.Telemetry;
 
 namespace Gateway.Errors;
 
@@ -16,6 +17,9 @@ internal static class GatewayProblemWriter
         {
             return Task.CompletedTask;
         }
+
+        // Errors are rare next to requests: a service lookup here keeps the writer static and simple.
+        context.RequestServices?.GetService<GatewayMetrics>()?.Error(problem.Code);
 
         response.Clear();
         response.StatusCode = problem.Status;

@@ -35,6 +35,10 @@ internal sealed partial class OpenTunnels : IRouteChangeObserver
     /// <summary>Upgraded connections open now, all sids.</summary>
     public int Count => Volatile.Read(ref _count);
 
+    /// <summary>Open tunnels per sid, for at most <paramref name="max"/> sids (metric cardinality stays bounded).</summary>
+    public IEnumerable<KeyValuePair<string, int>> CountsBySid(int max) =>
+        _bySid.Take(max).Select(pair => KeyValuePair.Create(pair.Key, pair.Value.Items.Count));
+
     /// <summary>Tracks <paramref name="context"/> until the returned lease is disposed (when forwarding ends).</summary>
     public Lease Open(WorkspaceRoute route, HttpContext context)
     {

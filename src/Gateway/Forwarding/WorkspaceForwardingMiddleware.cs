@@ -1,6 +1,7 @@
 using Gateway.Diagnostics;
 using Gateway.Errors;
 using Gateway.Routing;
+using Gateway.Telemetry;
 using Microsoft.AspNetCore.Http.Features;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -22,6 +23,7 @@ internal sealed partial class WorkspaceForwardingMiddleware
     private readonly OpenTunnels _tunnels;
     private readonly ILogger<WorkspaceForwardingMiddleware> _logger;
     private readonly LogBudget _failureLogs;
+    private readonly GatewayMetrics _metrics;
 
     public WorkspaceForwardingMiddleware(
         RequestDelegate next,
@@ -33,6 +35,7 @@ internal sealed partial class WorkspaceForwardingMiddleware
         WorkspaceRequestTransformer transformer,
         OpenTunnels tunnels,
         TimeProvider time,
+        GatewayMetrics metrics,
         ILogger<WorkspaceForwardingMiddleware> logger)
     {
         _next = next;
@@ -45,6 +48,7 @@ internal sealed partial class WorkspaceForwardingMiddleware
         _tunnels = tunnels;
         _logger = logger;
         _failureLogs = LogBudget.PerSecond(time);
+        _metrics = metrics;
     }
 
     public Task InvokeAsync(HttpContext context)
@@ -66,9 +70,14 @@ internal sealed partial class WorkspaceForwardingMiddleware
                 return Task.CompletedTask;
         }
 
-        return _resolver.TryGetCached(path.AsSpan(WorkspacePath.SidStart, parsed.SidLength), out var cached)
-            ? ForwardAsync(context, cached, sid: null)
-            : ResolveAndForwardAsync(context, path.Substring(WorkspacePath.SidStart, parsed.SidLength));
+        if (_resolver.TryGetCached(path.AsSpan(WorkspacePath.SidStart, parsed.SidLength), out var cached))
+        {
+            _metrics.CacheHit();
+            return ForwardAsync(context, cached, sid: null);
+        }
+
+        _metrics.CacheMiss();
+        return ResolveAndForwardAsync(context, path.Substring(WorkspacePath.SidStart, parsed.SidLength));
     }
 
     private async Task ResolveAndForwardAsync(HttpContext context, string sid)

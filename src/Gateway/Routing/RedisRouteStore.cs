@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using CSRedis;
 using Gateway.Configuration;
+using Gateway.Telemetry;
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.CircuitBreaker;
@@ -19,9 +21,12 @@ internal sealed class RedisRouteStore : IRouteStore, IDisposable
     private readonly IOptionsMonitor<GatewayOptions> _options;
     private readonly ResiliencePipeline _pipeline;
 
-    public RedisRouteStore(IOptionsMonitor<GatewayOptions> options, TimeProvider time)
+    private readonly GatewayMetrics _metrics;
+
+    public RedisRouteStore(IOptionsMonitor<GatewayOptions> options, TimeProvider time, GatewayMetrics metrics)
     {
         _options = options;
+        _metrics = metrics;
         var redis = options.CurrentValue.Redis;
         _client = RedisConnectionFactory.Create(redis.Configuration);
         _pipeline = new ResiliencePipelineBuilder { TimeProvider = time }
@@ -42,16 +47,20 @@ internal sealed class RedisRouteStore : IRouteStore, IDisposable
     public async Task<string?> GetAddressAsync(string sid, CancellationToken cancellationToken)
     {
         var hashKey = _options.CurrentValue.Routes.HashKey;
+        var started = Stopwatch.GetTimestamp();
         try
         {
-            return await _pipeline.ExecuteAsync(
+            var address = await _pipeline.ExecuteAsync(
                 // CSRedisCore's calls take no token; WaitAsync lets our timeout abandon them.
                 static async (state, token) => await state.Threads.RunAsync(() => state.Client.HGet(state.HashKey, state.Sid)).WaitAsync(token),
                 (Client: _client, Threads: _threads, HashKey: hashKey, Sid: sid),
                 cancellationToken);
+            _metrics.LookupCompleted(started, succeeded: true);
+            return address;
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
+            _metrics.LookupCompleted(started, succeeded: false);
             var reason = ex switch
             {
                 BrokenCircuitException => "circuit open after repeated failures",

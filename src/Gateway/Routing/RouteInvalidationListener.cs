@@ -1,6 +1,7 @@
 using System.Globalization;
 using CSRedis;
 using Gateway.Configuration;
+using Gateway.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Routing;
@@ -26,6 +27,7 @@ internal sealed partial class RouteInvalidationListener : BackgroundService
 
     private readonly IRouteInvalidator _invalidator;
     private readonly IRouteChangeObserver[] _observers;
+    private readonly GatewayMetrics _metrics;
     private readonly WorkspacePathParser _sids;
     private readonly IOptionsMonitor<GatewayOptions> _options;
     private readonly TimeProvider _time;
@@ -40,6 +42,7 @@ internal sealed partial class RouteInvalidationListener : BackgroundService
     public RouteInvalidationListener(
         IRouteInvalidator invalidator,
         IEnumerable<IRouteChangeObserver> observers,
+        GatewayMetrics metrics,
         WorkspacePathParser sids,
         IOptionsMonitor<GatewayOptions> options,
         TimeProvider time,
@@ -47,6 +50,7 @@ internal sealed partial class RouteInvalidationListener : BackgroundService
     {
         _invalidator = invalidator;
         _observers = [.. observers];
+        _metrics = metrics;
         _sids = sids;
         _options = options;
         _time = time;
@@ -126,6 +130,7 @@ internal sealed partial class RouteInvalidationListener : BackgroundService
         {
             _inGap = false;
             LogLive();
+            _metrics.InvalidationReceived("gap");
             InvalidateAll();
         }
     }
@@ -135,10 +140,12 @@ internal sealed partial class RouteInvalidationListener : BackgroundService
         var body = message.Body;
         if (body == "*")
         {
+            _metrics.InvalidationReceived("all");
             InvalidateAll();
         }
         else if (body is not null && _sids.IsValidSid(body))
         {
+            _metrics.InvalidationReceived("sid");
             _invalidator.Invalidate(body);
             foreach (var observer in _observers)
             {

@@ -7,29 +7,29 @@ namespace Gateway.Tests.Infrastructure;
 /// The gateway as operators run it: its own process with gateway.json beside the binary, stdout captured
 /// line by line, stopped by PID.
 /// </summary>
-public sealed class GatewayProcess : IAsyncDisposable
+public sealed partial class GatewayProcess : IAsyncDisposable
 {
     private static readonly string GatewayDll = Path.Combine(AppContext.BaseDirectory, "Gateway.dll");
 
-    private GatewayProcess(Process process, int port)
+    private GatewayProcess(Process process)
     {
         Process = process;
-        Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
     }
 
     public Process Process { get; }
 
-    public HttpClient Client { get; }
+    /// <summary>Addressed to where the gateway listens; known once <see cref="WhenServingAsync{T}"/> has returned.</summary>
+    public HttpClient Client { get; } = new();
 
     public ConcurrentQueue<string> Output { get; } = new();
 
     /// <param name="environment">Variables to set; a null value removes one inherited from the test run.</param>
     public static GatewayProcess Start(params (string Name, string? Value)[] environment)
     {
-        var port = FreePort.Next();
+        // Port 0 and the address read back from the log: no race with other tests for a "free" port.
         var start = new ProcessStartInfo("dotnet")
         {
-            ArgumentList = { GatewayDll, "--urls", $"http://127.0.0.1:{port}" },
+            ArgumentList = { GatewayDll, "--urls", "http://127.0.0.1:0" },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             WorkingDirectory = Path.GetTempPath(),
@@ -47,7 +47,7 @@ public sealed class GatewayProcess : IAsyncDisposable
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("gateway did not start");
-        var gateway = new GatewayProcess(process, port);
+        var gateway = new GatewayProcess(process);
         process.OutputDataReceived += (_, line) =>
         {
             if (line.Data is not null)
@@ -59,10 +59,28 @@ public sealed class GatewayProcess : IAsyncDisposable
         return gateway;
     }
 
-    /// <summary>Retries <paramref name="attempt"/> until the gateway accepts connections (30 s at most).</summary>
+    /// <summary>Waits until the gateway listens (30 s at most), then retries <paramref name="attempt"/> until it succeeds.</summary>
     public async Task<T> WhenServingAsync<T>(Func<HttpClient, Task<T>> attempt)
     {
         var clock = Stopwatch.StartNew();
+        while (Client.BaseAddress is null)
+        {
+            var listening = Output.Select(line => ListeningOn().Match(line)).FirstOrDefault(match => match.Success);
+            if (listening is not null)
+            {
+                Client.BaseAddress = new Uri(listening.Groups[1].Value);
+                break;
+            }
+
+            if (Process.HasExited || clock.Elapsed > TimeSpan.FromSeconds(30))
+            {
+                throw new InvalidOperationException(
+                    $"gateway not listening (exited: {Process.HasExited}); output:\n{string.Join('\n', Output)}\n{(Process.HasExited ? await Process.StandardError.ReadToEndAsync() : "")}");
+            }
+
+            await Task.Delay(50);
+        }
+
         while (true)
         {
             try
@@ -82,6 +100,9 @@ public sealed class GatewayProcess : IAsyncDisposable
         await Task.Delay(settle);
         return Output.Count(line => line.Contains(text, StringComparison.Ordinal));
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"Now listening on: (http://[^""\s]+)")]
+    private static partial System.Text.RegularExpressions.Regex ListeningOn();
 
     public async ValueTask DisposeAsync()
     {

@@ -11,7 +11,7 @@ public sealed class RedisOutageTests(GatewayWithBackends env, ITestOutputHelper 
     public async Task A_route_changed_while_redis_was_away_is_served_within_5_s_of_its_return()
     {
         var sid = await env.RouteAsync(env.A);
-        Assert.Equal("A", await BackendOfAsync(sid));
+        await WaitUntilServedByAsync(sid, "A");
 
         env.Redis.Kill();
         for (var i = 0; i < 20; i++)
@@ -43,12 +43,7 @@ public sealed class RedisOutageTests(GatewayWithBackends env, ITestOutputHelper 
         // Another test in this class restarts Redis; CSRedisCore re-checks a lost server only every 2 s.
         await WaitForStatusAsync("/readyz", HttpStatusCode.OK, TimeSpan.FromSeconds(10));
         var cached = await env.RouteAsync(env.A);
-        var warm = Stopwatch.StartNew();
-        while (await BackendOfAsync(cached) != "A")
-        {
-            Assert.True(warm.Elapsed < TimeSpan.FromSeconds(5), "route not served before the outage");
-            await Task.Delay(100);
-        }
+        await WaitUntilServedByAsync(cached, "A");
 
         env.Redis.Pause();
         var served = 0;
@@ -76,12 +71,13 @@ public sealed class RedisOutageTests(GatewayWithBackends env, ITestOutputHelper 
         }
 
         refusals.Sort();
-        output.WriteLine($"{served} cached requests served; 503 for unknown sids: p50 {refusals[refusals.Count / 2]:F1} ms, max {refusals[^1]:F1} ms over {refusals.Count}");
+        var p95 = refusals[(int)(refusals.Count * 0.95)];
+        output.WriteLine($"{served} cached requests served; 503 for unknown sids: p50 {refusals[refusals.Count / 2]:F1} ms, p95 {p95:F1} ms, max {refusals[^1]:F1} ms over {refusals.Count}");
 
-        // Our own lookup timeout is 150 ms and the breaker answers at once when open; the client library
-        // alone would take seconds. Generous for a busy CI machine, far below CSRedisCore's own timeouts.
-        Assert.True(refusals[^1] < 400, $"slowest 503 took {refusals[^1]:F0} ms");
-        Assert.True(refusals[refusals.Count / 2] < 200, $"median 503 took {refusals[refusals.Count / 2]:F0} ms");
+        // Our own lookup timeout is 150 ms and the open breaker answers at once; CSRedisCore alone would
+        // take seconds. Bounds leave room for a CI machine running other test classes at the same time.
+        Assert.True(p95 < 250, $"95% of 503s within {p95:F0} ms");
+        Assert.True(refusals[^1] < 1000, $"slowest 503 took {refusals[^1]:F0} ms");
     }
 
     [Fact]
@@ -102,6 +98,18 @@ public sealed class RedisOutageTests(GatewayWithBackends env, ITestOutputHelper 
         }
 
         await WaitForStatusAsync("/readyz", HttpStatusCode.OK, TimeSpan.FromSeconds(10));
+    }
+
+    // The lookup budget is 150 ms; a CI machine busy with other test classes can miss it on a first, cold
+    // lookup. What these tests measure starts once the route is cached.
+    private async Task WaitUntilServedByAsync(string sid, string backend)
+    {
+        var clock = Stopwatch.StartNew();
+        while (await BackendOfAsync(sid) != backend)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"{sid} not served by {backend} before the outage");
+            await Task.Delay(100);
+        }
     }
 
     private async Task WaitForStatusAsync(string path, HttpStatusCode expected, TimeSpan within)
