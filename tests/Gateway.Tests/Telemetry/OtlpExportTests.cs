@@ -20,7 +20,8 @@ public sealed class OtlpExportTests(GatewayWithBackends env) : IClassFixture<Gat
         await using var collector = await OtlpCollector.StartAsync();
         await using var gateway = await GatewayHost.StartAsync(env.Redis,
             $"--Gateway:Telemetry:OtlpEndpoint=http://127.0.0.1:{collector.Port}",
-            "--Gateway:Telemetry:MetricsExportInterval=00:00:00.500");
+            "--Gateway:Telemetry:MetricsExportInterval=00:00:00.500",
+            "--Gateway:Telemetry:TunnelsPerSid=true");
 
         var sid = await env.RouteAsync(env.A);
         Assert.Equal("A", await gateway.Client.BackendOfAsync(sid));
@@ -37,6 +38,7 @@ public sealed class OtlpExportTests(GatewayWithBackends env) : IClassFixture<Gat
         [
             "gateway.route_cache.hits", "gateway.route_cache.misses", "gateway.redis.lookup.duration", "gateway.errors",
             "workspace_not_running", "gateway.tunnels.open", "gateway.workspace_connections.open", "gateway.invalidations.received",
+            "gateway.tunnels.open_by_sid", sid,
         ];
         var clock = Stopwatch.StartNew();
         while (expected.Any(name => !collector.Metrics.Contains(name, StringComparison.Ordinal)) || collector.TraceExports == 0)
