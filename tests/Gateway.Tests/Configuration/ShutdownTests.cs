@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.WebSockets;
-using System.Text;
 using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Configuration;
@@ -19,10 +18,8 @@ public sealed class ShutdownTests(GatewayWithBackends env) : IClassFixture<Gatew
 
         using var socket = new ClientWebSocket();
         await socket.ConnectAsync(new Uri($"ws://{gateway.Client.BaseAddress!.Authority}/ws/{sid}/socket"), CancellationToken.None);
-        await socket.SendAsync("hi"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
+        Assert.Equal("A:hi", await socket.EchoAsync("hi"));
         var buffer = new byte[256];
-        var echo = await socket.ReceiveAsync(buffer, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Equal("A:hi", Encoding.UTF8.GetString(buffer, 0, echo.Count));
 
         // The backend's /slow answers after 5 s: it is in flight when the signal arrives.
         var slow = gateway.Client.GetAsync(new Uri($"/ws/{sid}/slow", UriKind.Relative));

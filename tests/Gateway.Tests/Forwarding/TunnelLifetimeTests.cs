@@ -20,7 +20,7 @@ public sealed class TunnelLifetimeTests(GatewayWithBackends env) : IClassFixture
     {
         var sid = await env.RouteAsync(env.A);
         using var socket = await ConnectAsync(sid);
-        Assert.Equal("A:ping", await EchoAsync(socket, "ping"));
+        Assert.Equal("A:ping", await socket.EchoAsync("ping"));
 
         await env.Writer.SetRouteAsync(sid, env.B.Address);
         var clock = Stopwatch.StartNew();
@@ -30,7 +30,7 @@ public sealed class TunnelLifetimeTests(GatewayWithBackends env) : IClassFixture
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"closed after {clock.Elapsed.TotalMilliseconds:F0} ms");
 
         using var again = await ConnectAsync(sid);
-        Assert.Equal("B:ping", await EchoAsync(again, "ping"));
+        Assert.Equal("B:ping", await again.EchoAsync("ping"));
     }
 
     [Fact]
@@ -38,7 +38,7 @@ public sealed class TunnelLifetimeTests(GatewayWithBackends env) : IClassFixture
     {
         var sid = await env.RouteAsync(env.A);
         using var socket = await ConnectAsync(sid);
-        Assert.Equal("A:ping", await EchoAsync(socket, "ping"));
+        Assert.Equal("A:ping", await socket.EchoAsync("ping"));
 
         await env.Writer.RemoveRouteAsync(sid);
         await env.Writer.PublishAsync(sid);
@@ -58,8 +58,8 @@ public sealed class TunnelLifetimeTests(GatewayWithBackends env) : IClassFixture
         await env.Writer.PublishAsync("*");
         await Task.Delay(500);
 
-        Assert.Equal("A:still here", await EchoAsync(socket, "still here"));
-        Assert.Equal("A:me too", await EchoAsync(bystander, "me too"));
+        Assert.Equal("A:still here", await socket.EchoAsync("still here"));
+        Assert.Equal("A:me too", await bystander.EchoAsync("me too"));
     }
 
     [Fact]
@@ -73,7 +73,7 @@ public sealed class TunnelLifetimeTests(GatewayWithBackends env) : IClassFixture
             sockets.Add(await ConnectAsync(sid));
         }
 
-        Assert.Equal("doomed:ping", await EchoAsync(sockets[0], "ping"));
+        Assert.Equal("doomed:ping", await sockets[0].EchoAsync("ping"));
         await doomed.DisposeAsync();
 
         foreach (var socket in sockets)
@@ -122,14 +122,6 @@ public sealed class TunnelLifetimeTests(GatewayWithBackends env) : IClassFixture
         var socket = new ClientWebSocket();
         await socket.ConnectAsync(env.Gateway.WebSocketUri($"/ws/{sid}/socket"), CancellationToken.None);
         return socket;
-    }
-
-    private static async Task<string> EchoAsync(ClientWebSocket socket, string text)
-    {
-        await socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None);
-        var buffer = new byte[1024];
-        var result = await socket.ReceiveAsync(buffer, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
-        return Encoding.UTF8.GetString(buffer, 0, result.Count);
     }
 
     /// <summary>The browser's view: the socket ends (a close or an aborted connection), it does not hang.</summary>

@@ -133,8 +133,8 @@ public sealed class WorkspaceForwardingTests(GatewayWithBackends env) : IClassFi
         var sid = await env.RouteAsync(env.A);
         using var socket = await ConnectWebSocketAsync(sid, origin: $"http://{env.Gateway.Address.Authority}");
 
-        Assert.Equal("A:hello", await EchoAsync(socket, "hello"));
-        Assert.Equal("A:again", await EchoAsync(socket, "again"));
+        Assert.Equal("A:hello", await socket.EchoAsync("hello"));
+        Assert.Equal("A:again", await socket.EchoAsync("again"));
         await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
         Assert.Equal(WebSocketCloseStatus.NormalClosure, socket.CloseStatus);
     }
@@ -160,7 +160,7 @@ public sealed class WorkspaceForwardingTests(GatewayWithBackends env) : IClassFi
         // The gateway under test times out idle HTTP exchanges after 2 s; tunnels get the WebSocket setting (1 h).
         await Task.Delay(TimeSpan.FromSeconds(3.5));
 
-        Assert.Equal("A:still here", await EchoAsync(socket, "still here"));
+        Assert.Equal("A:still here", await socket.EchoAsync("still here"));
     }
 
     [Fact]
@@ -235,14 +235,6 @@ public sealed class WorkspaceForwardingTests(GatewayWithBackends env) : IClassFi
 
         await socket.ConnectAsync(env.Gateway.WebSocketUri($"/ws/{sid}/socket"), CancellationToken.None);
         return socket;
-    }
-
-    private static async Task<string> EchoAsync(ClientWebSocket socket, string text)
-    {
-        await socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None);
-        var buffer = new byte[1024];
-        var result = await socket.ReceiveAsync(buffer, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
-        return Encoding.UTF8.GetString(buffer, 0, result.Count);
     }
 
     private static async Task<string> ReadUtf8Async(Stream body, int length)
