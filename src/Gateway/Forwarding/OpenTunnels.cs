@@ -13,9 +13,9 @@ namespace Gateway.Forwarding;
 /// </summary>
 internal sealed partial class OpenTunnels : IRouteChangeObserver
 {
-    // Upgrades are rare next to plain requests: a lock per sid is fine here, and never taken per request.
     private static readonly TimeSpan GoingAwayWithin = TimeSpan.FromSeconds(1);
 
+    // Upgrades are rare next to plain requests: a lock per sid is fine here, and never taken per request.
     private readonly ConcurrentDictionary<string, SidTunnels> _bySid = new(StringComparer.Ordinal);
     private readonly IRouteResolver _resolver;
     private readonly ILogger<OpenTunnels> _logger;
@@ -40,11 +40,10 @@ internal sealed partial class OpenTunnels : IRouteChangeObserver
         _bySid.Take(max).Select(pair => KeyValuePair.Create(pair.Key, pair.Value.Items.Count));
 
     /// <summary>Tracks <paramref name="context"/> until the returned lease is disposed (when forwarding ends).</summary>
-    public Lease Open(WorkspaceRoute route, HttpContext context)
+    public Lease Open(WorkspaceRoute route, HttpContext context, IHttpUpgradeFeature upgrade)
     {
         var tunnel = new Tunnel(context, route.Address);
-        if (context.Features.Get<IHttpUpgradeFeature>() is { } upgrade
-            && string.Equals(context.Request.Headers.Upgrade, "websocket", StringComparison.OrdinalIgnoreCase))
+        if (string.Equals(context.Request.Headers.Upgrade, "websocket", StringComparison.OrdinalIgnoreCase))
         {
             context.Features.Set<IHttpUpgradeFeature>(new ClosableUpgradeFeature(upgrade, tunnel));
         }

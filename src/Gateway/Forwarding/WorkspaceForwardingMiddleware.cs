@@ -121,18 +121,10 @@ internal sealed partial class WorkspaceForwardingMiddleware
         }
 
         var route = lookup.Route!;
-        ForwarderError error;
-        if (context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true })
-        {
-            using (_tunnels.Open(route, context))
-            {
-                error = await _forwarder.SendAsync(context, route.DestinationPrefix, _invoker, _settings.For(context), _transformer);
-            }
-        }
-        else
-        {
-            error = await _forwarder.SendAsync(context, route.DestinationPrefix, _invoker, _settings.For(context), _transformer);
-        }
+        using var tunnel = context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } upgrade
+            ? _tunnels.Open(route, context, upgrade)
+            : (OpenTunnels.Lease?)null;
+        var error = await _forwarder.SendAsync(context, route.DestinationPrefix, _invoker, _settings.For(context), _transformer);
 
         if (error != ForwarderError.None)
         {

@@ -15,12 +15,12 @@ namespace Gateway.Routing;
 /// </summary>
 internal sealed class RedisRouteStore : IRouteStore, IDisposable
 {
-    private readonly CSRedisClient _client;
     private const int LookupThreads = 2;
+
+    private readonly CSRedisClient _client;
     private readonly RedisCommandThreads _threads = new("redis-lookup", LookupThreads, queueCapacity: 256);
     private readonly IOptionsMonitor<GatewayOptions> _options;
     private readonly ResiliencePipeline _pipeline;
-
     private readonly GatewayMetrics _metrics;
 
     public RedisRouteStore(IOptionsMonitor<GatewayOptions> options, TimeProvider time, GatewayMetrics metrics)
@@ -72,8 +72,9 @@ internal sealed class RedisRouteStore : IRouteStore, IDisposable
     }
 
     /// <summary>
-    /// Opens the lookup connections before the first request needs them. Cold, the first HGET (connect,
-    /// JIT) takes longer than the lookup timeout, so the first requests after a start got 503 (issue #4).
+    /// Connects and runs the lookup path once per lookup thread's worth of calls before the first request
+    /// needs it (the queue may hand both calls to one thread; the connection and code are warm either way).
+    /// Cold, the first HGET (connect, JIT) took longer than the lookup timeout: 503s after a start (issue #4).
     /// </summary>
     public async Task WarmUpAsync(TimeSpan within)
     {

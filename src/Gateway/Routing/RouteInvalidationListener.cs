@@ -131,7 +131,7 @@ internal sealed partial class RouteInvalidationListener : BackgroundService
             _inGap = false;
             LogLive();
             _metrics.InvalidationReceived("gap");
-            InvalidateAll();
+            Invalidate(sid: null);
         }
     }
 
@@ -141,16 +141,12 @@ internal sealed partial class RouteInvalidationListener : BackgroundService
         if (body == "*")
         {
             _metrics.InvalidationReceived("all");
-            InvalidateAll();
+            Invalidate(sid: null);
         }
         else if (body is not null && _sids.IsValidSid(body))
         {
             _metrics.InvalidationReceived("sid");
-            _invalidator.Invalidate(body);
-            foreach (var observer in _observers)
-            {
-                observer.RoutesChanged(body);
-            }
+            Invalidate(body);
         }
         else
         {
@@ -158,12 +154,21 @@ internal sealed partial class RouteInvalidationListener : BackgroundService
         }
     }
 
-    private void InvalidateAll()
+    /// <summary>Drops <paramref name="sid"/> (null: every route) from the cache, then tells the observers.</summary>
+    private void Invalidate(string? sid)
     {
-        _invalidator.InvalidateAll();
+        if (sid is null)
+        {
+            _invalidator.InvalidateAll();
+        }
+        else
+        {
+            _invalidator.Invalidate(sid);
+        }
+
         foreach (var observer in _observers)
         {
-            observer.RoutesChanged(null);
+            observer.RoutesChanged(sid);
         }
     }
 

@@ -94,7 +94,7 @@ public sealed partial class GatewayProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Lines containing <paramref name="text"/>, waiting up to <paramref name="settle"/> for the console logger's queue.</summary>
+    /// <summary>Lines containing <paramref name="text"/>, counted after <paramref name="settle"/> for the console logger's queue to drain.</summary>
     public async Task<int> CountLinesAsync(string text, TimeSpan settle)
     {
         await Task.Delay(settle);
