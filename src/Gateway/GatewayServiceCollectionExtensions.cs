@@ -1,3 +1,4 @@
+using Gateway.Auth;
 using Gateway.Configuration;
 using Gateway.Forwarding;
 using Gateway.Routing;
@@ -32,6 +33,7 @@ public static class GatewayServiceCollectionExtensions
             kestrel.Limits.MaxRequestHeaderCount = limits.MaxRequestHeaderCount;
             kestrel.Limits.MaxRequestLineSize = limits.MaxRequestLineSize;
             kestrel.Limits.MaxConcurrentConnections = limits.MaxConcurrentConnections;
+            kestrel.Limits.RequestHeadersTimeout = limits.RequestHeadersTimeout;
 
             // Upgraded connections are the editor itself; they count against MaxConcurrentConnections.
             kestrel.Limits.MaxConcurrentUpgradedConnections = null;
@@ -51,6 +53,10 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<IRouteInvalidator>(sp => sp.GetRequiredService<RouteCache>());
         services.AddSingleton<RouteInvalidationListener>();
         services.AddHostedService(sp => sp.GetRequiredService<RouteInvalidationListener>());
+
+        services.AddSingleton<AccessTokens>();
+        services.AddSingleton<WorkspaceAccessGate>();
+        services.AddSingleton<TrustedProxies>();
 
         services.AddSingleton<ForwardingSettings>();
         services.AddSingleton<WorkspaceHttpClient>();

@@ -17,6 +17,8 @@ public sealed class GatewayOptions
 
     public TelemetryOptions Telemetry { get; set; } = new();
 
+    public AuthOptions Auth { get; set; } = new();
+
     /// <summary>Backends that are not workspaces (e.g. the web API), keyed by route id.</summary>
     public Dictionary<string, StaticRouteOptions> StaticRoutes { get; set; } = new(StringComparer.Ordinal);
 }
@@ -71,6 +73,13 @@ public sealed class ForwardingOptions
     public int RetryAfterSeconds { get; set; } = 5;
 
     /// <summary>
+    /// Networks (CIDR, e.g. <c>10.0.0.0/8</c>) of load balancers in front of the gateway. Their
+    /// X-Forwarded-For is appended to and their X-Forwarded-Proto/Host kept; from anyone else all
+    /// X-Forwarded-* headers are replaced (issue #5). Empty: nobody is trusted.
+    /// </summary>
+    public string[] TrustedProxies { get; set; } = [];
+
+    /// <summary>
     /// On SIGTERM: how long in-flight HTTP requests may take to finish after the gateway stops accepting
     /// (WebSockets are closed with 1001 at once). Read at start-up.
     /// </summary>
@@ -97,6 +106,9 @@ public sealed class LimitsOptions
 
     /// <summary>Open client connections, WebSockets included; null for no limit.</summary>
     public long? MaxConcurrentConnections { get; set; }
+
+    /// <summary>Time a client has to send all request headers before its connection is closed (slow clients).</summary>
+    public TimeSpan RequestHeadersTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>OpenTelemetry export over OTLP; off unless an endpoint is set. Read at start-up.</summary>
@@ -122,6 +134,52 @@ public sealed class TelemetryOptions
     public bool TunnelsPerSid { get; set; }
 
     public int MaxSidSeries { get; set; } = 500;
+}
+
+/// <summary>Who may reach a workspace (issue #5). Read live: keys can be rotated without a restart.</summary>
+public sealed class AuthOptions
+{
+    /// <summary><c>Ticket</c>: every workspace request needs a valid ticket or session; <c>None</c>: the old proxy's open door.</summary>
+    public AuthMode Mode { get; set; } = AuthMode.Ticket;
+
+    /// <summary>
+    /// Base64 of at least 32 bytes, shared with the web API: verifies HS256 tickets and signs the gateway's
+    /// session cookies. A secret: set it from the environment (<c>Gateway__Auth__SigningKey</c>), not in this file.
+    /// </summary>
+    public string SigningKey { get; set; } = "";
+
+    /// <summary>PEM files with EC P-256 public keys; tickets signed ES256 by a matching private key are accepted too.</summary>
+    public string[] TicketPublicKeyFiles { get; set; } = [];
+
+    /// <summary>The <c>aud</c> every ticket must carry.</summary>
+    public string Audience { get; set; } = "workspace-gateway";
+
+    /// <summary>Query parameter carrying a ticket on the first navigation; removed before forwarding.</summary>
+    public string TicketParameter { get; set; } = "ticket";
+
+    /// <summary>Name of the session cookie the gateway sets, scoped to <c>/ws/&lt;sid&gt;/</c>.</summary>
+    public string CookieName { get; set; } = "gw_session";
+
+    /// <summary>
+    /// Lifetime of a session cookie; renewed on use once half of it has passed, so an editor in use is
+    /// never cut, and an abandoned one stops working after this long.
+    /// </summary>
+    public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(8);
+
+    /// <summary>Tolerance for clocks of the web API and the gateway disagreeing.</summary>
+    public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Where browser navigations without a credential are sent (e.g. <c>/login</c>), with
+    /// <c>returnTo=&lt;the address asked for&gt;</c> added; empty: answer 401.
+    /// </summary>
+    public string? LoginUrl { get; set; }
+}
+
+public enum AuthMode
+{
+    Ticket,
+    None,
 }
 
 public sealed class StaticRouteOptions

@@ -86,6 +86,18 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             failures.Add("Gateway:Limits:MaxConcurrentConnections must be 1 or more, or null for no limit.");
         }
 
+        RequirePositive(failures, "Gateway:Limits:RequestHeadersTimeout", limits.RequestHeadersTimeout);
+
+        foreach (var network in options.Forwarding.TrustedProxies)
+        {
+            if (!System.Net.IPNetwork.TryParse(network, out _))
+            {
+                failures.Add($"Gateway:Forwarding:TrustedProxies: '{network}' is not a network in CIDR notation (e.g. 10.0.0.0/8).");
+            }
+        }
+
+        ValidateAuth(options.Auth, failures);
+
         var telemetry = options.Telemetry;
         if (!string.IsNullOrEmpty(telemetry.OtlpEndpoint)
             && (!Uri.TryCreate(telemetry.OtlpEndpoint, UriKind.Absolute, out var otlp) || (otlp.Scheme != Uri.UriSchemeHttp && otlp.Scheme != Uri.UriSchemeHttps)))
@@ -129,6 +141,55 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
+
+    private static void ValidateAuth(AuthOptions auth, List<string> failures)
+    {
+        if (!Enum.IsDefined(auth.Mode))
+        {
+            failures.Add("Gateway:Auth:Mode must be Ticket or None.");
+        }
+
+        if (auth.Mode == AuthMode.Ticket)
+        {
+            Auth.SigningKeys.Load(auth, failures);
+        }
+
+        if (string.IsNullOrWhiteSpace(auth.Audience))
+        {
+            failures.Add("Gateway:Auth:Audience must not be empty.");
+        }
+
+        // Both travel in URLs and headers unescaped: RFC 6265 cookie-name / query-name token characters only.
+        if (!IsPlainName(auth.CookieName))
+        {
+            failures.Add("Gateway:Auth:CookieName must be letters, digits, '_' or '-'.");
+        }
+
+        if (!IsPlainName(auth.TicketParameter))
+        {
+            failures.Add("Gateway:Auth:TicketParameter must be letters, digits, '_' or '-'.");
+        }
+
+        if (auth.SessionLifetime < TimeSpan.FromMinutes(1))
+        {
+            failures.Add("Gateway:Auth:SessionLifetime must be at least 00:01:00.");
+        }
+
+        if (auth.ClockSkew < TimeSpan.Zero || auth.ClockSkew > TimeSpan.FromMinutes(5))
+        {
+            failures.Add("Gateway:Auth:ClockSkew must be between 00:00:00 and 00:05:00.");
+        }
+
+        if (!string.IsNullOrEmpty(auth.LoginUrl)
+            && !(auth.LoginUrl.StartsWith('/') && !auth.LoginUrl.StartsWith("//", StringComparison.Ordinal))
+            && !(Uri.TryCreate(auth.LoginUrl, UriKind.Absolute, out var login) && (login.Scheme == Uri.UriSchemeHttp || login.Scheme == Uri.UriSchemeHttps)))
+        {
+            failures.Add("Gateway:Auth:LoginUrl must be a path starting with '/' or an absolute http(s) address, or empty.");
+        }
+    }
+
+    private static bool IsPlainName(string name) =>
+        name.Length is > 0 and <= 64 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-');
 
     private static void RequirePositive(List<string> failures, string key, TimeSpan value)
     {

@@ -11,6 +11,18 @@ internal sealed record GatewayProblem(int Status, string Code, string Title, str
         StatusCodes.Status400BadRequest, "invalid_port", "Invalid port",
         "The port after /proxy/ or /absproxy/ must be a number from 1 to 65535.");
 
+    public static GatewayProblem AuthenticationRequired { get; } = new(
+        StatusCodes.Status401Unauthorized, "authentication_required", "Sign-in required",
+        "Open this workspace from the dashboard to get access to it.");
+
+    public static GatewayProblem CredentialInvalid { get; } = new(
+        StatusCodes.Status401Unauthorized, "credential_invalid", "Access invalid or expired",
+        "Your access to this workspace is invalid or has expired. Open it again from the dashboard.");
+
+    public static GatewayProblem WorkspaceForbidden { get; } = new(
+        StatusCodes.Status403Forbidden, "workspace_forbidden", "Not your workspace",
+        "This workspace belongs to another account.");
+
     public static GatewayProblem RequestTooLarge { get; } = new(
         StatusCodes.Status413PayloadTooLarge, "request_too_large", "Request too large",
         "The request body is larger than this gateway accepts.");

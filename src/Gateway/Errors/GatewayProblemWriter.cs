@@ -10,7 +10,8 @@ namespace Gateway.Errors;
 /// </summary>
 internal static class GatewayProblemWriter
 {
-    public static Task WriteAsync(HttpContext context, GatewayProblem problem, string? sid = null, int? retryAfterSeconds = null)
+    /// <param name="challenge">A WWW-Authenticate value for 401 and 403 (RFC 6750 §3).</param>
+    public static Task WriteAsync(HttpContext context, GatewayProblem problem, string? sid = null, int? retryAfterSeconds = null, string? challenge = null)
     {
         var response = context.Response;
         if (response.HasStarted)
@@ -27,6 +28,11 @@ internal static class GatewayProblemWriter
         if (retryAfterSeconds is { } seconds)
         {
             response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        if (challenge is not null)
+        {
+            response.Headers.WWWAuthenticate = challenge;
         }
 
         if (HttpMethods.IsHead(context.Request.Method))

@@ -1,3 +1,4 @@
+using Gateway.Auth;
 using Gateway.Diagnostics;
 using Gateway.Errors;
 using Gateway.Routing;
@@ -21,6 +22,7 @@ internal sealed partial class WorkspaceForwardingMiddleware
     private readonly ForwardingSettings _settings;
     private readonly WorkspaceRequestTransformer _transformer;
     private readonly OpenTunnels _tunnels;
+    private readonly WorkspaceAccessGate _access;
     private readonly ILogger<WorkspaceForwardingMiddleware> _logger;
     private readonly LogBudget _failureLogs;
     private readonly GatewayMetrics _metrics;
@@ -34,6 +36,7 @@ internal sealed partial class WorkspaceForwardingMiddleware
         ForwardingSettings settings,
         WorkspaceRequestTransformer transformer,
         OpenTunnels tunnels,
+        WorkspaceAccessGate access,
         TimeProvider time,
         GatewayMetrics metrics,
         ILogger<WorkspaceForwardingMiddleware> logger)
@@ -46,6 +49,7 @@ internal sealed partial class WorkspaceForwardingMiddleware
         _settings = settings;
         _transformer = transformer;
         _tunnels = tunnels;
+        _access = access;
         _logger = logger;
         _failureLogs = LogBudget.PerSecond(time);
         _metrics = metrics;
@@ -70,14 +74,43 @@ internal sealed partial class WorkspaceForwardingMiddleware
                 return Task.CompletedTask;
         }
 
-        if (_resolver.TryGetCached(path.AsSpan(WorkspacePath.SidStart, parsed.SidLength), out var cached))
+        // Access is decided before the route is looked up: a stranger learns nothing about which
+        // workspaces exist and costs no Redis lookup.
+        if (_access.Enabled)
+        {
+            var admission = _access.AdmitAsync(context, path, parsed.SidLength);
+            if (!admission.IsCompletedSuccessfully)
+            {
+                return AdmitThenRouteAsync(admission, context, path, parsed.SidLength);
+            }
+
+            if (!admission.Result)
+            {
+                return Task.CompletedTask;
+            }
+        }
+
+        return RouteAsync(context, path, parsed.SidLength);
+    }
+
+    private async Task AdmitThenRouteAsync(ValueTask<bool> admission, HttpContext context, string path, int sidLength)
+    {
+        if (await admission)
+        {
+            await RouteAsync(context, path, sidLength);
+        }
+    }
+
+    private Task RouteAsync(HttpContext context, string path, int sidLength)
+    {
+        if (_resolver.TryGetCached(path.AsSpan(WorkspacePath.SidStart, sidLength), out var cached))
         {
             _metrics.CacheHit();
             return ForwardAsync(context, cached, sid: null);
         }
 
         _metrics.CacheMiss();
-        return ResolveAndForwardAsync(context, path.Substring(WorkspacePath.SidStart, parsed.SidLength));
+        return ResolveAndForwardAsync(context, path.Substring(WorkspacePath.SidStart, sidLength));
     }
 
     private async Task ResolveAndForwardAsync(HttpContext context, string sid)

@@ -7,7 +7,22 @@ public class GatewayOptionsValidatorTests
     private readonly GatewayOptionsValidator _validator = new();
 
     [Fact]
-    public void The_defaults_are_valid() => Assert.True(_validator.Validate(null, new GatewayOptions()).Succeeded);
+    public void The_defaults_with_a_signing_key_are_valid() =>
+        Assert.True(_validator.Validate(null, new GatewayOptions { Auth = { SigningKey = Convert.ToBase64String(new byte[32]) } }).Succeeded);
+
+    [Fact]
+    public void Access_checks_are_on_by_default_and_need_a_key()
+    {
+        var result = _validator.Validate(null, new GatewayOptions());
+
+        Assert.Equal(AuthMode.Ticket, new GatewayOptions().Auth.Mode);
+        Assert.False(result.Succeeded);
+        Assert.Contains("Gateway:Auth:SigningKey", result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Mode_none_needs_no_key() =>
+        Assert.True(_validator.Validate(null, new GatewayOptions { Auth = { Mode = AuthMode.None } }).Succeeded);
 
     [Fact]
     public void The_websocket_idle_timeout_defaults_to_at_least_thirty_minutes() =>
@@ -20,8 +35,13 @@ public class GatewayOptionsValidatorTests
         {
             Redis = new RedisOptions { Configuration = " ", LookupTimeout = TimeSpan.Zero },
             Routes = new RoutesOptions { SidCharacters = "abc/", SidMaxLength = 0, NegativeCacheTtl = TimeSpan.FromSeconds(-1) },
-            Forwarding = new ForwardingOptions { WebSocketIdleTimeout = TimeSpan.Zero, RetryAfterSeconds = 0, ShutdownDrainTimeout = TimeSpan.Zero },
+            Forwarding = new ForwardingOptions { WebSocketIdleTimeout = TimeSpan.Zero, RetryAfterSeconds = 0, ShutdownDrainTimeout = TimeSpan.Zero, TrustedProxies = ["10.0.0.0/33"] },
             Limits = new LimitsOptions { MaxRequestBodySize = -1, MaxRequestHeadersTotalSize = 10, MaxRequestHeaderCount = 0, MaxRequestLineSize = 0, MaxConcurrentConnections = 0 },
+            Auth = new AuthOptions
+            {
+                SigningKey = Convert.ToBase64String(new byte[16]), TicketPublicKeyFiles = ["/nonexistent.pem"], CookieName = "a;b",
+                TicketParameter = "", SessionLifetime = TimeSpan.Zero, ClockSkew = TimeSpan.FromHours(1), LoginUrl = "//evil.example",
+            },
             StaticRoutes = new() { ["web"] = new StaticRouteOptions { PathPrefix = "/ws/x", Destination = "ftp://x" } },
         };
 
@@ -36,6 +56,8 @@ public class GatewayOptionsValidatorTests
             "Gateway:Forwarding:RetryAfterSeconds", "Gateway:Forwarding:ShutdownDrainTimeout", "Gateway:StaticRoutes:web:PathPrefix",
             "Gateway:StaticRoutes:web:Destination", "Gateway:Limits:MaxRequestBodySize", "Gateway:Limits:MaxRequestHeadersTotalSize",
             "Gateway:Limits:MaxRequestHeaderCount", "Gateway:Limits:MaxRequestLineSize", "Gateway:Limits:MaxConcurrentConnections",
+            "Gateway:Forwarding:TrustedProxies", "Gateway:Auth:SigningKey", "Gateway:Auth:TicketPublicKeyFiles", "Gateway:Auth:CookieName",
+            "Gateway:Auth:TicketParameter", "Gateway:Auth:SessionLifetime", "Gateway:Auth:ClockSkew", "Gateway:Auth:LoginUrl",
         })
         {
             Assert.Contains(key, message, StringComparison.Ordinal);

@@ -34,6 +34,8 @@ public sealed partial class GatewayProcess : IAsyncDisposable
             RedirectStandardError = true,
             WorkingDirectory = Path.GetTempPath(),
         };
+        // As in GatewayHost: access checks are off unless a test turns them on.
+        start.Environment["Gateway__Auth__Mode"] = "None";
         foreach (var (name, value) in environment)
         {
             if (value is null)

@@ -4,7 +4,7 @@ namespace Gateway.Tests.Infrastructure;
 /// A real redis-server, two real workspace backends (A and B) and a gateway in front, shared by one test
 /// class. HTTP exchanges idle for 2 s time out so the 504 path is quick to reach.
 /// </summary>
-public sealed class GatewayWithBackends : IAsyncLifetime
+public class GatewayWithBackends : IAsyncLifetime
 {
     public RedisServer Redis { get; } = new();
 
@@ -22,8 +22,11 @@ public sealed class GatewayWithBackends : IAsyncLifetime
         A = await TestBackend.StartAsync("A");
         B = await TestBackend.StartAsync("B");
         Writer = Redis.Connect();
-        Gateway = await GatewayHost.StartAsync(Redis, "--Gateway:Forwarding:HttpActivityTimeout=00:00:02");
+        Gateway = await GatewayHost.StartAsync(Redis, ["--Gateway:Forwarding:HttpActivityTimeout=00:00:02", .. GatewayArguments]);
     }
+
+    /// <summary>Further settings for the gateway, passed as <c>--Gateway:...=...</c>.</summary>
+    protected virtual string[] GatewayArguments => [];
 
     public async Task DisposeAsync()
     {
@@ -50,4 +53,10 @@ public sealed class GatewayWithBackends : IAsyncLifetime
         await Writer.PublishAsync(sid);
         return sid;
     }
+}
+
+/// <summary>The same, with access checks on (issue #5): tests present tickets from <see cref="TestTickets"/>.</summary>
+public sealed class TicketGatewayWithBackends : GatewayWithBackends
+{
+    protected override string[] GatewayArguments => [.. TestTickets.GatewayArgs, "--Gateway:Forwarding:TrustedProxies:0=127.0.0.2/32"];
 }

@@ -131,6 +131,13 @@ public sealed class TestBackend : IAsyncDisposable
             await context.Response.WriteAsync("late");
         });
 
+        app.MapGet("/set-cookie", (HttpContext context) =>
+        {
+            context.Response.Headers.Append("Set-Cookie", "app=1; Path=/");
+            context.Response.Headers.Append("Set-Cookie", "gw_session=planted; Path=/ws/other/; HttpOnly");
+            return Results.Text("cookies set");
+        });
+
         app.Map("/socket", HandleWebSocketAsync);
 
         // A workspace that dies mid-session: greets, and at the client's next message its connection

@@ -1,0 +1,107 @@
+using Microsoft.Extensions.Primitives;
+
+namespace Gateway.Auth;
+
+/// <summary>
+/// The wire format of the gateway's session cookie (RFC 6265 §4.2: <c>name=value</c> pairs joined by
+/// <c>"; "</c>): finding ours in a Cookie header without allocating, and removing it before the request
+/// goes to a workspace.
+/// </summary>
+internal static class SessionCookie
+{
+    public static bool TryFind(StringValues cookieHeaders, string name, out ReadOnlySpan<char> value)
+    {
+        foreach (var header in cookieHeaders)
+        {
+            if (header is not null && TryFind(header.AsSpan(), name, out value))
+            {
+                return true;
+            }
+        }
+
+        value = default;
+        return false;
+    }
+
+    /// <summary>The header without any pair named <paramref name="name"/>; null when nothing is left.</summary>
+    public static string? Without(string header, string name)
+    {
+        var kept = new System.Text.StringBuilder(header.Length);
+        foreach (var range in header.AsSpan().Split(';'))
+        {
+            var pair = header.AsSpan(range).Trim(' ');
+            if (pair.IsEmpty || IsNamed(pair, name))
+            {
+                continue;
+            }
+
+            if (kept.Length > 0)
+            {
+                kept.Append("; ");
+            }
+
+            kept.Append(pair);
+        }
+
+        return kept.Length == 0 ? null : kept.ToString();
+    }
+
+    /// <summary>
+    /// A Set-Cookie value: HttpOnly (page scripts, including a workspace's own pages on this origin, cannot
+    /// read it), SameSite=Lax (sent on the top-level navigation from the dashboard, not on cross-site
+    /// subrequests), scoped to the one workspace's path.
+    /// </summary>
+    public static string Format(Configuration.AuthOptions options, string token, string sid, bool secure) => string.Concat(
+        options.CookieName, "=", token,
+        "; Path=/ws/", sid, "/; Max-Age=", ((long)options.SessionLifetime.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        "; HttpOnly; SameSite=Lax", secure ? "; Secure" : "");
+
+    /// <summary>Cheap pre-check (no allocation) before the Cookie header is rebuilt without ours.</summary>
+    public static bool MentionedIn(StringValues cookieHeaders, string name)
+    {
+        foreach (var header in cookieHeaders)
+        {
+            if (header is not null && header.Contains(name, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether a Set-Cookie value (from a workspace) would set or clear a cookie named <paramref name="name"/>.</summary>
+    public static bool Sets(string setCookie, string name) => IsNamed(setCookie.AsSpan().TrimStart(' '), name);
+
+    public static bool AnySets(StringValues setCookies, string name)
+    {
+        foreach (var value in setCookies)
+        {
+            if (value is not null && Sets(value, name))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool TryFind(ReadOnlySpan<char> header, string name, out ReadOnlySpan<char> value)
+    {
+        foreach (var range in header.Split(';'))
+        {
+            var pair = header[range].Trim(' ');
+            if (IsNamed(pair, name))
+            {
+                value = pair[(name.Length + 1)..].Trim('"');
+                return !value.IsEmpty;
+            }
+        }
+
+        value = default;
+        return false;
+    }
+
+    private static bool IsNamed(ReadOnlySpan<char> pair, string name) =>
+        pair.Length > name.Length && pair[name.Length] == '=' && pair.StartsWith(name, StringComparison.Ordinal);
+}

@@ -1,0 +1,239 @@
+using System.Globalization;
+using Gateway.Configuration;
+using Gateway.Diagnostics;
+using Gateway.Errors;
+using Gateway.Forwarding;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Net.Http.Headers;
+
+namespace Gateway.Auth;
+
+/// <summary>
+/// Decides whether a request may reach workspace <c>sid</c> (issue #5). Credentials, in order: a ticket in
+/// the query (the first navigation: exchanged for a session cookie and a redirect that drops it), the
+/// session cookie, an <c>Authorization: Bearer</c> ticket. None valid: 401 (or the login page for a browser
+/// navigation); valid but for another workspace: 403. The common case, a known cookie, completes
+/// synchronously without allocating.
+/// </summary>
+internal sealed partial class WorkspaceAccessGate
+{
+    private const string BearerPrefix = "Bearer ";
+
+    private readonly AccessTokens _tokens;
+    private readonly TrustedProxies _proxies;
+    private readonly TimeProvider _time;
+    private readonly ILogger<WorkspaceAccessGate> _logger;
+    private readonly LogBudget _denialLogs;
+
+    public WorkspaceAccessGate(AccessTokens tokens, TrustedProxies proxies, TimeProvider time, ILogger<WorkspaceAccessGate> logger)
+    {
+        _tokens = tokens;
+        _proxies = proxies;
+        _time = time;
+        _logger = logger;
+        _denialLogs = LogBudget.PerSecond(time);
+    }
+
+    public bool Enabled => _tokens.Enabled;
+
+    /// <summary>True when the request may be forwarded; otherwise its response (redirect, 401, 403) has been written.</summary>
+    public ValueTask<bool> AdmitAsync(HttpContext context, string path, int sidLength)
+    {
+        var options = _tokens.Options;
+        var sid = path.AsSpan(Routing.WorkspacePath.SidStart, sidLength);
+        if (!TicketParameter.MayContain(context.Request.QueryString.Value, options.TicketParameter)
+            && SessionCookie.TryFind(context.Request.Headers.Cookie, options.CookieName, out var cookie)
+            && _tokens.TryGetRemembered(TokenKind.Session, cookie, out var session)
+            && sid.SequenceEqual(session.Sid))
+        {
+            return ValueTask.FromResult(true);
+        }
+
+        return AdmitSlowAsync(context, path.Substring(Routing.WorkspacePath.SidStart, sidLength), options);
+    }
+
+    private async ValueTask<bool> AdmitSlowAsync(HttpContext context, string sid, AuthOptions options)
+    {
+        var request = context.Request;
+        var navigation = (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
+            && context.Features.Get<IHttpUpgradeFeature>() is not { IsUpgradableRequest: true };
+
+        if (TicketParameter.TryFind(request.QueryString.Value, options.TicketParameter, out var ticket))
+        {
+            var fromQuery = await _tokens.CheckAsync(TokenKind.Ticket, ticket);
+            if (fromQuery.IsValid && fromQuery.Credential.Sid != sid)
+            {
+                return await DenyAsync(context, sid, GatewayProblem.WorkspaceForbidden, "ticket for another workspace");
+            }
+
+            if (fromQuery.IsValid && navigation)
+            {
+                var (token, _) = _tokens.IssueSession(fromQuery.Credential);
+                context.Response.Headers.SetCookie = SessionCookie.Format(options, token, sid, _proxies.ClientUsedHttps(context));
+                RedirectWithoutTicket(context, options);
+                return false;
+            }
+
+            if (fromQuery.IsValid)
+            {
+                // A script or WebSocket client that cannot follow redirects: admitted once; the ticket is
+                // removed from what the workspace receives.
+                return true;
+            }
+
+            // A stale link opened by someone whose session is still good: only drop the ticket.
+            if (navigation && await CookieCheckAsync(context, options) is { IsValid: true } held && held.Credential.Sid == sid)
+            {
+                RedirectWithoutTicket(context, options);
+                return false;
+            }
+
+            return await DenyAsync(context, sid, GatewayProblem.CredentialInvalid, "ticket " + fromQuery.Failure);
+        }
+
+        string? failure = null;
+        var forAnother = false;
+        foreach (var check in new[] { await CookieCheckAsync(context, options), await BearerCheckAsync(request) })
+        {
+            if (check is not { } presented)
+            {
+                continue;
+            }
+
+            if (presented.IsValid && presented.Credential.Sid == sid)
+            {
+                return true;
+            }
+
+            forAnother |= presented.IsValid;
+            failure ??= presented.Failure;
+        }
+
+        if (forAnother)
+        {
+            return await DenyAsync(context, sid, GatewayProblem.WorkspaceForbidden, "credential for another workspace");
+        }
+
+        if (failure is null && navigation && !string.IsNullOrEmpty(options.LoginUrl) && AcceptsHtml(request))
+        {
+            RedirectToLogin(context, options);
+            LogDenied(sid, StatusCodes.Status302Found, "no credential, sent to log in");
+            return false;
+        }
+
+        return await DenyAsync(
+            context, sid, failure is null ? GatewayProblem.AuthenticationRequired : GatewayProblem.CredentialInvalid, failure ?? "no credential");
+    }
+
+    /// <summary>
+    /// Sliding sessions: once half of a session's lifetime has passed, the next ordinary response carries a
+    /// fresh cookie, so an editor in daily use never meets a 401, and an abandoned one expires.
+    /// </summary>
+    public void RenewSessionIfDue(HttpContext context)
+    {
+        var options = _tokens.Options;
+        if (options.Mode != AuthMode.Ticket
+            || context.Response.StatusCode == StatusCodes.Status101SwitchingProtocols
+            || !SessionCookie.TryFind(context.Request.Headers.Cookie, options.CookieName, out var cookie)
+            || !_tokens.TryGetRemembered(TokenKind.Session, cookie, out var session)
+            || !IsPathOf(context.Request.Path.Value, session.Sid)
+            || session.ExpiresAt - _time.GetUtcNow() > options.SessionLifetime / 2)
+        {
+            return;
+        }
+
+        var (token, _) = _tokens.IssueSession(session);
+        context.Response.Headers.Append(HeaderNames.SetCookie, SessionCookie.Format(options, token, session.Sid, _proxies.ClientUsedHttps(context)));
+    }
+
+    private static bool IsPathOf(string? path, string sid) =>
+        path is not null && path.Length > Routing.WorkspacePath.SidStart + sid.Length
+        && path.AsSpan(Routing.WorkspacePath.SidStart, sid.Length).SequenceEqual(sid)
+        && path[Routing.WorkspacePath.SidStart + sid.Length] == '/';
+
+    /// <summary>Whether <paramref name="token"/> is a ticket this gateway accepts (for any workspace).</summary>
+    public async ValueTask<bool> IsTicketAsync(string token) => (await _tokens.CheckAsync(TokenKind.Ticket, token)).IsValid;
+
+    private async ValueTask<TokenCheck?> CookieCheckAsync(HttpContext context, AuthOptions options) =>
+        SessionCookie.TryFind(context.Request.Headers.Cookie, options.CookieName, out var cookie)
+            ? Named(await _tokens.CheckAsync(TokenKind.Session, cookie.ToString()), "session")
+            : null;
+
+    private async ValueTask<TokenCheck?> BearerCheckAsync(HttpRequest request) =>
+        TryGetBearer(request, out var token) ? Named(await _tokens.CheckAsync(TokenKind.Ticket, token), "bearer ticket") : null;
+
+    public static bool TryGetBearer(HttpRequest request, out string token)
+    {
+        var authorization = request.Headers.Authorization;
+        if (authorization.Count == 1 && authorization[0] is { } value
+            && value.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase) && value.Length > BearerPrefix.Length)
+        {
+            token = value[BearerPrefix.Length..].Trim();
+            return token.Length > 0;
+        }
+
+        token = "";
+        return false;
+    }
+
+    private static TokenCheck Named(TokenCheck check, string what) => check.IsValid ? check : TokenCheck.Invalid($"{what} {check.Failure}");
+
+    private static bool AcceptsHtml(HttpRequest request) =>
+        request.Headers["Sec-Fetch-Mode"] == "navigate" || request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase);
+
+    private static void RedirectWithoutTicket(HttpContext context, AuthOptions options)
+    {
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status303SeeOther;
+        response.Headers.Location = string.Concat(PathAsSent(context), TicketParameter.Without(context.Request.QueryString.Value, options.TicketParameter));
+        response.Headers.CacheControl = "no-store";
+
+        // The ticket was in this address: no page reached from it may learn it through Referer.
+        response.Headers["Referrer-Policy"] = "no-referrer";
+    }
+
+    private static void RedirectToLogin(HttpContext context, AuthOptions options)
+    {
+        var returnTo = string.Concat(PathAsSent(context), context.Request.QueryString.Value);
+        var login = options.LoginUrl!;
+        context.Response.StatusCode = StatusCodes.Status302Found;
+        context.Response.Headers.Location = string.Concat(login, login.Contains('?', StringComparison.Ordinal) ? "&" : "?", "returnTo=", Uri.EscapeDataString(returnTo));
+        context.Response.Headers.CacheControl = "no-store";
+    }
+
+    // The path as the client spelled it when it is origin-form, so a redirect does not re-encode it.
+    private static string PathAsSent(HttpContext context)
+    {
+        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        if (raw is not null && raw.StartsWith('/'))
+        {
+            var query = raw.IndexOf('?', StringComparison.Ordinal);
+            return query < 0 ? raw : raw[..query];
+        }
+
+        return context.Request.Path.ToUriComponent();
+    }
+
+    private async ValueTask<bool> DenyAsync(HttpContext context, string sid, GatewayProblem problem, string reason)
+    {
+        LogDenied(sid, problem.Status, reason);
+        var challenge = problem.Status == StatusCodes.Status403Forbidden
+            ? "Bearer realm=\"workspace-gateway\", error=\"insufficient_scope\""
+            : problem == GatewayProblem.CredentialInvalid
+                ? "Bearer realm=\"workspace-gateway\", error=\"invalid_token\""
+                : "Bearer realm=\"workspace-gateway\"";
+        await GatewayProblemWriter.WriteAsync(context, problem, sid, challenge: challenge);
+        return false;
+    }
+
+    private void LogDenied(string sid, int status, string reason)
+    {
+        if (_denialLogs.TryTake(out var suppressed))
+        {
+            LogAccessDenied(sid, status, reason, suppressed);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Access to workspace {Sid} refused with {Status}: {Reason} ({Suppressed} similar lines suppressed before this one)")]
+    private partial void LogAccessDenied(string sid, int status, string reason, long suppressed);
+}
