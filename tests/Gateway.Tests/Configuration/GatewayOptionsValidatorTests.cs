@@ -39,8 +39,13 @@ public class GatewayOptionsValidatorTests
             Limits = new LimitsOptions { MaxRequestBodySize = -1, MaxRequestHeadersTotalSize = 10, MaxRequestHeaderCount = 0, MaxRequestLineSize = 0, MaxConcurrentConnections = 0 },
             Auth = new AuthOptions
             {
-                SigningKey = Convert.ToBase64String(new byte[16]), TicketPublicKeyFiles = ["/nonexistent.pem"], CookieName = "a;b",
-                TicketParameter = "", SessionLifetime = TimeSpan.Zero, ClockSkew = TimeSpan.FromHours(1), LoginUrl = "//evil.example",
+                SigningKey = Convert.ToBase64String(new byte[16]),
+                TicketPublicKeyFiles = ["/nonexistent.pem"],
+                CookieName = "a;b",
+                TicketParameter = "",
+                SessionLifetime = TimeSpan.Zero,
+                ClockSkew = TimeSpan.FromHours(1),
+                LoginUrl = "//evil.example",
             },
             StaticRoutes = new() { ["web"] = new StaticRouteOptions { PathPrefix = "/ws/x", Destination = "ftp://x" } },
         };
