@@ -94,7 +94,8 @@ internal sealed partial class AccessTokens
         }
 
         var jwt = (JsonWebToken)result.SecurityToken;
-        if (!jwt.TryGetPayloadValue<string>("sid", out var sid) || !_parser.IsValidSid(sid))
+        // A string, not whatever converts to one: {"sid": 42} is malformed, not workspace "42".
+        if (!jwt.TryGetPayloadValue<object>("sid", out var claim) || claim is not string sid || !_parser.IsValidSid(sid))
         {
             return TokenCheck.Invalid("no valid sid claim");
         }

@@ -11,6 +11,10 @@ internal sealed record GatewayProblem(int Status, string Code, string Title, str
         StatusCodes.Status400BadRequest, "invalid_port", "Invalid port",
         "The port after /proxy/ or /absproxy/ must be a number from 1 to 65535.");
 
+    public static GatewayProblem InvalidTarget { get; } = new(
+        StatusCodes.Status400BadRequest, "invalid_request_target", "Invalid address",
+        "The address contains control characters or a fragment, which no browser sends.");
+
     public static GatewayProblem AuthenticationRequired { get; } = new(
         StatusCodes.Status401Unauthorized, "authentication_required", "Sign-in required",
         "Open this workspace from the dashboard to get access to it.");

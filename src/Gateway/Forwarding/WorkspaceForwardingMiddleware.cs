@@ -14,6 +14,9 @@ namespace Gateway.Forwarding;
 /// </summary>
 internal sealed partial class WorkspaceForwardingMiddleware
 {
+    private static readonly System.Buffers.SearchValues<char> ForbiddenInTarget = System.Buffers.SearchValues.Create(
+        "\0\u0001\u0002\u0003\u0004\u0005\u0006\u0007\b\t\n\u000b\f\r\u000e\u000f\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001a\u001b\u001c\u001d\u001e\u001f\u007f#");
+
     private readonly RequestDelegate _next;
     private readonly WorkspacePathParser _parser;
     private readonly IRouteResolver _resolver;
@@ -72,6 +75,14 @@ internal sealed partial class WorkspaceForwardingMiddleware
                 context.Response.StatusCode = StatusCodes.Status308PermanentRedirect;
                 context.Response.Headers.Location = string.Concat(path, "/", context.Request.QueryString.Value);
                 return Task.CompletedTask;
+        }
+
+        // Kestrel lets control characters and '#' through in the request target, and the target goes on
+        // to the workspace byte for byte: a bare CR there would be a request-splitting primitive against
+        // whatever parses it next (found by the hostile-input suite, issue #5).
+        if (context.Features.Get<IHttpRequestFeature>()?.RawTarget is { } rawTarget && rawTarget.AsSpan().ContainsAny(ForbiddenInTarget))
+        {
+            return GatewayProblemWriter.WriteAsync(context, GatewayProblem.InvalidTarget);
         }
 
         // Access is decided before the route is looked up: a stranger learns nothing about which

@@ -49,11 +49,42 @@ public sealed class OtlpExportTests(GatewayWithBackends env) : IClassFixture<Gat
         }
     }
 
+    [Fact]
+    public async Task Exported_traces_never_carry_a_ticket()
+    {
+        await using var collector = await OtlpCollector.StartAsync();
+        await using var gateway = await GatewayHost.StartAsync(env.Redis,
+            [.. TestTickets.GatewayArgs, $"--Gateway:Telemetry:OtlpEndpoint=http://127.0.0.1:{collector.Port}", "--Gateway:Telemetry:MetricsExportInterval=00:00:00.500"]);
+        var sid = await env.RouteAsync(env.A);
+        var ticket = TestTickets.Ticket(sid);
+
+        using (var navigation = await gateway.Client.GetAsync(new Uri($"/ws/{sid}/?ticket={ticket}", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.SeeOther, navigation.StatusCode);
+        }
+
+        using (var upload = await gateway.Client.PostAsync(new Uri($"/ws/{sid}/upload?ticket={ticket}&x=1", UriKind.Relative), new StringContent("data")))
+        {
+            Assert.Equal(HttpStatusCode.OK, upload.StatusCode);
+        }
+
+        var clock = Stopwatch.StartNew();
+        while (!collector.Traces.Contains("/upload", StringComparison.Ordinal))
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), "no trace of the forwarded request after 15 s");
+            await Task.Delay(200);
+        }
+
+        Assert.DoesNotContain(ticket[(ticket.LastIndexOf('.') + 1)..], collector.Traces, StringComparison.Ordinal);
+        Assert.DoesNotContain(ticket.Split('.')[1], collector.Traces, StringComparison.Ordinal);
+    }
+
     /// <summary>Accepts OTLP/HTTP exports; protobuf keeps metric names and attribute values as plain UTF-8.</summary>
     private sealed class OtlpCollector : IAsyncDisposable
     {
         private readonly WebApplication _app;
         private readonly ConcurrentQueue<string> _metrics = new();
+        private readonly ConcurrentQueue<string> _traces = new();
         private int _traceExports;
 
         private OtlpCollector(WebApplication app) => _app = app;
@@ -63,6 +94,8 @@ public sealed class OtlpExportTests(GatewayWithBackends env) : IClassFixture<Gat
         public string Metrics => string.Concat(_metrics);
 
         public int TraceExports => Volatile.Read(ref _traceExports);
+
+        public string Traces => string.Concat(_traces);
 
         public static async Task<OtlpCollector> StartAsync()
         {
@@ -84,6 +117,7 @@ public sealed class OtlpExportTests(GatewayWithBackends env) : IClassFixture<Gat
                 await request.Body.CopyToAsync(body);
                 if (body.Length > 0)
                 {
+                    collector._traces.Enqueue(Encoding.UTF8.GetString(body.ToArray()));
                     Interlocked.Increment(ref collector._traceExports);
                 }
 
