@@ -54,7 +54,9 @@ internal sealed class RawHttpConnection : IDisposable
     public void Dispose() => Close();
 
     private static byte[] BuildRequest(int port, string path) =>
-        Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: */*\r\n\r\n");
+        Encoding.ASCII.GetBytes(BenchCredentials.CookieFor(path) is { } cookie
+            ? $"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: */*\r\nCookie: {cookie}\r\n\r\n"
+            : $"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: */*\r\n\r\n");
 
     private void Close()
     {

@@ -117,6 +117,10 @@ internal static class WebSocketLoad
     private static async Task<ClientWebSocket> ConnectAsync(Target target)
     {
         var socket = new ClientWebSocket();
+        if (BenchCredentials.CookieFor(target.WebSocketPath) is { } cookie)
+        {
+            socket.Options.SetRequestHeader("Cookie", cookie);
+        }
         socket.Options.KeepAliveInterval = TimeSpan.Zero;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{target.WebSocketPort}{target.WebSocketPath}"), timeout.Token);

@@ -16,11 +16,18 @@ internal static partial class Wrk
 {
     public static async Task<WrkRun?> RunAsync(Target target, PinnedProcess? server, int connections, TimeSpan duration, int core)
     {
-        var start = new ProcessStartInfo("taskset", ["-c", $"{core}", "wrk", "-t1", $"-c{connections}", $"-d{(int)Math.Max(1, duration.TotalSeconds)}s", "--latency", $"http://127.0.0.1:{target.Port}{target.HttpPath}"])
+        var start = new ProcessStartInfo("taskset", ["-c", $"{core}", "wrk", "-t1", $"-c{connections}", $"-d{(int)Math.Max(1, duration.TotalSeconds)}s", "--latency"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        if (BenchCredentials.CookieFor(target.HttpPath) is { } cookie)
+        {
+            start.ArgumentList.Add("-H");
+            start.ArgumentList.Add("Cookie: " + cookie);
+        }
+
+        start.ArgumentList.Add($"http://127.0.0.1:{target.Port}{target.HttpPath}");
         var cpuBefore = server?.CpuTime();
         using var process = Process.Start(start);
         if (process is null)

@@ -81,6 +81,7 @@ internal sealed class BenchStack : IDisposable
             new Dictionary<string, string>
             {
                 ["GATEWAY_CONFIG"] = gatewayConfig,
+                ["Gateway__Auth__SigningKey"] = Load.BenchCredentials.SigningKeyBase64,
                 // As the Dockerfile and deploy/gateway.yaml run it: full tier-up delay, not 10x on one core.
                 ["DOTNET_TC_DelaySingleProcMultiplier"] = "1",
             });
