@@ -23,24 +23,35 @@ internal static class SessionCookie
         return false;
     }
 
-    /// <summary>The header without any pair named <paramref name="name"/>; null when nothing is left.</summary>
-    public static string? Without(string header, string name)
+    /// <summary>
+    /// The Cookie header lines joined as one, without any pair named <paramref name="name"/>; null when
+    /// nothing is left, the common case of a browser that holds only the gateway's cookie for this path.
+    /// </summary>
+    public static string? WithoutAll(StringValues headers, string name)
     {
-        var kept = new System.Text.StringBuilder(header.Length);
-        foreach (var range in header.AsSpan().Split(';'))
+        if (headers.Count == 1 && headers[0] is { } only && IsNamed(only.AsSpan().Trim(' '), name) && !only.Contains(';', StringComparison.Ordinal))
         {
-            var pair = header.AsSpan(range).Trim(' ');
-            if (pair.IsEmpty || IsNamed(pair, name))
-            {
-                continue;
-            }
+            return null;
+        }
 
-            if (kept.Length > 0)
+        var kept = new System.Text.StringBuilder();
+        foreach (var header in headers)
+        {
+            foreach (var range in header.AsSpan().Split(';'))
             {
-                kept.Append("; ");
-            }
+                var pair = header.AsSpan(range).Trim(' ');
+                if (pair.IsEmpty || IsNamed(pair, name))
+                {
+                    continue;
+                }
 
-            kept.Append(pair);
+                if (kept.Length > 0)
+                {
+                    kept.Append("; ");
+                }
+
+                kept.Append(pair);
+            }
         }
 
         return kept.Length == 0 ? null : kept.ToString();

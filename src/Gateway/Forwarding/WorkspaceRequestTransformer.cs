@@ -57,8 +57,7 @@ internal sealed class WorkspaceRequestTransformer(AccessTokens tokens, Workspace
         if (SessionCookie.MentionedIn(cookies, auth.CookieName))
         {
             headers.Remove("Cookie");
-            var kept = string.Join("; ", cookies.Select(value => value is null ? null : SessionCookie.Without(value, auth.CookieName)).OfType<string>());
-            if (kept.Length > 0)
+            if (SessionCookie.WithoutAll(cookies, auth.CookieName) is { } kept)
             {
                 headers.TryAddWithoutValidation("Cookie", kept);
             }
