@@ -1,4 +1,3 @@
-using System.Globalization;
 using Gateway.Configuration;
 using Gateway.Diagnostics;
 using Gateway.Errors;

@@ -257,27 +257,29 @@ public sealed class WorkspaceAccessTests(TicketGatewayWithBackends env) : IClass
         using var redirect = await viaBalancer.SendAsync(exchange);
         Assert.Contains("Secure", redirect.Headers.GetValues("Set-Cookie").Single().Split("; "));
 
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"/ws/{sid}/");
-        request.Headers.Add("X-Forwarded-For", "203.0.113.7");
-        request.Headers.Add("X-Forwarded-Proto", "https");
-        request.Headers.Add("X-Forwarded-Host", "ide.example.com");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", TestTickets.Ticket(sid));
-        using var response = await viaBalancer.SendAsync(request);
-        var echo = TestBackend.ParseEcho(await response.Content.ReadAsStringAsync());
+        var echo = await ClaimingAsync(viaBalancer);
 
         Assert.Equal("203.0.113.7, 127.0.0.2", echo.Headers["x-forwarded-for"]);
         Assert.Equal("https", echo.Headers["x-forwarded-proto"]);
         Assert.Equal("ide.example.com", echo.Headers["x-forwarded-host"]);
 
         // The same headers from a client outside the trusted network are replaced.
-        using var direct = new HttpRequestMessage(HttpMethod.Get, $"/ws/{sid}/");
-        direct.Headers.Add("X-Forwarded-For", "203.0.113.7");
-        direct.Headers.Add("X-Forwarded-Proto", "https");
-        direct.Headers.Authorization = new AuthenticationHeaderValue("Bearer", TestTickets.Ticket(sid));
-        using var directResponse = await Client.SendAsync(direct);
-        var directEcho = TestBackend.ParseEcho(await directResponse.Content.ReadAsStringAsync());
+        var directEcho = await ClaimingAsync(Client);
         Assert.Equal("127.0.0.1", directEcho.Headers["x-forwarded-for"]);
         Assert.Equal("http", directEcho.Headers["x-forwarded-proto"]);
+        Assert.Equal(env.Gateway.Address.Authority, directEcho.Headers["x-forwarded-host"]);
+
+        // What the workspace sees of a request claiming a client address, scheme and host.
+        async Task<EchoReply> ClaimingAsync(HttpClient client)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"/ws/{sid}/");
+            request.Headers.Add("X-Forwarded-For", "203.0.113.7");
+            request.Headers.Add("X-Forwarded-Proto", "https");
+            request.Headers.Add("X-Forwarded-Host", "ide.example.com");
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", TestTickets.Ticket(sid));
+            using var response = await client.SendAsync(request);
+            return TestBackend.ParseEcho(await response.Content.ReadAsStringAsync());
+        }
     }
 
     private HttpClient ClientFrom(IPAddress local) => new(new SocketsHttpHandler
