@@ -1,0 +1,107 @@
+using System.Text.RegularExpressions;
+using WorkspaceOperator.Workspaces;
+
+namespace WorkspaceOperator.Api;
+
+/// <summary>Create (and by default start) a workspace: the old RPC's "create space".</summary>
+public sealed record CreateWorkspaceRequest(
+    string? Sid,
+    string? Image,
+    string? Cpu,
+    string? Memory,
+    string? Storage,
+    string? Hardware,
+    int? Port,
+    string? MountPath,
+    string? Owner,
+    bool Start = true);
+
+/// <summary>What the web API shows and needs: state, and where the editor runs (the old RPC's pod info).</summary>
+public sealed record WorkspaceInfo(
+    string Sid,
+    string DesiredState,
+    string Phase,
+    bool Ready,
+    string? Reason,
+    string? Message,
+    string? Address,
+    string? PodIP,
+    string? NodeName,
+    int? Port,
+    string? Owner,
+    string Image,
+    string Cpu,
+    string Memory,
+    string Storage,
+    string? Hardware,
+    DateTimeOffset? CreatedAt)
+{
+    public static WorkspaceInfo From(Workspace workspace)
+    {
+        var status = workspace.Status;
+        var ready = status?.Condition(WorkspaceCondition.Ready);
+        var spec = workspace.Spec;
+        return new(
+            workspace.Sid,
+            spec.State.ToString(),
+            workspace.Metadata.DeletionTimestamp is not null ? WorkspacePhase.Deleting : status?.Phase ?? WorkspacePhase.Pending,
+            ready?.Status == "True",
+            ready?.Reason,
+            ready?.Message,
+            status?.Address,
+            status?.PodIP,
+            status?.NodeName,
+            status?.Port,
+            spec.Owner,
+            spec.Image,
+            spec.Cpu,
+            spec.Memory,
+            spec.Storage,
+            spec.Hardware,
+            workspace.Metadata.CreationTimestamp);
+    }
+}
+
+internal static partial class WorkspaceRequestRules
+{
+    /// <summary>A DNS label: the Workspace's name, its pod's name, and the gateway's sid at once.</summary>
+    [GeneratedRegex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
+    public static partial Regex Sid();
+
+    [GeneratedRegex(@"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")]
+    public static partial Regex Quantity();
+
+    public static Dictionary<string, string[]> Validate(CreateWorkspaceRequest request)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (string.IsNullOrEmpty(request.Sid) || !Sid().IsMatch(request.Sid))
+        {
+            errors["sid"] = ["required: lowercase letters, digits and '-', at most 63, starting and ending with a letter or digit"];
+        }
+
+        if (string.IsNullOrWhiteSpace(request.Image))
+        {
+            errors["image"] = ["required: the workspace's container image"];
+        }
+
+        foreach (var (field, value) in new[] { ("cpu", request.Cpu), ("memory", request.Memory), ("storage", request.Storage) })
+        {
+            if (value is not null && !Quantity().IsMatch(value))
+            {
+                errors[field] = [$"'{value}' is not a Kubernetes quantity (e.g. 2, 500m, 4Gi)"];
+            }
+        }
+
+        if (request.Port is < 1 or > 65535)
+        {
+            errors["port"] = ["must be between 1 and 65535"];
+        }
+
+        if (request.MountPath is not null && (!request.MountPath.StartsWith('/') || request.MountPath.Contains("..", StringComparison.Ordinal)))
+        {
+            errors["mountPath"] = ["must be an absolute path without '..'"];
+        }
+
+        return errors;
+    }
+}

@@ -1,0 +1,240 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using WorkspaceOperator.Configuration;
+using WorkspaceOperator.Kubernetes;
+using WorkspaceOperator.Reconciliation;
+using WorkspaceOperator.Workspaces;
+
+namespace WorkspaceOperator.Api;
+
+/// <summary>
+/// The operator's HTTP API for the web API (the old RPC service, in JSON): create-and-start, start,
+/// stop, delete, status. Start, stop and delete wait for the outcome (<c>?wait=</c> seconds, default
+/// from configuration) and say what went wrong instead of a bare timeout.
+/// </summary>
+public static class WorkspaceEndpoints
+{
+    public static IEndpointRouteBuilder MapWorkspaceApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/workspaces").AddEndpointFilter<ApiTokenFilter>();
+        api.MapGet("/", List);
+        api.MapGet("/{sid}", Get);
+        api.MapPost("/", Create);
+        api.MapPost("/{sid}/start", Start);
+        api.MapPost("/{sid}/stop", Stop);
+        api.MapDelete("/{sid}", Delete);
+        return app;
+    }
+
+    internal static Ok<WorkspaceInfo[]> List(WorkspaceInformer informer) =>
+        TypedResults.Ok(informer.Workspaces.Values.OrderBy(w => w.Sid, StringComparer.Ordinal).Select(WorkspaceInfo.From).ToArray());
+
+    internal static Results<Ok<WorkspaceInfo>, ProblemHttpResult> Get(string sid, WorkspaceInformer informer) =>
+        informer.Get(sid) is { } workspace ? TypedResults.Ok(WorkspaceInfo.From(workspace)) : NotFound(sid);
+
+    internal static async Task<Results<Created<WorkspaceInfo>, ValidationProblem, ProblemHttpResult>> Create(
+        CreateWorkspaceRequest request,
+        int? wait,
+        IKubernetesClient kubernetes,
+        WorkspaceWaiter waiter,
+        IOptions<OperatorOptions> options,
+        CancellationToken cancellationToken)
+    {
+        var errors = WorkspaceRequestRules.Validate(request);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, title: "The workspace request is invalid");
+        }
+
+        var defaults = new WorkspaceSpec();
+        var workspace = new Workspace
+        {
+            Metadata = new ObjectMeta { Name = request.Sid, Namespace = options.Value.Namespace },
+            Spec = new WorkspaceSpec
+            {
+                Image = request.Image!,
+                Cpu = request.Cpu ?? defaults.Cpu,
+                Memory = request.Memory ?? defaults.Memory,
+                Storage = request.Storage ?? defaults.Storage,
+                Hardware = request.Hardware,
+                Port = request.Port ?? defaults.Port,
+                MountPath = request.MountPath ?? defaults.MountPath,
+                Owner = request.Owner,
+                State = request.Start ? DesiredState.Running : DesiredState.Stopped,
+            },
+        };
+
+        Workspace created;
+        try
+        {
+            created = await kubernetes.CreateAsync(Workspace.Resource, workspace, cancellationToken);
+        }
+        catch (KubernetesApiException ex) when (ex.IsConflict)
+        {
+            return Problem(StatusCodes.Status409Conflict, "AlreadyExists", $"a workspace named '{request.Sid}' already exists");
+        }
+
+        var location = $"/api/workspaces/{created.Sid}";
+        if (!request.Start)
+        {
+            return TypedResults.Created(location, WorkspaceInfo.From(created));
+        }
+
+        var outcome = await WaitForPhaseAsync(waiter, created, WorkspacePhase.Running, Timeout(wait, options), cancellationToken);
+        return outcome.Result is Ok<WorkspaceInfo> ok
+            ? TypedResults.Created(location, ok.Value)
+            : (ProblemHttpResult)outcome.Result;
+    }
+
+    internal static async Task<Results<Ok<WorkspaceInfo>, ProblemHttpResult>> Start(
+        string sid, int? wait, IKubernetesClient kubernetes, WorkspaceWaiter waiter, IOptions<OperatorOptions> options, CancellationToken cancellationToken) =>
+        await ChangeStateAsync(sid, DesiredState.Running, WorkspacePhase.Running, wait, kubernetes, waiter, options, cancellationToken);
+
+    internal static async Task<Results<Ok<WorkspaceInfo>, ProblemHttpResult>> Stop(
+        string sid, int? wait, IKubernetesClient kubernetes, WorkspaceWaiter waiter, IOptions<OperatorOptions> options, CancellationToken cancellationToken) =>
+        await ChangeStateAsync(sid, DesiredState.Stopped, WorkspacePhase.Stopped, wait, kubernetes, waiter, options, cancellationToken);
+
+    internal static async Task<Results<NoContent, Accepted, ProblemHttpResult>> Delete(
+        string sid, int? wait, IKubernetesClient kubernetes, WorkspaceWaiter waiter, IOptions<OperatorOptions> options, CancellationToken cancellationToken)
+    {
+        if (!await kubernetes.DeleteAsync(Workspace.Resource, options.Value.Namespace, sid, cancellationToken))
+        {
+            return NotFound(sid);
+        }
+
+        var timeout = Timeout(wait, options);
+        if (timeout == TimeSpan.Zero)
+        {
+            return TypedResults.Accepted($"/api/workspaces/{sid}");
+        }
+
+        var (gone, last) = await waiter.WaitAsync(sid, workspace => workspace is null, timeout, cancellationToken);
+        return gone
+            ? TypedResults.NoContent()
+            : Problem(StatusCodes.Status504GatewayTimeout, "DeleteTimedOut", $"workspace '{sid}' is not gone after {timeout.TotalSeconds:0} s: {Describe(last)}", sid);
+    }
+
+    private static async Task<Results<Ok<WorkspaceInfo>, ProblemHttpResult>> ChangeStateAsync(
+        string sid,
+        DesiredState state,
+        string phase,
+        int? wait,
+        IKubernetesClient kubernetes,
+        WorkspaceWaiter waiter,
+        IOptions<OperatorOptions> options,
+        CancellationToken cancellationToken)
+    {
+        Workspace changed;
+        try
+        {
+            var patch = new JsonObject { ["spec"] = new JsonObject { ["state"] = state.ToString() } };
+            changed = await kubernetes.PatchAsync<Workspace>(Workspace.Resource, options.Value.Namespace, sid, patch, null, cancellationToken);
+        }
+        catch (KubernetesApiException ex) when (ex.IsNotFound)
+        {
+            return NotFound(sid);
+        }
+
+        if (changed.Metadata.DeletionTimestamp is not null)
+        {
+            return Problem(StatusCodes.Status409Conflict, "Deleting", $"workspace '{sid}' is being deleted", sid);
+        }
+
+        return await WaitForPhaseAsync(waiter, changed, phase, Timeout(wait, options), cancellationToken);
+    }
+
+    private static async Task<Results<Ok<WorkspaceInfo>, ProblemHttpResult>> WaitForPhaseAsync(
+        WorkspaceWaiter waiter, Workspace written, string phase, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        // Only a status that has seen this spec counts: a stale "Failed" from before a restart must not answer.
+        var generation = written.Metadata.Generation ?? 0;
+        bool Settled(Workspace? workspace) =>
+            workspace is null
+            || workspace.Metadata.DeletionTimestamp is not null
+            || (workspace.Status?.ObservedGeneration >= generation
+                && (workspace.Status.Phase == phase || (phase == WorkspacePhase.Running && workspace.Status.Phase == WorkspacePhase.Failed)));
+
+        var (settled, last) = await waiter.WaitAsync(written.Sid, Settled, timeout, cancellationToken);
+        if (last is null)
+        {
+            return Problem(StatusCodes.Status409Conflict, "Deleted", $"workspace '{written.Sid}' was deleted meanwhile", written.Sid);
+        }
+
+        if (last.Metadata.DeletionTimestamp is not null)
+        {
+            return Problem(StatusCodes.Status409Conflict, "Deleting", $"workspace '{written.Sid}' is being deleted", written.Sid);
+        }
+
+        if (settled && last.Status!.Phase == phase)
+        {
+            return TypedResults.Ok(WorkspaceInfo.From(last));
+        }
+
+        if (settled)
+        {
+            // Failed: waiting longer will not help (no room on any node, image missing, editor failing).
+            var ready = last.Status!.Condition(WorkspaceCondition.Ready);
+            var status = ready?.Reason == "ResourcesExhausted" ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status502BadGateway;
+            return Problem(status, ready?.Reason ?? "Failed", $"workspace '{written.Sid}' cannot start: {ready?.Message}", written.Sid);
+        }
+
+        return Problem(
+            StatusCodes.Status504GatewayTimeout,
+            "TimedOut",
+            $"workspace '{written.Sid}' is not {phase} after {timeout.TotalSeconds:0} s: {Describe(last)}",
+            written.Sid);
+    }
+
+    private static string Describe(Workspace? workspace)
+    {
+        var ready = workspace?.Status?.Condition(WorkspaceCondition.Ready);
+        return ready is null ? "no status yet (is the operator's leader running?)" : $"{workspace!.Status!.Phase}, {ready.Reason}: {ready.Message}";
+    }
+
+    private static TimeSpan Timeout(int? wait, IOptions<OperatorOptions> options)
+    {
+        var api = options.Value.Api;
+        if (wait is null)
+        {
+            return api.DefaultWait;
+        }
+
+        var requested = TimeSpan.FromSeconds(Math.Max(0, wait.Value));
+        return requested > api.MaxWait ? api.MaxWait : requested;
+    }
+
+    private static ProblemHttpResult NotFound(string sid) =>
+        Problem(StatusCodes.Status404NotFound, "NotFound", $"no workspace named '{sid}'", sid);
+
+    private static ProblemHttpResult Problem(int status, string reason, string detail, string? sid = null) =>
+        TypedResults.Problem(
+            detail: detail,
+            statusCode: status,
+            title: reason,
+            extensions: sid is null ? null : new Dictionary<string, object?> { ["sid"] = sid, ["reason"] = reason });
+
+    /// <summary>When <see cref="ApiOptions.Token"/> is set, every call must carry it as a Bearer token.</summary>
+    private sealed class ApiTokenFilter(IOptions<OperatorOptions> options) : IEndpointFilter
+    {
+        private readonly byte[] _expected = Encoding.UTF8.GetBytes("Bearer " + options.Value.Api.Token);
+        private readonly bool _required = options.Value.Api.Token.Length > 0;
+
+        public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+        {
+            if (_required)
+            {
+                var presented = Encoding.UTF8.GetBytes(context.HttpContext.Request.Headers.Authorization.ToString());
+                if (!CryptographicOperations.FixedTimeEquals(presented, _expected))
+                {
+                    context.HttpContext.Response.Headers.WWWAuthenticate = "Bearer";
+                    return Problem(StatusCodes.Status401Unauthorized, "Unauthorized", "this API needs the operator's API token");
+                }
+            }
+
+            return await next(context);
+        }
+    }
+}

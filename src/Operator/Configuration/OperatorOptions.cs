@@ -1,0 +1,123 @@
+namespace WorkspaceOperator.Configuration;
+
+public enum DriverKind
+{
+    /// <summary>Each workspace is a code-server process on this machine; Workspace resources live in a local file.</summary>
+    Local,
+
+    /// <summary>Each workspace is a pod and a volume claim; Workspace resources live in the cluster.</summary>
+    Kubernetes,
+}
+
+/// <summary>The <c>Operator</c> section of config/operator.json.</summary>
+public sealed class OperatorOptions
+{
+    public const string SectionName = "Operator";
+
+    public DriverKind Driver { get; set; } = DriverKind.Local;
+
+    /// <summary>The namespace Workspace resources (and their pods and claims) live in.</summary>
+    public string Namespace { get; set; } = "workspaces";
+
+    public RoutesOptions Routes { get; set; } = new();
+
+    public ReconcileOptions Reconcile { get; set; } = new();
+
+    public ApiOptions Api { get; set; } = new();
+
+    public KubernetesOptions Kubernetes { get; set; } = new();
+
+    public LocalOptions Local { get; set; } = new();
+}
+
+public sealed class RoutesOptions
+{
+    /// <summary>CSRedisCore connection string.</summary>
+    public string Redis { get; set; } = "127.0.0.1:6379,poolsize=4,preheat=false,connectTimeout=1000,syncTimeout=1000";
+
+    public string HashKey { get; set; } = "hosts";
+
+    public string InvalidationChannel { get; set; } = "routes:changed";
+}
+
+public sealed class ReconcileOptions
+{
+    /// <summary>Workspaces reconciled at once (one key is never reconciled twice at the same time).</summary>
+    public int Workers { get; set; } = 4;
+
+    /// <summary>Every workspace is reconciled again this often even without events (level-triggered).</summary>
+    public TimeSpan ResyncInterval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How soon a starting or stopping workspace is looked at again.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>First retry after an error; doubles per consecutive failure up to <see cref="MaxBackoff"/>.</summary>
+    public TimeSpan InitialBackoff { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromMinutes(1);
+}
+
+public sealed class ApiOptions
+{
+    /// <summary>When set, callers (the web API) must send <c>Authorization: Bearer &lt;token&gt;</c>.</summary>
+    public string Token { get; set; } = "";
+
+    /// <summary>How long start/stop/delete wait for the result when the caller does not say.</summary>
+    public TimeSpan DefaultWait { get; set; } = TimeSpan.FromMinutes(2);
+
+    public TimeSpan MaxWait { get; set; } = TimeSpan.FromMinutes(10);
+}
+
+public sealed class KubernetesOptions
+{
+    /// <summary>API server address; empty: the kubeconfig file, or the pod's service account in a cluster.</summary>
+    public string Server { get; set; } = "";
+
+    /// <summary>Bearer token for <see cref="Server"/>.</summary>
+    public string Token { get; set; } = "";
+
+    /// <summary>kubeconfig path; empty: <c>KUBECONFIG</c> or <c>~/.kube/config</c> outside a cluster.</summary>
+    public string KubeConfig { get; set; } = "";
+
+    /// <summary>Empty: the cluster's default storage class.</summary>
+    public string StorageClass { get; set; } = "";
+
+    /// <summary><c>ReadWriteOnce</c>: one pod at a time uses a workspace's volume (the old platform used ReadWriteMany).</summary>
+    public string VolumeAccessMode { get; set; } = "ReadWriteOnce";
+
+    public string ImagePullPolicy { get; set; } = "IfNotPresent";
+
+    /// <summary>Seconds a stopping editor gets after SIGTERM.</summary>
+    public int TerminationGracePeriodSeconds { get; set; } = 10;
+
+    public LeaderElectionOptions LeaderElection { get; set; } = new();
+}
+
+public sealed class LeaderElectionOptions
+{
+    public bool Enabled { get; set; } = true;
+
+    public string LeaseName { get; set; } = "workspace-operator";
+
+    /// <summary>Empty: the operator's own namespace (POD_NAMESPACE or the service account's).</summary>
+    public string LeaseNamespace { get; set; } = "";
+
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(15);
+
+    public TimeSpan RenewInterval { get; set; } = TimeSpan.FromSeconds(5);
+}
+
+public sealed class LocalOptions
+{
+    /// <summary>Each workspace's data directory lives under here, and the Workspace list in workspaces.json.</summary>
+    public string DataDirectory { get; set; } = "data/workspaces";
+
+    /// <summary>The code-server executable; empty: tools/code-server/bin/code-server, then PATH.</summary>
+    public string CodeServer { get; set; } = "";
+
+    /// <summary>How long a started editor may take to answer /healthz before the start is reported stuck.</summary>
+    public TimeSpan StartTimeout { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How long a stopping editor gets after SIGTERM before SIGKILL.</summary>
+    public TimeSpan StopTimeout { get; set; } = TimeSpan.FromSeconds(10);
+}

@@ -1,0 +1,218 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Options;
+using WorkspaceOperator.Configuration;
+using WorkspaceOperator.Workspaces;
+
+namespace WorkspaceOperator.Local;
+
+/// <summary>
+/// A workspace on this machine: a code-server process on a free loopback port, in its own process group,
+/// with its data directory <c>&lt;DataDirectory&gt;/&lt;sid&gt;/</c> (user data and extensions under
+/// <c>.code-server/</c>, the folder it opens under <c>workspace/</c>), kept across stop/start and removed on
+/// delete. The spec's image and sizes do not apply here: the editor is the code-server installed locally.
+/// </summary>
+internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IAsyncDisposable
+{
+    private static readonly HttpClient Probe = new() { Timeout = TimeSpan.FromSeconds(1) };
+
+    private readonly LocalOptions _options;
+    private readonly string _dataRoot;
+    private readonly TimeProvider _time;
+    private readonly ILogger<LocalProcessDriver> _logger;
+    private readonly ConcurrentDictionary<string, LocalEditor> _editors = new();
+
+    public LocalProcessDriver(IOptions<OperatorOptions> options, TimeProvider time, ILogger<LocalProcessDriver> logger)
+    {
+        _options = options.Value.Local;
+        _dataRoot = Path.GetFullPath(_options.DataDirectory);
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>The workspace's data directory (what a Kubernetes workspace has on its volume).</summary>
+    public string DataDirectory(string sid) => Path.Combine(_dataRoot, sid);
+
+    /// <summary>Sids of the editors running now.</summary>
+    public IReadOnlyCollection<string> Running => [.. _editors.Keys];
+
+    public async Task<WorkloadObservation> EnsureRunningAsync(Workspace workspace, CancellationToken cancellationToken)
+    {
+        var sid = workspace.Sid;
+        if (_editors.TryGetValue(sid, out var editor))
+        {
+            if (editor.Process.HasExited)
+            {
+                _editors.TryRemove(sid, out _);
+                editor.Process.Dispose();
+                LogExited(sid, editor.Process.ExitCode ?? -1);
+                if (editor.Restarts >= 3)
+                {
+                    return new(WorkloadState.Stuck, "EditorFailing", $"code-server exited {editor.Restarts + 1} times in a row (last exit code {editor.Process.ExitCode}); see {LogFile(sid)}");
+                }
+
+                return Start(workspace, editor.Restarts + 1, editor.Process.ExitCode);
+            }
+
+            if (await AnswersAsync(editor.Port, cancellationToken))
+            {
+                editor.Restarts = 0;
+                return WorkloadObservation.Ready(IPAddress.Loopback.ToString(), editor.Port, Environment.MachineName);
+            }
+
+            return _time.GetElapsedTime(editor.StartedAt) > _options.StartTimeout
+                ? new(WorkloadState.Stuck, "EditorNotAnswering", $"code-server has not answered /healthz for {_options.StartTimeout.TotalSeconds:0} s; see {LogFile(sid)}")
+                : new(WorkloadState.Starting, "Probing", "waiting for the editor to answer /healthz") { PodIP = IPAddress.Loopback.ToString(), Port = editor.Port };
+        }
+
+        return Start(workspace, restarts: 0, previousExit: null);
+    }
+
+    public async Task<bool> EnsureStoppedAsync(Workspace workspace, CancellationToken cancellationToken)
+    {
+        if (_editors.TryRemove(workspace.Sid, out var editor))
+        {
+            await editor.Process.StopAsync(_options.StopTimeout);
+            editor.Process.Dispose();
+            LogStopped(workspace.Sid);
+        }
+
+        KillLeftover(workspace.Sid);
+        return true;
+    }
+
+    public async Task<bool> EnsureDeletedAsync(Workspace workspace, CancellationToken cancellationToken)
+    {
+        await EnsureStoppedAsync(workspace, cancellationToken);
+        var directory = DataDirectory(workspace.Sid);
+        if (Directory.Exists(directory))
+        {
+            Directory.Delete(directory, recursive: true);
+            LogRemovedData(workspace.Sid, directory);
+        }
+
+        return true;
+    }
+
+    /// <summary>Stops every editor (the operator is shutting down); returns their sids.</summary>
+    public async Task<IReadOnlyList<string>> StopAllAsync()
+    {
+        var stopped = new List<string>();
+        foreach (var sid in _editors.Keys)
+        {
+            if (_editors.TryRemove(sid, out var editor))
+            {
+                await editor.Process.StopAsync(_options.StopTimeout);
+                editor.Process.Dispose();
+                stopped.Add(sid);
+            }
+        }
+
+        return stopped;
+    }
+
+    public async ValueTask DisposeAsync() => await StopAllAsync();
+
+    private WorkloadObservation Start(Workspace workspace, int restarts, int? previousExit)
+    {
+        var sid = workspace.Sid;
+        var codeServer = CodeServerLocator.Find(_options.CodeServer, out var lookedIn);
+        if (codeServer is null)
+        {
+            return new(WorkloadState.Stuck, "EditorMissing", $"code-server is not installed (looked in {lookedIn}); ./run.sh installs it, or see ../shared/PACKAGES.md");
+        }
+
+        KillLeftover(sid);
+        var directory = DataDirectory(sid);
+        var home = Path.Combine(directory, ".code-server");
+        var folder = Path.Combine(directory, "workspace");
+        Directory.CreateDirectory(Path.Combine(home, "data"));
+        Directory.CreateDirectory(Path.Combine(home, "extensions"));
+        Directory.CreateDirectory(folder);
+
+        var port = FreeLoopbackPort();
+        var process = ProcessGroup.Start(
+            codeServer,
+            [
+                "--bind-addr", $"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}",
+                "--auth", "none",
+                "--disable-telemetry",
+                "--disable-update-check",
+                "--disable-workspace-trust",
+                "--user-data-dir", Path.Combine(home, "data"),
+                "--extensions-dir", Path.Combine(home, "extensions"),
+                folder,
+            ],
+            LogFile(sid));
+        File.WriteAllText(PidFile(sid), process.Id.ToString(CultureInfo.InvariantCulture));
+        _editors[sid] = new LocalEditor(process, port, _time.GetTimestamp()) { Restarts = restarts };
+        LogStarted(sid, process.Id, port);
+        var reason = previousExit is null ? "EditorStarting" : "EditorRestarting";
+        var message = previousExit is null ? "code-server is starting" : $"code-server exited with code {previousExit}; started again";
+        return new(WorkloadState.Starting, reason, message) { PodIP = IPAddress.Loopback.ToString(), Port = port };
+    }
+
+    // An editor from an earlier operator run that was not stopped (the operator was killed): it holds the
+    // data directory and must go before a new one starts. Only a process whose command line names this
+    // workspace's directory is touched.
+    private void KillLeftover(string sid)
+    {
+        var pidFile = PidFile(sid);
+        if (File.Exists(pidFile) && !_editors.ContainsKey(sid)
+            && int.TryParse(File.ReadAllText(pidFile), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+        {
+            if (ProcessGroup.KillLeftover(pid, DataDirectory(sid)))
+            {
+                LogKilledLeftover(sid, pid);
+            }
+
+            File.Delete(pidFile);
+        }
+    }
+
+    private static async Task<bool> AnswersAsync(int port, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await Probe.GetAsync(new Uri($"http://127.0.0.1:{port}/healthz"), cancellationToken);
+            return response.IsSuccessStatusCode;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    private string PidFile(string sid) => Path.Combine(DataDirectory(sid), ".code-server", "editor.pid");
+
+    private string LogFile(string sid) => Path.Combine(DataDirectory(sid), ".code-server", "editor.log");
+
+    private static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private sealed record LocalEditor(ProcessGroup Process, int Port, long StartedAt)
+    {
+        public int Restarts { get; set; }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Workspace {Sid}: code-server started (pid {Pid}, 127.0.0.1:{Port})")]
+    private partial void LogStarted(string sid, int pid, int port);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Workspace {Sid}: code-server exited on its own with code {ExitCode}")]
+    private partial void LogExited(string sid, int exitCode);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Workspace {Sid}: code-server stopped")]
+    private partial void LogStopped(string sid);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Workspace {Sid}: data directory {Directory} removed")]
+    private partial void LogRemovedData(string sid, string directory);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Workspace {Sid}: killed code-server left by an earlier run (pid {Pid})")]
+    private partial void LogKilledLeftover(string sid, int pid);
+}

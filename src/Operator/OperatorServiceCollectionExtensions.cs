@@ -1,0 +1,87 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using WorkspaceOperator.Api;
+using WorkspaceOperator.Configuration;
+using WorkspaceOperator.Kubernetes;
+using WorkspaceOperator.Kubernetes.InMemory;
+using WorkspaceOperator.Leadership;
+using WorkspaceOperator.Local;
+using WorkspaceOperator.Reconciliation;
+using WorkspaceOperator.Routes;
+using WorkspaceOperator.Workspaces;
+
+namespace WorkspaceOperator;
+
+public static class OperatorServiceCollectionExtensions
+{
+    /// <summary>Everything the operator needs, bound to the <c>Operator</c> section; the driver decides where workspaces run.</summary>
+    public static IServiceCollection AddOperator(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<OperatorOptions>().BindConfiguration(OperatorOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<OperatorOptions>, OperatorOptionsValidator>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddProblemDetails();
+
+        var driver = configuration.GetSection(OperatorOptions.SectionName).GetValue<DriverKind?>(nameof(OperatorOptions.Driver)) ?? DriverKind.Local;
+        if (driver == DriverKind.Kubernetes)
+        {
+            AddKubernetes(services);
+        }
+        else
+        {
+            AddLocal(services);
+        }
+
+        services.AddSingleton<IRoutePublisher, RedisRoutePublisher>();
+        services.AddSingleton<WorkspaceReconciler>();
+        services.AddSingleton<WorkspaceInformer>();
+        services.AddHostedService(sp => sp.GetRequiredService<WorkspaceInformer>());
+        services.AddHostedService<WorkspaceController>();
+        services.AddSingleton<WorkspaceWaiter>();
+        return services;
+    }
+
+    private static void AddKubernetes(IServiceCollection services)
+    {
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<OperatorOptions>>().Value.Kubernetes;
+            return KubernetesConnection.Resolve(options.Server, options.Token, options.KubeConfig);
+        });
+        services.AddSingleton<IKubernetesClient>(sp =>
+        {
+            var connection = sp.GetRequiredService<KubernetesConnection>();
+            return new KubernetesClient(connection.CreateHttpClient(), connection.Credentials);
+        });
+        services.AddSingleton<IWorkspaceDriver, KubernetesWorkspaceDriver>();
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<OperatorOptions>>().Value;
+            var configured = options.Kubernetes.LeaderElection.LeaseNamespace;
+            return new LeaseNamespace(
+                !string.IsNullOrEmpty(configured) ? configured
+                : Environment.GetEnvironmentVariable("POD_NAMESPACE") is { Length: > 0 } own ? own
+                : sp.GetRequiredService<KubernetesConnection>().DefaultNamespace ?? options.Namespace);
+        });
+        services.AddSingleton<ILeaderElector>(sp => sp.GetRequiredService<IOptions<OperatorOptions>>().Value.Kubernetes.LeaderElection.Enabled
+            ? ActivatorUtilities.CreateInstance<LeaseLeaderElector>(sp)
+            : new SoleLeader());
+    }
+
+    private static void AddLocal(IServiceCollection services)
+    {
+        services.AddSingleton<IKubernetesClient>(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<OperatorOptions>>().Value;
+            var workspaces = new ObjectTable(Workspace.Resource, new VersionClock());
+            LocalObjectFile.Attach(workspaces, Path.Combine(Path.GetFullPath(options.Local.DataDirectory), "workspaces.json"));
+            return new InMemoryKubernetesClient(workspaces);
+        });
+        services.AddSingleton<LocalProcessDriver>();
+        services.AddSingleton<IWorkspaceDriver>(sp => sp.GetRequiredService<LocalProcessDriver>());
+        services.AddSingleton<ILeaderElector, SoleLeader>();
+
+        // Registered before the controller, so it stops after it: nothing restarts an editor it stopped.
+        services.AddHostedService<LocalEditorsShutdown>();
+    }
+}

@@ -1,0 +1,15 @@
+namespace WorkspaceOperator.Routes;
+
+/// <summary>
+/// Tells the gateway where a running workspace is, in the old platform's Redis layout (the
+/// compatibility contract): <c>HSET hosts &lt;sid&gt; ip:port</c> / <c>HDEL hosts &lt;sid&gt;</c>, each followed by
+/// <c>PUBLISH routes:changed &lt;sid&gt;</c> so every gateway drops its cached copy at once.
+/// </summary>
+public interface IRoutePublisher
+{
+    /// <summary>Makes the route <paramref name="address"/>; publishes only when it changed.</summary>
+    Task EnsureRouteAsync(string sid, string address, CancellationToken cancellationToken);
+
+    /// <summary>Removes the route; publishes only when there was one.</summary>
+    Task RemoveRouteAsync(string sid, CancellationToken cancellationToken);
+}

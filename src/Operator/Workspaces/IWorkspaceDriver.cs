@@ -1,0 +1,45 @@
+namespace WorkspaceOperator.Workspaces;
+
+/// <summary>
+/// Makes a workspace's workload exist or not: a pod and a volume claim on Kubernetes, a code-server
+/// process and a data directory on one machine. Every method is idempotent and reports what it sees
+/// now; the reconciler calls again until the answer is final.
+/// </summary>
+public interface IWorkspaceDriver
+{
+    /// <summary>Ensures the volume and the workload exist and says whether the editor is ready.</summary>
+    Task<WorkloadObservation> EnsureRunningAsync(Workspace workspace, CancellationToken cancellationToken);
+
+    /// <summary>Removes the workload, keeps the volume. True once the workload is gone.</summary>
+    Task<bool> EnsureStoppedAsync(Workspace workspace, CancellationToken cancellationToken);
+
+    /// <summary>Removes the workload and the volume. True once both are gone.</summary>
+    Task<bool> EnsureDeletedAsync(Workspace workspace, CancellationToken cancellationToken);
+}
+
+public enum WorkloadState
+{
+    /// <summary>On its way (scheduling, pulling, starting, probing): ask again soon.</summary>
+    Starting,
+
+    /// <summary>The editor answers its readiness probe at <see cref="WorkloadObservation.Address"/>.</summary>
+    Ready,
+
+    /// <summary>Will not get better by waiting (no node has room, the image cannot be pulled, code-server is missing).</summary>
+    Stuck,
+}
+
+public sealed record WorkloadObservation(WorkloadState State, string Reason, string Message)
+{
+    public string? PodIP { get; init; }
+
+    public int? Port { get; init; }
+
+    public string? NodeName { get; init; }
+
+    public string? Address => PodIP is null || Port is null ? null
+        : PodIP.Contains(':', StringComparison.Ordinal) ? $"[{PodIP}]:{Port}" : $"{PodIP}:{Port}";
+
+    public static WorkloadObservation Ready(string podIP, int port, string? nodeName) =>
+        new(WorkloadState.Ready, "Running", "the editor answers its readiness probe") { PodIP = podIP, Port = port, NodeName = nodeName };
+}

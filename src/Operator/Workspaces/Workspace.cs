@@ -1,0 +1,113 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using WorkspaceOperator.Kubernetes;
+
+namespace WorkspaceOperator.Workspaces;
+
+/// <summary>
+/// The Workspace custom resource (deploy/crd.yaml). Its name is the workspace id (sid) the gateway routes
+/// on, so it must be a DNS label: lowercase letters, digits and '-', at most 63 characters.
+/// </summary>
+public sealed class Workspace : KubernetesObject
+{
+    public static readonly ResourceKind Resource = new("cloudide.dev", "v1alpha1", "workspaces", "Workspace");
+
+    /// <summary>Holds deletion back until the pod and the volume are gone (the old operator leaked them).</summary>
+    public const string Finalizer = "cloudide.dev/cleanup";
+
+    public WorkspaceSpec Spec { get; set; } = new();
+
+    public WorkspaceStatus? Status { get; set; }
+
+    public string Sid => Metadata.Name!;
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<DesiredState>))]
+public enum DesiredState
+{
+    Running,
+    Stopped,
+}
+
+public sealed class WorkspaceSpec
+{
+    public string Image { get; set; } = "";
+
+    /// <summary>Kubernetes quantities, e.g. <c>2</c>, <c>4Gi</c>, <c>10Gi</c>.</summary>
+    public string Cpu { get; set; } = "1";
+
+    public string Memory { get; set; } = "2Gi";
+
+    public string Storage { get; set; } = "10Gi";
+
+    /// <summary>A display string such as <c>2C4G10G</c>, as the old platform showed.</summary>
+    public string? Hardware { get; set; }
+
+    /// <summary>The port code-server listens on inside the workspace.</summary>
+    public int Port { get; set; } = 9999;
+
+    /// <summary>Where the volume is mounted; user data, extensions and the workspace folder live under it.</summary>
+    public string MountPath { get; set; } = "/user_data";
+
+    public DesiredState State { get; set; } = DesiredState.Running;
+
+    /// <summary>The user the web API created it for (informational; access is the gateway's tickets).</summary>
+    public string? Owner { get; set; }
+
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Unknown { get; set; }
+}
+
+public static class WorkspacePhase
+{
+    public const string Pending = "Pending";
+    public const string Starting = "Starting";
+    public const string Running = "Running";
+    public const string Stopping = "Stopping";
+    public const string Stopped = "Stopped";
+    public const string Failed = "Failed";
+    public const string Deleting = "Deleting";
+}
+
+public sealed class WorkspaceStatus
+{
+    public string? Phase { get; set; }
+
+    public long? ObservedGeneration { get; set; }
+
+    public List<WorkspaceCondition>? Conditions { get; set; }
+
+    /// <summary><c>ip:port</c> the gateway routes to; set only while Ready.</summary>
+    public string? Address { get; set; }
+
+    public string? PodIP { get; set; }
+
+    public string? NodeName { get; set; }
+
+    public int? Port { get; set; }
+
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Unknown { get; set; }
+
+    public WorkspaceCondition? Condition(string type) => Conditions?.FirstOrDefault(c => c.Type == type);
+}
+
+/// <summary>A condition in the Kubernetes convention (metav1.Condition).</summary>
+public sealed class WorkspaceCondition
+{
+    /// <summary>The workspace's editor answers its readiness probe and its route is published.</summary>
+    public const string Ready = "Ready";
+
+    public required string Type { get; set; }
+
+    /// <summary><c>True</c>, <c>False</c> or <c>Unknown</c>.</summary>
+    public required string Status { get; set; }
+
+    public required string Reason { get; set; }
+
+    public string Message { get; set; } = "";
+
+    public DateTimeOffset LastTransitionTime { get; set; }
+
+    public long? ObservedGeneration { get; set; }
+}

@@ -1,0 +1,62 @@
+using System.Diagnostics;
+
+// code-server's command line: --bind-addr host:port [--flag value | --flag]... <folder>
+string? bind = null;
+string? folder = null;
+string? userDataDir = null;
+for (var i = 0; i < args.Length; i++)
+{
+    switch (args[i])
+    {
+        case "--bind-addr":
+            bind = args[++i];
+            break;
+        case "--user-data-dir":
+            userDataDir = args[++i];
+            break;
+        case "--auth" or "--extensions-dir":
+            i++;
+            break;
+        default:
+            if (!args[i].StartsWith("--", StringComparison.Ordinal))
+            {
+                folder = args[i];
+            }
+
+            break;
+    }
+}
+
+if (bind is null || folder is null)
+{
+    Console.Error.WriteLine("usage: FakeCodeServer --bind-addr host:port [...] <folder>");
+    return 2;
+}
+
+if (Environment.GetEnvironmentVariable("FAKE_CODE_SERVER_FAIL") is { Length: > 0 } failure)
+{
+    Console.Error.WriteLine("failing on purpose: " + failure);
+    return 3;
+}
+
+// Like the editor's extension host and terminals: a child that must die with its parent's group.
+using var child = Process.Start(new ProcessStartInfo("sleep", "600") { UseShellExecute = false })!;
+File.WriteAllText(Path.Combine(userDataDir ?? folder, "child.pid"), child.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+var builder = WebApplication.CreateSlimBuilder();
+builder.Logging.ClearProviders();
+builder.WebHost.UseUrls("http://" + bind);
+var app = builder.Build();
+app.MapGet("/healthz", () => Results.Json(new { status = "alive" }));
+app.MapGet("/whoami", () => Results.Text(folder));
+app.MapGet("/files/{name}", (string name) =>
+    File.Exists(Path.Combine(folder, name)) ? Results.Text(File.ReadAllText(Path.Combine(folder, name))) : Results.NotFound());
+app.MapPut("/files/{name}", async (string name, HttpRequest request) =>
+{
+    using var reader = new StreamReader(request.Body);
+    await File.WriteAllTextAsync(Path.Combine(folder, name), await reader.ReadToEndAsync());
+    return Results.NoContent();
+});
+Console.WriteLine($"fake code-server on {bind} for {folder}");
+await app.RunAsync();
+return 0;
