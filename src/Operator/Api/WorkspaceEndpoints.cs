@@ -151,13 +151,22 @@ public static class WorkspaceEndpoints
     {
         // Only a status that has seen this spec counts: a stale "Failed" from before a restart must not answer.
         var generation = written.Metadata.Generation ?? 0;
+
+        // The cache may not have seen our write yet: absent counts as deleted only after it was present.
+        var appeared = false;
         bool Settled(Workspace? workspace) =>
-            workspace is null
-            || workspace.Metadata.DeletionTimestamp is not null
+            workspace is null ? appeared : (appeared = true) && SettledPresent(workspace);
+        bool SettledPresent(Workspace workspace) =>
+            workspace.Metadata.DeletionTimestamp is not null
             || (workspace.Status?.ObservedGeneration >= generation
                 && (workspace.Status.Phase == phase || (phase == WorkspacePhase.Running && workspace.Status.Phase == WorkspacePhase.Failed)));
 
         var (settled, last) = await waiter.WaitAsync(written.Sid, Settled, timeout, cancellationToken);
+        if (last is null && !settled)
+        {
+            return Problem(StatusCodes.Status504GatewayTimeout, "TimedOut", $"workspace '{written.Sid}' did not appear within {timeout.TotalSeconds:0} s: {Describe(null)}", written.Sid);
+        }
+
         if (last is null)
         {
             return Problem(StatusCodes.Status409Conflict, "Deleted", $"workspace '{written.Sid}' was deleted meanwhile", written.Sid);

@@ -3,7 +3,7 @@ namespace WorkspaceOperator.Local;
 /// <summary>Finds the code-server executable: the configured path, the platform's tools folder, then PATH.</summary>
 internal static class CodeServerLocator
 {
-    public const string ToolsPath = "tools/code-server/bin/code-server";
+    public const string ToolsPath = ".tools/code-server/bin/code-server";
 
     /// <summary>The executable, or null with the places looked in.</summary>
     public static string? Find(string configured, out string lookedIn)

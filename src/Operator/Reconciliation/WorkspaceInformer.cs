@@ -39,12 +39,15 @@ internal sealed partial class WorkspaceInformer(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // The version the cache is complete up to; null: list first. A failed watch resumes from it
+        // (cheap, nothing missed); only a 410 throws it away.
+        string? version = null;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                var version = await ListAsync(stoppingToken);
-                await WatchAsync(version, stoppingToken);
+                version ??= await ListAsync(stoppingToken);
+                await WatchAsync(version, seen => version = seen, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -53,6 +56,7 @@ internal sealed partial class WorkspaceInformer(
             catch (KubernetesApiException ex) when (ex.IsExpired)
             {
                 LogExpired(ex.Message);
+                version = null;
             }
             catch (Exception ex) when (ex is HttpRequestException or KubernetesApiException or IOException or System.Text.Json.JsonException)
             {
@@ -79,7 +83,7 @@ internal sealed partial class WorkspaceInformer(
         return list.Metadata.ResourceVersion ?? "";
     }
 
-    private async Task WatchAsync(string version, CancellationToken cancellationToken)
+    private async Task WatchAsync(string version, Action<string> seen, CancellationToken cancellationToken)
     {
         // A watch the server ended (timeout, restart) resumes from the last version seen; only a 410 relists.
         while (true)
@@ -90,6 +94,7 @@ internal sealed partial class WorkspaceInformer(
             {
                 events++;
                 version = change.Value.Metadata.ResourceVersion ?? version;
+                seen(version);
                 var name = change.Value.Metadata.Name!;
                 switch (change.Type)
                 {
@@ -132,6 +137,6 @@ internal sealed partial class WorkspaceInformer(
     [LoggerMessage(Level = LogLevel.Information, Message = "Watch expired ({Detail}); listing again")]
     private partial void LogExpired(string detail);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Workspace list/watch failed; retrying")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Workspace list/watch failed; retrying in a second")]
     private partial void LogFailed(Exception exception);
 }

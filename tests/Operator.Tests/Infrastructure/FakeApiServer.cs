@@ -44,6 +44,9 @@ public sealed class FakeApiServer : IAsyncDisposable
 
     public int ConflictsServed => Volatile.Read(ref _conflictsServed);
 
+    /// <summary>While true, watch requests answer 503 (an API server that is restarting).</summary>
+    public bool RefuseWatches { get; set; }
+
     public ObjectTable Workspaces => _byPlural[Workspace.Resource.Plural];
 
     public ObjectTable Pods => _byPlural[ResourceKind.Pods.Plural];
@@ -150,6 +153,11 @@ public sealed class FakeApiServer : IAsyncDisposable
         switch (request.Method, name)
         {
             case ("GET", null) when request.Query["watch"] == "true":
+                if (RefuseWatches)
+                {
+                    throw new ObjectTableException(HttpStatusCode.ServiceUnavailable, "ServiceUnavailable", "the server is currently unable to handle the request");
+                }
+
                 await WatchAsync(context, table, ns);
                 return;
             case ("GET", null):
