@@ -54,6 +54,9 @@ public static class OperatorServiceCollectionExtensions
             return new KubernetesClient(connection.CreateHttpClient(), connection.Credentials);
         });
         services.AddSingleton<IWorkspaceDriver, KubernetesWorkspaceDriver>();
+        services.AddSingleton<PodWatcher>();
+        services.AddSingleton<IWorkloadEvents>(sp => sp.GetRequiredService<PodWatcher>());
+        services.AddHostedService(sp => sp.GetRequiredService<PodWatcher>());
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<OperatorOptions>>().Value;
@@ -79,6 +82,7 @@ public static class OperatorServiceCollectionExtensions
         });
         services.AddSingleton<LocalProcessDriver>();
         services.AddSingleton<IWorkspaceDriver>(sp => sp.GetRequiredService<LocalProcessDriver>());
+        services.AddSingleton<IWorkloadEvents>(sp => sp.GetRequiredService<LocalProcessDriver>());
         services.AddSingleton<ILeaderElector, SoleLeader>();
 
         // Registered before the controller, so it stops after it: nothing restarts an editor it stopped.

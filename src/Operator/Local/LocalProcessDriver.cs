@@ -14,7 +14,7 @@ namespace WorkspaceOperator.Local;
 /// <c>.code-server/</c>, the folder it opens under <c>workspace/</c>), kept across stop/start and removed on
 /// delete. The spec's image and sizes do not apply here: the editor is the code-server installed locally.
 /// </summary>
-internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IAsyncDisposable
+internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEvents, IAsyncDisposable
 {
     private static readonly HttpClient Probe = new() { Timeout = TimeSpan.FromSeconds(1) };
 
@@ -32,6 +32,9 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IAsyncDispo
         _logger = logger;
     }
 
+    /// <summary>Raised when an editor exits on its own, so it is restarted (or reported) at once.</summary>
+    public event Action<string>? Changed;
+
     /// <summary>The workspace's data directory (what a Kubernetes workspace has on its volume).</summary>
     public string DataDirectory(string sid) => Path.Combine(_dataRoot, sid);
 
@@ -45,7 +48,9 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IAsyncDispo
         {
             if (editor.Process.HasExited)
             {
+                // What it spawned (terminals, language servers) may have outlived it: end the group too.
                 _editors.TryRemove(sid, out _);
+                await editor.Process.StopAsync(TimeSpan.Zero);
                 editor.Process.Dispose();
                 LogExited(sid, editor.Process.ExitCode ?? -1);
                 if (editor.Restarts >= 3)
@@ -133,6 +138,7 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IAsyncDispo
         Directory.CreateDirectory(folder);
 
         var port = FreeLoopbackPort();
+        var processId = 0;
         var process = ProcessGroup.Start(
             codeServer,
             [
@@ -145,7 +151,15 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IAsyncDispo
                 "--extensions-dir", Path.Combine(home, "extensions"),
                 folder,
             ],
-            LogFile(sid));
+            LogFile(sid),
+            onExit: () =>
+            {
+                if (_editors.TryGetValue(sid, out var current) && current.Process.Id == processId)
+                {
+                    Changed?.Invoke(sid);
+                }
+            });
+        processId = process.Id;
         File.WriteAllText(PidFile(sid), process.Id.ToString(CultureInfo.InvariantCulture));
         _editors[sid] = new LocalEditor(process, port, _time.GetTimestamp()) { Restarts = restarts };
         LogStarted(sid, process.Id, port);

@@ -30,7 +30,7 @@ internal sealed partial class ProcessGroup : IDisposable
     public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
 
     /// <summary>Starts <paramref name="executable"/> as the leader of a new group; its output is appended to <paramref name="logFile"/>.</summary>
-    public static ProcessGroup Start(string executable, IEnumerable<string> arguments, string logFile, IReadOnlyDictionary<string, string>? environment = null)
+    public static ProcessGroup Start(string executable, IEnumerable<string> arguments, string logFile, Action? onExit = null)
     {
         // setsid execs the program in place (we are not a group leader), so the PID we get is the group's id.
         var start = new ProcessStartInfo("setsid")
@@ -46,16 +46,17 @@ internal sealed partial class ProcessGroup : IDisposable
             start.ArgumentList.Add(argument);
         }
 
-        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
-        {
-            start.Environment[name] = value;
-        }
-
         var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {executable}");
         var log = new StreamWriter(new FileStream(logFile, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
         var group = new ProcessGroup(process, log);
         process.OutputDataReceived += (_, e) => group.Append(e.Data);
         process.ErrorDataReceived += (_, e) => group.Append(e.Data);
+        if (onExit is not null)
+        {
+            process.Exited += (_, _) => onExit();
+            process.EnableRaisingEvents = true;
+        }
+
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         process.StandardInput.Close();

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using WorkspaceOperator.Configuration;
 using WorkspaceOperator.Leadership;
+using WorkspaceOperator.Workspaces;
 
 namespace WorkspaceOperator.Reconciliation;
 
@@ -22,6 +23,7 @@ internal sealed partial class WorkspaceController : BackgroundService
         WorkspaceInformer informer,
         WorkspaceReconciler reconciler,
         ILeaderElector leader,
+        IWorkloadEvents workloads,
         IOptions<OperatorOptions> options,
         TimeProvider time,
         ILogger<WorkspaceController> logger)
@@ -34,6 +36,7 @@ internal sealed partial class WorkspaceController : BackgroundService
         _logger = logger;
         _queue = new WorkQueue(time, _options.InitialBackoff, _options.MaxBackoff);
         informer.Changed += _queue.Add;
+        workloads.Changed += _queue.Add;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -43,3 +43,13 @@ public sealed record WorkloadObservation(WorkloadState State, string Reason, str
     public static WorkloadObservation Ready(string podIP, int port, string? nodeName) =>
         new(WorkloadState.Ready, "Running", "the editor answers its readiness probe") { PodIP = podIP, Port = port, NodeName = nodeName };
 }
+
+/// <summary>
+/// Tells the controller that a workspace's workload changed on its own (a pod became unready, an
+/// editor process exited), so it is reconciled now rather than at the next resync.
+/// </summary>
+public interface IWorkloadEvents
+{
+    /// <summary>Raised with the workspace's sid.</summary>
+    event Action<string>? Changed;
+}

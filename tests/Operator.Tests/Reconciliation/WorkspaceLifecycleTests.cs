@@ -207,6 +207,22 @@ public sealed class WorkspaceLifecycleTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task A_pod_that_turns_unready_loses_its_route_at_once_and_gets_it_back_when_ready()
+    {
+        await StartRunningAsync("hank-1", "10.1.2.11");
+        var notReady = FakeApiServer.ReadyPodStatus("10.1.2.11");
+        notReady["containerStatuses"]![0]!["ready"] = false;
+
+        // Seen through the pod watch, well before any poll or resync would come round.
+        _api.SetPodStatus(Ns, "hank-1", notReady);
+        await Eventually.TrueAsync(async () => await HostOf("hank-1") is null, "the route is removed", TimeSpan.FromSeconds(5));
+        Assert.Equal(WorkspacePhase.Starting, Phase("hank-1"));
+
+        _api.SetPodStatus(Ns, "hank-1", FakeApiServer.ReadyPodStatus("10.1.2.11"));
+        await Eventually.TrueAsync(async () => await HostOf("hank-1") == "10.1.2.11:9999", "the route is back", TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
     public async Task Bad_requests_get_clear_answers()
     {
         using var invalid = await _operator.CreateAsync("Not_A_DNS_Label");
