@@ -1,14 +1,29 @@
-# The gateway image. Build from the repository root: docker build -t workspace-gateway .
+# The platform's images, built from the repository root:
+#   docker build -t workspace-gateway .                      (the default, last stage)
+#   docker build --target operator -t workspace-operator .
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY config/ config/
 COPY src/Gateway/ src/Gateway/
-RUN dotnet publish src/Gateway -c Release -o /app
+COPY src/Operator/ src/Operator/
+RUN dotnet publish src/Gateway -c Release -o /app/gateway \
+ && dotnet publish src/Operator -c Release -o /app/operator
 
-FROM mcr.microsoft.com/dotnet/aspnet:10.0
+FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS operator
 WORKDIR /app
-COPY --from=build /app ./
+COPY --from=build /app/operator ./
+# operator.json ships beside the binary; in Kubernetes a ConfigMap replaces it (deploy/operator.yaml).
+ENV Urls=http://+:8080 \
+    OPERATOR_CONFIG=/app/operator.json \
+    Operator__Driver=Kubernetes
+EXPOSE 8080
+USER app
+ENTRYPOINT ["dotnet", "Operator.dll"]
+
+FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS gateway
+WORKDIR /app
+COPY --from=build /app/gateway ./
 # gateway.json ships beside the binary; in Kubernetes a ConfigMap replaces it (deploy/gateway.yaml).
 # A pod limited to one CPU makes the runtime wait 10x longer before optimising hot code: ~45 s of
 # half-speed proxying after every start on one core, ~10 s with the multiplier at 1 (issue #3).
