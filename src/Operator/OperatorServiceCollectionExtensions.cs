@@ -21,6 +21,7 @@ public static class OperatorServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<OperatorOptions>, OperatorOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddProblemDetails();
+        services.AddExceptionHandler<UpstreamFailureHandler>();
 
         var driver = configuration.GetSection(OperatorOptions.SectionName).GetValue<DriverKind?>(nameof(OperatorOptions.Driver)) ?? DriverKind.Local;
         if (driver == DriverKind.Kubernetes)

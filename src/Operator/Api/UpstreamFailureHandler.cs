@@ -1,0 +1,39 @@
+using Microsoft.AspNetCore.Diagnostics;
+using WorkspaceOperator.Kubernetes;
+
+namespace WorkspaceOperator.Api;
+
+/// <summary>
+/// The Kubernetes API or Redis failing under a request is not our bug: the caller gets 503 with what
+/// failed (and may retry), not a 500. Anything else still reaches the default handler as a 500.
+/// </summary>
+internal sealed partial class UpstreamFailureHandler(IProblemDetailsService problems, ILogger<UpstreamFailureHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        var what = exception switch
+        {
+            KubernetesApiException api => $"the Kubernetes API answered {(int)api.StatusCode} {api.Reason}",
+            HttpRequestException => "the Kubernetes API is unreachable",
+            TimeoutException or CSRedis.RedisException => "Redis is unavailable",
+            _ => null,
+        };
+        if (what is null)
+        {
+            return false;
+        }
+
+        LogUpstreamFailure(exception, httpContext.Request.Path, what);
+        httpContext.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        httpContext.Response.Headers.RetryAfter = "5";
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = httpContext,
+            Exception = exception,
+            ProblemDetails = { Status = StatusCodes.Status503ServiceUnavailable, Title = "Unavailable", Detail = what + "; try again shortly" },
+        });
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Path}: {What}")]
+    private partial void LogUpstreamFailure(Exception exception, string path, string what);
+}
