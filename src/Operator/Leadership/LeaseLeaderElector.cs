@@ -46,6 +46,7 @@ internal sealed partial class LeaseLeaderElector : ILeaderElector, IAsyncDisposa
                 if (await TryAcquireOrRenewAsync(stoppingToken))
                 {
                     LogAcquired(_options.LeaseName, Identity);
+                    _leading?.Dispose();
                     _leading = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
                     _renewing = RenewAsync(_leading, stoppingToken);
                     return _leading.Token;

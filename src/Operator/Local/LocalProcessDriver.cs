@@ -38,9 +38,6 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEv
     /// <summary>The workspace's data directory (what a Kubernetes workspace has on its volume).</summary>
     public string DataDirectory(string sid) => Path.Combine(_dataRoot, sid);
 
-    /// <summary>Sids of the editors running now.</summary>
-    public IReadOnlyCollection<string> Running => [.. _editors.Keys];
-
     public async Task<WorkloadObservation> EnsureRunningAsync(Workspace workspace, CancellationToken cancellationToken)
     {
         var sid = workspace.Sid;

@@ -25,7 +25,7 @@ internal sealed partial class KubernetesWorkspaceDriver(
 
     // The old start script's lesson: code-server must get SIGTERM at once, or every stop takes the whole
     // grace period. The shell forwards it; user data and extensions live on the volume.
-    private const string StartScript = """
+    internal const string StartScript = """
         set -u
         mkdir -p "$CS_HOME/data" "$CS_HOME/extensions" "$CS_FOLDER"
         code-server --bind-addr "0.0.0.0:$CS_PORT" --auth none --disable-telemetry --disable-update-check \
