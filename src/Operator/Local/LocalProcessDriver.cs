@@ -157,7 +157,9 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEv
                 }
             });
         processId = process.Id;
-        File.WriteAllText(PidFile(sid), process.Id.ToString(CultureInfo.InvariantCulture));
+        var pidFile = PidFile(sid);
+        File.WriteAllText(pidFile + ".tmp", process.Id.ToString(CultureInfo.InvariantCulture));
+        File.Move(pidFile + ".tmp", pidFile, overwrite: true);
         _editors[sid] = new LocalEditor(process, port, _time.GetTimestamp()) { Restarts = restarts };
         LogStarted(sid, process.Id, port);
         var reason = previousExit is null ? "EditorStarting" : "EditorRestarting";

@@ -113,7 +113,7 @@ public sealed class LocalDriverTests : IAsyncLifetime
         }
 
         await Eventually.TrueAsync(
-            async () => ReadPid("local-c", "editor.pid") != editorPid && (await _gateway.Client.GetAsync("/ws/local-c/healthz")).IsSuccessStatusCode,
+            async () => TryReadPid("local-c", "editor.pid") is { } pid && pid != editorPid && (await _gateway.Client.GetAsync("/ws/local-c/healthz")).IsSuccessStatusCode,
             "a new editor answers through the gateway",
             TimeSpan.FromSeconds(20));
         using var redis = _redis.Connect();
@@ -168,6 +168,19 @@ public sealed class LocalDriverTests : IAsyncLifetime
 
     private int ReadPid(string sid, string file) =>
         int.Parse(File.ReadAllText(Path.Combine(_data.FullName, sid, ".code-server", file)), CultureInfo.InvariantCulture);
+
+    // Between an editor's exit and its successor's start the file is briefly absent or being written.
+    private int? TryReadPid(string sid, string file)
+    {
+        try
+        {
+            return int.TryParse(File.ReadAllText(Path.Combine(_data.FullName, sid, ".code-server", file)), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? pid : null;
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+    }
 
     // A zombie (exited, not yet reaped by its parent) counts as gone.
     private static bool Exists(int pid) =>
