@@ -1,0 +1,140 @@
+using System.Security.Claims;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using WebApi.Data;
+
+namespace WebApi.Accounts;
+
+public sealed record RegisterRequest(string? UserName, string? Email, string? Password);
+
+public sealed record LoginRequest(string? UserName, string? Password);
+
+public sealed record UserView(long Id, string UserName, string Email);
+
+public static partial class AccountEndpoints
+{
+    public const int MinimumPasswordLength = 8;
+
+    [GeneratedRegex("^[A-Za-z0-9_-]{3,32}$")]
+    private static partial Regex UserNamePattern();
+
+    public static IEndpointRouteBuilder MapAccounts(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/accounts").WithTags("Accounts");
+        api.MapPost("/register", Register);
+        api.MapPost("/login", Login);
+        api.MapPost("/logout", (Delegate)Logout);
+        api.MapGet("/me", Me).RequireAuthorization();
+        return app;
+    }
+
+    public static long UserId(this ClaimsPrincipal user) => long.Parse(user.FindFirstValue(ClaimTypes.NameIdentifier)!, System.Globalization.CultureInfo.InvariantCulture);
+
+    internal static async Task<Results<Created<UserView>, ValidationProblem, ProblemHttpResult>> Register(
+        RegisterRequest request, HttpContext context, WebApiDb db, IPasswordHasher<User> hasher, TimeProvider time)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (request.UserName is null || !UserNamePattern().IsMatch(request.UserName))
+        {
+            errors["userName"] = ["3 to 32 letters, digits, '_' or '-'"];
+        }
+
+        if (request.Email is null || request.Email.Length > 254 || !request.Email.Contains('@', StringComparison.Ordinal) || request.Email.Any(char.IsWhiteSpace))
+        {
+            errors["email"] = ["an e-mail address"];
+        }
+
+        if (request.Password is null || request.Password.Length < MinimumPasswordLength)
+        {
+            errors["password"] = [$"at least {MinimumPasswordLength} characters"];
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, title: "Registration details are invalid");
+        }
+
+        var user = new User
+        {
+            UserName = request.UserName!,
+            NormalizedUserName = request.UserName!.ToUpperInvariant(),
+            Email = request.Email!,
+            NormalizedEmail = request.Email!.ToUpperInvariant(),
+            PasswordHash = "",
+            CreatedAt = time.GetUtcNow(),
+        };
+        user.PasswordHash = hasher.HashPassword(user, request.Password!);
+        db.Users.Add(user);
+        try
+        {
+            await db.SaveChangesAsync();
+        }
+        catch (DbUpdateException ex) when (ConstraintViolation.Of(ex) is Violation.UserNameTaken or Violation.EmailTaken)
+        {
+            var field = ConstraintViolation.Of(ex) == Violation.UserNameTaken ? "user name" : "e-mail address";
+            return Problems.Conflict("account_exists", $"That {field} is already registered.");
+        }
+
+        await SignInAsync(context, user);
+        return TypedResults.Created("/api/accounts/me", View(user));
+    }
+
+    internal static async Task<Results<Ok<UserView>, ProblemHttpResult>> Login(
+        LoginRequest request, HttpContext context, WebApiDb db, IPasswordHasher<User> hasher, LoginThrottle throttle)
+    {
+        var name = request.UserName ?? "";
+        if (!throttle.TryAttempt(context.Connection.RemoteIpAddress?.ToString(), name))
+        {
+            context.Response.Headers.RetryAfter = "60";
+            return Problems.Of(StatusCodes.Status429TooManyRequests, "too_many_attempts", "Too many log-in attempts; wait a minute and try again.");
+        }
+
+        var normalized = name.ToUpperInvariant();
+        var user = await db.Users.SingleOrDefaultAsync(u => u.NormalizedUserName == normalized);
+        var result = user is null || request.Password is null
+            ? PasswordVerificationResult.Failed
+            : hasher.VerifyHashedPassword(user, user.PasswordHash, request.Password);
+        if (result == PasswordVerificationResult.Failed)
+        {
+            // One answer for an unknown name and a wrong password: names are not probed this way.
+            return Problems.Of(StatusCodes.Status401Unauthorized, "invalid_credentials", "User name or password is wrong.");
+        }
+
+        if (result == PasswordVerificationResult.SuccessRehashNeeded)
+        {
+            user!.PasswordHash = hasher.HashPassword(user, request.Password!);
+            await db.SaveChangesAsync();
+        }
+
+        await SignInAsync(context, user!);
+        return TypedResults.Ok(View(user!));
+    }
+
+    internal static async Task<NoContent> Logout(HttpContext context)
+    {
+        await context.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+        return TypedResults.NoContent();
+    }
+
+    internal static async Task<Results<Ok<UserView>, ProblemHttpResult>> Me(ClaimsPrincipal principal, WebApiDb db)
+    {
+        var user = await db.Users.FindAsync(principal.UserId());
+        return user is null
+            ? Problems.Of(StatusCodes.Status401Unauthorized, "unknown_user", "This session belongs to an account that no longer exists.")
+            : TypedResults.Ok(View(user));
+    }
+
+    private static Task SignInAsync(HttpContext context, User user)
+    {
+        var identity = new ClaimsIdentity(
+            [new Claim(ClaimTypes.NameIdentifier, user.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)), new Claim(ClaimTypes.Name, user.UserName)],
+            CookieAuthenticationDefaults.AuthenticationScheme);
+        return context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity));
+    }
+
+    private static UserView View(User user) => new(user.Id, user.UserName, user.Email);
+}

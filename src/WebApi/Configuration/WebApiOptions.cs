@@ -1,0 +1,73 @@
+namespace WebApi.Configuration;
+
+public enum DatabaseProvider
+{
+    Sqlite,
+    Postgres,
+}
+
+/// <summary>The <c>WebApi</c> section of config/webapi.json.</summary>
+public sealed class WebApiOptions
+{
+    public const string SectionName = "WebApi";
+
+    public DatabaseOptions Database { get; set; } = new();
+
+    public OperatorApiOptions Operator { get; set; } = new();
+
+    public TicketOptions Tickets { get; set; } = new();
+
+    public AccountOptions Accounts { get; set; } = new();
+
+    /// <summary>Where the SQLite file (by default) and the session cookie keys live.</summary>
+    public string DataDirectory { get; set; } = "data";
+
+    /// <summary>Templates and specs seeded at start (config/catalog.json).</summary>
+    public string CatalogFile { get; set; } = "catalog.json";
+}
+
+public sealed class DatabaseOptions
+{
+    public DatabaseProvider Provider { get; set; } = DatabaseProvider.Sqlite;
+
+    /// <summary>SQLite: a file under the data folder; PostgreSQL: an Npgsql connection string.</summary>
+    public string ConnectionString { get; set; } = "Data Source=data/webapi.db";
+}
+
+public sealed class OperatorApiOptions
+{
+    public string Url { get; set; } = "http://127.0.0.1:5080";
+
+    /// <summary>The operator's <c>Operator:Api:Token</c>, when it has one.</summary>
+    public string Token { get; set; } = "";
+
+    /// <summary>How long a start may take before the user is told it did not finish.</summary>
+    public TimeSpan StartTimeout { get; set; } = TimeSpan.FromMinutes(2);
+}
+
+public sealed class TicketOptions
+{
+    /// <summary>The gateway's <c>Gateway:Auth:SigningKey</c>: base64 of at least 32 random bytes.</summary>
+    public string SigningKey { get; set; } = "";
+
+    public string Audience { get; set; } = "workspace-gateway";
+
+    /// <summary>A ticket only has to reach the gateway once; the gateway then sets its own session.</summary>
+    public TimeSpan Lifetime { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Where the gateway is, as the browser sees it; empty: same origin as this API.</summary>
+    public string GatewayUrl { get; set; } = "";
+}
+
+public sealed class AccountOptions
+{
+    public string CookieName { get; set; } = "ide_session";
+
+    public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>Log-in attempts, failed or not, allowed per user name each minute.</summary>
+    public int LoginAttemptsPerMinute { get; set; } = 10;
+
+    /// <summary>Log-in attempts allowed per client address each minute.</summary>
+    public int LoginAttemptsPerAddressPerMinute { get; set; } = 100;
+}

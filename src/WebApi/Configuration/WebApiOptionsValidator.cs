@@ -1,0 +1,47 @@
+using Microsoft.Extensions.Options;
+
+namespace WebApi.Configuration;
+
+/// <summary>Refuses to start on settings that cannot work, naming the key.</summary>
+internal sealed class WebApiOptionsValidator : IValidateOptions<WebApiOptions>
+{
+    public ValidateOptionsResult Validate(string? name, WebApiOptions options)
+    {
+        var failures = new List<string>();
+        byte[] key = [];
+        try
+        {
+            key = Convert.FromBase64String(options.Tickets.SigningKey);
+        }
+        catch (FormatException)
+        {
+        }
+
+        if (key.Length < 32)
+        {
+            failures.Add("WebApi:Tickets:SigningKey must be the gateway's Gateway:Auth:SigningKey: base64 of at least 32 random bytes (openssl rand -base64 32)");
+        }
+
+        if (options.Tickets.Lifetime <= TimeSpan.Zero || options.Tickets.Lifetime > TimeSpan.FromMinutes(10))
+        {
+            failures.Add("WebApi:Tickets:Lifetime must be between 0 and 10 minutes: a ticket is used once, at once");
+        }
+
+        if (!Uri.TryCreate(options.Operator.Url, UriKind.Absolute, out _))
+        {
+            failures.Add("WebApi:Operator:Url must be an absolute URL (the operator's API)");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.Database.ConnectionString))
+        {
+            failures.Add("WebApi:Database:ConnectionString is required");
+        }
+
+        if (options.Accounts.LoginAttemptsPerMinute < 1 || options.Accounts.LoginAttemptsPerAddressPerMinute < options.Accounts.LoginAttemptsPerMinute)
+        {
+            failures.Add("WebApi:Accounts:LoginAttemptsPerMinute must be at least 1, and LoginAttemptsPerAddressPerMinute at least as large");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

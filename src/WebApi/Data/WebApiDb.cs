@@ -1,0 +1,79 @@
+using Microsoft.EntityFrameworkCore;
+using WebApi.Accounts;
+using WebApi.Catalog;
+using WebApi.Workspaces;
+
+namespace WebApi.Data;
+
+/// <summary>
+/// The web API's database. The rules that concurrent requests could break are constraints here, not
+/// only checks in code (issue #7): unique names per user, one active workspace per user (a filtered
+/// unique index), the per-user count under its limit (a CHECK).
+/// </summary>
+public abstract class WebApiDb(DbContextOptions options) : DbContext(options)
+{
+    public DbSet<User> Users => Set<User>();
+
+    public DbSet<Template> Templates => Set<Template>();
+
+    public DbSet<Spec> Specs => Set<Spec>();
+
+    public DbSet<Workspace> Workspaces => Set<Workspace>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<User>(user =>
+        {
+            user.HasIndex(u => u.NormalizedUserName).IsUnique();
+            user.HasIndex(u => u.NormalizedEmail).IsUnique();
+            user.Property(u => u.UserName).HasMaxLength(32);
+            user.Property(u => u.NormalizedUserName).HasMaxLength(32);
+            user.Property(u => u.Email).HasMaxLength(254);
+            user.Property(u => u.NormalizedEmail).HasMaxLength(254);
+            user.ToTable(t => t.HasCheckConstraint(
+                "CK_Users_WorkspaceCount",
+                $"\"WorkspaceCount\" >= 0 AND \"WorkspaceCount\" <= {Workspace.MaxPerUser}"));
+        });
+
+        modelBuilder.Entity<Template>().HasIndex(t => t.Key).IsUnique();
+        modelBuilder.Entity<Spec>().HasIndex(s => s.Key).IsUnique();
+
+        modelBuilder.Entity<Workspace>(workspace =>
+        {
+            workspace.Property(w => w.State).HasConversion<string>().HasMaxLength(16);
+            workspace.Property(w => w.Sid).HasMaxLength(63);
+            workspace.Property(w => w.Name).HasMaxLength(64);
+            workspace.HasIndex(w => w.Sid).IsUnique();
+            workspace.HasIndex(w => new { w.OwnerId, w.Name }).IsUnique();
+
+            // One active workspace per user, whoever else is starting one at the same moment.
+            var active = string.Join(", ", Workspace.Active.Select(s => $"'{s}'"));
+            workspace.HasIndex(w => w.OwnerId)
+                .IsUnique()
+                .HasFilter($"\"State\" IN ({active})")
+                .HasDatabaseName("IX_Workspaces_OneActivePerOwner");
+            workspace.HasOne(w => w.Owner).WithMany().HasForeignKey(w => w.OwnerId).OnDelete(DeleteBehavior.Restrict);
+            workspace.HasOne(w => w.Template).WithMany().HasForeignKey(w => w.TemplateId).OnDelete(DeleteBehavior.Restrict);
+            workspace.HasOne(w => w.Spec).WithMany().HasForeignKey(w => w.SpecId).OnDelete(DeleteBehavior.Restrict);
+        });
+    }
+}
+
+/// <summary>SQLite (the default: a file under the data folder, nothing to install).</summary>
+public sealed class SqliteWebApiDb(DbContextOptions<SqliteWebApiDb> options) : WebApiDb(options)
+{
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        base.OnModelCreating(modelBuilder);
+
+        // SQLite has no DateTimeOffset type that orders correctly as text; store UTC ticks.
+        foreach (var property in modelBuilder.Model.GetEntityTypes().SelectMany(t => t.GetProperties())
+                     .Where(p => p.ClrType == typeof(DateTimeOffset) || p.ClrType == typeof(DateTimeOffset?)))
+        {
+            property.SetValueConverter(new Microsoft.EntityFrameworkCore.Storage.ValueConversion.DateTimeOffsetToBinaryConverter());
+        }
+    }
+}
+
+/// <summary>PostgreSQL, chosen by setting <c>WebApi:Database:Provider</c> and a connection string.</summary>
+public sealed class PostgresWebApiDb(DbContextOptions<PostgresWebApiDb> options) : WebApiDb(options);

@@ -1,0 +1,84 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+using WebApi.Configuration;
+
+namespace WebApi.Orchestration;
+
+/// <summary>What the operator answered: success, or its status and reason (README "Operator", API table).</summary>
+public sealed record OperatorOutcome(bool Succeeded, HttpStatusCode Status, string Reason, string Detail)
+{
+    public static readonly OperatorOutcome Success = new(true, HttpStatusCode.OK, "", "");
+
+    /// <summary>The operator could not be reached or did not answer in time.</summary>
+    public static OperatorOutcome Unreachable(string detail) => new(false, HttpStatusCode.ServiceUnavailable, "operator_unreachable", detail);
+}
+
+/// <summary>The operator's HTTP API (src/Operator/Api) as the web API uses it: the old RPC service's calls.</summary>
+internal sealed class OperatorClient(HttpClient http, IOptions<WebApiOptions> options)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly OperatorApiOptions _options = options.Value.Operator;
+
+    public Task<OperatorOutcome> CreateAsync(string sid, string image, string cpu, string memory, string storage, string hardware, string owner, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Post, "/api/workspaces?wait=0", new { sid, image, cpu, memory, storage, hardware, owner, start = false }, cancellationToken);
+
+    public Task<OperatorOutcome> StartAsync(string sid, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Post, $"/api/workspaces/{sid}/start?wait={(int)_options.StartTimeout.TotalSeconds}", null, cancellationToken);
+
+    public Task<OperatorOutcome> StopAsync(string sid, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Post, $"/api/workspaces/{sid}/stop?wait=60", null, cancellationToken);
+
+    public async Task<OperatorOutcome> DeleteAsync(string sid, CancellationToken cancellationToken)
+    {
+        var outcome = await SendAsync(HttpMethod.Delete, $"/api/workspaces/{sid}?wait=60", null, cancellationToken);
+
+        // Already gone is what we wanted.
+        return outcome.Status == HttpStatusCode.NotFound ? OperatorOutcome.Success : outcome;
+    }
+
+    private async Task<OperatorOutcome> SendAsync(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null)
+        {
+            request.Content = JsonContent.Create(body, options: Json);
+        }
+
+        if (_options.Token.Length > 0)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _options.Token);
+        }
+
+        try
+        {
+            using var response = await http.SendAsync(request, cancellationToken);
+            if (response.IsSuccessStatusCode)
+            {
+                return OperatorOutcome.Success;
+            }
+
+            ProblemDetails? problem = null;
+            try
+            {
+                problem = await response.Content.ReadFromJsonAsync<ProblemDetails>(Json, cancellationToken);
+            }
+            catch (JsonException)
+            {
+            }
+
+            return new OperatorOutcome(false, response.StatusCode, problem?.Title ?? response.StatusCode.ToString(), problem?.Detail ?? "");
+        }
+        catch (HttpRequestException ex)
+        {
+            return OperatorOutcome.Unreachable($"the workspace service is unreachable ({ex.Message})");
+        }
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return OperatorOutcome.Unreachable("the workspace service did not answer in time");
+        }
+    }
+}

@@ -1,0 +1,112 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Mvc;
+using WebApi.Tests.Infrastructure;
+
+namespace WebApi.Tests.Accounts;
+
+public sealed class AccountTests(Platform platform) : IClassFixture<Platform>
+{
+    [Fact]
+    public async Task Register_signs_in_with_an_http_only_cookie_and_logout_ends_the_session()
+    {
+        using var client = platform.NewClient();
+        using var registered = await client.PostAsJsonAsync("/api/accounts/register", new { userName = "alice", email = "alice@example.test", password = "correct horse battery" });
+        Assert.Equal(HttpStatusCode.Created, registered.StatusCode);
+        var cookie = registered.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("ide_session=", StringComparison.Ordinal));
+        Assert.Contains("httponly", cookie, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("samesite=lax", cookie, StringComparison.OrdinalIgnoreCase);
+
+        Assert.Equal("alice", (await client.GetFromJsonAsync<UserViewDto>("/api/accounts/me"))!.UserName);
+        using (await client.PostAsync("/api/accounts/logout", null))
+        {
+        }
+
+        using var after = await client.GetAsync("/api/accounts/me");
+        Assert.Equal(HttpStatusCode.Unauthorized, after.StatusCode);
+    }
+
+    [Fact]
+    public async Task Passwords_are_stored_hashed_and_log_in_checks_them()
+    {
+        using var client = await platform.NewUserAsync("bob");
+        using var anonymous = platform.NewClient();
+
+        using var wrong = await anonymous.PostAsJsonAsync("/api/accounts/login", new { userName = "bob", password = "wrong password!" });
+        Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+        using var unknown = await anonymous.PostAsJsonAsync("/api/accounts/login", new { userName = "nobody-here", password = "whatever123" });
+        Assert.Equal(HttpStatusCode.Unauthorized, unknown.StatusCode);
+        Assert.Equal((await wrong.Content.ReadFromJsonAsync<ProblemDetails>())!.Detail, (await unknown.Content.ReadFromJsonAsync<ProblemDetails>())!.Detail);
+
+        using var right = await anonymous.PostAsJsonAsync("/api/accounts/login", new { userName = "BOB", password = "correct horse battery" });
+        Assert.Equal(HttpStatusCode.OK, right.StatusCode);
+
+        await using var scope = platform.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<WebApi.Data.WebApiDb>();
+        var stored = db.Users.Single(u => u.UserName == "bob").PasswordHash;
+        Assert.DoesNotContain("correct horse", stored, StringComparison.Ordinal);
+        Assert.True(stored.Length > 40);
+    }
+
+    [Fact]
+    public async Task Taken_names_and_addresses_and_weak_input_get_their_own_answers()
+    {
+        using (await platform.NewUserAsync("carol"))
+        {
+        }
+
+        using var client = platform.NewClient();
+        using var sameName = await client.PostAsJsonAsync("/api/accounts/register", new { userName = "CAROL", email = "other@example.test", password = "long enough pw" });
+        Assert.Equal(HttpStatusCode.Conflict, sameName.StatusCode);
+        Assert.Contains("user name", (await sameName.Content.ReadFromJsonAsync<ProblemDetails>())!.Detail, StringComparison.Ordinal);
+
+        using var sameEmail = await client.PostAsJsonAsync("/api/accounts/register", new { userName = "carol2", email = "carol@example.test", password = "long enough pw" });
+        Assert.Equal(HttpStatusCode.Conflict, sameEmail.StatusCode);
+        Assert.Contains("e-mail", (await sameEmail.Content.ReadFromJsonAsync<ProblemDetails>())!.Detail, StringComparison.Ordinal);
+
+        using var weak = await client.PostAsJsonAsync("/api/accounts/register", new { userName = "x", email = "not-an-address", password = "short" });
+        Assert.Equal(HttpStatusCode.BadRequest, weak.StatusCode);
+        var problem = await weak.Content.ReadFromJsonAsync<ValidationProblemDetails>();
+        Assert.Equal(["email", "password", "userName"], problem!.Errors.Keys.Order());
+    }
+
+    [Fact]
+    public async Task Guessing_a_password_is_stopped_after_the_allowed_attempts_per_minute()
+    {
+        using (await platform.NewUserAsync("dave"))
+        {
+        }
+
+        using var client = platform.NewClient();
+        var answers = new List<HttpStatusCode>();
+        for (var i = 0; i < 12; i++)
+        {
+            using var response = await client.PostAsJsonAsync("/api/accounts/login", new { userName = "dave", password = $"guess-{i}-xx" });
+            answers.Add(response.StatusCode);
+        }
+
+        Assert.Equal(10, answers.Count(a => a == HttpStatusCode.Unauthorized));
+        Assert.Equal(2, answers.Count(a => a == HttpStatusCode.TooManyRequests));
+
+        // Even the right password waits out the minute: the throttle does not tell guesses apart.
+        using var right = await client.PostAsJsonAsync("/api/accounts/login", new { userName = "dave", password = "correct horse battery" });
+        Assert.Equal(HttpStatusCode.TooManyRequests, right.StatusCode);
+        Assert.NotNull(right.Headers.RetryAfter);
+    }
+
+    [Fact]
+    public async Task The_catalog_lists_the_templates_and_specs_from_config()
+    {
+        using var client = platform.NewClient();
+        var templates = await client.GetFromJsonAsync<List<TemplateDto>>("/api/templates");
+        var specs = await client.GetFromJsonAsync<List<SpecDto>>("/api/specs");
+        Assert.Contains(templates!, t => t.Key == "go" && t.Image.Length > 0 && t.Tags.Contains("go"));
+        Assert.Equal(["1C2G5G", "2C4G10G", "4C8G20G"], specs!.Select(s => s.Key));
+    }
+
+    private sealed record UserViewDto(long Id, string UserName, string Email);
+
+    private sealed record TemplateDto(string Key, string Name, string Image, string[] Tags);
+
+    private sealed record SpecDto(string Key, string DisplayName, string Cpu, string Memory, string Storage);
+}

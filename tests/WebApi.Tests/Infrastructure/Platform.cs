@@ -1,0 +1,83 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+
+namespace WebApi.Tests.Infrastructure;
+
+/// <summary>
+/// The platform on loopback, as on one machine: a real redis-server, the operator with its local driver
+/// (stand-in editor processes), the gateway checking tickets with the shared key, and the web API on a
+/// fresh SQLite file (or the PostgreSQL database given).
+/// </summary>
+public sealed class Platform : IAsyncLifetime
+{
+    private readonly RedisServer _redis = new();
+    private readonly DirectoryInfo _data = Directory.CreateTempSubdirectory("webapi-tests");
+    private OperatorHost _operator = null!;
+    private WebApplication _webApi = null!;
+
+    public string SigningKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+
+    public GatewayHost Gateway { get; private set; } = null!;
+
+    public Uri Address { get; private set; } = null!;
+
+    public IServiceProvider Services => _webApi.Services;
+
+    /// <summary>Extra settings for the web API, e.g. a PostgreSQL connection string.</summary>
+    public List<string> WebApiOverrides { get; } = [];
+
+    public async Task InitializeAsync()
+    {
+        await _redis.InitializeAsync();
+        _operator = await OperatorHost.StartLocalAsync(Path.Combine(_data.FullName, "workspaces"), Path.Combine(AppContext.BaseDirectory, "FakeCodeServer"), _redis);
+        Gateway = await GatewayHost.StartAsync(_redis, "--Gateway:Auth:Mode=Ticket", $"--Gateway:Auth:SigningKey={SigningKey}");
+        string[] args =
+        [
+            "--urls=http://127.0.0.1:0",
+            $"--ConfigFile={Path.Combine(RepositoryPaths.Root, "config", "webapi.json")}",
+            "--Logging:LogLevel:Default=Warning",
+            "--Logging:Console:FormatterName=simple",
+            $"--WebApi:DataDirectory={_data.FullName}",
+            $"--WebApi:Database:ConnectionString=Data Source={Path.Combine(_data.FullName, "webapi.db")}",
+            $"--WebApi:Operator:Url={_operator.Address}",
+            $"--WebApi:Tickets:SigningKey={SigningKey}",
+            $"--WebApi:Tickets:GatewayUrl={Gateway.Address}",
+            $"--WebApi:CatalogFile={Path.Combine(RepositoryPaths.Root, "config", "catalog.json")}",
+            .. WebApiOverrides,
+        ];
+        _webApi = WebApiApplication.Create(args);
+        await _webApi.StartAsync();
+        Address = new Uri(_webApi.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _webApi.StopAsync();
+        await _webApi.DisposeAsync();
+        await Gateway.DisposeAsync();
+        await _operator.DisposeAsync();
+        await _redis.DisposeAsync();
+        _data.Delete(recursive: true);
+    }
+
+    /// <summary>A browser-like client of the web API: keeps its cookies, one per user.</summary>
+    public HttpClient NewClient() => new(new SocketsHttpHandler { CookieContainer = new CookieContainer(), UseCookies = true, AllowAutoRedirect = false })
+    {
+        BaseAddress = Address,
+        Timeout = TimeSpan.FromSeconds(90),
+    };
+
+    /// <summary>A new registered, logged-in user.</summary>
+    public async Task<HttpClient> NewUserAsync(string? name = null)
+    {
+        var client = NewClient();
+        name ??= "u" + Guid.NewGuid().ToString("N")[..10];
+        using var response = await client.PostAsJsonAsync("/api/accounts/register", new { userName = name, email = $"{name}@example.test", password = "correct horse battery" });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return client;
+    }
+}
