@@ -5,7 +5,8 @@ using WebApi.Tests.Infrastructure;
 
 namespace WebApi.Tests.Accounts;
 
-public sealed class AccountTests(Platform platform) : IClassFixture<Platform>
+public abstract class AccountTests<TPlatform>(TPlatform platform) : IClassFixture<TPlatform>
+    where TPlatform : Platform
 {
     [Fact]
     public async Task Register_signs_in_with_an_http_only_cookie_and_logout_ends_the_session()
@@ -110,3 +111,7 @@ public sealed class AccountTests(Platform platform) : IClassFixture<Platform>
 
     private sealed record SpecDto(string Key, string DisplayName, string Cpu, string Memory, string Storage);
 }
+
+public sealed class SqliteAccountTests(Platform platform) : AccountTests<Platform>(platform);
+
+public sealed class PostgresAccountTests(PostgresPlatform platform) : AccountTests<PostgresPlatform>(platform);

@@ -12,7 +12,7 @@ namespace WebApi.Tests.Infrastructure;
 /// (stand-in editor processes), the gateway checking tickets with the shared key, and the web API on a
 /// fresh SQLite file (or the PostgreSQL database given).
 /// </summary>
-public sealed class Platform : IAsyncLifetime
+public class Platform : IAsyncLifetime
 {
     private readonly RedisServer _redis = new();
     private readonly DirectoryInfo _data = Directory.CreateTempSubdirectory("webapi-tests");
@@ -27,10 +27,13 @@ public sealed class Platform : IAsyncLifetime
 
     public IServiceProvider Services => _webApi.Services;
 
+    /// <summary>The database context the web API must be using.</summary>
+    public virtual Type DatabaseType => typeof(WebApi.Data.SqliteWebApiDb);
+
     /// <summary>Extra settings for the web API, e.g. a PostgreSQL connection string.</summary>
     public List<string> WebApiOverrides { get; } = [];
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         await _redis.InitializeAsync();
         _operator = await OperatorHost.StartLocalAsync(Path.Combine(_data.FullName, "workspaces"), Path.Combine(AppContext.BaseDirectory, "FakeCodeServer"), _redis);
@@ -54,7 +57,7 @@ public sealed class Platform : IAsyncLifetime
         Address = new Uri(_webApi.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         await _webApi.StopAsync();
         await _webApi.DisposeAsync();
@@ -79,5 +82,30 @@ public sealed class Platform : IAsyncLifetime
         using var response = await client.PostAsJsonAsync("/api/accounts/register", new { userName = name, email = $"{name}@example.test", password = "correct horse battery" });
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         return client;
+    }
+}
+
+/// <summary>The same platform with the web API on a real PostgreSQL server (issue #7: both databases).</summary>
+public sealed class PostgresPlatform : Platform
+{
+    private PostgresServer? _postgres;
+
+    public override Type DatabaseType => typeof(WebApi.Data.PostgresWebApiDb);
+
+    public override async Task InitializeAsync()
+    {
+        _postgres = await PostgresServer.StartAsync();
+        WebApiOverrides.Add("--WebApi:Database:Provider=Postgres");
+        WebApiOverrides.Add($"--WebApi:Database:ConnectionString={_postgres.ConnectionString("webapi")}");
+        await base.InitializeAsync();
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (_postgres is not null)
+        {
+            await _postgres.DisposeAsync();
+        }
     }
 }

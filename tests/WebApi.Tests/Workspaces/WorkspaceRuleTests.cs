@@ -5,9 +5,17 @@ using WebApi.Tests.Infrastructure;
 
 namespace WebApi.Tests.Workspaces;
 
-/// <summary>The old platform's rules, each with its own answer, including when requests race.</summary>
-public sealed class WorkspaceRuleTests(Platform platform) : IClassFixture<Platform>
+/// <summary>The old platform's rules, each with its own answer, including when requests race; on SQLite and PostgreSQL.</summary>
+public abstract class WorkspaceRuleTests<TPlatform>(TPlatform platform) : IClassFixture<TPlatform>
+    where TPlatform : Platform
 {
+    [Fact]
+    public async Task The_web_API_runs_on_the_database_this_suite_is_for()
+    {
+        await using var scope = platform.Services.CreateAsyncScope();
+        Assert.IsType(platform.DatabaseType, scope.ServiceProvider.GetRequiredService<WebApi.Data.WebApiDb>());
+    }
+
     [Fact]
     public async Task Create_start_open_stop_delete_through_the_operator_and_the_gateway()
     {
@@ -139,3 +147,7 @@ public sealed class WorkspaceRuleTests(Platform platform) : IClassFixture<Platfo
 
     private sealed record OpenDto(string Url);
 }
+
+public sealed class SqliteWorkspaceRuleTests(Platform platform) : WorkspaceRuleTests<Platform>(platform);
+
+public sealed class PostgresWorkspaceRuleTests(PostgresPlatform platform) : WorkspaceRuleTests<PostgresPlatform>(platform);
