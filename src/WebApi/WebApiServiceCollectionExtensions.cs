@@ -22,6 +22,7 @@ public static class WebApiServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<WebApiOptions>, WebApiOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddProblemDetails();
+        services.AddOpenApi();
 
         var options = configuration.GetSection(WebApiOptions.SectionName).Get<WebApiOptions>() ?? new WebApiOptions();
         var database = options.Database;
@@ -71,7 +72,10 @@ public static class WebApiServiceCollectionExtensions
 
     public static IEndpointRouteBuilder MapWebApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/healthz", () => TypedResults.Text("ok"));
+        app.MapGet("/healthz", () => TypedResults.Text("ok")).ExcludeFromDescription();
+
+        // The API's description for clients and the page: /openapi/v1.json.
+        app.MapOpenApi();
         app.MapAccounts();
         app.MapCatalog();
         app.MapWorkspaces();

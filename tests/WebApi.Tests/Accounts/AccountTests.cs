@@ -105,6 +105,19 @@ public abstract class AccountTests<TPlatform>(TPlatform platform) : IClassFixtur
         Assert.Equal(["1C2G5G", "2C4G10G", "4C8G20G"], specs!.Select(s => s.Key));
     }
 
+    [Fact]
+    public async Task The_OpenAPI_document_describes_every_endpoint()
+    {
+        using var client = platform.NewClient();
+        using var document = System.Text.Json.JsonDocument.Parse(await client.GetStringAsync("/openapi/v1.json"));
+        var paths = document.RootElement.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToHashSet();
+        foreach (var path in (string[])["/api/accounts/register", "/api/accounts/login", "/api/accounts/me", "/api/templates", "/api/specs",
+                     "/api/workspaces", "/api/workspaces/{sid}", "/api/workspaces/{sid}/start", "/api/workspaces/{sid}/stop", "/api/workspaces/{sid}/open"])
+        {
+            Assert.Contains(path, paths);
+        }
+    }
+
     private sealed record UserViewDto(long Id, string UserName, string Email);
 
     private sealed record TemplateDto(string Key, string Name, string Image, string[] Tags);
