@@ -39,6 +39,7 @@ public static class WebApiServiceCollectionExtensions
         }
 
         services.AddHostedService<DatabasePreparation>();
+        services.AddHostedService<IdleStopper>();
 
         // Sessions survive a restart: the cookie keys are kept in the data folder.
         services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(Path.GetFullPath(Path.Combine(options.DataDirectory, "keys"))));

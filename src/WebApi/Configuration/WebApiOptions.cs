@@ -19,6 +19,8 @@ public sealed class WebApiOptions
 
     public AccountOptions Accounts { get; set; } = new();
 
+    public IdleStopOptions IdleStop { get; set; } = new();
+
     /// <summary>Where the SQLite file (by default) and the session cookie keys live.</summary>
     public string DataDirectory { get; set; } = "data";
 
@@ -70,4 +72,21 @@ public sealed class AccountOptions
 
     /// <summary>Log-in attempts allowed per client address each minute.</summary>
     public int LoginAttemptsPerAddressPerMinute { get; set; } = 100;
+}
+
+public sealed class IdleStopOptions
+{
+    /// <summary>Off until the gateway records activity (issue #7): otherwise every workspace would stop after the timeout.</summary>
+    public bool Enabled { get; set; }
+
+    /// <summary>A running workspace without use for this long is stopped.</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(60);
+
+    public TimeSpan CheckInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The gateway's Redis (CSRedisCore connection string), where it records activity.</summary>
+    public string Redis { get; set; } = "127.0.0.1:6379,poolsize=2,preheat=false,connectTimeout=1000,syncTimeout=1000";
+
+    /// <summary>Sorted set of sid -> unix seconds of last use, written by the gateway.</summary>
+    public string ActivityKey { get; set; } = "activity";
 }

@@ -42,6 +42,11 @@ internal sealed class WebApiOptionsValidator : IValidateOptions<WebApiOptions>
             failures.Add("WebApi:Accounts:LoginAttemptsPerMinute must be at least 1, and LoginAttemptsPerAddressPerMinute at least as large");
         }
 
+        if (options.IdleStop.Enabled && (options.IdleStop.IdleTimeout <= TimeSpan.Zero || options.IdleStop.CheckInterval <= TimeSpan.Zero))
+        {
+            failures.Add("WebApi:IdleStop:IdleTimeout and CheckInterval must be positive (or set WebApi:IdleStop:Enabled to false)");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

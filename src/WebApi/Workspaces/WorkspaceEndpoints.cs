@@ -147,9 +147,8 @@ public static partial class WorkspaceEndpoints
         string sid, ClaimsPrincipal user, WebApiDb db, OperatorClient operatorApi, CancellationToken cancellationToken)
     {
         var ownerId = user.UserId();
-        var marked = await Owned(db, ownerId).Where(w => w.Sid == sid && (w.State == WorkspaceState.Running || w.State == WorkspaceState.Starting))
-            .ExecuteUpdateAsync(w => w.SetProperty(x => x.State, WorkspaceState.Stopping), cancellationToken);
-        if (marked == 0)
+        var stopped = await StopAsync(db, operatorApi, Owned(db, ownerId).Where(w => w.Sid == sid), sid, cancellationToken);
+        if (stopped is null)
         {
             var current = await Find(db, ownerId, sid);
             return current is null ? NotYours(sid)
@@ -157,9 +156,26 @@ public static partial class WorkspaceEndpoints
                 : Problems.Conflict("busy", $"'{current.Name}' is {current.State.ToString().ToLowerInvariant()}; try again in a moment.");
         }
 
+        return stopped.Succeeded ? TypedResults.Ok(View((await Find(db, ownerId, sid))!)) : Unavailable(stopped);
+    }
+
+    /// <summary>
+    /// Running (or Starting) -> Stopping in one statement, then the operator, then Stopped (or back to
+    /// Running with the reason). Null when <paramref name="workspace"/> was not running: nothing was done.
+    /// Shared by the endpoint and the idle stopper.
+    /// </summary>
+    internal static async Task<OperatorOutcome?> StopAsync(WebApiDb db, OperatorClient operatorApi, IQueryable<Workspace> workspace, string sid, CancellationToken cancellationToken)
+    {
+        var marked = await workspace.Where(w => w.State == WorkspaceState.Running || w.State == WorkspaceState.Starting)
+            .ExecuteUpdateAsync(w => w.SetProperty(x => x.State, WorkspaceState.Stopping), cancellationToken);
+        if (marked == 0)
+        {
+            return null;
+        }
+
         var stopped = await operatorApi.StopAsync(sid, cancellationToken);
         await SetStateAsync(db, sid, stopped.Succeeded ? WorkspaceState.Stopped : WorkspaceState.Running, stopped.Succeeded ? null : stopped.Detail, cancellationToken);
-        return stopped.Succeeded ? TypedResults.Ok(View((await Find(db, ownerId, sid))!)) : Unavailable(stopped);
+        return stopped;
     }
 
     internal static async Task<Results<NoContent, ProblemHttpResult>> Delete(

@@ -23,6 +23,8 @@ public class Platform : IAsyncLifetime
 
     public GatewayHost Gateway { get; private set; } = null!;
 
+    public RedisServer Redis => _redis;
+
     public Uri Address { get; private set; } = null!;
 
     public IServiceProvider Services => _webApi.Services;
@@ -50,6 +52,7 @@ public class Platform : IAsyncLifetime
             $"--WebApi:Tickets:SigningKey={SigningKey}",
             $"--WebApi:Tickets:GatewayUrl={Gateway.Address}",
             $"--WebApi:CatalogFile={Path.Combine(RepositoryPaths.Root, "config", "catalog.json")}",
+            $"--WebApi:IdleStop:Redis={_redis.Configuration},preheat=false,poolsize=2",
             .. WebApiOverrides,
         ];
         _webApi = WebApiApplication.Create(args);
@@ -82,6 +85,20 @@ public class Platform : IAsyncLifetime
         using var response = await client.PostAsJsonAsync("/api/accounts/register", new { userName = name, email = $"{name}@example.test", password = "correct horse battery" });
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         return client;
+    }
+}
+
+/// <summary>Idle workspaces are stopped after two seconds instead of an hour.</summary>
+public sealed class QuickIdlePlatform : Platform
+{
+    public static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(2);
+
+    public override Task InitializeAsync()
+    {
+        WebApiOverrides.Add("--WebApi:IdleStop:Enabled=true");
+        WebApiOverrides.Add($"--WebApi:IdleStop:IdleTimeout={IdleTimeout}");
+        WebApiOverrides.Add("--WebApi:IdleStop:CheckInterval=00:00:00.200");
+        return base.InitializeAsync();
     }
 }
 

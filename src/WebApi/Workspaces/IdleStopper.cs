@@ -1,0 +1,93 @@
+using CSRedis;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using WebApi.Configuration;
+using WebApi.Data;
+using WebApi.Orchestration;
+
+namespace WebApi.Workspaces;
+
+/// <summary>
+/// Stops workspaces nobody has used for <see cref="IdleStopOptions.IdleTimeout"/> (issue #7; the old
+/// platform had no such thing). The gateway records use in the Redis sorted set <c>activity</c> (member =
+/// sid, score = unix seconds of the last request or tunnel traffic); a workspace running for longer than
+/// the timeout without a recent score is stopped through the same path as the Stop button. When Redis
+/// cannot be read nothing is stopped: unknown is not idle.
+/// </summary>
+internal sealed partial class IdleStopper(
+    IServiceScopeFactory scopes,
+    IOptions<WebApiOptions> options,
+    TimeProvider time,
+    ILogger<IdleStopper> logger) : BackgroundService
+{
+    // Entries this old belong to workspaces long stopped or deleted; trimmed so the set stays small.
+    private static readonly TimeSpan Retention = TimeSpan.FromDays(7);
+
+    private readonly IdleStopOptions _options = options.Value.IdleStop;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!_options.Enabled)
+        {
+            return;
+        }
+
+        using var redis = new CSRedisClient(_options.Redis);
+        using var ticks = new PeriodicTimer(_options.CheckInterval, time);
+        while (await ticks.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                await CheckAsync(redis, stoppingToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Whatever failed, the next round tries again; an exception escaping would stop the web API.
+                LogCheckFailed(ex);
+            }
+        }
+    }
+
+    internal async Task CheckAsync(CSRedisClient redis, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var since = now - _options.IdleTimeout;
+        var recent = (await redis.ZRangeByScoreAsync(_options.ActivityKey, since.ToUnixTimeSeconds(), decimal.MaxValue).WaitAsync(TimeSpan.FromSeconds(5), cancellationToken))
+            .ToHashSet(StringComparer.Ordinal);
+
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<WebApiDb>();
+        var operatorApi = scope.ServiceProvider.GetRequiredService<OperatorClient>();
+
+        // A workspace started less than the timeout ago gets the whole timeout before it can be idle.
+        var candidates = (await db.Workspaces.AsNoTracking()
+                .Where(w => w.State == WorkspaceState.Running)
+                .Select(w => new { w.Id, w.Sid, w.StartedAt })
+                .ToListAsync(cancellationToken))
+            .Where(w => w.StartedAt is null || w.StartedAt < since)
+            .Where(w => !recent.Contains(w.Sid));
+        foreach (var idle in candidates)
+        {
+            var outcome = await WorkspaceEndpoints.StopAsync(db, operatorApi, db.Workspaces.Where(w => w.Id == idle.Id), idle.Sid, cancellationToken);
+            if (outcome is { Succeeded: true })
+            {
+                LogStopped(idle.Sid, _options.IdleTimeout);
+            }
+            else if (outcome is not null)
+            {
+                LogStopFailed(idle.Sid, outcome.Detail);
+            }
+        }
+
+        await redis.ZRemRangeByScoreAsync(_options.ActivityKey, decimal.MinValue, (now - Retention).ToUnixTimeSeconds());
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Workspace {Sid} stopped: idle for more than {IdleTimeout}")]
+    private partial void LogStopped(string sid, TimeSpan idleTimeout);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Workspace {Sid} is idle but could not be stopped: {Detail}")]
+    private partial void LogStopFailed(string sid, string detail);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Idle check skipped (activity or database unavailable); nothing stopped")]
+    private partial void LogCheckFailed(Exception exception);
+}

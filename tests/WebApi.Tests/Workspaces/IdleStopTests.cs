@@ -1,0 +1,77 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using WebApi.Tests.Infrastructure;
+
+namespace WebApi.Tests.Workspaces;
+
+/// <summary>
+/// Idle auto-stop against the activity the gateway records in Redis (<c>ZADD activity &lt;unix-s&gt; &lt;sid&gt;</c>),
+/// written here by the test as the gateway would. Timing is the behaviour, so the bounds are generous.
+/// </summary>
+public sealed class IdleStopTests(QuickIdlePlatform platform) : IClassFixture<QuickIdlePlatform>
+{
+    [Fact]
+    public async Task A_workspace_in_use_keeps_running_and_an_unused_one_is_stopped_after_the_idle_timeout()
+    {
+        using var busyUser = await platform.NewUserAsync();
+        using var idleUser = await platform.NewUserAsync();
+        var busy = await StartedAsync(busyUser, "busy");
+        var idle = await StartedAsync(idleUser, "idle");
+
+        using var redis = platform.Redis.Connect();
+        using var keepBusy = new CancellationTokenSource();
+        var recording = Task.Run(async () =>
+        {
+            while (!keepBusy.IsCancellationRequested)
+            {
+                await redis.ExecuteAsync("ZADD", "activity", DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture), busy);
+                await Task.Delay(250);
+            }
+        });
+
+        await Eventually.TrueAsync(async () => await StateAsync(idleUser, idle) == "Stopped", "the unused workspace is stopped", TimeSpan.FromSeconds(15));
+        Assert.Equal("Running", await StateAsync(busyUser, busy));
+
+        await keepBusy.CancelAsync();
+        await recording;
+        var lastUse = DateTime.UtcNow;
+        await Eventually.TrueAsync(async () => await StateAsync(busyUser, busy) == "Stopped", "the formerly busy workspace is stopped", TimeSpan.FromSeconds(15));
+        Assert.True(DateTime.UtcNow - lastUse >= QuickIdlePlatform.IdleTimeout - TimeSpan.FromSeconds(1), "not stopped before its idle timeout");
+    }
+
+    [Fact]
+    public async Task Nothing_is_stopped_while_the_activity_cannot_be_read()
+    {
+        using var user = await platform.NewUserAsync();
+        var sid = await StartedAsync(user, "kept");
+
+        // Unreadable activity (a wrong type at the key) is unknown activity, not idleness.
+        using var redis = platform.Redis.Connect();
+        await redis.ExecuteAsync("DEL", "activity");
+        await redis.ExecuteAsync("SET", "activity", "not a sorted set");
+        try
+        {
+            await Task.Delay(QuickIdlePlatform.IdleTimeout * 3);
+            Assert.Equal("Running", await StateAsync(user, sid));
+        }
+        finally
+        {
+            await redis.ExecuteAsync("DEL", "activity");
+        }
+    }
+
+    private static async Task<string> StartedAsync(HttpClient client, string name)
+    {
+        using var created = await client.PostAsJsonAsync("/api/workspaces", new { name, template = "go", spec = "1C2G5G", start = true });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var workspace = (await created.Content.ReadFromJsonAsync<WorkspaceDto>())!;
+        Assert.Equal("Running", workspace.State);
+        return workspace.Sid;
+    }
+
+    private static async Task<string> StateAsync(HttpClient client, string sid) =>
+        (await client.GetFromJsonAsync<WorkspaceDto>($"/api/workspaces/{sid}"))!.State;
+
+    private sealed record WorkspaceDto(string Sid, string State);
+}
