@@ -1,3 +1,4 @@
+using Gateway.Activity;
 using Gateway.Auth;
 using Gateway.Configuration;
 using Gateway.Forwarding;
@@ -53,6 +54,8 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<IRouteInvalidator>(sp => sp.GetRequiredService<RouteCache>());
         services.AddSingleton<RouteInvalidationListener>();
         services.AddHostedService(sp => sp.GetRequiredService<RouteInvalidationListener>());
+
+        services.AddHostedService<ActivityRecorder>();
 
         services.AddSingleton<AccessTokens>();
         services.AddSingleton<WorkspaceAccessGate>();

@@ -19,8 +19,22 @@ public sealed class GatewayOptions
 
     public AuthOptions Auth { get; set; } = new();
 
+    public ActivityOptions Activity { get; set; } = new();
+
     /// <summary>Backends that are not workspaces (e.g. the web API), keyed by route id.</summary>
     public Dictionary<string, StaticRouteOptions> StaticRoutes { get; set; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>Last use per workspace, for the web API's idle auto-stop (issue #7).</summary>
+public sealed class ActivityOptions
+{
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Redis sorted set: member = sid, score = unix seconds of the last use.</summary>
+    public string Key { get; set; } = "activity";
+
+    /// <summary>Uses are written this often, in one command for all workspaces used meanwhile.</summary>
+    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(10);
 }
 
 public sealed class RedisOptions

@@ -120,6 +120,11 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             failures.Add("Gateway:Telemetry:MaxSidSeries must be between 1 and 10000.");
         }
 
+        if (options.Activity.Enabled && (options.Activity.FlushInterval < TimeSpan.FromMilliseconds(100) || string.IsNullOrWhiteSpace(options.Activity.Key)))
+        {
+            failures.Add("Gateway:Activity:FlushInterval must be at least 00:00:00.100 and Gateway:Activity:Key set (the web API's WebApi:IdleStop:ActivityKey).");
+        }
+
         foreach (var (id, route) in options.StaticRoutes)
         {
             var key = $"Gateway:StaticRoutes:{id}";

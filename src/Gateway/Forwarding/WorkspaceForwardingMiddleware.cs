@@ -165,6 +165,7 @@ internal sealed partial class WorkspaceForwardingMiddleware
         }
 
         var route = lookup.Route!;
+        route.MarkUsed();
         using var tunnel = context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } upgrade
             ? _tunnels.Open(route, context, upgrade)
             : (OpenTunnels.Lease?)null;

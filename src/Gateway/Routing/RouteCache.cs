@@ -40,6 +40,21 @@ internal sealed partial class RouteCache : IRouteResolver, IRouteInvalidator, ID
 
     public int Count => _entries.Count;
 
+    /// <summary>The routes resolved now (not the negative or pending entries).</summary>
+    internal IEnumerable<WorkspaceRoute> Routes
+    {
+        get
+        {
+            foreach (var entry in _entries.Values)
+            {
+                if (entry.IsCompleted && entry.Result.Route is { } route)
+                {
+                    yield return route;
+                }
+            }
+        }
+    }
+
     public bool TryGetCached(ReadOnlySpan<char> sid, out RouteLookup lookup)
     {
         if (_entriesBySpan.TryGetValue(sid, out var entry) && entry.IsCompleted && _time.GetTimestamp() < entry.ExpiresAt)

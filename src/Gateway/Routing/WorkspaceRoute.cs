@@ -5,6 +5,9 @@ namespace Gateway.Routing;
 /// <summary>Where one workspace lives, parsed once when it enters the cache.</summary>
 public sealed class WorkspaceRoute
 {
+    // 1 once a request used this route since the activity recorder last looked (issue #7, idle auto-stop).
+    private int _used;
+
     private WorkspaceRoute(string sid, string address)
     {
         Sid = sid;
@@ -19,6 +22,18 @@ public sealed class WorkspaceRoute
 
     /// <summary><c>http://host:port</c>, to which the request target is appended.</summary>
     public string DestinationPrefix { get; }
+
+    /// <summary>Notes a use. Read before write: the common case (already noted) does not dirty the cache line.</summary>
+    internal void MarkUsed()
+    {
+        if (Volatile.Read(ref _used) == 0)
+        {
+            Volatile.Write(ref _used, 1);
+        }
+    }
+
+    /// <summary>Whether the route was used since the last call.</summary>
+    internal bool TakeUsed() => Interlocked.Exchange(ref _used, 0) != 0;
 
     /// <summary>
     /// Accepts exactly what the old proxy's writers store: <c>ipv4:port</c>, <c>[ipv6]:port</c> or

