@@ -7,7 +7,12 @@ public static class WebApiApplication
 
     public static WebApplication Create(string[] args)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = Directory.GetCurrentDirectory() });
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            ContentRootPath = Directory.GetCurrentDirectory(),
+            WebRootPath = Path.Combine(AppContext.BaseDirectory, "wwwroot"),
+        });
         var configFile = builder.Configuration["ConfigFile"]
             ?? Environment.GetEnvironmentVariable(ConfigFileVariable)
             ?? Path.Combine(AppContext.BaseDirectory, "webapi.json");
@@ -20,6 +25,10 @@ public static class WebApiApplication
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+
+        // The page (wwwroot/): no framework, talks to the API below with the session cookie.
+        app.UseDefaultFiles();
+        app.UseStaticFiles();
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapWebApi();

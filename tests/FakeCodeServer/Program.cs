@@ -48,6 +48,9 @@ builder.Logging.ClearProviders();
 builder.WebHost.UseUrls("http://" + bind);
 var app = builder.Build();
 app.MapGet("/healthz", () => Results.Json(new { status = "alive" }));
+app.MapGet("/", () => Results.Content(
+    $"<!doctype html><title>fake code-server</title><h1>Editor for {System.Net.WebUtility.HtmlEncode(folder)}</h1>",
+    "text/html"));
 app.MapGet("/whoami", () => Results.Text(folder));
 app.MapGet("/files/{name}", (string name) =>
     File.Exists(Path.Combine(folder, name)) ? Results.Text(File.ReadAllText(Path.Combine(folder, name))) : Results.NotFound());

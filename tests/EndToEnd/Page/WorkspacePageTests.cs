@@ -1,0 +1,123 @@
+using Microsoft.Playwright;
+
+namespace EndToEnd.Page;
+
+/// <summary>
+/// The web API's page in a real headless Chromium (Debian's), against the platform on loopback: redis-server,
+/// the operator's local driver with stand-in editors, the gateway checking tickets, the web API on SQLite.
+/// A user registers, creates and starts a workspace, opens it through the gateway in a new tab, stops and
+/// deletes it; screenshots are saved as artifacts (bin/.../artifacts).
+/// </summary>
+public sealed class WorkspacePageTests(Platform platform) : IClassFixture<Platform>, IAsyncLifetime
+{
+    private static readonly string Artifacts = Path.Combine(AppContext.BaseDirectory, "artifacts");
+
+    private IPlaywright _playwright = null!;
+    private IBrowser _browser = null!;
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(Artifacts);
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = "/usr/bin/chromium",
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-dev-shm-usage"],
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _browser.DisposeAsync();
+        _playwright.Dispose();
+    }
+
+    [Fact]
+    public async Task Register_create_start_open_stop_delete()
+    {
+        await using var context = await _browser.NewContextAsync(new() { BaseURL = platform.Address.ToString() });
+        var page = await context.NewPageAsync();
+
+        // A script error is a defect even when the flow happens to complete (one once broke "Open").
+        var scriptErrors = new List<string>();
+        page.PageError += (_, error) => scriptErrors.Add(error);
+        await page.GotoAsync("/");
+
+        var register = page.Locator("#register-form");
+        await register.GetByLabel("User name").FillAsync("pagetester");
+        await register.GetByLabel("E-mail").FillAsync("pagetester@example.test");
+        await register.GetByLabel("Password").FillAsync("correct horse battery");
+        await register.GetByRole(AriaRole.Button, new() { Name = "Register" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#who-name")).ToHaveTextAsync("pagetester");
+        await Assertions.Expect(page.Locator("#auth")).ToBeHiddenAsync();
+
+        var create = page.Locator("#create-form");
+        await create.GetByLabel("Name").FillAsync("first project");
+        await create.GetByLabel("Template").SelectOptionAsync("python");
+        await create.GetByLabel("Size").SelectOptionAsync("1C2G5G");
+        await create.GetByRole(AriaRole.Button, new() { Name = "Create" }).ClickAsync();
+
+        var row = page.Locator("#workspaces tbody tr", new() { HasText = "first project" });
+        await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("Running", new() { Timeout = 30_000 });
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Artifacts, "workspaces-running.png"), FullPage = true });
+
+        // Open: a new tab goes to the gateway with a ticket, which turns it into a session and the editor.
+        var opened = await context.RunAndWaitForPageAsync(() => row.GetByRole(AriaRole.Button, new() { Name = "Open" }).ClickAsync(), new() { Timeout = 15_000 });
+        await opened.WaitForLoadStateAsync();
+        await Assertions.Expect(opened.Locator("h1")).ToContainTextAsync("Editor for");
+        Assert.StartsWith(platform.Gateway.Address.ToString().TrimEnd('/') + "/ws/ws-", opened.Url, StringComparison.Ordinal);
+        Assert.DoesNotContain("ticket=", opened.Url, StringComparison.Ordinal);
+        await opened.ScreenshotAsync(new() { Path = Path.Combine(Artifacts, "editor-through-gateway.png") });
+        await opened.CloseAsync();
+
+        // Delete is only offered once stopped; the API's own rule is checked elsewhere.
+        await Assertions.Expect(row.GetByRole(AriaRole.Button, new() { Name = "Delete" })).ToHaveCountAsync(0);
+        await row.GetByRole(AriaRole.Button, new() { Name = "Stop" }).ClickAsync();
+        await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("Stopped", new() { Timeout = 30_000 });
+
+        page.Dialog += (_, dialog) => dialog.AcceptAsync();
+        await row.GetByRole(AriaRole.Button, new() { Name = "Delete" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#empty")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+
+        // A reload keeps the session (cookie); logging out shows the forms again.
+        await page.ReloadAsync();
+        await Assertions.Expect(page.Locator("#who-name")).ToHaveTextAsync("pagetester");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Log out" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#login-form")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#app")).ToBeHiddenAsync();
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Artifacts, "workspaces-empty.png"), FullPage = true });
+        Assert.Empty(scriptErrors);
+    }
+
+    [Fact]
+    public async Task The_APIs_reasons_reach_the_user()
+    {
+        await using var context = await _browser.NewContextAsync(new() { BaseURL = platform.Address.ToString() });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/");
+
+        var login = page.Locator("#login-form");
+        await login.GetByLabel("User name").FillAsync("nobody-at-all");
+        await login.GetByLabel("Password").FillAsync("wrong password");
+        await login.GetByRole(AriaRole.Button, new() { Name = "Log in" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#error")).ToHaveTextAsync("User name or password is wrong.");
+
+        var register = page.Locator("#register-form");
+        await register.GetByLabel("User name").FillAsync("twice");
+        await register.GetByLabel("E-mail").FillAsync("twice@example.test");
+        await register.GetByLabel("Password").FillAsync("correct horse battery");
+        await register.GetByRole(AriaRole.Button, new() { Name = "Register" }).ClickAsync();
+        var create = page.Locator("#create-form");
+        foreach (var attempt in new[] { 1, 2 })
+        {
+            await create.GetByLabel("Name").FillAsync("same name");
+            await create.GetByLabel("start now").UncheckAsync();
+            await create.GetByRole(AriaRole.Button, new() { Name = "Create" }).ClickAsync();
+            await Assertions.Expect(create.GetByRole(AriaRole.Button, new() { Name = "Create" })).ToBeEnabledAsync();
+        }
+
+        await Assertions.Expect(page.Locator("#error")).ToHaveTextAsync("You already have a workspace named 'same name'.");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Artifacts, "error-shown.png"), FullPage = true });
+    }
+}
