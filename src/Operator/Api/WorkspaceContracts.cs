@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using WorkspaceOperator.Kubernetes;
 using WorkspaceOperator.Workspaces;
 
 namespace WorkspaceOperator.Api;
@@ -64,17 +65,13 @@ public sealed record WorkspaceInfo(
 
 internal static partial class WorkspaceRequestRules
 {
-    /// <summary>A DNS label: the Workspace's name, its pod's name, and the gateway's sid at once.</summary>
-    [GeneratedRegex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
-    public static partial Regex Sid();
-
     [GeneratedRegex(@"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")]
     public static partial Regex Quantity();
 
     public static Dictionary<string, string[]> Validate(CreateWorkspaceRequest request)
     {
         var errors = new Dictionary<string, string[]>();
-        if (string.IsNullOrEmpty(request.Sid) || !Sid().IsMatch(request.Sid))
+        if (string.IsNullOrEmpty(request.Sid) || !KubernetesNames.DnsLabel().IsMatch(request.Sid))
         {
             errors["sid"] = ["required: lowercase letters, digits and '-', at most 63, starting and ending with a letter or digit"];
         }

@@ -1,18 +1,15 @@
-using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
+using WorkspaceOperator.Kubernetes;
 
 namespace WorkspaceOperator.Configuration;
 
 /// <summary>Refuses to start on settings that cannot work, naming the key.</summary>
-internal sealed partial class OperatorOptionsValidator : IValidateOptions<OperatorOptions>
+internal sealed class OperatorOptionsValidator : IValidateOptions<OperatorOptions>
 {
-    [GeneratedRegex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
-    private static partial Regex DnsLabel();
-
     public ValidateOptionsResult Validate(string? name, OperatorOptions options)
     {
         var failures = new List<string>();
-        if (!DnsLabel().IsMatch(options.Namespace))
+        if (!KubernetesNames.DnsLabel().IsMatch(options.Namespace))
         {
             failures.Add($"Operator:Namespace '{options.Namespace}' is not a Kubernetes namespace name");
         }

@@ -14,7 +14,7 @@ internal sealed class KubernetesTimeConverter : JsonConverter<DateTimeOffset>
         DateTimeOffset.Parse(reader.GetString()!, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
 
     public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) =>
-        writer.WriteStringValue(value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
+        writer.WriteStringValue(value.UtcDateTime.ToString(KubernetesNames.TimeFormat, CultureInfo.InvariantCulture));
 }
 
 /// <summary><c>metav1.MicroTime</c> (Lease times): exactly six fractional digits, as Go's layout requires.</summary>

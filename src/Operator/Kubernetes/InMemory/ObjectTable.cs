@@ -78,7 +78,7 @@ public sealed class ObjectTable
             meta["namespace"] = ns;
             meta["uid"] = Guid.NewGuid().ToString();
             meta["generation"] = 1L;
-            meta["creationTimestamp"] = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+            meta["creationTimestamp"] = DateTimeOffset.UtcNow.ToString(KubernetesNames.TimeFormat, CultureInfo.InvariantCulture);
             meta.Remove("deletionTimestamp");
             meta.Remove("resourceVersion");
             stored["apiVersion"] = Kind.ApiVersion;
@@ -145,7 +145,7 @@ public sealed class ObjectTable
                 if (meta["deletionTimestamp"] is null)
                 {
                     var marked = Clone(current);
-                    Metadata(marked)["deletionTimestamp"] = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+                    Metadata(marked)["deletionTimestamp"] = DateTimeOffset.UtcNow.ToString(KubernetesNames.TimeFormat, CultureInfo.InvariantCulture);
                     Store(ns, name, marked, "MODIFIED");
                 }
             }
