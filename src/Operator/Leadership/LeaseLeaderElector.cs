@@ -79,11 +79,14 @@ internal sealed partial class LeaseLeaderElector : ILeaderElector, IAsyncDisposa
         {
             try
             {
+                // A renewal cancelled in flight may still have landed, leaving _held a version behind: on
+                // 409 the lease is read again and released only if it is still ours.
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                lease.Spec.HolderIdentity = null;
-                lease.Spec.LeaseDurationSeconds = 1;
-                await _kubernetes.ReplaceAsync(ResourceKind.Leases, lease, timeout.Token);
-                LogReleased(_options.LeaseName);
+                var released = await _kubernetes.UpdateAsync(ResourceKind.Leases, lease, Release, status: false, timeout.Token);
+                if (released is not null && released.Spec.HolderIdentity is null)
+                {
+                    LogReleased(_options.LeaseName);
+                }
             }
             catch (Exception ex) when (ex is KubernetesApiException or HttpRequestException or OperationCanceledException)
             {
@@ -92,6 +95,18 @@ internal sealed partial class LeaseLeaderElector : ILeaderElector, IAsyncDisposa
         }
 
         _leading.Dispose();
+    }
+
+    private bool Release(Lease lease)
+    {
+        if (lease.Spec.HolderIdentity != Identity)
+        {
+            return false;
+        }
+
+        lease.Spec.HolderIdentity = null;
+        lease.Spec.LeaseDurationSeconds = 1;
+        return true;
     }
 
     private async Task RenewAsync(CancellationTokenSource leading, CancellationToken stoppingToken)
