@@ -153,7 +153,7 @@ public static partial class WorkspaceEndpoints
             var current = await Find(db, ownerId, sid);
             return current is null ? NotYours(sid)
                 : current.State == WorkspaceState.Stopped ? TypedResults.Ok(View(current))
-                : Problems.Conflict("busy", $"'{current.Name}' is {current.State.ToString().ToLowerInvariant()}; try again in a moment.");
+                : Busy(current);
         }
 
         return stopped.Succeeded ? TypedResults.Ok(View((await Find(db, ownerId, sid))!)) : Unavailable(stopped);
@@ -188,7 +188,7 @@ public static partial class WorkspaceEndpoints
         {
             var current = await Find(db, ownerId, sid);
             return current is null ? NotYours(sid)
-                : Problems.Conflict("running", $"'{current.Name}' is {current.State.ToString().ToLowerInvariant()}: stop it before deleting it.");
+                : Problems.Conflict("running", $"'{current.Name}' is {StateWord(current)}: stop it before deleting it.");
         }
 
         var deleted = await operatorApi.DeleteAsync(sid, cancellationToken);
@@ -234,7 +234,7 @@ public static partial class WorkspaceEndpoints
             var current = await db.Workspaces.AsNoTracking().SingleAsync(w => w.Id == workspace.Id, cancellationToken);
             return current.State == WorkspaceState.Running
                 ? TypedResults.Ok()
-                : Problems.Conflict("busy", $"'{current.Name}' is {current.State.ToString().ToLowerInvariant()}; try again in a moment.");
+                : Busy(current);
         }
 
         var started = await operatorApi.StartAsync(workspace.Sid, cancellationToken);
@@ -281,6 +281,11 @@ public static partial class WorkspaceEndpoints
 
     // Someone else's workspace and no workspace look the same: sids are not probed this way.
     private static ProblemHttpResult NotYours(string sid) => Problems.NotFound($"You have no workspace '{sid}'.");
+
+    private static ProblemHttpResult Busy(Workspace workspace) =>
+        Problems.Conflict("busy", $"'{workspace.Name}' is {StateWord(workspace)}; try again in a moment.");
+
+    private static string StateWord(Workspace workspace) => workspace.State.ToString().ToLowerInvariant();
 
     private static ProblemHttpResult LimitReached() =>
         Problems.Unprocessable("workspace_limit", $"You have {Workspace.MaxPerUser} workspaces, the most allowed; delete one first.");
