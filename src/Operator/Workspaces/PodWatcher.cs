@@ -8,58 +8,23 @@ namespace WorkspaceOperator.Workspaces;
 /// Watches the workspace pods (by label) and reports which workspace each change belongs to: a pod
 /// that turns ready, unready or disappears is reconciled at once, its route updated or removed.
 /// </summary>
-internal sealed partial class PodWatcher(IKubernetesClient kubernetes, IOptions<OperatorOptions> options, ILogger<PodWatcher> logger)
+internal sealed class PodWatcher(IKubernetesClient kubernetes, IOptions<OperatorOptions> options, ILogger<PodWatcher> logger)
     : BackgroundService, IWorkloadEvents
 {
     private const string Selector = "app.kubernetes.io/managed-by=workspace-operator";
-    private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
 
     public event Action<string>? Changed;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var ns = options.Value.Namespace;
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                var list = await kubernetes.ListAsync<Pod>(ResourceKind.Pods, ns, Selector, stoppingToken);
-                foreach (var pod in list.Items)
-                {
-                    Report(pod);
-                }
-
-                var version = list.Metadata.ResourceVersion ?? "";
-                while (true)
-                {
-                    var started = Environment.TickCount64;
-                    await foreach (var change in kubernetes.WatchAsync<Pod>(ResourceKind.Pods, ns, version, Selector, stoppingToken))
-                    {
-                        version = change.Value.Metadata.ResourceVersion ?? version;
-                        if (change.Type != WatchEventType.Bookmark)
-                        {
-                            Report(change.Value);
-                        }
-                    }
-
-                    if (Environment.TickCount64 - started < RetryDelay.TotalMilliseconds)
-                    {
-                        await Task.Delay(RetryDelay, stoppingToken);
-                    }
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex) when (ex is HttpRequestException or KubernetesApiException or IOException or System.Text.Json.JsonException)
-            {
-                // Pod events only speed things up (the reconciler also polls and resyncs): relist and go on.
-                LogFailed(ex);
-                await Task.Delay(RetryDelay, stoppingToken);
-            }
-        }
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        ListWatch.RunAsync<Pod>(
+            kubernetes,
+            ResourceKind.Pods,
+            options.Value.Namespace,
+            Selector,
+            list => list.Items.ForEach(Report),
+            change => Report(change.Value),
+            logger,
+            stoppingToken);
 
     private void Report(Pod pod)
     {
@@ -68,7 +33,4 @@ internal sealed partial class PodWatcher(IKubernetesClient kubernetes, IOptions<
             Changed?.Invoke(sid);
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Pod list/watch failed; retrying")]
-    private partial void LogFailed(Exception exception);
 }
