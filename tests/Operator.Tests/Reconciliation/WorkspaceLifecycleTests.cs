@@ -216,7 +216,9 @@ public sealed class WorkspaceLifecycleTests : IAsyncLifetime, IDisposable
         // Seen through the pod watch, well before any poll or resync would come round.
         _api.SetPodStatus(Ns, "hank-1", notReady);
         await Eventually.TrueAsync(async () => await HostOf("hank-1") is null, "the route is removed", TimeSpan.FromSeconds(5));
-        Assert.Equal(WorkspacePhase.Starting, Phase("hank-1"));
+
+        // The status is written just after the route is removed (route first: no request to an unready editor).
+        await Eventually.TrueAsync(() => Phase("hank-1") == WorkspacePhase.Starting, "the workspace shows Starting", TimeSpan.FromSeconds(5));
 
         _api.SetPodStatus(Ns, "hank-1", FakeApiServer.ReadyPodStatus("10.1.2.11"));
         await Eventually.TrueAsync(async () => await HostOf("hank-1") == "10.1.2.11:9999", "the route is back", TimeSpan.FromSeconds(5));
