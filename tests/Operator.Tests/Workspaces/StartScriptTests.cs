@@ -52,8 +52,9 @@ public sealed class StartScriptTests : IDisposable
                     {
                         return (await http.GetAsync(new Uri($"http://127.0.0.1:{port}/healthz"))).IsSuccessStatusCode;
                     }
-                    catch (HttpRequestException)
+                    catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
                     {
+                        // Not listening yet, or listening but still starting up (a slow first answer on a busy machine).
                         return false;
                     }
                 },
