@@ -14,7 +14,7 @@ for (var i = 0; i < args.Length; i++)
         case "--user-data-dir":
             userDataDir = args[++i];
             break;
-        case "--auth" or "--extensions-dir":
+        case "--auth" or "--extensions-dir" or "--config":
             i++;
             break;
         default:
@@ -52,6 +52,7 @@ app.MapGet("/", () => Results.Content(
     $"<!doctype html><title>fake code-server</title><h1>Editor for {System.Net.WebUtility.HtmlEncode(folder)}</h1>",
     "text/html"));
 app.MapGet("/whoami", () => Results.Text(folder));
+app.MapGet("/env/{name}", (string name) => Environment.GetEnvironmentVariable(name) is { } value ? Results.Text(value) : Results.NotFound());
 app.MapGet("/files/{name}", (string name) =>
     File.Exists(Path.Combine(folder, name)) ? Results.Text(File.ReadAllText(Path.Combine(folder, name))) : Results.NotFound());
 app.MapPut("/files/{name}", async (string name, HttpRequest request) =>

@@ -112,7 +112,7 @@ public sealed class LocalOptions
     /// <summary>Each workspace's data directory lives under here, and the Workspace list in workspaces.json.</summary>
     public string DataDirectory { get; set; } = "data/workspaces";
 
-    /// <summary>The code-server executable; empty: .tools/code-server/bin/code-server (where ./run.sh installs it), then PATH.</summary>
+    /// <summary>The code-server executable; empty: .tools/bin/code-server (./run.sh installs code-server and writes it), then PATH.</summary>
     public string CodeServer { get; set; } = "";
 
     /// <summary>How long a started editor may take to answer /healthz before the start is reported stuck.</summary>

@@ -3,7 +3,8 @@ namespace WorkspaceOperator.Local;
 /// <summary>Finds the code-server executable: the configured path, the platform's tools folder, then PATH.</summary>
 internal static class CodeServerLocator
 {
-    public const string ToolsPath = ".tools/code-server/bin/code-server";
+    // Written by ./run.sh: code-server on the Node 24 installed beside it.
+    public const string ToolsPath = ".tools/bin/code-server";
 
     /// <summary>The executable, or null with the places looked in.</summary>
     public static string? Find(string configured, out string lookedIn)

@@ -144,11 +144,15 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEv
                 "--disable-telemetry",
                 "--disable-update-check",
                 "--disable-workspace-trust",
+
+                // Without it code-server writes ~/.config/code-server/config.yaml of whoever runs the operator.
+                "--config", Path.Combine(home, "config.yaml"),
                 "--user-data-dir", Path.Combine(home, "data"),
                 "--extensions-dir", Path.Combine(home, "extensions"),
                 folder,
             ],
             LogFile(sid),
+            IsOperatorSetting,
             onExit: () =>
             {
                 if (_editors.TryGetValue(sid, out var current) && current.Process.Id == processId)
@@ -199,6 +203,11 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEv
     }
 
     private string PidFile(string sid) => Path.Combine(DataDirectory(sid), ".code-server", "editor.pid");
+
+    // The operator's own settings (its API token among them) are not the editor's business: a workspace's
+    // terminal runs with code-server's environment.
+    private static bool IsOperatorSetting(string variable) =>
+        variable.StartsWith("Operator__", StringComparison.OrdinalIgnoreCase) || variable.Equals(OperatorApplication.ConfigFileVariable, StringComparison.Ordinal);
 
     private string LogFile(string sid) => Path.Combine(DataDirectory(sid), ".code-server", "editor.log");
 

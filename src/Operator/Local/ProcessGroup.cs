@@ -29,8 +29,11 @@ internal sealed partial class ProcessGroup : IDisposable
 
     public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
 
-    /// <summary>Starts <paramref name="executable"/> as the leader of a new group; its output is appended to <paramref name="logFile"/>.</summary>
-    public static ProcessGroup Start(string executable, IEnumerable<string> arguments, string logFile, Action? onExit = null)
+    /// <summary>
+    /// Starts <paramref name="executable"/> as the leader of a new group; its output is appended to
+    /// <paramref name="logFile"/>; environment variables <paramref name="withheld"/> says yes to are not passed on.
+    /// </summary>
+    public static ProcessGroup Start(string executable, IEnumerable<string> arguments, string logFile, Func<string, bool> withheld, Action? onExit = null)
     {
         // setsid execs the program in place (we are not a group leader), so the PID we get is the group's id.
         var start = new ProcessStartInfo("setsid")
@@ -44,6 +47,11 @@ internal sealed partial class ProcessGroup : IDisposable
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
+        }
+
+        foreach (var name in start.Environment.Keys.Where(withheld).ToList())
+        {
+            start.Environment.Remove(name);
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {executable}");

@@ -81,6 +81,20 @@ public sealed class LocalDriverTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_editor_does_not_inherit_the_operators_settings()
+    {
+        // run.sh gives the operator its API token as Operator__Api__Token; a workspace's terminals run with
+        // the editor's environment, so its user would read it with `env`.
+        Environment.SetEnvironmentVariable("Operator__Probe__Secret", "not for the editor");
+        using var created = await _operator!.CreateAsync("local-env");
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+
+        using var secret = await _gateway.Client.GetAsync("/ws/local-env/env/Operator__Probe__Secret");
+        Assert.Equal(HttpStatusCode.NotFound, secret.StatusCode);
+        Assert.Equal(Environment.GetEnvironmentVariable("PATH"), await _gateway.Client.GetStringAsync("/ws/local-env/env/PATH"));
+    }
+
+    [Fact]
     public async Task Deleting_a_workspace_removes_its_editor_route_and_data()
     {
         using var created = await _operator!.CreateAsync("local-b");
