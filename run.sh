@@ -1,0 +1,280 @@
+#!/usr/bin/env bash
+# The whole platform on one machine (issue #8): installs what is missing (once), builds, starts a private
+# Redis, the operator (local driver: one code-server process per workspace), the web API (SQLite) and the
+# gateway, prints the URL to open, and stops everything on Ctrl-C.
+#
+#   ./run.sh                  install if needed, build, run
+#   ./run.sh --install-only   only install the tools (CI uses this before the end-to-end tests)
+#
+# Settings: config/run.env (each can be overridden from the environment).
+set -euo pipefail
+cd "$(dirname "$0")"
+root=$PWD
+# shellcheck source=config/run.env
+source config/run.env
+
+install_only=false
+case "${1:-}" in
+  "") ;;
+  --install-only) install_only=true ;;
+  -h | --help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) echo "unknown argument '$1' (try --help)" >&2; exit 2 ;;
+esac
+
+absolute() { case "$1" in /*) echo "$1" ;; *) echo "$root/$1" ;; esac; }
+tools=$(absolute "$TOOLS_DIR")
+data=$(absolute "$DATA_DIR")
+
+say() { printf '\033[1m== %s\033[0m\n' "$*"; }
+fail() { printf '\033[31mrun.sh: %s\033[0m\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"
+  elif command -v sudo >/dev/null 2>&1; then sudo "$@"
+  else fail "need root for: $* (or install it yourself)"
+  fi
+}
+
+apt_install() {
+  say "installing $* (apt)"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# Runs a long command with its output in a log file and one status line every 10 s (what the status
+# function given prints), so progress is visible without thousands of compiler lines; on failure the end
+# of the log is shown.
+run_logged() {
+  local log=$1 status=$2; shift 2
+  local started=$SECONDS
+  "$@" >"$log" 2>&1 &
+  local pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 10 & wait $! || true
+    if kill -0 "$pid" 2>/dev/null; then
+      printf '   %4ss  %s\n' "$((SECONDS - started))" "$("$status" "$log")"
+    fi
+  done
+  if ! wait "$pid"; then
+    tail -n 40 "$log" >&2
+    fail "failed after $((SECONDS - started)) s; whole log: $log"
+  fi
+  echo "   done in $((SECONDS - started)) s"
+}
+
+# Progress of the code-server install: megabytes in place, and the native module being compiled.
+code_server_progress() {
+  local module
+  module=$(grep -o "node_modules/[^ ]*/build'" "$1" | tail -n 1 | sed -e 's#.*node_modules/##' -e "s#/build'##")
+  echo "$(du -sm "$tools/code-server" 2>/dev/null | cut -f1) MB${module:+, compiling $module}"
+}
+
+install_tools() {
+  command -v dotnet >/dev/null 2>&1 || fail "the .NET 10 SDK is needed (dotnet on PATH): https://dot.net"
+
+  # Debian packages: Redis; a C++ tool chain, Python and Kerberos headers for code-server's native
+  # modules (node-gyp compiles one from source); npm only to fetch the Node 24 package.
+  local packages=()
+  command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
+  command -v g++ >/dev/null 2>&1 && command -v make >/dev/null 2>&1 || packages+=(build-essential)
+  command -v python3 >/dev/null 2>&1 || packages+=(python3)
+  [ -e /usr/include/gssapi/gssapi.h ] || packages+=(libkrb5-dev)
+  command -v npm >/dev/null 2>&1 || packages+=(npm)
+  if ((${#packages[@]})); then apt_install "${packages[@]}"; fi
+
+  mkdir -p "$tools/logs" "$tools/bin"
+  # Both downloads are cached in the tools folder, so a clean re-install does not fetch them again.
+  export npm_config_cache="$tools/npm-cache" npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
+
+  local node_dir="$tools/node"
+  if [ ! -e "$node_dir/.installed-$NODE_VERSION" ]; then
+    local arch
+    case "$(uname -m)" in
+      x86_64) arch=x64 ;;
+      aarch64) arch=arm64 ;;
+      *) fail "no Node $NODE_VERSION package for $(uname -m)" ;;
+    esac
+    say "installing Node $NODE_VERSION into $node_dir (npm package node-linux-$arch, once)"
+    rm -rf "$node_dir" "$tools/tmp" && mkdir -p "$node_dir" "$tools/tmp"
+    (cd "$tools/tmp" && npm pack --silent "node-linux-$arch@$NODE_VERSION" >/dev/null) || fail "npm pack node-linux-$arch@$NODE_VERSION failed"
+    tar -xzf "$tools/tmp/node-linux-$arch-$NODE_VERSION.tgz" -C "$node_dir" --strip-components=1
+    rm -rf "$tools/tmp"
+    "$node_dir/bin/node" --version >/dev/null || fail "the Node package does not run here"
+    touch "$node_dir/.installed-$NODE_VERSION"
+  fi
+
+  local cs_dir="$tools/code-server"
+  if [ ! -e "$cs_dir/.installed-$CODE_SERVER_VERSION" ]; then
+    say "installing code-server $CODE_SERVER_VERSION into $cs_dir (about 3 minutes and 630 MB, once)"
+    rm -rf "$cs_dir"
+    # npm and node-gyp must see Node 24 (its headers build the native modules), not the machine's node.
+    run_logged "$tools/logs/code-server-install.log" code_server_progress \
+      env PATH="$node_dir/bin:$PATH" npm_config_nodedir="$node_dir" \
+      npm install -g --prefix "$cs_dir" "code-server@$CODE_SERVER_VERSION" --foreground-scripts
+    touch "$cs_dir/.installed-$CODE_SERVER_VERSION"
+  fi
+
+  # The operator starts this: code-server on the Node it was built for, whatever node PATH has.
+  cat >"$tools/bin/code-server" <<'EOF'
+#!/bin/sh
+# Written by run.sh: code-server on the Node 24 installed beside it (the machine's node may be older).
+tools=$(dirname "$(dirname "$(readlink -f "$0")")")
+exec "$tools/node/bin/node" "$tools/code-server/lib/node_modules/code-server/out/node/entry.js" "$@"
+EOF
+  chmod +x "$tools/bin/code-server"
+  # (Not `code-server --version`: that writes ~/.config/code-server/config.yaml.)
+  say "tools ready: code-server $("$tools/node/bin/node" -p "require('$cs_dir/lib/node_modules/code-server/package.json').version") on Node $("$tools/node/bin/node" --version)"
+}
+
+install_tools
+$install_only && exit 0
+
+# --- build -------------------------------------------------------------------------------------------
+mkdir -p "$data/logs" "$data/redis" "$data/workspaces"
+say "building (Release)"
+for project in Gateway Operator WebApi; do
+  if ! dotnet build "src/$project/$project.csproj" -c Release -nologo >"$data/logs/build.log" 2>&1; then
+    grep -E "error|Error" "$data/logs/build.log" | tail -n 20 >&2
+    fail "build of src/$project failed; log: $data/logs/build.log"
+  fi
+done
+bin() { echo "$root/src/$1/bin/Release/net10.0/$1.dll"; }
+
+# --- start -------------------------------------------------------------------------------------------
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for setting in GATEWAY_PORT WEBAPI_PORT OPERATOR_PORT REDIS_PORT; do
+  port_free "${!setting}" || fail "port ${!setting} is in use; choose another: $setting=<port> ./run.sh (or config/run.env)"
+done
+
+# One signing key for the web API's tickets and the gateway, and one token for the operator's API,
+# kept so that sessions survive a restart. Given through the environment: command lines are public.
+secret() {
+  local file="$data/$1"
+  [ -s "$file" ] || (umask 077 && head -c 32 /dev/urandom | base64 >"$file")
+  cat "$file"
+}
+signing_key=$(secret signing-key)
+operator_token=$(secret operator-token)
+redis="127.0.0.1:$REDIS_PORT"
+
+started=()  # "pid name" of everything we started, in start order
+stop_all() {
+  trap - INT TERM EXIT
+  ((${#started[@]})) || return 0
+  say "stopping"
+  local i pid name
+  # Reverse order: the gateway first (no new traffic), the operator before Redis (it stops the editors
+  # and removes their routes). SIGTERM by PID: background jobs of a script ignore SIGINT.
+  for ((i = ${#started[@]} - 1; i >= 0; i--)); do
+    read -r pid name <<<"${started[i]}"
+    kill -0 "$pid" 2>/dev/null || continue
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then
+      echo "   $name did not stop in 15 s: SIGKILL" >&2
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+    echo "   $name stopped"
+  done
+  started=()
+}
+trap 'stop_all; exit 130' INT
+trap 'stop_all; exit 143' TERM
+trap stop_all EXIT
+
+# start NAME COMMAND...: output to $data/logs/NAME.log. setsid keeps Ctrl-C (SIGINT to the terminal's
+# process group) from reaching it, so the order of stop_all holds; it execs in place (a background job
+# is no group leader), so $! is the program's own PID.
+start() {
+  local name=$1; shift
+  setsid "$@" >>"$data/logs/$name.log" 2>&1 </dev/null &
+  started+=("$! $name")
+}
+
+# The HTTP status of GET <path> on a loopback port, or nothing (bash's /dev/tcp: no curl needed).
+http_status() {
+  (
+    exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 0
+    printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "$2" >&3
+    read -r -t 2 _ status _ <&3 && echo "$status"
+  ) 2>/dev/null
+}
+
+# Waits until a port accepts connections (and, for HTTP, the path answers 200), or the process died.
+wait_ready() {
+  local name=$1 port=$2 path=${3:-} pid=${started[${#started[@]} - 1]%% *}
+  for _ in $(seq 600); do
+    kill -0 "$pid" 2>/dev/null || { tail -n 20 "$data/logs/$name.log" >&2; fail "$name exited at start; log: $data/logs/$name.log"; }
+    if [ -z "$path" ]; then
+      port_free "$port" || return 0
+    elif [ "$(http_status "$port" "$path")" = 200 ]; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  fail "$name did not become ready in 60 s; log: $data/logs/$name.log"
+}
+
+say "starting Redis on $redis"
+start redis redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$data/redis" --save 60 1 --appendonly no --protected-mode yes
+wait_ready redis "$REDIS_PORT"
+
+say "starting the operator on 127.0.0.1:$OPERATOR_PORT"
+start operator env \
+  Operator__Api__Token="$operator_token" \
+  dotnet "$(bin Operator)" --ConfigFile="$root/config/operator.json" \
+  --Urls="http://127.0.0.1:$OPERATOR_PORT" \
+  --Operator:Driver=Local \
+  --Operator:Routes:Redis="$redis,poolsize=4,preheat=false,connectTimeout=1000,syncTimeout=1000" \
+  --Operator:Local:DataDirectory="$data/workspaces" \
+  --Operator:Local:CodeServer="$tools/bin/code-server"
+wait_ready operator "$OPERATOR_PORT" /healthz
+
+say "starting the web API on 127.0.0.1:$WEBAPI_PORT"
+start webapi env \
+  WebApi__Tickets__SigningKey="$signing_key" \
+  WebApi__Operator__Token="$operator_token" \
+  dotnet "$(bin WebApi)" --ConfigFile="$root/config/webapi.json" \
+  --Urls="http://127.0.0.1:$WEBAPI_PORT" \
+  --WebApi:DataDirectory="$data" \
+  --WebApi:Database:Provider=Sqlite \
+  --WebApi:Database:ConnectionString="Data Source=$data/webapi.db" \
+  --WebApi:Operator:Url="http://127.0.0.1:$OPERATOR_PORT" \
+  --WebApi:Tickets:GatewayUrl= \
+  --WebApi:CatalogFile="$root/config/catalog.json" \
+  --WebApi:IdleStop:Redis="$redis,poolsize=2,preheat=false,connectTimeout=1000,syncTimeout=1000"
+wait_ready webapi "$WEBAPI_PORT" /healthz
+
+# One origin: the gateway serves the page (static route to the web API) and /ws/<sid>/ (the editors), so
+# the tickets' links are relative and nothing else is exposed.
+say "starting the gateway on $GATEWAY_ADDRESS:$GATEWAY_PORT"
+start gateway env \
+  Gateway__Auth__SigningKey="$signing_key" \
+  dotnet "$(bin Gateway)" --ConfigFile="$root/config/gateway.json" \
+  --urls="http://$GATEWAY_ADDRESS:$GATEWAY_PORT" \
+  --Gateway:Redis:Configuration="$redis,poolsize=32,preheat=false,connectTimeout=1000,syncTimeout=1000" \
+  --Gateway:Auth:Mode=Ticket \
+  --Gateway:Auth:LoginUrl=/ \
+  --Gateway:StaticRoutes:web:PathPrefix=/ \
+  --Gateway:StaticRoutes:web:Destination="http://127.0.0.1:$WEBAPI_PORT"
+wait_ready gateway "$GATEWAY_PORT" /healthz
+
+host=$GATEWAY_ADDRESS
+[ "$host" = 0.0.0.0 ] && host=$(hostname -I 2>/dev/null | cut -d' ' -f1)
+printf '\n  \033[1;32mOpen http://%s:%s/\033[0m   (register, create a workspace, Open)\n' "$host" "$GATEWAY_PORT"
+printf '  logs: %s/logs/   data: %s   Ctrl-C stops everything\n\n' "$data" "$data"
+
+# Runs until Ctrl-C, or until one of the programs exits by itself: then the others are stopped too.
+set +e
+wait -n
+status=$?
+for entry in "${started[@]}"; do
+  pid=${entry%% *}
+  if ! kill -0 "$pid" 2>/dev/null; then
+    name=${entry#* }
+    tail -n 20 "$data/logs/$name.log" >&2
+    echo "run.sh: $name exited ($status); log: $data/logs/$name.log" >&2
+  fi
+done
+exit 1
