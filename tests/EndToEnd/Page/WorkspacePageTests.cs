@@ -1,3 +1,4 @@
+using EndToEnd.Infrastructure;
 using Microsoft.Playwright;
 
 namespace EndToEnd.Page;
@@ -8,35 +9,12 @@ namespace EndToEnd.Page;
 /// A user registers, creates and starts a workspace, opens it through the gateway in a new tab, stops and
 /// deletes it; screenshots are saved as artifacts (bin/.../artifacts).
 /// </summary>
-public sealed class WorkspacePageTests(Platform platform) : IClassFixture<Platform>, IAsyncLifetime
+public sealed class WorkspacePageTests(Platform platform, HeadlessChromium chromium) : IClassFixture<Platform>, IClassFixture<HeadlessChromium>
 {
-    private static readonly string Artifacts = Path.Combine(AppContext.BaseDirectory, "artifacts");
-
-    private IPlaywright _playwright = null!;
-    private IBrowser _browser = null!;
-
-    public async Task InitializeAsync()
-    {
-        Directory.CreateDirectory(Artifacts);
-        _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new()
-        {
-            ExecutablePath = "/usr/bin/chromium",
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-dev-shm-usage"],
-        });
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _browser.DisposeAsync();
-        _playwright.Dispose();
-    }
-
     [Fact]
     public async Task Register_create_start_open_stop_delete()
     {
-        await using var context = await _browser.NewContextAsync(new() { BaseURL = platform.Address.ToString() });
+        await using var context = await chromium.Browser.NewContextAsync(new() { BaseURL = platform.Address.ToString() });
         var page = await context.NewPageAsync();
 
         // A script error is a defect even when the flow happens to complete (one once broke "Open").
@@ -60,7 +38,7 @@ public sealed class WorkspacePageTests(Platform platform) : IClassFixture<Platfo
 
         var row = page.Locator("#workspaces tbody tr", new() { HasText = "first project" });
         await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("Running", new() { Timeout = 30_000 });
-        await page.ScreenshotAsync(new() { Path = Path.Combine(Artifacts, "workspaces-running.png"), FullPage = true });
+        await HeadlessChromium.ScreenshotAsync(page, "workspaces-running.png", fullPage: true);
 
         // Open: a new tab goes to the gateway with a ticket, which turns it into a session and the editor.
         var opened = await context.RunAndWaitForPageAsync(() => row.GetByRole(AriaRole.Button, new() { Name = "Open" }).ClickAsync(), new() { Timeout = 15_000 });
@@ -68,7 +46,7 @@ public sealed class WorkspacePageTests(Platform platform) : IClassFixture<Platfo
         await Assertions.Expect(opened.Locator("h1")).ToContainTextAsync("Editor for");
         Assert.StartsWith(platform.Gateway.Address.ToString().TrimEnd('/') + "/ws/ws-", opened.Url, StringComparison.Ordinal);
         Assert.DoesNotContain("ticket=", opened.Url, StringComparison.Ordinal);
-        await opened.ScreenshotAsync(new() { Path = Path.Combine(Artifacts, "editor-through-gateway.png") });
+        await HeadlessChromium.ScreenshotAsync(opened, "stand-in-editor-through-gateway.png");
         await opened.CloseAsync();
 
         // Delete is only offered once stopped; the API's own rule is checked elsewhere.
@@ -86,14 +64,14 @@ public sealed class WorkspacePageTests(Platform platform) : IClassFixture<Platfo
         await page.GetByRole(AriaRole.Button, new() { Name = "Log out" }).ClickAsync();
         await Assertions.Expect(page.Locator("#login-form")).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("#app")).ToBeHiddenAsync();
-        await page.ScreenshotAsync(new() { Path = Path.Combine(Artifacts, "workspaces-empty.png"), FullPage = true });
+        await HeadlessChromium.ScreenshotAsync(page, "workspaces-empty.png", fullPage: true);
         Assert.Empty(scriptErrors);
     }
 
     [Fact]
     public async Task The_APIs_reasons_reach_the_user()
     {
-        await using var context = await _browser.NewContextAsync(new() { BaseURL = platform.Address.ToString() });
+        await using var context = await chromium.Browser.NewContextAsync(new() { BaseURL = platform.Address.ToString() });
         var page = await context.NewPageAsync();
         await page.GotoAsync("/");
 
@@ -118,6 +96,6 @@ public sealed class WorkspacePageTests(Platform platform) : IClassFixture<Platfo
         }
 
         await Assertions.Expect(page.Locator("#error")).ToHaveTextAsync("You already have a workspace named 'same name'.");
-        await page.ScreenshotAsync(new() { Path = Path.Combine(Artifacts, "error-shown.png"), FullPage = true });
+        await HeadlessChromium.ScreenshotAsync(page, "error-shown.png", fullPage: true);
     }
 }

@@ -1,0 +1,287 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using EndToEnd.Infrastructure;
+using Microsoft.Playwright;
+using Xunit.Abstractions;
+
+namespace EndToEnd.Editor;
+
+/// <summary>
+/// Issue #8: the platform as <c>./run.sh</c> brings it up (real code-server 4.139.1 editors, a private
+/// Redis, operator, web API, gateway), driven in headless Chromium the way a user works: register, create
+/// and start a workspace, work in VS Code through the gateway, keep files across stop and start, reach a
+/// dev server through code-server's <c>/proxy/&lt;port&gt;/</c>, be refused another user's workspace, and
+/// stop it all with Ctrl-C. Screenshots land in bin/.../artifacts.
+/// </summary>
+public sealed class RealEditorTests(HeadlessChromium chromium, ITestOutputHelper output) : IClassFixture<HeadlessChromium>
+{
+    private const string Password = "correct horse battery";
+    private const string FileText = "hello from the editor, through the gateway";
+    private static readonly string[] Programs = ["gateway", "webapi", "operator", "redis"];
+
+    [Fact]
+    public async Task A_newcomer_runs_the_platform_and_works_in_the_real_editor_through_the_gateway()
+    {
+        await using var platform = await RunScript.StartAsync();
+        output.WriteLine($"run.sh is up at {platform.Url}");
+        var scenario = new Scenario(platform, output);
+        var viewport = new ViewportSize { Width = 1400, Height = 900 };
+        await using var alice = await chromium.Browser.NewContextAsync(new() { BaseURL = platform.Url.ToString(), ViewportSize = viewport });
+        scenario.Watch(alice, "alice");
+        var page = await alice.NewPageAsync();
+        ILocator row = null!;
+        IPage editor = null!;
+        var sid = "";
+
+        await scenario.StepAsync("1. register, create and start a workspace through the page", async () =>
+        {
+            await page.GotoAsync("/");
+            var register = page.Locator("#register-form");
+            await register.GetByLabel("User name").FillAsync("alice");
+            await register.GetByLabel("E-mail").FillAsync("alice@example.test");
+            await register.GetByLabel("Password").FillAsync(Password);
+            await register.GetByRole(AriaRole.Button, new() { Name = "Register" }).ClickAsync();
+            await Assertions.Expect(page.Locator("#who-name")).ToHaveTextAsync("alice");
+
+            // Logged out and in again: the session is the log-in's, not the registration's.
+            await page.GetByRole(AriaRole.Button, new() { Name = "Log out" }).ClickAsync();
+            var login = page.Locator("#login-form");
+            await login.GetByLabel("User name").FillAsync("alice");
+            await login.GetByLabel("Password").FillAsync(Password);
+            await login.GetByRole(AriaRole.Button, new() { Name = "Log in" }).ClickAsync();
+            await Assertions.Expect(page.Locator("#who-name")).ToHaveTextAsync("alice");
+
+            var create = page.Locator("#create-form");
+            await create.GetByLabel("Name").FillAsync("my project");
+            await create.GetByLabel("Template").SelectOptionAsync("python");
+            await create.GetByRole(AriaRole.Button, new() { Name = "Create" }).ClickAsync();
+            row = page.Locator("#workspaces tbody tr", new() { HasText = "my project" });
+            await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("Running", new() { Timeout = 90_000 });
+            sid = await row.GetAttributeAsync("data-sid") ?? throw new InvalidOperationException("the row has no sid");
+            scenario.Involves(sid);
+        });
+
+        await scenario.StepAsync("2. open the editor through the gateway; the workbench connects and shows the folder", async () =>
+        {
+            editor = await OpenEditorAsync(alice, row, sid, platform.Url, scenario);
+            Assert.DoesNotContain("ticket=", editor.Url, StringComparison.Ordinal);
+            await HeadlessChromium.ScreenshotAsync(editor, "real-editor-workbench.png");
+        });
+
+        await scenario.StepAsync("3. create a file in the editor, stop and start the workspace, find the file again", async () =>
+        {
+            var header = editor.Locator(".sidebar .pane-header", new() { HasText = "workspace" });
+            await header.HoverAsync();
+            await header.GetByRole(AriaRole.Button, new() { Name = "New File..." }).ClickAsync();
+
+            // Into the name box itself: the Welcome tab opening moments after the workbench can take the focus.
+            var name = editor.Locator(".explorer-folders-view .monaco-inputbox input");
+            await name.FillAsync("hello.txt");
+            await name.PressAsync("Enter");
+            await Assertions.Expect(editor.Locator(".tab", new() { HasText = "hello.txt" })).ToBeVisibleAsync(new() { Timeout = 60_000 });
+            await Assertions.Expect(editor.Locator(".editor-instance .monaco-editor .native-edit-context")).ToBeFocusedAsync(new() { Timeout = 15_000 });
+            await editor.Keyboard.TypeAsync(FileText);
+            await editor.Keyboard.PressAsync("Control+S");
+
+            // Written by code-server in the workspace's folder, which the local driver keeps across stops.
+            var onDisk = Path.Combine(platform.DataDirectory, "workspaces", sid, "workspace", "hello.txt");
+            await Eventually.TrueAsync(() => File.Exists(onDisk) && File.ReadAllText(onDisk) == FileText, "hello.txt saved with the typed text", TimeSpan.FromSeconds(15));
+            await HeadlessChromium.ScreenshotAsync(editor, "real-editor-file-saved.png");
+            await editor.CloseAsync();
+
+            await page.BringToFrontAsync();
+            await row.GetByRole(AriaRole.Button, new() { Name = "Stop" }).ClickAsync();
+            await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("Stopped", new() { Timeout = 60_000 });
+            await using (var stopped = await alice.APIRequest.GetAsync($"/ws/{sid}/"))
+            {
+                Assert.NotEqual(200, stopped.Status);
+            }
+
+            await row.GetByRole(AriaRole.Button, new() { Name = "Start" }).ClickAsync();
+            await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("Running", new() { Timeout = 90_000 });
+            editor = await OpenEditorAsync(alice, row, sid, platform.Url, scenario);
+            var file = editor.GetByRole(AriaRole.Treeitem, new() { Name = "hello.txt" });
+            await Assertions.Expect(file).ToBeVisibleAsync(new() { Timeout = 30_000 });
+            await file.ClickAsync();
+            await Assertions.Expect(editor.Locator(".editor-instance .view-lines")).ToContainTextAsync(FileText, new() { Timeout = 30_000 });
+        });
+
+        var devPort = FreePort.Next();
+        await scenario.StepAsync($"4. start an HTTP server in the workspace's terminal, reach it at /ws/<sid>/proxy/{devPort}/", async () =>
+        {
+            await editor.Keyboard.PressAsync("F1");
+            await editor.Keyboard.TypeAsync("Terminal: Create New Terminal");
+            await editor.Keyboard.PressAsync("Enter");
+            var terminal = editor.Locator(".terminal-wrapper .xterm").First;
+            await Assertions.Expect(terminal).ToBeVisibleAsync(new() { Timeout = 30_000 });
+            await terminal.ClickAsync();
+            await editor.Keyboard.TypeAsync($"python3 -m http.server {devPort} --bind 127.0.0.1\n");
+
+            // Until the server listens, code-server's proxy answers 5xx.
+            var listing = "";
+            await Eventually.TrueAsync(
+                async () =>
+                {
+                    await using var response = await alice.APIRequest.GetAsync($"/ws/{sid}/proxy/{devPort}/");
+                    listing = response.Ok ? await response.TextAsync() : $"({response.Status})";
+                    return response.Ok;
+                },
+                "the dev server answers through the gateway",
+                TimeSpan.FromSeconds(30));
+            Assert.Contains("hello.txt", listing, StringComparison.Ordinal);
+            await ScreenshotWithAddressAsync(editor, "real-editor-terminal.png");
+
+            var devPage = await alice.NewPageAsync();
+            await devPage.GotoAsync($"/ws/{sid}/proxy/{devPort}/");
+            await Assertions.Expect(devPage.GetByRole(AriaRole.Link, new() { Name = "hello.txt" })).ToBeVisibleAsync();
+            await HeadlessChromium.ScreenshotAsync(devPage, "dev-server-through-proxy.png");
+            await devPage.CloseAsync();
+        });
+
+        var bobSid = "";
+        await scenario.StepAsync("5. another user's session cannot open this workspace", async () =>
+        {
+            await using var bob = await chromium.Browser.NewContextAsync(new() { BaseURL = platform.Url.ToString() });
+            scenario.Watch(bob, "bob");
+            await using (var registered = await bob.APIRequest.PostAsync("/api/accounts/register", new() { DataObject = new { userName = "bob", email = "bob@example.test", password = Password } }))
+            {
+                Assert.Equal(201, registered.Status);
+            }
+
+            // The web API does not hand out tickets for it...
+            await using (var open = await bob.APIRequest.PostAsync($"/api/workspaces/{sid}/open"))
+            {
+                Assert.Equal(404, open.Status);
+            }
+
+            // ...the gateway refuses bob without a credential for it (a page navigation goes to log in)...
+            await using (var direct = await bob.APIRequest.GetAsync($"/ws/{sid}/", new() { MaxRedirects = 0 }))
+            {
+                Assert.Equal(401, direct.Status);
+            }
+
+            var bobPage = await bob.NewPageAsync();
+            await bobPage.GotoAsync($"/ws/{sid}/");
+            Assert.Equal("/", new Uri(bobPage.Url).AbsolutePath);
+            await Assertions.Expect(bobPage.Locator(".monaco-workbench")).ToHaveCountAsync(0);
+
+            // ...and with bob's own, valid ticket and session (for his own workspace): 403.
+            await using (var created = await bob.APIRequest.PostAsync("/api/workspaces", new() { DataObject = new { name = "bobs project", template = "python", spec = "1C2G5G", start = true }, Timeout = 120_000 }))
+            {
+                Assert.True(created.Status == 201, $"{created.Status} {await created.TextAsync()}");
+                bobSid = JsonDocument.Parse(await created.TextAsync()).RootElement.GetProperty("sid").GetString()!;
+                scenario.Involves(bobSid);
+            }
+
+            string bobTicketUrl;
+            await using (var open = await bob.APIRequest.PostAsync($"/api/workspaces/{bobSid}/open"))
+            {
+                Assert.Equal(200, open.Status);
+                bobTicketUrl = JsonDocument.Parse(await open.TextAsync()).RootElement.GetProperty("url").GetString()!;
+            }
+
+            var ticket = bobTicketUrl[(bobTicketUrl.IndexOf("ticket=", StringComparison.Ordinal) + "ticket=".Length)..];
+            await using (var foreignTicket = await bob.APIRequest.GetAsync($"/ws/{sid}/?ticket={ticket}", new() { MaxRedirects = 0 }))
+            {
+                Assert.Equal(403, foreignTicket.Status);
+            }
+
+            await using (var ownTicket = await bob.APIRequest.GetAsync(bobTicketUrl, new() { MaxRedirects = 0 }))
+            {
+                Assert.Equal(303, ownTicket.Status);
+            }
+
+            var session = (await bob.CookiesAsync()).Single(c => c.Name == "gw_session");
+            Assert.Equal($"/ws/{bobSid}/", session.Path);
+            await using (var foreignSession = await bob.APIRequest.GetAsync($"/ws/{sid}/", new() { MaxRedirects = 0, Headers = new Dictionary<string, string> { ["Cookie"] = $"gw_session={session.Value}" } }))
+            {
+                Assert.Equal(403, foreignSession.Status);
+            }
+
+            await using (var ownSession = await bob.APIRequest.GetAsync($"/ws/{bobSid}/healthz"))
+            {
+                Assert.Equal(200, ownSession.Status);
+            }
+
+            // Alice's editor is unaffected.
+            await Assertions.Expect(editor.GetByRole(AriaRole.Treeitem, new() { Name = "hello.txt" })).ToBeVisibleAsync();
+        });
+
+        await scenario.StepAsync("6. Ctrl-C stops everything run.sh started", async () =>
+        {
+            var editors = new[] { sid, bobSid }.Select(s => int.Parse(File.ReadAllText(Path.Combine(platform.DataDirectory, "workspaces", s, ".code-server", "editor.pid")), CultureInfo.InvariantCulture)).ToList();
+            Assert.True(await platform.InterruptAsync(TimeSpan.FromSeconds(60)), "run.sh ended within 60 s of Ctrl-C");
+            Assert.Equal(130, platform.ExitCode);
+            foreach (var name in Programs)
+            {
+                Assert.Contains($"{name} stopped", platform.Output, StringComparison.Ordinal);
+            }
+
+            foreach (var (setting, port) in platform.Ports)
+            {
+                Assert.False(Listening(port), $"{setting} {port} is closed");
+            }
+
+            Assert.False(Listening(devPort), "the workspace's dev server stopped with its editor");
+            Assert.All(editors, pid => Assert.False(Directory.Exists($"/proc/{pid}"), $"editor {pid} is gone"));
+        });
+    }
+
+    /// <summary>Open on the page: a new tab through the gateway with a ticket, then VS Code with the workspace's folder in the Explorer.</summary>
+    private static async Task<IPage> OpenEditorAsync(IBrowserContext context, ILocator row, string sid, Uri platform, Scenario scenario)
+    {
+        var sockets = 0;
+        var frames = 0;
+        var editor = await context.RunAndWaitForPageAsync(() => row.GetByRole(AriaRole.Button, new() { Name = "Open" }).ClickAsync(), new() { Timeout = 30_000 });
+        editor.WebSocket += (_, socket) =>
+        {
+            if (socket.Url.StartsWith($"ws://{platform.Authority}/ws/{sid}/", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref sockets);
+                socket.FrameReceived += (_, _) => Interlocked.Increment(ref frames);
+                socket.Close += (_, _) => scenario.Saw($"editor WebSocket closed: {socket.Url.Split('?')[0]}");
+            }
+        };
+        await editor.SetViewportSizeAsync(1400, 900);
+
+        // The Explorer lists the folder only once the editor's WebSocket to its server works.
+        await Assertions.Expect(editor.Locator(".sidebar .pane-header", new() { HasText = "workspace" })).ToBeVisibleAsync(new() { Timeout = 90_000 });
+        await Assertions.Expect(editor.Locator(".explorer-folders-view")).ToBeVisibleAsync();
+        Assert.StartsWith(new Uri(platform, $"/ws/{sid}/").ToString(), editor.Url, StringComparison.Ordinal);
+        Assert.True(sockets > 0 && frames > 0, $"the workbench's WebSocket through the gateway carries frames ({sockets} sockets, {frames} frames)");
+        return editor;
+    }
+
+    /// <summary>A headless screenshot has no address bar: this one shows the page's address in a label the test adds (README).</summary>
+    private static async Task ScreenshotWithAddressAsync(IPage page, string name)
+    {
+        await page.EvaluateAsync("""
+            () => {
+              const label = document.createElement('div');
+              label.id = 'e2e-address';
+              label.textContent = location.href;
+              Object.assign(label.style, { position: 'fixed', top: '4px', left: '50%', transform: 'translateX(-50%)', zIndex: 100000,
+                background: '#fff8c4', border: '1px solid #b8a600', borderRadius: '4px', padding: '2px 8px', font: '12px monospace' });
+              document.body.appendChild(label);
+            }
+            """);
+        await HeadlessChromium.ScreenshotAsync(page, name);
+        await page.EvaluateAsync("() => document.getElementById('e2e-address').remove()");
+    }
+
+    private static bool Listening(int port)
+    {
+        try
+        {
+            using var client = new TcpClient();
+            client.Connect(IPAddress.Loopback, port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+}
