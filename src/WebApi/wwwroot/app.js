@@ -44,6 +44,23 @@ function formJson(form) {
   return data;
 }
 
+// The gateway sends a browser that has no valid session for a workspace here, with ?returnTo=<the address
+// it asked for> (Gateway:Auth:LoginUrl): e.g. an editor tab reloaded after its session expired. Once signed
+// in, go back there with a fresh ticket, or show why not (not yours, not running). Only /ws/<sid>/...
+// addresses are followed, so the parameter cannot send anyone elsewhere.
+async function resumeReturnTo() {
+  const returnTo = new URLSearchParams(location.search).get("returnTo");
+  if (returnTo === null) return;
+  history.replaceState(null, "", location.pathname);
+  const match = /^\/ws\/([A-Za-z0-9_-]{1,64})\//.exec(returnTo);
+  if (!match) return;
+  const { url } = await api("POST", `/api/workspaces/${match[1]}/open`);
+  const ticketed = new URL(url, location.href);
+  const target = new URL(returnTo, ticketed);
+  target.searchParams.set("ticket", ticketed.searchParams.get("ticket"));
+  location.assign(target.href);
+}
+
 async function showSignedIn(user) {
   $("#who-name").textContent = user.userName;
   $("#who").hidden = false;
@@ -53,6 +70,7 @@ async function showSignedIn(user) {
   $("#templates").replaceChildren(...templates.map((t) => new Option(`${t.name} — ${t.description}`, t.key)));
   $("#specs").replaceChildren(...specs.map((s) => new Option(s.displayName, s.key)));
   await refresh();
+  await resumeReturnTo();
 }
 
 function showSignedOut() {

@@ -140,8 +140,17 @@ public sealed class RealEditorTests(HeadlessChromium chromium, ITestOutputHelper
             await devPage.CloseAsync();
         });
 
+        await scenario.StepAsync("5. an editor reloaded after its gateway session is gone comes back through the page", async () =>
+        {
+            await alice.ClearCookiesAsync(new() { Name = "gw_session" });
+            await editor.ReloadAsync();
+            await editor.WaitForURLAsync(url => url.StartsWith(new Uri(platform.Url, $"/ws/{sid}/").ToString(), StringComparison.Ordinal) && !url.Contains("ticket=", StringComparison.Ordinal), new() { Timeout = 30_000 });
+            await Assertions.Expect(editor.GetByRole(AriaRole.Treeitem, new() { Name = "hello.txt" })).ToBeVisibleAsync(new() { Timeout = 90_000 });
+            Assert.Contains(await alice.CookiesAsync(), c => c.Name == "gw_session" && c.Path == $"/ws/{sid}/");
+        });
+
         var bobSid = "";
-        await scenario.StepAsync("5. another user's session cannot open this workspace", async () =>
+        await scenario.StepAsync("6. another user's session cannot open this workspace", async () =>
         {
             await using var bob = await chromium.Browser.NewContextAsync(new() { BaseURL = platform.Url.ToString() });
             scenario.Watch(bob, "bob");
@@ -165,6 +174,7 @@ public sealed class RealEditorTests(HeadlessChromium chromium, ITestOutputHelper
             var bobPage = await bob.NewPageAsync();
             await bobPage.GotoAsync($"/ws/{sid}/");
             Assert.Equal("/", new Uri(bobPage.Url).AbsolutePath);
+            await Assertions.Expect(bobPage.Locator("#error")).ToHaveTextAsync($"You have no workspace '{sid}'.");
             await Assertions.Expect(bobPage.Locator(".monaco-workbench")).ToHaveCountAsync(0);
 
             // ...and with bob's own, valid ticket and session (for his own workspace): 403.
@@ -209,7 +219,7 @@ public sealed class RealEditorTests(HeadlessChromium chromium, ITestOutputHelper
             await Assertions.Expect(editor.GetByRole(AriaRole.Treeitem, new() { Name = "hello.txt" })).ToBeVisibleAsync();
         });
 
-        await scenario.StepAsync("6. Ctrl-C stops everything run.sh started", async () =>
+        await scenario.StepAsync("7. Ctrl-C stops everything run.sh started", async () =>
         {
             var editors = new[] { sid, bobSid }.Select(s => int.Parse(File.ReadAllText(Path.Combine(platform.DataDirectory, "workspaces", s, ".code-server", "editor.pid")), CultureInfo.InvariantCulture)).ToList();
             Assert.True(await platform.InterruptAsync(TimeSpan.FromSeconds(60)), "run.sh ended within 60 s of Ctrl-C");

@@ -98,4 +98,38 @@ public sealed class WorkspacePageTests(Platform platform, HeadlessChromium chrom
         await Assertions.Expect(page.Locator("#error")).ToHaveTextAsync("You already have a workspace named 'same name'.");
         await HeadlessChromium.ScreenshotAsync(page, "error-shown.png", fullPage: true);
     }
+
+    [Fact]
+    public async Task The_gateways_returnTo_brings_a_signed_in_user_back_to_the_workspace_address()
+    {
+        await using var context = await chromium.Browser.NewContextAsync(new() { BaseURL = platform.Address.ToString() });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/");
+        var register = page.Locator("#register-form");
+        await register.GetByLabel("User name").FillAsync("returner");
+        await register.GetByLabel("E-mail").FillAsync("returner@example.test");
+        await register.GetByLabel("Password").FillAsync("correct horse battery");
+        await register.GetByRole(AriaRole.Button, new() { Name = "Register" }).ClickAsync();
+        var create = page.Locator("#create-form");
+        await create.GetByLabel("Name").FillAsync("came back");
+        await create.GetByRole(AriaRole.Button, new() { Name = "Create" }).ClickAsync();
+        var row = page.Locator("#workspaces tbody tr", new() { HasText = "came back" });
+        await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("Running", new() { Timeout = 30_000 });
+        var sid = await row.GetAttributeAsync("data-sid");
+
+        // What the gateway's LoginUrl redirect looks like: the page opens that very address with a fresh
+        // ticket, on the gateway's origin (here another port than the page's), ticket gone after its 303.
+        await page.GotoAsync("/?returnTo=" + Uri.EscapeDataString($"/ws/{sid}/whoami?x=1"));
+        await page.WaitForURLAsync($"{platform.Gateway.Address.ToString().TrimEnd('/')}/ws/{sid}/whoami?x=1");
+        Assert.EndsWith(Path.Combine(sid!, "workspace"), await page.Locator("body").InnerTextAsync(), StringComparison.Ordinal);
+
+        // Anything but a workspace address is not followed, and the parameter is dropped.
+        await page.GotoAsync("/?returnTo=" + Uri.EscapeDataString("https://elsewhere.example/ws/x/"));
+        await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("Running");
+        Assert.Equal(new Uri(platform.Address, "/").ToString(), page.Url);
+
+        // Someone else's (or no such) workspace: the API's reason, and the user stays on the page.
+        await page.GotoAsync("/?returnTo=" + Uri.EscapeDataString("/ws/ws-not-mine/"));
+        await Assertions.Expect(page.Locator("#error")).ToHaveTextAsync("You have no workspace 'ws-not-mine'.");
+    }
 }
