@@ -243,6 +243,7 @@ start webapi env \
   --WebApi:Operator:Url="http://127.0.0.1:$OPERATOR_PORT" \
   --WebApi:Tickets:GatewayUrl= \
   --WebApi:CatalogFile="$root/config/catalog.json" \
+  --WebApi:TrustedProxies:0=127.0.0.1 \
   --WebApi:IdleStop:Redis="$redis,poolsize=2,preheat=false,connectTimeout=1000,syncTimeout=1000"
 wait_ready webapi "$WEBAPI_PORT" /healthz
 

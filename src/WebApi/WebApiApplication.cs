@@ -1,3 +1,8 @@
+using System.Net;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.Extensions.Options;
+using WebApi.Configuration;
+
 namespace WebApi;
 
 /// <summary>Builds the web API; shared by <c>Program</c> and the tests.</summary>
@@ -23,6 +28,7 @@ public static class WebApiApplication
         builder.Services.AddWebApi(builder.Configuration);
 
         var app = builder.Build();
+        UseForwardedHeadersOfTrustedProxies(app);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
 
@@ -33,5 +39,25 @@ public static class WebApiApplication
         app.UseAuthorization();
         app.MapWebApi();
         return app;
+    }
+
+    private static void UseForwardedHeadersOfTrustedProxies(WebApplication app)
+    {
+        var proxies = app.Services.GetRequiredService<IOptions<WebApiOptions>>().Value.TrustedProxies;
+        if (proxies.Length == 0)
+        {
+            return;
+        }
+
+        // Only the proxies named: the defaults would also believe any loopback caller.
+        var forwarded = new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto, ForwardLimit = 1 };
+        forwarded.KnownIPNetworks.Clear();
+        forwarded.KnownProxies.Clear();
+        foreach (var proxy in proxies)
+        {
+            forwarded.KnownProxies.Add(IPAddress.Parse(proxy));
+        }
+
+        app.UseForwardedHeaders(forwarded);
     }
 }

@@ -26,6 +26,13 @@ public sealed class WebApiOptions
 
     /// <summary>Templates and specs seeded at start (config/catalog.json).</summary>
     public string CatalogFile { get; set; } = "catalog.json";
+
+    /// <summary>
+    /// Addresses of the reverse proxies in front of this API (the gateway, ./run.sh): their
+    /// X-Forwarded-For and -Proto are believed, so the log-in throttle counts each client's address
+    /// instead of the proxy's, and the cookie is Secure behind TLS. Empty: the connection is the client.
+    /// </summary>
+    public string[] TrustedProxies { get; set; } = [];
 }
 
 public sealed class DatabaseOptions

@@ -47,6 +47,14 @@ internal sealed class WebApiOptionsValidator : IValidateOptions<WebApiOptions>
             failures.Add("WebApi:IdleStop:IdleTimeout and CheckInterval must be positive (or set WebApi:IdleStop:Enabled to false)");
         }
 
+        foreach (var proxy in options.TrustedProxies)
+        {
+            if (!System.Net.IPAddress.TryParse(proxy, out _))
+            {
+                failures.Add($"WebApi:TrustedProxies: '{proxy}' is not an IP address");
+            }
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -1,6 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using WebApi.Configuration;
 using WebApi.Tests.Infrastructure;
 
 namespace WebApi.Tests.Accounts;
@@ -93,6 +96,35 @@ public abstract class AccountTests<TPlatform>(TPlatform platform) : IClassFixtur
         using var right = await client.PostAsJsonAsync("/api/accounts/login", new { userName = "dave", password = "correct horse battery" });
         Assert.Equal(HttpStatusCode.TooManyRequests, right.StatusCode);
         Assert.NotNull(right.Headers.RetryAfter);
+    }
+
+    [Fact]
+    public async Task Behind_a_trusted_proxy_the_throttle_counts_each_clients_address_not_the_proxys()
+    {
+        // Without X-Forwarded-For every user behind the gateway shares its address: one client's 100
+        // failed log-ins a minute would lock everyone out.
+        using var client = platform.NewClient();
+        async Task<HttpStatusCode> LogInFrom(string address, int attempt)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/accounts/login")
+            {
+                Content = JsonContent.Create(new { userName = $"nobody-{address}-{attempt}", password = "whatever it is" }),
+            };
+            request.Headers.Add("X-Forwarded-For", address);
+            using var response = await client.SendAsync(request);
+            return response.StatusCode;
+        }
+
+        var perAddress = platform.Services.GetRequiredService<IOptions<WebApiOptions>>().Value.Accounts.LoginAttemptsPerAddressPerMinute;
+        for (var i = 0; i < perAddress; i++)
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, await LogInFrom("203.0.113.7", i));
+        }
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, await LogInFrom("203.0.113.7", perAddress));
+        Assert.Equal(HttpStatusCode.Unauthorized, await LogInFrom("203.0.113.8", 0));
+        using var direct = await client.PostAsJsonAsync("/api/accounts/login", new { userName = "nobody-direct", password = "whatever it is" });
+        Assert.Equal(HttpStatusCode.Unauthorized, direct.StatusCode);
     }
 
     [Fact]
