@@ -128,10 +128,12 @@ internal sealed partial class RouteInvalidationListener : BackgroundService
         Interlocked.Exchange(ref _lastHeartbeatAt, _time.GetTimestamp());
         if (_inGap)
         {
+            // Flushed before it says live (/readyz): a route cached by someone who waited for readiness
+            // must not be flushed after the fact.
+            Invalidate(sid: null);
+            _metrics.InvalidationReceived("gap");
             _inGap = false;
             LogLive();
-            _metrics.InvalidationReceived("gap");
-            Invalidate(sid: null);
         }
     }
 

@@ -23,7 +23,17 @@ public sealed class ConfigReloadTests(GatewayWithBackends env) : IClassFixture<G
         await Task.Delay(TimeSpan.FromSeconds(1.5));
         var uncached = await env.RouteAsync(env.A, "uncached-long-sid-0123456789");
         Assert.Equal(HttpStatusCode.OK, await StatusOfAsync(gateway, cached));
-        Assert.Equal(HttpStatusCode.OK, await StatusOfAsync(gateway, uncached));
+
+        // A first lookup may miss its 150-ms budget on a CI machine busy with other test classes (503,
+        // retry later); what matters is that the rejected edit does not stop new routes from being served.
+        var lookup = Stopwatch.StartNew();
+        HttpStatusCode status;
+        while ((status = await StatusOfAsync(gateway, uncached)) == HttpStatusCode.ServiceUnavailable && lookup.Elapsed < TimeSpan.FromSeconds(5))
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, status);
 
         // The fix is picked up without a restart: 26-character sids are now too long.
         WriteConfig(sidMaxLength: 16);

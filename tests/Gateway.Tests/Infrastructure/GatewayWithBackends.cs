@@ -23,6 +23,22 @@ public class GatewayWithBackends : IAsyncLifetime
         B = await TestBackend.StartAsync("B");
         Writer = Redis.Connect();
         Gateway = await GatewayHost.StartAsync(Redis, ["--Gateway:Forwarding:HttpActivityTimeout=00:00:02", .. GatewayArguments]);
+
+        // Ready means its subscription has proven live, and the cache flush that comes with that is
+        // done: before it, a route a test caches can be flushed under its feet (RedisOutageTests once
+        // killed Redis just after such a flush and met a 503 instead of the cached route).
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            using var ready = await Gateway.Client.GetAsync(new Uri("/readyz", UriKind.Relative));
+            if (ready.IsSuccessStatusCode)
+            {
+                break;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "the gateway was not ready within 10 s");
+            await Task.Delay(20);
+        }
     }
 
     /// <summary>Further settings for the gateway, passed as <c>--Gateway:...=...</c>.</summary>
