@@ -177,8 +177,8 @@ public sealed class WorkspaceForwardingTests(GatewayWithBackends env) : IClassFi
     [Fact]
     public async Task Server_sent_events_flow_as_they_are_produced()
     {
+        var sid = await env.RouteCachedAsync(env.A);
         env.A.ResetSignals();
-        var sid = await env.RouteAsync(env.A);
         using var response = await Client.GetAsync(new Uri($"/ws/{sid}/sse", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead);
         await using var body = await response.Content.ReadAsStreamAsync();
 
@@ -191,8 +191,8 @@ public sealed class WorkspaceForwardingTests(GatewayWithBackends env) : IClassFi
     [Fact]
     public async Task Downloads_stream_instead_of_being_buffered()
     {
+        var sid = await env.RouteCachedAsync(env.A);
         env.A.ResetSignals();
-        var sid = await env.RouteAsync(env.A);
         using var response = await Client.GetAsync(new Uri($"/ws/{sid}/download", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead);
         await using var body = await response.Content.ReadAsStreamAsync();
 
@@ -207,8 +207,8 @@ public sealed class WorkspaceForwardingTests(GatewayWithBackends env) : IClassFi
     [Fact]
     public async Task Uploads_stream_instead_of_being_buffered()
     {
+        var sid = await env.RouteCachedAsync(env.A);
         env.A.ResetSignals();
-        var sid = await env.RouteAsync(env.A);
         using var content = new GatedUploadContent(env.A.FirstUploadChunkReceived.Task);
 
         using var response = await Client.PostAsync(new Uri($"/ws/{sid}/upload", UriKind.Relative), content);
