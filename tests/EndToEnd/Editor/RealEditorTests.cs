@@ -17,7 +17,7 @@ namespace EndToEnd.Editor;
 /// </summary>
 public sealed class RealEditorTests(HeadlessChromium chromium, ITestOutputHelper output) : IClassFixture<HeadlessChromium>
 {
-    private const string Password = "correct horse battery";
+    private const string Password = PlatformPage.Password;
     private const string FileText = "hello from the editor, through the gateway";
     private static readonly string[] Programs = ["gateway", "webapi", "operator", "redis"];
 
@@ -38,11 +38,7 @@ public sealed class RealEditorTests(HeadlessChromium chromium, ITestOutputHelper
         await scenario.StepAsync("1. register, create and start a workspace through the page", async () =>
         {
             await page.GotoAsync("/");
-            var register = page.Locator("#register-form");
-            await register.GetByLabel("User name").FillAsync("alice");
-            await register.GetByLabel("E-mail").FillAsync("alice@example.test");
-            await register.GetByLabel("Password").FillAsync(Password);
-            await register.GetByRole(AriaRole.Button, new() { Name = "Register" }).ClickAsync();
+            await PlatformPage.RegisterAsync(page, "alice");
             await Assertions.Expect(page.Locator("#who-name")).ToHaveTextAsync("alice");
 
             // Logged out and in again: the session is the log-in's, not the registration's.

@@ -22,11 +22,7 @@ public sealed class WorkspacePageTests(Platform platform, HeadlessChromium chrom
         page.PageError += (_, error) => scriptErrors.Add(error);
         await page.GotoAsync("/");
 
-        var register = page.Locator("#register-form");
-        await register.GetByLabel("User name").FillAsync("pagetester");
-        await register.GetByLabel("E-mail").FillAsync("pagetester@example.test");
-        await register.GetByLabel("Password").FillAsync("correct horse battery");
-        await register.GetByRole(AriaRole.Button, new() { Name = "Register" }).ClickAsync();
+        await PlatformPage.RegisterAsync(page, "pagetester");
         await Assertions.Expect(page.Locator("#who-name")).ToHaveTextAsync("pagetester");
         await Assertions.Expect(page.Locator("#auth")).ToBeHiddenAsync();
 
@@ -81,11 +77,7 @@ public sealed class WorkspacePageTests(Platform platform, HeadlessChromium chrom
         await login.GetByRole(AriaRole.Button, new() { Name = "Log in" }).ClickAsync();
         await Assertions.Expect(page.Locator("#error")).ToHaveTextAsync("User name or password is wrong.");
 
-        var register = page.Locator("#register-form");
-        await register.GetByLabel("User name").FillAsync("twice");
-        await register.GetByLabel("E-mail").FillAsync("twice@example.test");
-        await register.GetByLabel("Password").FillAsync("correct horse battery");
-        await register.GetByRole(AriaRole.Button, new() { Name = "Register" }).ClickAsync();
+        await PlatformPage.RegisterAsync(page, "twice");
         var create = page.Locator("#create-form");
         foreach (var attempt in new[] { 1, 2 })
         {
@@ -105,11 +97,7 @@ public sealed class WorkspacePageTests(Platform platform, HeadlessChromium chrom
         await using var context = await chromium.Browser.NewContextAsync(new() { BaseURL = platform.Address.ToString() });
         var page = await context.NewPageAsync();
         await page.GotoAsync("/");
-        var register = page.Locator("#register-form");
-        await register.GetByLabel("User name").FillAsync("returner");
-        await register.GetByLabel("E-mail").FillAsync("returner@example.test");
-        await register.GetByLabel("Password").FillAsync("correct horse battery");
-        await register.GetByRole(AriaRole.Button, new() { Name = "Register" }).ClickAsync();
+        await PlatformPage.RegisterAsync(page, "returner");
         var create = page.Locator("#create-form");
         await create.GetByLabel("Name").FillAsync("came back");
         await create.GetByRole(AriaRole.Button, new() { Name = "Create" }).ClickAsync();
