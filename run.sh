@@ -25,8 +25,10 @@ absolute() { case "$1" in /*) echo "$1" ;; *) echo "$root/$1" ;; esac; }
 tools=$(absolute "$TOOLS_DIR")
 data=$(absolute "$DATA_DIR")
 
-say() { printf '\033[1m== %s\033[0m\n' "$*"; }
-fail() { printf '\033[31mrun.sh: %s\033[0m\n' "$*" >&2; exit 1; }
+# Colours only on a terminal (CI logs and the tests read plain text).
+if [ -t 1 ]; then bold=$'\033[1m' green=$'\033[1;32m' red=$'\033[31m' plain=$'\033[0m'; else bold='' green='' red='' plain=''; fi
+say() { printf '%s== %s%s\n' "$bold" "$*" "$plain"; }
+fail() { printf '%srun.sh: %s%s\n' "$red" "$*" "$plain" >&2; exit 1; }
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"
@@ -263,7 +265,7 @@ wait_ready gateway "$GATEWAY_PORT" /healthz
 
 host=$GATEWAY_ADDRESS
 [ "$host" = 0.0.0.0 ] && host=$(hostname -I 2>/dev/null | cut -d' ' -f1)
-printf '\n  \033[1;32mOpen http://%s:%s/\033[0m   (register, create a workspace, Open)\n' "$host" "$GATEWAY_PORT"
+printf '\n  %sOpen http://%s:%s/%s   (register, create a workspace, Open)\n' "$green" "$host" "$GATEWAY_PORT" "$plain"
 printf '  logs: %s/logs/   data: %s   Ctrl-C stops everything\n\n' "$data" "$data"
 
 # Runs until Ctrl-C, or until one of the programs exits by itself: then the others are stopped too.
