@@ -210,11 +210,12 @@ public sealed class WorkspaceForwardingTests(GatewayWithBackends env) : IClassFi
         var sid = await env.RouteCachedAsync(env.A);
         env.A.ResetSignals();
         using var content = new GatedUploadContent(env.A.FirstUploadChunkReceived.Task);
-
         using var response = await Client.PostAsync(new Uri($"/ws/{sid}/upload", UriKind.Relative), content);
+        var answer = await response.Content.ReadAsStringAsync();
 
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal((4 * TestBackend.ChunkSize).ToString(System.Globalization.CultureInfo.InvariantCulture), await response.Content.ReadAsStringAsync());
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {answer}");
+        Assert.Equal((4 * TestBackend.ChunkSize).ToString(System.Globalization.CultureInfo.InvariantCulture), answer);
+        Assert.False(content.GateTimedOut, "the workspace did not get the first chunk until the rest was sent: the gateway held it");
     }
 
     private async Task<EchoReply> GetEchoAsync(string pathAndQuery)
@@ -257,15 +258,27 @@ public sealed class WorkspaceForwardingTests(GatewayWithBackends env) : IClassFi
         return total;
     }
 
-    /// <summary>Sends one chunk, then waits for the backend to confirm it before sending three more.</summary>
+    /// <summary>
+    /// Sends one chunk as a large piece and a 1000-byte tail (smaller than HttpClient's write buffer: a
+    /// proxy that does not flush holds it), then waits for the backend to confirm the whole chunk before
+    /// sending three more. After 10 s without it, sends the rest anyway and says so, so that the test can
+    /// report what the gateway answered.
+    /// </summary>
     private sealed class GatedUploadContent(Task firstChunkReceived) : HttpContent
     {
+        private const int Tail = 1000;
+
+        public bool GateTimedOut { get; private set; }
+
         protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
         {
             var chunk = new byte[TestBackend.ChunkSize];
-            await stream.WriteAsync(chunk);
+            await stream.WriteAsync(chunk.AsMemory(0, chunk.Length - Tail));
             await stream.FlushAsync();
-            await firstChunkReceived.WaitAsync(TimeSpan.FromSeconds(10));
+            await Task.Delay(100);
+            await stream.WriteAsync(chunk.AsMemory(chunk.Length - Tail));
+            await stream.FlushAsync();
+            GateTimedOut = await Task.WhenAny(firstChunkReceived, Task.Delay(TimeSpan.FromSeconds(10))) != firstChunkReceived;
             for (var i = 0; i < 3; i++)
             {
                 await stream.WriteAsync(chunk);
