@@ -47,7 +47,10 @@ public sealed partial class RunScript : IAsyncDisposable
     {
         var data = Directory.CreateTempSubdirectory("run-sh-e2e").FullName;
         var ports = PortSettings.ToDictionary(name => name, _ => FreePort.Next());
-        var start = new ProcessStartInfo("bash", [Path.Combine(RepositoryPaths.Root, "run.sh")])
+        // As from a terminal: SIGINT at its default. A CI job started in the background inherits it ignored
+        // (POSIX keeps ignored signals across exec), and bash cannot trap a signal ignored at entry, so
+        // Ctrl-C would do nothing. perl (Debian's essential perl-base) resets it and execs in place.
+        var start = new ProcessStartInfo("perl", ["-e", "$SIG{INT} = 'DEFAULT'; exec @ARGV or die \"exec: $!\"", "bash", Path.Combine(RepositoryPaths.Root, "run.sh")])
         {
             WorkingDirectory = RepositoryPaths.Root,
             RedirectStandardOutput = true,
