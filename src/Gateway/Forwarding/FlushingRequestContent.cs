@@ -6,8 +6,8 @@ namespace Gateway.Forwarding;
 /// The request body as YARP copies it, flushed to the workspace after every piece. YARP flushes
 /// HttpClient's own write buffer only for gRPC requests; for anything else a small piece of a streamed
 /// upload (smaller than that buffer, about 4 KB) waited in the gateway until more of the body came, which
-/// for an interactive stream can be never. Found by issue #8's clean-clone CI runs; the old proxy forwarded
-/// such pieces at once (proxy_request_buffering off). Only requests with a body pay for it.
+/// for an interactive stream can be never; the old proxy forwarded such pieces at once
+/// (proxy_request_buffering off). Only requests with a body pay for it.
 /// </summary>
 internal sealed class FlushingRequestContent : HttpContent
 {

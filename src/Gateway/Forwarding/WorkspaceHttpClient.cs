@@ -18,7 +18,7 @@ internal sealed class WorkspaceHttpClient : IDisposable
 
     public WorkspaceHttpClient(IOptions<GatewayOptions> options)
     {
-        Invoker = new HttpMessageInvoker(new SocketsHttpHandler
+        Invoker = new HttpMessageInvoker(new RequestBodyFlushingHandler(new SocketsHttpHandler
         {
             UseProxy = false,
             AllowAutoRedirect = false,
@@ -27,7 +27,7 @@ internal sealed class WorkspaceHttpClient : IDisposable
             ConnectTimeout = options.Value.Forwarding.ConnectTimeout,
             ActivityHeadersPropagator = new ReverseProxyPropagator(DistributedContextPropagator.Current),
             ConnectCallback = ConnectAsync,
-        });
+        }));
     }
 
     public HttpMessageInvoker Invoker { get; }

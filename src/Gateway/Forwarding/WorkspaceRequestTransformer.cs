@@ -20,10 +20,6 @@ internal sealed class WorkspaceRequestTransformer(AccessTokens tokens, Workspace
         HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
     {
         await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
-        if (proxyRequest.Content is { } body)
-        {
-            proxyRequest.Content = new FlushingRequestContent(body);
-        }
 
         var request = httpContext.Request;
         var path = request.Path.Value!;
