@@ -228,7 +228,7 @@ start operator env \
   dotnet "$(bin Operator)" --ConfigFile="$root/config/operator.json" \
   --Urls="http://127.0.0.1:$OPERATOR_PORT" \
   --Operator:Driver=Local \
-  --Operator:Routes:Redis="$redis,poolsize=4,preheat=false,connectTimeout=1000,syncTimeout=1000" \
+  --Operator:Routes:Redis="$redis" \
   --Operator:Local:DataDirectory="$data/workspaces" \
   --Operator:Local:CodeServer="$tools/bin/code-server"
 wait_ready operator "$OPERATOR_PORT" /healthz
@@ -246,7 +246,7 @@ start webapi env \
   --WebApi:Tickets:GatewayUrl= \
   --WebApi:CatalogFile="$root/config/catalog.json" \
   --WebApi:TrustedProxies:0=127.0.0.1 \
-  --WebApi:IdleStop:Redis="$redis,poolsize=2,preheat=false,connectTimeout=1000,syncTimeout=1000"
+  --WebApi:IdleStop:Redis="$redis"
 wait_ready webapi "$WEBAPI_PORT" /healthz
 
 # One origin: the gateway serves the page (static route to the web API) and /ws/<sid>/ (the editors), so
@@ -256,7 +256,7 @@ start gateway env \
   Gateway__Auth__SigningKey="$signing_key" \
   dotnet "$(bin Gateway)" --ConfigFile="$root/config/gateway.json" \
   --urls="http://$GATEWAY_ADDRESS:$GATEWAY_PORT" \
-  --Gateway:Redis:Configuration="$redis,poolsize=32,preheat=false,connectTimeout=1000,syncTimeout=1000" \
+  --Gateway:Redis:Configuration="$redis" \
   --Gateway:Auth:Mode=Ticket \
   --Gateway:Auth:LoginUrl=/ \
   --Gateway:StaticRoutes:web:PathPrefix=/ \

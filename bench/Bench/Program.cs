@@ -32,7 +32,8 @@ var runDirectory = Path.Combine(work, "run-" + DateTime.UtcNow.ToString("yyyyMMd
 Directory.CreateDirectory(runDirectory);
 Console.WriteLine($"== starting servers on core {BenchStack.ServerCore} (logs in {runDirectory})");
 using var stack = await BenchStack.StartAsync(repoRoot, gatewayDirectory, runDirectory);
-using var redis = new CSRedis.CSRedisClient($"127.0.0.1:{stack.RedisPort},preheat=false,poolsize=4");
+using var redisConnection = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{stack.RedisPort}");
+var redis = redisConnection.GetDatabase();
 
 var results = new List<TargetResult>();
 foreach (var target in stack.Targets.Where(t => options.Targets is null || options.Targets.Contains(t.Name)))

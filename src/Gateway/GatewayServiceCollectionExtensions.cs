@@ -8,6 +8,7 @@ using Gateway.Telemetry;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using ServiceDefaults.Redis;
 using Yarp.ReverseProxy.Configuration;
 
 namespace Gateway;
@@ -47,6 +48,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddHostedService<OpenTelemetryExport>();
 
         services.AddSingleton<WorkspacePathParser>();
+        services.AddRedis(GatewayApplication.ServiceName, sp => sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Redis.Configuration);
         services.AddSingleton<IRouteStore, RedisRouteStore>();
         services.AddHostedService<RouteStoreWarmUp>();
         services.AddSingleton<RouteCache>();

@@ -9,6 +9,9 @@ public static class OperatorApplication
     /// <summary>Environment variable naming the settings file; by default <c>operator.json</c> beside the binary.</summary>
     public const string ConfigFileVariable = "OPERATOR_CONFIG";
 
+    /// <summary>How the operator names itself to Redis (CLIENT LIST) and in telemetry.</summary>
+    public const string ServiceName = "workspace-operator";
+
     public static WebApplication Create(string[] args, Action<IServiceCollection>? configureServices = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = Directory.GetCurrentDirectory() });

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using ServiceDefaults.Redis;
 using WorkspaceOperator.Api;
 using WorkspaceOperator.Configuration;
 using WorkspaceOperator.Kubernetes;
@@ -33,6 +34,7 @@ public static class OperatorServiceCollectionExtensions
             AddLocal(services);
         }
 
+        services.AddRedis(OperatorApplication.ServiceName, sp => sp.GetRequiredService<IOptions<OperatorOptions>>().Value.Routes.Redis);
         services.AddSingleton<IRoutePublisher, RedisRoutePublisher>();
         services.AddSingleton<WorkspaceReconciler>();
         services.AddSingleton<WorkspaceInformer>();

@@ -10,6 +10,9 @@ public static class WebApiApplication
 {
     public const string ConfigFileVariable = "WEBAPI_CONFIG";
 
+    /// <summary>How the web API names itself to Redis (CLIENT LIST) and in telemetry.</summary>
+    public const string ServiceName = "workspace-webapi";
+
     public static WebApplication Create(string[] args)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions

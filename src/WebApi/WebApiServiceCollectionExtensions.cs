@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using ServiceDefaults.Redis;
 using WebApi.Accounts;
 using WebApi.Catalog;
 using WebApi.Configuration;
@@ -39,6 +40,7 @@ public static class WebApiServiceCollectionExtensions
         }
 
         services.AddHostedService<DatabasePreparation>();
+        services.AddRedis(WebApiApplication.ServiceName, sp => sp.GetRequiredService<IOptions<WebApiOptions>>().Value.IdleStop.Redis);
         services.AddHostedService<IdleStopper>();
 
         // Sessions survive a restart: the cookie keys are kept in the data folder.

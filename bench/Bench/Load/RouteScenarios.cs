@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Bench.Servers;
-using CSRedis;
+using StackExchange.Redis;
 
 namespace Bench.Load;
 
@@ -12,18 +12,19 @@ internal sealed record ColdRun(Latency Cold, Latency Warm);
 internal static class RouteScenarios
 {
     private const string ChurnSid = "churn";
+    private static readonly RedisChannel Channel = RedisChannel.Literal("routes:changed");
 
     /// <summary>
     /// Moves one workspace back and forth between two backends (HSET + PUBLISH, as the operator will)
     /// while other traffic runs, measuring PUBLISH -> first request answered by the new backend, and what
     /// the churn does to everybody else's latency.
     /// </summary>
-    public static async Task<ChurnRun> ChurnAsync(BenchStack stack, Target target, CSRedisClient redis, int connections, double rate, TimeSpan duration, string label)
+    public static async Task<ChurnRun> ChurnAsync(BenchStack stack, Target target, IDatabase redis, int connections, double rate, TimeSpan duration, string label)
     {
         var quiet = await HttpLoad.OpenLoopAsync(target, target.HttpPath, connections, rate, duration, label + " (no churn)");
 
-        await redis.HSetAsync("hosts", ChurnSid, $"127.0.0.1:{stack.BackendOnePort}");
-        redis.PublishNoneMessageId("routes:changed", ChurnSid);
+        await redis.HashSetAsync("hosts", ChurnSid, $"127.0.0.1:{stack.BackendOnePort}");
+        await redis.PublishAsync(Channel, ChurnSid);
         var load = HttpLoad.OpenLoopAsync(target, target.HttpPath, connections, rate, duration, label + " (churn)");
 
         var propagation = new LatencyRecorder();
@@ -36,9 +37,9 @@ internal static class RouteScenarios
         {
             onTwo = !onTwo;
             var expected = onTwo ? (byte)'t' : (byte)'o';
-            await redis.HSetAsync("hosts", ChurnSid, $"127.0.0.1:{(onTwo ? stack.BackendTwoPort : stack.BackendOnePort)}");
+            await redis.HashSetAsync("hosts", ChurnSid, $"127.0.0.1:{(onTwo ? stack.BackendTwoPort : stack.BackendOnePort)}");
             var published = Stopwatch.GetTimestamp();
-            await redis.PublishNoneMessageIdAsync("routes:changed", ChurnSid);
+            await redis.PublishAsync(Channel, ChurnSid);
             moves++;
             while (true)
             {
@@ -63,12 +64,12 @@ internal static class RouteScenarios
     }
 
     /// <summary>The first request for each of many new workspaces (a Redis lookup), then a second one (cached).</summary>
-    public static async Task<ColdRun> ColdPathAsync(BenchStack stack, Target target, CSRedisClient redis, int sids)
+    public static async Task<ColdRun> ColdPathAsync(BenchStack stack, Target target, IDatabase redis, int sids)
     {
         var prefix = $"cold-{target.Name}-{Guid.NewGuid():N}"[..24];
         for (var i = 0; i < sids; i++)
         {
-            await redis.HSetAsync("hosts", $"{prefix}{i}", $"127.0.0.1:{stack.BackendOnePort}");
+            await redis.HashSetAsync("hosts", $"{prefix}{i}", $"127.0.0.1:{stack.BackendOnePort}");
         }
 
         using var connection = new RawHttpConnection(target.Port, "/");

@@ -102,15 +102,16 @@ internal sealed class BenchStack : IDisposable
 
     private async Task SeedRoutesAsync()
     {
-        using var redis = new CSRedis.CSRedisClient($"127.0.0.1:{RedisPort},preheat=false,poolsize=2");
-        await redis.HSetAsync("hosts", HttpSid, $"127.0.0.1:{BackendOnePort}");
-        await redis.HSetAsync("hosts", WebSocketSid, $"127.0.0.1:{EchoPort}");
+        using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{RedisPort}");
+        var database = redis.GetDatabase();
+        await database.HashSetAsync("hosts", HttpSid, $"127.0.0.1:{BackendOnePort}");
+        await database.HashSetAsync("hosts", WebSocketSid, $"127.0.0.1:{EchoPort}");
     }
 
     private string WriteGatewayConfig(string repoRoot)
     {
         var config = JsonNode.Parse(File.ReadAllText(Path.Combine(repoRoot, "config", "gateway.json")))!;
-        config["Gateway"]!["Redis"]!["Configuration"] = $"127.0.0.1:{RedisPort},poolsize=32,preheat=false,connectTimeout=1000,syncTimeout=1000";
+        config["Gateway"]!["Redis"]!["Configuration"] = $"127.0.0.1:{RedisPort}";
         config["Logging"]!["LogLevel"]!["Default"] = "Warning";
         var path = Path.Combine(RunDirectory, "gateway.json");
         File.WriteAllText(path, config.ToJsonString());

@@ -3,6 +3,7 @@ using Gateway.Diagnostics;
 using Gateway.Forwarding;
 using Gateway.Routing;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace Gateway.Activity;
 
@@ -11,12 +12,10 @@ namespace Gateway.Activity;
 /// <see cref="ActivityOptions.FlushInterval"/>, one <c>ZADD activity &lt;unix-s&gt; &lt;sid&gt; ...</c> for the
 /// workspaces that served a request meanwhile or hold an open tunnel (an open editor is in use: the
 /// gateway cannot tell typing from an idle tab). The request path only sets a flag on its route; no lookup,
-/// no allocation, no Redis. The write runs on a thread of its own: CSRedisCore blocks the calling thread,
-/// and a hung Redis must not hold a thread-pool worker the requests need (with the write on the pool, the
-/// hung-Redis test once saw an unknown sid's 503 take 1.01 s). When Redis is away a round is dropped and the
-/// next one writes again.
+/// no allocation, no Redis. When Redis is away a round is dropped and the next one writes again.
 /// </summary>
 internal sealed partial class ActivityRecorder(
+    IConnectionMultiplexer redis,
     RouteCache routes,
     OpenTunnels tunnels,
     IOptionsMonitor<GatewayOptions> options,
@@ -26,7 +25,6 @@ internal sealed partial class ActivityRecorder(
     private static readonly TimeSpan WriteTimeout = TimeSpan.FromSeconds(2);
 
     private readonly LogBudget _failureLogs = LogBudget.PerSecond(time);
-    private readonly RedisCommandThreads _thread = new("redis-activity", threads: 1, queueCapacity: 2);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -36,7 +34,7 @@ internal sealed partial class ActivityRecorder(
             return;
         }
 
-        using var redis = RedisConnectionFactory.Create(settings.Redis.Configuration);
+        var database = redis.GetDatabase();
         using var ticks = new PeriodicTimer(settings.Activity.FlushInterval, time);
         while (await ticks.WaitForNextTickAsync(stoppingToken))
         {
@@ -46,12 +44,11 @@ internal sealed partial class ActivityRecorder(
                 continue;
             }
 
-            var now = (decimal)time.GetUtcNow().ToUnixTimeSeconds();
+            var now = time.GetUtcNow().ToUnixTimeSeconds();
             try
             {
-                var key = options.CurrentValue.Activity.Key;
-                (decimal, object)[] members = [.. used.Select(sid => (now, (object)sid))];
-                await _thread.RunAsync(() => redis.ZAdd(key, members)).WaitAsync(WriteTimeout, stoppingToken);
+                SortedSetEntry[] members = [.. used.Select(sid => new SortedSetEntry(sid, now))];
+                await database.SortedSetAddAsync(options.CurrentValue.Activity.Key, members).WaitAsync(WriteTimeout, stoppingToken);
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
@@ -61,12 +58,6 @@ internal sealed partial class ActivityRecorder(
                 }
             }
         }
-    }
-
-    public override void Dispose()
-    {
-        _thread.Dispose();
-        base.Dispose();
     }
 
     /// <summary>Sids used since the last round; clears their marks.</summary>

@@ -39,14 +39,20 @@ public sealed class ActivityOptions
 
 public sealed class RedisOptions
 {
-    /// <summary>CSRedisCore connection string: <c>host:port,password=...,defaultDatabase=0,poolsize=50</c>.</summary>
+    /// <summary>
+    /// StackExchange.Redis configuration string: <c>host:port,password=...,defaultDatabase=0</c>, several
+    /// endpoints, or Sentinel (<c>sentinel:26379,serviceName=mymaster</c>).
+    /// </summary>
     public string Configuration { get; set; } = "127.0.0.1:6379";
 
     /// <summary>Upper bound on one route lookup; the client library's own timeouts are far longer.</summary>
     public TimeSpan LookupTimeout { get; set; } = TimeSpan.FromMilliseconds(150);
 
-    /// <summary>How long uncached sids are answered 503 without trying Redis after it failed repeatedly.</summary>
-    public TimeSpan CircuitBreakDuration { get; set; } = TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// How long uncached sids are answered 503 without trying Redis after it failed repeatedly (the breaker
+    /// also closes as soon as the connection is restored).
+    /// </summary>
+    public TimeSpan CircuitBreakDuration { get; set; } = TimeSpan.FromMilliseconds(500);
 }
 
 public sealed class RoutesOptions
@@ -57,7 +63,7 @@ public sealed class RoutesOptions
     /// <summary>Channel on which writers publish a sid, or <c>*</c>, after changing the hash.</summary>
     public string InvalidationChannel { get; set; } = "routes:changed";
 
-    /// <summary>Characters a sid may contain. Never '/', '%', '.', or '|' (CSRedisCore reads "n|..." as a message id).</summary>
+    /// <summary>Characters a sid may contain. Never '/', '%', '.', or '|' (CSRedisCore's Publish sends "n|message", which the listener unwraps).</summary>
     public string SidCharacters { get; set; } = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_";
 
     public int SidMaxLength { get; set; } = 64;

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using ServiceDefaults.Redis;
 
 namespace Gateway.Configuration;
 
@@ -15,9 +16,9 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
     {
         var failures = new List<string>();
 
-        if (string.IsNullOrWhiteSpace(options.Redis.Configuration))
+        if (!RedisConfiguration.TryParse(options.Redis.Configuration, GatewayApplication.ServiceName, out _, out var redisError))
         {
-            failures.Add("Gateway:Redis:Configuration must be a Redis connection string.");
+            failures.Add($"Gateway:Redis:Configuration {redisError}.");
         }
 
         RequirePositive(failures, "Gateway:Redis:LookupTimeout", options.Redis.LookupTimeout);

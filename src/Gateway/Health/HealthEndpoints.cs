@@ -13,12 +13,17 @@ internal static class HealthEndpoints
         // Alive: the process answers. Never depends on Redis, so an outage does not get pods restarted.
         endpoints.MapGet("/healthz", () => TypedResults.Text("ok\n"));
 
-        // Ready: our heartbeats travel through Redis and back over the subscription, which proves both that
-        // lookups can be answered and that invalidations are being received.
-        endpoints.MapGet("/readyz", (RouteInvalidationListener listener) => listener.IsLive
-            ? TypedResults.Text("ready\n")
-            : TypedResults.Text("not ready: route invalidations are not being received (Redis unreachable or subscription down)\n",
-                statusCode: StatusCodes.Status503ServiceUnavailable));
+        // Ready once Redis has answered and the invalidation subscription has been proven to work. Not
+        // withdrawn when Redis goes away later: Redis is shared by every replica, so that would take them all
+        // out of the Service at once, while each still serves its cached workspaces (stale routes are served
+        // through an outage). The body says whether invalidations are arriving now.
+        endpoints.MapGet("/readyz", (RouteInvalidationListener listener) =>
+            !listener.HasStarted
+                ? TypedResults.Text("not ready: Redis has not answered yet (no route can be looked up, no invalidation received)\n",
+                    statusCode: StatusCodes.Status503ServiceUnavailable)
+                : listener.IsLive
+                    ? TypedResults.Text("ready\n")
+                    : TypedResults.Text("ready; Redis is away: cached routes are served, uncached workspaces answer 503\n"));
         return endpoints;
     }
 }

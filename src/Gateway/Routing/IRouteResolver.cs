@@ -24,6 +24,10 @@ public interface IRouteStore
     /// <summary>The stored <c>host:port</c>, or null when there is none.</summary>
     /// <exception cref="RouteStoreUnavailableException">The store did not answer in time.</exception>
     Task<string?> GetAddressAsync(string sid, CancellationToken cancellationToken);
+
+    /// <summary>The stored values for many sids at once (null where there is none), in their order.</summary>
+    /// <exception cref="RouteStoreUnavailableException">The store did not answer in time.</exception>
+    Task<string?[]> GetAddressesAsync(IReadOnlyList<string> sids, CancellationToken cancellationToken);
 }
 
 public sealed class RouteStoreUnavailableException : Exception

@@ -1,59 +1,66 @@
 using System.Diagnostics;
-using CSRedis;
 using Gateway.Configuration;
 using Gateway.Telemetry;
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
+using StackExchange.Redis;
 
 namespace Gateway.Routing;
 
 /// <summary>
-/// <c>HGET hosts &lt;sid&gt;</c>, bounded by our own timeout and circuit breaker: the client library's
-/// timeouts are seconds long and a hung Redis must cost an uncached request milliseconds, not seconds.
+/// <c>HGET hosts &lt;sid&gt;</c> on the program's one multiplexer, bounded by our own timeout and circuit
+/// breaker: a hung Redis must cost an uncached request milliseconds, and an open breaker answers at once.
+/// The breaker closes as soon as the multiplexer reconnects, so uncached workspaces are served again within
+/// the reconnect interval of Redis returning, not a break duration later.
 /// </summary>
 internal sealed class RedisRouteStore : IRouteStore, IDisposable
 {
-    private const int LookupThreads = 2;
+    // A revalidation after a gap reads this many routes per HMGET.
+    private const int BatchSize = 500;
+    private static readonly TimeSpan BatchTimeout = TimeSpan.FromSeconds(2);
 
-    private readonly CSRedisClient _client;
-    private readonly RedisCommandThreads _threads = new("redis-lookup", LookupThreads, queueCapacity: 256);
+    private readonly IConnectionMultiplexer _redis;
+    private readonly IDatabase _database;
     private readonly IOptionsMonitor<GatewayOptions> _options;
     private readonly ResiliencePipeline _pipeline;
+    private readonly CircuitBreakerManualControl _breaker = new();
     private readonly GatewayMetrics _metrics;
 
-    public RedisRouteStore(IOptionsMonitor<GatewayOptions> options, TimeProvider time, GatewayMetrics metrics)
+    public RedisRouteStore(IConnectionMultiplexer redis, IOptionsMonitor<GatewayOptions> options, TimeProvider time, GatewayMetrics metrics)
     {
+        _redis = redis;
+        _database = redis.GetDatabase();
         _options = options;
         _metrics = metrics;
-        var redis = options.CurrentValue.Redis;
-        _client = RedisConnectionFactory.Create(redis.Configuration);
         _pipeline = new ResiliencePipelineBuilder { TimeProvider = time }
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
             {
                 FailureRatio = 0.5,
                 MinimumThroughput = 4,
                 SamplingDuration = TimeSpan.FromSeconds(5),
-                BreakDuration = redis.CircuitBreakDuration,
+                BreakDuration = options.CurrentValue.Redis.CircuitBreakDuration,
+                ManualControl = _breaker,
             })
             .AddTimeout(new TimeoutStrategyOptions
             {
                 TimeoutGenerator = _ => ValueTask.FromResult(_options.CurrentValue.Redis.LookupTimeout),
             })
             .Build();
+        redis.ConnectionRestored += OnConnectionRestored;
     }
 
     public async Task<string?> GetAddressAsync(string sid, CancellationToken cancellationToken)
     {
-        var hashKey = _options.CurrentValue.Routes.HashKey;
         var started = Stopwatch.GetTimestamp();
         try
         {
             var address = await _pipeline.ExecuteAsync(
-                // CSRedisCore's calls take no token; WaitAsync lets our timeout abandon them.
-                static async (state, token) => await state.Threads.RunAsync(() => state.Client.HGet(state.HashKey, state.Sid)).WaitAsync(token),
-                (Client: _client, Threads: _threads, HashKey: hashKey, Sid: sid),
+                // The library's commands take no token; WaitAsync lets our timeout abandon the wait (the
+                // command itself ends at the multiplexer's own, short, async timeout).
+                static async (state, token) => (string?)await state.Database.HashGetAsync(state.HashKey, state.Sid).WaitAsync(token),
+                (Database: _database, HashKey: _options.CurrentValue.Routes.HashKey, Sid: sid),
                 cancellationToken);
             _metrics.LookupCompleted(started, succeeded: true);
             return address;
@@ -61,31 +68,63 @@ internal sealed class RedisRouteStore : IRouteStore, IDisposable
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             _metrics.LookupCompleted(started, succeeded: false);
-            var reason = ex switch
-            {
-                BrokenCircuitException => "circuit open after repeated failures",
-                TimeoutRejectedException => "timed out",
-                _ => ex.Message,
-            };
-            throw new RouteStoreUnavailableException($"Route store unavailable: {reason}", ex);
+            throw Unavailable(ex);
         }
     }
 
-    /// <summary>
-    /// Connects and runs the lookup path once per lookup thread's worth of calls before the first request
-    /// needs it (the queue may hand both calls to one thread; the connection and code are warm either way).
-    /// Cold, the first HGET (connect, JIT) took longer than the lookup timeout: 503s after a start (issue #4).
-    /// </summary>
-    public async Task WarmUpAsync(TimeSpan within)
+    public async Task<string?[]> GetAddressesAsync(IReadOnlyList<string> sids, CancellationToken cancellationToken)
     {
         var hashKey = _options.CurrentValue.Routes.HashKey;
-        var connections = Enumerable.Range(0, LookupThreads).Select(_ => _threads.RunAsync(() => _client.HGet(hashKey, "")));
-        await Task.WhenAll(connections).WaitAsync(within);
+        var addresses = new string?[sids.Count];
+        for (var offset = 0; offset < sids.Count; offset += BatchSize)
+        {
+            var count = Math.Min(BatchSize, sids.Count - offset);
+            var fields = new RedisValue[count];
+            for (var i = 0; i < count; i++)
+            {
+                fields[i] = sids[offset + i];
+            }
+
+            RedisValue[] values;
+            try
+            {
+                // Not through the breaker: a bulk read after a gap must neither trip it for the requests
+                // nor be refused by it.
+                values = await _database.HashGetAsync(hashKey, fields).WaitAsync(BatchTimeout, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                throw Unavailable(ex);
+            }
+
+            for (var i = 0; i < count; i++)
+            {
+                addresses[offset + i] = values[i];
+            }
+        }
+
+        return addresses;
     }
 
-    public void Dispose()
+    /// <summary>
+    /// One lookup before the first request needs it: the first command on a connection (and the JIT of this
+    /// path) took longer than the lookup timeout and answered 503s just after a start.
+    /// </summary>
+    public async Task WarmUpAsync(TimeSpan within) =>
+        await _database.HashGetAsync(_options.CurrentValue.Routes.HashKey, "").WaitAsync(within);
+
+    public void Dispose() => _redis.ConnectionRestored -= OnConnectionRestored;
+
+    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e) => _ = _breaker.CloseAsync();
+
+    private static RouteStoreUnavailableException Unavailable(Exception ex)
     {
-        _threads.Dispose();
-        _client.Dispose();
+        var reason = ex switch
+        {
+            BrokenCircuitException => "circuit open after repeated failures",
+            TimeoutRejectedException or TimeoutException => "timed out",
+            _ => ex.Message,
+        };
+        return new RouteStoreUnavailableException($"Route store unavailable: {reason}", ex);
     }
 }

@@ -121,6 +121,51 @@ internal sealed partial class RouteCache : IRouteResolver, IRouteInvalidator, ID
 
     public void Dispose() => _sweeper.Dispose();
 
+    /// <summary>
+    /// Re-reads every resolved entry after invalidations may have been missed (a gap in the subscription).
+    /// Unlike a flush, nothing is dropped while the store cannot answer: each entry keeps serving until the
+    /// store's answer replaces it, and only where that answer differs (another address, or none). An entry
+    /// that changed meanwhile (a notice arrived, a lookup completed) is left to the newer answer.
+    /// </summary>
+    /// <returns>The sids whose route changed.</returns>
+    /// <exception cref="RouteStoreUnavailableException">Part of the cache could not be checked; call again.</exception>
+    public async Task<IReadOnlyList<string>> RevalidateAsync(CancellationToken cancellationToken)
+    {
+        var snapshot = new List<KeyValuePair<string, Entry>>(_entries.Count);
+        foreach (var pair in _entries)
+        {
+            if (pair.Value.IsCompleted)
+            {
+                snapshot.Add(pair);
+            }
+        }
+
+        if (snapshot.Count == 0)
+        {
+            return [];
+        }
+
+        var addresses = await _store.GetAddressesAsync([.. snapshot.Select(pair => pair.Key)], cancellationToken);
+        var changed = new List<string>();
+        for (var i = 0; i < snapshot.Count; i++)
+        {
+            var (sid, entry) = snapshot[i];
+            var (result, ttl) = Classify(sid, addresses[i]);
+            var unchanged = result.Status == entry.Result.Status
+                && string.Equals(result.Route?.Address, entry.Result.Route?.Address, StringComparison.Ordinal);
+
+            // Unchanged: the same route object (its use mark included) with a fresh expiry.
+            var replacement = Entry.Completed(unchanged ? entry.Result : result, ExpiryAfter(ttl));
+            if (_entries.TryUpdate(sid, replacement, entry) && !unchanged)
+            {
+                changed.Add(sid);
+                LogRevalidatedChange(sid, entry.Result.Route?.Address ?? "none", result.Route?.Address ?? "none");
+            }
+        }
+
+        return changed;
+    }
+
     // Never throws and always completes the entry: every waiter of this sid is parked on it.
     private async Task LookupAsync(string sid, Entry entry)
     {
@@ -128,21 +173,8 @@ internal sealed partial class RouteCache : IRouteResolver, IRouteInvalidator, ID
         TimeSpan ttl;
         try
         {
-            var routes = _options.CurrentValue.Routes;
             var address = await _store.GetAddressAsync(sid, CancellationToken.None);
-            if (address is null)
-            {
-                (result, ttl) = (RouteLookup.NotFound, routes.NegativeCacheTtl);
-            }
-            else if (WorkspaceRoute.TryParse(sid, address, out var route))
-            {
-                (result, ttl) = (RouteLookup.Found(route!), routes.CacheTtl);
-            }
-            else
-            {
-                LogInvalidRoute(sid, address);
-                (result, ttl) = (RouteLookup.Invalid, routes.NegativeCacheTtl);
-            }
+            (result, ttl) = Classify(sid, address);
         }
         catch (Exception ex)
         {
@@ -167,8 +199,28 @@ internal sealed partial class RouteCache : IRouteResolver, IRouteInvalidator, ID
             }
         }
 
-        entry.Complete(result, _time.GetTimestamp() + (long)(ttl.TotalSeconds * _time.TimestampFrequency));
+        entry.Complete(result, ExpiryAfter(ttl));
     }
+
+    /// <summary>What a stored value means, and how long to keep that answer.</summary>
+    private (RouteLookup Result, TimeSpan Ttl) Classify(string sid, string? address)
+    {
+        var routes = _options.CurrentValue.Routes;
+        if (address is null)
+        {
+            return (RouteLookup.NotFound, routes.NegativeCacheTtl);
+        }
+
+        if (WorkspaceRoute.TryParse(sid, address, out var route))
+        {
+            return (RouteLookup.Found(route!), routes.CacheTtl);
+        }
+
+        LogInvalidRoute(sid, address);
+        return (RouteLookup.Invalid, routes.NegativeCacheTtl);
+    }
+
+    private long ExpiryAfter(TimeSpan ttl) => _time.GetTimestamp() + (long)(ttl.TotalSeconds * _time.TimestampFrequency);
 
     private void Sweep()
     {
@@ -194,6 +246,9 @@ internal sealed partial class RouteCache : IRouteResolver, IRouteInvalidator, ID
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Route cache flushed")]
     private partial void LogFlushed();
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Route of workspace {Sid} changed while invalidations were interrupted: {Previous} -> {Current}")]
+    private partial void LogRevalidatedChange(string sid, string previous, string current);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Route for workspace {Sid} is not a valid host:port: {Address}")]
     private partial void LogInvalidRoute(string sid, string address);
@@ -221,6 +276,13 @@ internal sealed partial class RouteCache : IRouteResolver, IRouteInvalidator, ID
         public long ExpiresAt { get; private set; }
 
         public Task<RouteLookup> Task => _completion.Task;
+
+        public static Entry Completed(RouteLookup result, long expiresAt)
+        {
+            var entry = new Entry(stale: null);
+            entry.Complete(result, expiresAt);
+            return entry;
+        }
 
         public void Complete(RouteLookup result, long expiresAt)
         {

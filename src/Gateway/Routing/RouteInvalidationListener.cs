@@ -1,8 +1,8 @@
 using System.Globalization;
-using CSRedis;
 using Gateway.Configuration;
 using Gateway.Telemetry;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace Gateway.Routing;
 
@@ -10,37 +10,48 @@ namespace Gateway.Routing;
 /// Subscribes to the invalidation channel. A message is a sid (drop it) or <c>*</c> (drop everything).
 /// </summary>
 /// <remarks>
-/// Redis forgets messages published while a subscriber is disconnected, and CSRedisCore reconnects
-/// silently. Its pool's <c>Connected</c> event cannot tell us: it also fires every 60 s for the client's own
-/// keep-alive socket while the subscription stays up (measured). So liveness is checked end to end: this
-/// instance publishes a heartbeat on a private channel every <see cref="HeartbeatInterval"/>, received
-/// over the same subscription connection. Heartbeats that stop arriving mean a gap in which
-/// invalidations may have been lost; when they arrive again the whole cache is flushed. Not flushing at
-/// the start of the gap keeps cached workspaces reachable while Redis is away.
+/// Redis forgets messages published while a subscriber is disconnected. The multiplexer resubscribes by
+/// itself after a reconnect, and says when its subscription connection fails; from that moment until the
+/// subscription is proven to work again, invalidations may have been lost. Proof is end to end: this
+/// instance publishes a probe on a channel of its own every <see cref="ProbeInterval"/> until one comes back
+/// over the subscription (the restored event alone does not say the SUBSCRIBE was re-sent, and after a
+/// Sentinel failover the subscription can move to another server without one). Then every cached route is
+/// revalidated against Redis (<see cref="RouteCache.RevalidateAsync"/>) rather than flushed: cached
+/// workspaces keep answering through the gap and through a Redis that fails again during the revalidation.
+/// A hung server (SIGSTOP, no failure event) loses nothing: nothing can be published to it either, and
+/// what is queued for us is delivered when it resumes.
 /// </remarks>
 internal sealed partial class RouteInvalidationListener : BackgroundService
 {
-    internal static readonly TimeSpan HeartbeatInterval = TimeSpan.FromMilliseconds(250);
+    internal static readonly TimeSpan ProbeInterval = TimeSpan.FromMilliseconds(250);
 
-    // CSRedisCore waits 3 s before reconnecting, so a real gap always loses several heartbeats.
-    private static readonly TimeSpan GapThreshold = TimeSpan.FromSeconds(1);
+    // A subscription the probes still do not reach after this long, while Redis accepts the probes, is
+    // subscribed again: the library's own resubscription did not happen.
+    private static readonly TimeSpan ResubscribeAfter = TimeSpan.FromSeconds(5);
 
-    private readonly IRouteInvalidator _invalidator;
+    private static readonly TimeSpan RevalidationRetryDelay = TimeSpan.FromMilliseconds(500);
+
+    private readonly IConnectionMultiplexer _redis;
+    private readonly RouteCache _cache;
     private readonly IRouteChangeObserver[] _observers;
     private readonly GatewayMetrics _metrics;
     private readonly WorkspacePathParser _sids;
     private readonly IOptionsMonitor<GatewayOptions> _options;
     private readonly TimeProvider _time;
     private readonly ILogger<RouteInvalidationListener> _logger;
-    private readonly string _heartbeatChannel;
-    private readonly RedisCommandThreads _threads = new("redis-heartbeat", threads: 1, queueCapacity: 4);
-    private CSRedisClient? _client;
-    private CSRedisClient.SubscribeObject? _subscription;
-    private long _lastHeartbeatAt;
+    private readonly string _channelName;
+    private readonly RedisChannel _channel;
+    private readonly RedisChannel _probeChannel;
+    private readonly SemaphoreSlim _gapStarted = new(0, 1);
+    private readonly SemaphoreSlim _probeArrived = new(0, 1);
+    private long _probeSent;
+    private long _probeReceived;
+    private volatile bool _subscribed;
     private volatile bool _inGap = true;
 
     public RouteInvalidationListener(
-        IRouteInvalidator invalidator,
+        IConnectionMultiplexer redis,
+        RouteCache cache,
         IEnumerable<IRouteChangeObserver> observers,
         GatewayMetrics metrics,
         WorkspacePathParser sids,
@@ -48,98 +59,215 @@ internal sealed partial class RouteInvalidationListener : BackgroundService
         TimeProvider time,
         ILogger<RouteInvalidationListener> logger)
     {
-        _invalidator = invalidator;
+        _redis = redis;
+        _cache = cache;
         _observers = [.. observers];
         _metrics = metrics;
         _sids = sids;
         _options = options;
         _time = time;
         _logger = logger;
-        _heartbeatChannel = $"{options.CurrentValue.Routes.InvalidationChannel}:heartbeat:{Guid.NewGuid():N}";
+        var channel = options.CurrentValue.Routes.InvalidationChannel;
+        _channelName = channel;
+        _channel = RedisChannel.Literal(channel);
+        _probeChannel = RedisChannel.Literal($"{channel}:probe:{Guid.NewGuid():N}");
     }
 
-    /// <summary>True while heartbeats arrive over the subscription: invalidations are being received.</summary>
+    /// <summary>True once the subscription has been proven to work; it stays true through later gaps.</summary>
+    public bool HasStarted => _subscribed;
+
+    /// <summary>True while invalidations are being received (no gap since the last proof).</summary>
     public bool IsLive => !_inGap;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var options = _options.CurrentValue;
-        var channel = options.Routes.InvalidationChannel;
-        _client = RedisConnectionFactory.Create(options.Redis.Configuration);
-        await SubscribeAsync(channel, stoppingToken);
-
-        using var ticks = new PeriodicTimer(HeartbeatInterval, _time);
-        long sequence = 0;
-        while (await ticks.WaitForNextTickAsync(stoppingToken))
+        _redis.ConnectionFailed += OnConnectionFailed;
+        try
         {
-            if (!_inGap && _time.GetElapsedTime(Interlocked.Read(ref _lastHeartbeatAt)) > GapThreshold)
+            await SubscribeAsync(stoppingToken);
+            while (true)
             {
-                _inGap = true;
-                LogGapStarted(channel);
+                await CloseGapAsync(stoppingToken);
+                await _gapStarted.WaitAsync(stoppingToken);
             }
-
-            _ = PublishHeartbeatAsync(sequence++);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            _redis.ConnectionFailed -= OnConnectionFailed;
         }
     }
 
-    public override async Task StopAsync(CancellationToken cancellationToken)
+    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e)
     {
-        await base.StopAsync(cancellationToken);
-        _subscription?.Dispose();
-        _threads.Dispose();
-        _client?.Dispose();
+        if (e.ConnectionType != ConnectionType.Subscription || _inGap)
+        {
+            return;
+        }
+
+        _inGap = true;
+        LogGapStarted(_channelName);
+        Signal(_gapStarted);
     }
 
-    // CSRedisCore resubscribes by itself after a reconnect; only the first subscription needs retrying.
-    private async Task SubscribeAsync(string channel, CancellationToken stoppingToken)
+    private async Task SubscribeAsync(CancellationToken stoppingToken)
     {
+        var subscriber = _redis.GetSubscriber();
         while (true)
         {
             try
             {
-                _subscription = _client!.Subscribe((channel, OnMessage), (_heartbeatChannel, OnHeartbeat));
-                LogSubscribed(channel);
+                await subscriber.SubscribeAsync(_channel, OnMessage);
+                await subscriber.SubscribeAsync(_probeChannel, OnProbe);
+                LogSubscribed(_channelName);
                 return;
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
             {
-                LogSubscribeFailed(ex, channel);
-                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
+                LogSubscribeFailed(ex, _channelName);
+                await Task.Delay(ProbeInterval, _time, stoppingToken);
             }
         }
     }
 
-    private async Task PublishHeartbeatAsync(long sequence)
+    /// <summary>Probes until the subscription carries messages again, then revalidates the cache.</summary>
+    private async Task CloseGapAsync(CancellationToken stoppingToken)
     {
-        try
+        var gapStarted = _time.GetTimestamp();
+        var lastResubscribe = gapStarted;
+        while (true)
         {
-            // Bounded: against a hung server the client would wait for its own, much longer, timeout.
-            var heartbeat = sequence.ToString(CultureInfo.InvariantCulture);
-            await _threads.RunAsync(() => _client!.PublishNoneMessageId(_heartbeatChannel, heartbeat)).WaitAsync(GapThreshold);
+            var sent = Interlocked.Increment(ref _probeSent);
+            var published = false;
+            var cycle = _time.GetTimestamp();
+            try
+            {
+                await _redis.GetSubscriber().PublishAsync(_probeChannel, sent.ToString(CultureInfo.InvariantCulture))
+                    .WaitAsync(ProbeInterval, stoppingToken);
+                published = true;
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+                // Redis is still away; the next probe tries again.
+            }
+
+            if (await ProbeArrivedAsync(sent, ProbeInterval - _time.GetElapsedTime(cycle), stoppingToken))
+            {
+                break;
+            }
+
+            if (!published || _time.GetElapsedTime(lastResubscribe) < ResubscribeAfter)
+            {
+                continue;
+            }
+
+            // Redis takes our publishes but nobody (we) is subscribed to the probe channel.
+            var waited = _time.GetElapsedTime(gapStarted).TotalSeconds;
+            LogResubscribing(waited);
+            lastResubscribe = _time.GetTimestamp();
+            try
+            {
+                var subscriber = _redis.GetSubscriber();
+                await subscriber.UnsubscribeAsync(_channel);
+                await subscriber.UnsubscribeAsync(_probeChannel);
+                await subscriber.SubscribeAsync(_channel, OnMessage);
+                await subscriber.SubscribeAsync(_probeChannel, OnProbe);
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+                LogSubscribeFailed(ex, _channelName);
+            }
         }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
+
+        var firstProof = !_subscribed;
+        _subscribed = true;
+        _inGap = false;
+
+        // Also after the first proof: requests that came before it may have cached routes read before the
+        // SUBSCRIBE took effect (usually none, and then this reads nothing).
+        await RevalidateAsync(firstProof, stoppingToken);
+        var elapsed = _time.GetElapsedTime(gapStarted).TotalMilliseconds;
+        if (firstProof)
         {
-            // A missing heartbeat is itself the signal; the gap is logged once, not every 250 ms.
+            LogLive(elapsed);
+        }
+        else
+        {
+            LogGapClosed(elapsed);
         }
     }
 
-    private void OnHeartbeat(CSRedisClient.SubscribeMessageEventArgs message)
+    private async Task RevalidateAsync(bool firstProof, CancellationToken stoppingToken)
     {
-        Interlocked.Exchange(ref _lastHeartbeatAt, _time.GetTimestamp());
-        if (_inGap)
+        if (!firstProof)
         {
-            // Flushed before it says live (/readyz): a route cached by someone who waited for readiness
-            // must not be flushed after the fact.
-            Invalidate(sid: null);
             _metrics.InvalidationReceived("gap");
-            _inGap = false;
-            LogLive();
+        }
+
+        while (true)
+        {
+            try
+            {
+                var changed = await _cache.RevalidateAsync(stoppingToken);
+                if (!firstProof)
+                {
+                    LogRevalidated(changed.Count);
+                }
+
+                break;
+            }
+            catch (RouteStoreUnavailableException ex)
+            {
+                // Redis failed again: every entry keeps serving; try again (a new failure event also brings
+                // us back here through the gap loop, since the proof above is repeated then).
+                LogRevalidationFailed(ex.Message);
+                await Task.Delay(RevalidationRetryDelay, _time, stoppingToken);
+                if (_inGap)
+                {
+                    return;
+                }
+            }
+        }
+
+        // Holders of tunnels re-check theirs (the cache now answers from what Redis holds).
+        foreach (var observer in _observers)
+        {
+            observer.RoutesChanged(sid: null);
         }
     }
 
-    private void OnMessage(CSRedisClient.SubscribeMessageEventArgs message)
+    /// <summary>Waits until probe <paramref name="sent"/> (or a later one) came back, at most <paramref name="within"/>.</summary>
+    private async Task<bool> ProbeArrivedAsync(long sent, TimeSpan within, CancellationToken stoppingToken)
     {
-        var body = message.Body;
+        var started = _time.GetTimestamp();
+        while (Interlocked.Read(ref _probeReceived) < sent)
+        {
+            var left = within - _time.GetElapsedTime(started);
+            if (left <= TimeSpan.Zero)
+            {
+                return false;
+            }
+
+            await _probeArrived.WaitAsync(left, stoppingToken);
+        }
+
+        return true;
+    }
+
+    private void OnProbe(RedisChannel channel, RedisValue message)
+    {
+        if (long.TryParse((string?)message, NumberStyles.None, CultureInfo.InvariantCulture, out var sequence))
+        {
+            InterlockedMax(ref _probeReceived, sequence);
+            Signal(_probeArrived);
+        }
+    }
+
+    private void OnMessage(RedisChannel channel, RedisValue message)
+    {
+        var body = WithoutMessageId((string?)message);
         if (body == "*")
         {
             _metrics.InvalidationReceived("all");
@@ -156,21 +284,58 @@ internal sealed partial class RouteInvalidationListener : BackgroundService
         }
     }
 
+    /// <summary>
+    /// CSRedisCore's <c>Publish</c> sends <c>&lt;n&gt;|&lt;message&gt;</c>; writers built on it are still
+    /// understood. A sid never contains '|', so the prefix cannot be mistaken for part of one.
+    /// </summary>
+    private static string? WithoutMessageId(string? body)
+    {
+        var bar = body?.IndexOf('|', StringComparison.Ordinal) ?? -1;
+        return bar > 0 && body.AsSpan(0, bar).IndexOfAnyExceptInRange('0', '9') < 0 ? body![(bar + 1)..] : body;
+    }
+
     /// <summary>Drops <paramref name="sid"/> (null: every route) from the cache, then tells the observers.</summary>
     private void Invalidate(string? sid)
     {
         if (sid is null)
         {
-            _invalidator.InvalidateAll();
+            _cache.InvalidateAll();
         }
         else
         {
-            _invalidator.Invalidate(sid);
+            _cache.Invalidate(sid);
         }
 
         foreach (var observer in _observers)
         {
             observer.RoutesChanged(sid);
+        }
+    }
+
+    // Handlers run concurrently; a signal already pending is enough.
+    private static void Signal(SemaphoreSlim signal)
+    {
+        try
+        {
+            signal.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+        }
+    }
+
+    private static void InterlockedMax(ref long location, long value)
+    {
+        var current = Interlocked.Read(ref location);
+        while (value > current)
+        {
+            var seen = Interlocked.CompareExchange(ref location, value, current);
+            if (seen == current)
+            {
+                return;
+            }
+
+            current = seen;
         }
     }
 
@@ -180,11 +345,23 @@ internal sealed partial class RouteInvalidationListener : BackgroundService
     [LoggerMessage(Level = LogLevel.Warning, Message = "Subscribing to route invalidations on {Channel} failed; retrying")]
     private partial void LogSubscribeFailed(Exception exception, string channel);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Route invalidations on {Channel} interrupted; cached routes are served until Redis is back, then the cache is flushed")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Route invalidations on {Channel} interrupted; cached routes are served, and revalidated once the subscription works again")]
     private partial void LogGapStarted(string channel);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Route invalidations are being received; route cache flushed in case some were missed")]
-    private partial void LogLive();
+    [LoggerMessage(Level = LogLevel.Information, Message = "Route invalidations are being received ({Elapsed:0} ms after subscribing)")]
+    private partial void LogLive(double elapsed);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Route invalidations are being received again; cache revalidated {Elapsed:0} ms after the gap began")]
+    private partial void LogGapClosed(double elapsed);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Revalidated the cached routes after a gap: {Changed} changed")]
+    private partial void LogRevalidated(int changed);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Revalidating cached routes failed ({Reason}); they keep serving, retrying")]
+    private partial void LogRevalidationFailed(string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The subscription has not carried a probe for {Seconds:0.0} s although Redis accepts them; subscribing again")]
+    private partial void LogResubscribing(double seconds);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Ignored an invalidation message that is neither a sid nor '*': {Body}")]
     private partial void LogIgnoredMessage(string? body);

@@ -15,7 +15,7 @@ internal sealed partial class UpstreamFailureHandler(IProblemDetailsService prob
         {
             KubernetesApiException api => $"the Kubernetes API answered {(int)api.StatusCode} {api.Reason}",
             HttpRequestException => "the Kubernetes API is unreachable",
-            TimeoutException or CSRedis.RedisException => "Redis is unavailable",
+            TimeoutException or StackExchange.Redis.RedisException => "Redis is unavailable",
             _ => null,
         };
         if (what is null)

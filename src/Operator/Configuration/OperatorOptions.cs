@@ -32,8 +32,8 @@ public sealed class OperatorOptions
 
 public sealed class RoutesOptions
 {
-    /// <summary>CSRedisCore connection string.</summary>
-    public string Redis { get; set; } = "127.0.0.1:6379,poolsize=4,preheat=false,connectTimeout=1000,syncTimeout=1000";
+    /// <summary>The gateway's Redis: a StackExchange.Redis configuration string (Sentinel's <c>serviceName=</c> included).</summary>
+    public string Redis { get; set; } = "127.0.0.1:6379";
 
     public string HashKey { get; set; } = "hosts";
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using ServiceDefaults.Redis;
 using WorkspaceOperator.Kubernetes;
 
 namespace WorkspaceOperator.Configuration;
@@ -14,9 +15,9 @@ internal sealed class OperatorOptionsValidator : IValidateOptions<OperatorOption
             failures.Add($"Operator:Namespace '{options.Namespace}' is not a Kubernetes namespace name");
         }
 
-        if (string.IsNullOrWhiteSpace(options.Routes.Redis))
+        if (!RedisConfiguration.TryParse(options.Routes.Redis, OperatorApplication.ServiceName, out _, out var redisError))
         {
-            failures.Add("Operator:Routes:Redis is required (the gateway's Redis)");
+            failures.Add($"Operator:Routes:Redis (the gateway's Redis) {redisError}");
         }
 
         if (string.IsNullOrWhiteSpace(options.Routes.HashKey) || string.IsNullOrWhiteSpace(options.Routes.InvalidationChannel))

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using WorkspaceOperator.Configuration;
 using WorkspaceOperator.Leadership;
+using WorkspaceOperator.Routes;
 using WorkspaceOperator.Workspaces;
 
 namespace WorkspaceOperator.Reconciliation;
@@ -24,6 +25,7 @@ internal sealed partial class WorkspaceController : BackgroundService
         WorkspaceReconciler reconciler,
         ILeaderElector leader,
         IWorkloadEvents workloads,
+        IRoutePublisher routes,
         IOptions<OperatorOptions> options,
         TimeProvider time,
         ILogger<WorkspaceController> logger)
@@ -37,6 +39,7 @@ internal sealed partial class WorkspaceController : BackgroundService
         _queue = new WorkQueue(time, _options.InitialBackoff, _options.MaxBackoff);
         informer.Changed += _queue.Add;
         workloads.Changed += _queue.Add;
+        routes.StoreRestored += QueueAll;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -64,17 +67,21 @@ internal sealed partial class WorkspaceController : BackgroundService
             // At once on becoming leader (the previous leader may have left work half done), then periodically.
             do
             {
-                foreach (var name in _informer.Workspaces.Keys)
-                {
-                    _queue.Add(name);
-                }
-
+                QueueAll();
                 await Task.Delay(_options.ResyncInterval, _time, cancellationToken);
             }
             while (true);
         }
         catch (OperationCanceledException)
         {
+        }
+    }
+
+    private void QueueAll()
+    {
+        foreach (var name in _informer.Workspaces.Keys)
+        {
+            _queue.Add(name);
         }
     }
 

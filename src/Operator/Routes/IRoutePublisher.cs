@@ -12,4 +12,10 @@ public interface IRoutePublisher
 
     /// <summary>Removes the route; publishes only when there was one.</summary>
     Task RemoveRouteAsync(string sid, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Raised when the route store is reachable again after losing its connection: it may have restarted
+    /// empty, so every running workspace's route should be written again now rather than at the next resync.
+    /// </summary>
+    event Action? StoreRestored;
 }

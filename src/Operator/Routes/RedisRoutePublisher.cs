@@ -1,72 +1,72 @@
-using CSRedis;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 using WorkspaceOperator.Configuration;
 
 namespace WorkspaceOperator.Routes;
 
 /// <summary>
-/// <see cref="IRoutePublisher"/> on CSRedisCore (StackExchange.Redis does not restore here). Calls are
-/// bounded by our own timeout: against a hung server the client waits far longer (../shared/PACKAGES.md),
-/// and a reconcile that fails is retried with backoff anyway.
+/// <see cref="IRoutePublisher"/> on the program's one multiplexer. Calls are bounded by our own timeout: a
+/// reconcile that fails is retried with backoff anyway, and must not hang on a hung server.
 /// </summary>
 internal sealed partial class RedisRoutePublisher : IRoutePublisher, IDisposable
 {
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(3);
 
+    private readonly IConnectionMultiplexer _redis;
+    private readonly IDatabase _database;
     private readonly RoutesOptions _options;
+    private readonly RedisChannel _channel;
     private readonly ILogger<RedisRoutePublisher> _logger;
-    private readonly Lazy<CSRedisClient> _client;
 
-    public RedisRoutePublisher(IOptions<OperatorOptions> options, ILogger<RedisRoutePublisher> logger)
+    public RedisRoutePublisher(IConnectionMultiplexer redis, IOptions<OperatorOptions> options, ILogger<RedisRoutePublisher> logger)
     {
+        _redis = redis;
+        _database = redis.GetDatabase();
         _options = options.Value.Routes;
+        _channel = RedisChannel.Literal(_options.InvalidationChannel);
         _logger = logger;
-        var configuration = _options.Redis;
-        _client = new(() => new CSRedisClient(configuration));
+        redis.ConnectionRestored += OnConnectionRestored;
     }
+
+    public event Action? StoreRestored;
 
     public async Task EnsureRouteAsync(string sid, string address, CancellationToken cancellationToken)
     {
-        var client = _client.Value;
-        var current = await Bounded(client.HGetAsync(_options.HashKey, sid), cancellationToken);
+        var current = (string?)await _database.HashGetAsync(_options.HashKey, sid).WaitAsync(CallTimeout, cancellationToken);
         if (current == address)
         {
             return;
         }
 
-        await Bounded(client.HSetAsync(_options.HashKey, sid, address), cancellationToken);
-        await PublishAsync(client, sid, cancellationToken);
+        await _database.HashSetAsync(_options.HashKey, sid, address).WaitAsync(CallTimeout, cancellationToken);
+        await PublishAsync(sid, cancellationToken);
         LogPublished(sid, address, current);
     }
 
     public async Task RemoveRouteAsync(string sid, CancellationToken cancellationToken)
     {
-        var client = _client.Value;
-        var removed = await Bounded(client.HDelAsync(_options.HashKey, sid), cancellationToken);
-        if (removed == 0)
+        if (!await _database.HashDeleteAsync(_options.HashKey, sid).WaitAsync(CallTimeout, cancellationToken))
         {
             return;
         }
 
-        await PublishAsync(client, sid, cancellationToken);
+        await PublishAsync(sid, cancellationToken);
         LogRemoved(sid);
     }
 
-    public void Dispose()
+    public void Dispose() => _redis.ConnectionRestored -= OnConnectionRestored;
+
+    // The bare sid, as the gateway and the old system's writers expect.
+    private Task<long> PublishAsync(string sid, CancellationToken cancellationToken) =>
+        _database.PublishAsync(_channel, sid).WaitAsync(CallTimeout, cancellationToken);
+
+    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
     {
-        if (_client.IsValueCreated)
+        if (e.ConnectionType == ConnectionType.Interactive)
         {
-            _client.Value.Dispose();
+            StoreRestored?.Invoke();
         }
     }
-
-    // The bare sid, as the gateway and the old system's writers expect: CSRedisCore's Publish would
-    // prefix a message id.
-    private Task<long> PublishAsync(CSRedisClient client, string sid, CancellationToken cancellationToken) =>
-        Bounded(client.PublishNoneMessageIdAsync(_options.InvalidationChannel, sid), cancellationToken);
-
-    private static Task<T> Bounded<T>(Task<T> call, CancellationToken cancellationToken) =>
-        call.WaitAsync(CallTimeout, cancellationToken);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Route of {Sid} published: {Address} (was {Previous})")]
     private partial void LogPublished(string sid, string address, string? previous);

@@ -91,8 +91,8 @@ public sealed class IdleStopOptions
 
     public TimeSpan CheckInterval { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>The gateway's Redis (CSRedisCore connection string), where it records activity.</summary>
-    public string Redis { get; set; } = "127.0.0.1:6379,poolsize=2,preheat=false,connectTimeout=1000,syncTimeout=1000";
+    /// <summary>The gateway's Redis, where it records activity: a StackExchange.Redis configuration string (Sentinel's <c>serviceName=</c> included).</summary>
+    public string Redis { get; set; } = "127.0.0.1:6379";
 
     /// <summary>Sorted set of sid -> unix seconds of last use, written by the gateway.</summary>
     public string ActivityKey { get; set; } = "activity";

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using ServiceDefaults.Redis;
 
 namespace WebApi.Configuration;
 
@@ -40,6 +41,11 @@ internal sealed class WebApiOptionsValidator : IValidateOptions<WebApiOptions>
         if (options.Accounts.LoginAttemptsPerMinute < 1 || options.Accounts.LoginAttemptsPerAddressPerMinute < options.Accounts.LoginAttemptsPerMinute)
         {
             failures.Add("WebApi:Accounts:LoginAttemptsPerMinute must be at least 1, and LoginAttemptsPerAddressPerMinute at least as large");
+        }
+
+        if (options.IdleStop.Enabled && !RedisConfiguration.TryParse(options.IdleStop.Redis, WebApiApplication.ServiceName, out _, out var redisError))
+        {
+            failures.Add($"WebApi:IdleStop:Redis (the gateway's Redis) {redisError}");
         }
 
         if (options.IdleStop.Enabled && (options.IdleStop.IdleTimeout <= TimeSpan.Zero || options.IdleStop.CheckInterval <= TimeSpan.Zero))

@@ -1,6 +1,6 @@
-using CSRedis;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 using WebApi.Configuration;
 using WebApi.Data;
 using WebApi.Orchestration;
@@ -15,6 +15,7 @@ namespace WebApi.Workspaces;
 /// cannot be read nothing is stopped: unknown is not idle.
 /// </summary>
 internal sealed partial class IdleStopper(
+    IServiceProvider services,
     IServiceScopeFactory scopes,
     IOptions<WebApiOptions> options,
     TimeProvider time,
@@ -22,6 +23,8 @@ internal sealed partial class IdleStopper(
 {
     // Entries this old belong to workspaces long stopped or deleted; trimmed so the set stays small.
     private static readonly TimeSpan Retention = TimeSpan.FromDays(7);
+
+    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(5);
 
     private readonly IdleStopOptions _options = options.Value.IdleStop;
 
@@ -32,7 +35,8 @@ internal sealed partial class IdleStopper(
             return;
         }
 
-        using var redis = new CSRedisClient(_options.Redis);
+        // Resolved only when enabled: the connection is not opened for nothing.
+        var redis = services.GetRequiredService<IConnectionMultiplexer>().GetDatabase();
         using var ticks = new PeriodicTimer(_options.CheckInterval, time);
         while (await ticks.WaitForNextTickAsync(stoppingToken))
         {
@@ -48,11 +52,12 @@ internal sealed partial class IdleStopper(
         }
     }
 
-    internal async Task CheckAsync(CSRedisClient redis, CancellationToken cancellationToken)
+    internal async Task CheckAsync(IDatabase redis, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var since = now - _options.IdleTimeout;
-        var recent = (await redis.ZRangeByScoreAsync(_options.ActivityKey, since.ToUnixTimeSeconds(), decimal.MaxValue).WaitAsync(TimeSpan.FromSeconds(5), cancellationToken))
+        var recent = (await redis.SortedSetRangeByScoreAsync(_options.ActivityKey, since.ToUnixTimeSeconds()).WaitAsync(CallTimeout, cancellationToken))
+            .Select(member => (string)member!)
             .ToHashSet(StringComparer.Ordinal);
 
         await using var scope = scopes.CreateAsyncScope();
@@ -79,7 +84,7 @@ internal sealed partial class IdleStopper(
             }
         }
 
-        await redis.ZRemRangeByScoreAsync(_options.ActivityKey, decimal.MinValue, (now - Retention).ToUnixTimeSeconds());
+        await redis.SortedSetRemoveRangeByScoreAsync(_options.ActivityKey, double.NegativeInfinity, (now - Retention).ToUnixTimeSeconds()).WaitAsync(CallTimeout, cancellationToken);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Workspace {Sid} stopped: idle for more than {IdleTimeout}")]

@@ -24,9 +24,8 @@ public class GatewayWithBackends : IAsyncLifetime
         Writer = Redis.Connect();
         Gateway = await GatewayHost.StartAsync(Redis, ["--Gateway:Forwarding:HttpActivityTimeout=00:00:02", .. GatewayArguments]);
 
-        // Ready means its subscription has proven live, and the cache flush that comes with that is
-        // done: before it, a route a test caches can be flushed under its feet (RedisOutageTests once
-        // killed Redis just after such a flush and met a 503 instead of the cached route).
+        // Ready means Redis answered and the subscription has proven live: before it, a first lookup can
+        // meet a connection still being made.
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (true)
         {

@@ -4,10 +4,12 @@ namespace Gateway.Tests.Infrastructure;
 
 /// <summary>
 /// A real <c>redis-server</c> on a free loopback port, owned by the test class that uses it and stopped by
-/// PID. Can be paused (SIGSTOP) and resumed to stand in for a hung server.
+/// PID. Can be paused (SIGSTOP) and resumed to stand in for a hung server. Nothing is saved unless a test
+/// asks (<c>SAVE</c>); a restart then loads that snapshot, as a server with persistence would.
 /// </summary>
 public sealed class RedisServer : IAsyncLifetime
 {
+    private readonly string _directory = Directory.CreateTempSubdirectory("redis-test-").FullName;
     private Process? _process;
 
     public int Port { get; private set; }
@@ -19,6 +21,18 @@ public sealed class RedisServer : IAsyncLifetime
     /// <summary>Kills the server (its data is gone, as after a crash without persistence).</summary>
     public void Kill() => Stop();
 
+    /// <summary>SIGTERM, as a restart or an OOM-killer's polite sibling sends it; returns once it has exited.</summary>
+    public void Terminate()
+    {
+        if (_process is { HasExited: false })
+        {
+            Signal("TERM");
+            _process.WaitForExit(5000);
+        }
+
+        Stop();
+    }
+
     /// <summary>Starts a fresh, empty server on the same port.</summary>
     public Task RestartAsync() => StartAsync(Port);
 
@@ -29,7 +43,7 @@ public sealed class RedisServer : IAsyncLifetime
             Port = port ?? FreePort.Next();
             _process = Process.Start(new ProcessStartInfo("redis-server")
             {
-                ArgumentList = { "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning" },
+                ArgumentList = { "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning", "--dir", _directory },
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
             }) ?? throw new InvalidOperationException("redis-server did not start");
@@ -54,10 +68,11 @@ public sealed class RedisServer : IAsyncLifetime
     public Task DisposeAsync()
     {
         Stop();
+        Directory.Delete(_directory, recursive: true);
         return Task.CompletedTask;
     }
 
-    public RedisTestClient Connect() => new(Port);
+    public RedisTestClient Connect() => new(Configuration);
 
     /// <summary>SIGSTOP: the socket stays open and nothing answers, like a hung server.</summary>
     public void Pause() => Signal("STOP");
@@ -83,7 +98,7 @@ public sealed class RedisServer : IAsyncLifetime
                     return true;
                 }
             }
-            catch (System.Net.Sockets.SocketException)
+            catch (StackExchange.Redis.RedisConnectionException)
             {
             }
 

@@ -1,37 +1,34 @@
 using System.Globalization;
-using System.Net.Sockets;
-using System.Text;
+using StackExchange.Redis;
 
 namespace Gateway.Tests.Infrastructure;
 
 /// <summary>
-/// A minimal RESP client playing the part of the route writers (web API, operator, redis-cli): it sends
-/// exactly the commands the contract names, with no client-library framing (CSRedisCore's Publish adds a
-/// message id that other writers do not).
+/// Plays the part of the route writers (web API, operator, redis-cli) with StackExchange.Redis: it sends
+/// exactly the commands the contract names (HSET, HDEL, a bare PUBLISH) and reads what the tests check.
 /// </summary>
 public sealed class RedisTestClient : IDisposable
 {
-    private readonly TcpClient _tcp;
-    private readonly NetworkStream _stream;
-    private readonly StreamReader _reader;
+    private readonly ConnectionMultiplexer _redis;
+    private readonly IDatabase _database;
 
-    public RedisTestClient(int port)
+    public RedisTestClient(string configuration)
     {
-        _tcp = new TcpClient("127.0.0.1", port) { NoDelay = true };
-        _stream = _tcp.GetStream();
-        _reader = new StreamReader(_stream, Encoding.UTF8);
+        // Fails at once when the server is not there (RedisServer waits for it with this).
+        _redis = ConnectionMultiplexer.Connect($"{configuration},connectTimeout=2000,abortConnect=true,allowAdmin=true");
+        _database = _redis.GetDatabase();
     }
 
-    public Task SetRouteAsync(string sid, string address) => ExecuteAsync("HSET", "hosts", sid, address);
+    public Task SetRouteAsync(string sid, string address) => _database.HashSetAsync("hosts", sid, address);
 
-    public Task RemoveRouteAsync(string sid) => ExecuteAsync("HDEL", "hosts", sid);
+    public Task RemoveRouteAsync(string sid) => _database.HashDeleteAsync("hosts", sid);
 
-    public Task PublishAsync(string message) => ExecuteAsync("PUBLISH", "routes:changed", message);
+    public Task PublishAsync(string message) => _database.PublishAsync(RedisChannel.Literal("routes:changed"), message);
 
     /// <summary>How many HGET commands the server has executed, from INFO commandstats.</summary>
     public async Task<long> HGetCallsAsync()
     {
-        var info = (string?)await ExecuteAsync("INFO", "commandstats") ?? "";
+        var info = (string?)await _database.ExecuteAsync("INFO", "commandstats") ?? "";
         foreach (var line in info.Split('\n'))
         {
             if (line.StartsWith("cmdstat_hget:calls=", StringComparison.Ordinal))
@@ -44,53 +41,14 @@ public sealed class RedisTestClient : IDisposable
         return 0;
     }
 
-    public async Task<object?> ExecuteAsync(params string[] args)
+    /// <summary>Any command; the answer as a string, a number or null.</summary>
+    public async Task<object?> ExecuteAsync(string command, params object[] args)
     {
-        var command = new StringBuilder();
-        command.Append(CultureInfo.InvariantCulture, $"*{args.Length}\r\n");
-        foreach (var arg in args)
-        {
-            command.Append(CultureInfo.InvariantCulture, $"${Encoding.UTF8.GetByteCount(arg)}\r\n{arg}\r\n");
-        }
-
-        await _stream.WriteAsync(Encoding.UTF8.GetBytes(command.ToString()));
-        return await ReadReplyAsync();
+        var result = await _database.ExecuteAsync(command, args);
+        return result.IsNull ? null
+            : result.Resp2Type == ResultType.Integer ? (long)result
+            : (object?)(string?)result;
     }
 
-    public void Dispose()
-    {
-        _reader.Dispose();
-        _tcp.Dispose();
-    }
-
-    private async Task<object?> ReadReplyAsync()
-    {
-        var line = await _reader.ReadLineAsync() ?? throw new IOException("Redis closed the connection");
-        switch (line[0])
-        {
-            case '+':
-                return line[1..];
-            case '-':
-                throw new InvalidOperationException("Redis error: " + line[1..]);
-            case ':':
-                return long.Parse(line[1..], CultureInfo.InvariantCulture);
-            case '$':
-                var length = int.Parse(line[1..], CultureInfo.InvariantCulture);
-                if (length < 0)
-                {
-                    return null;
-                }
-
-                var buffer = new char[length + 2];
-                var read = 0;
-                while (read < buffer.Length)
-                {
-                    read += await _reader.ReadAsync(buffer.AsMemory(read));
-                }
-
-                return new string(buffer, 0, length);
-            default:
-                throw new InvalidOperationException("Unexpected Redis reply: " + line);
-        }
-    }
+    public void Dispose() => _redis.Dispose();
 }

@@ -130,8 +130,7 @@ public sealed class RedisResolutionTests(GatewayWithBackends env, ITestOutputHel
         var ttl = TimeSpan.FromSeconds(2);
         await using var gateway = await GatewayHost.StartAsync(env.Redis, $"--Gateway:Routes:CacheTtl={ttl}");
 
-        // A fresh gateway flushes its cache when its subscription first proves live (it cannot know what it
-        // missed before); caching before that made this test flaky.
+        // Ready: its subscription works, so the first lookup below is not racing the connection.
         await WaitForAsync(async () => (await gateway.Client.GetAsync(new Uri("/readyz", UriKind.Relative))).IsSuccessStatusCode);
 
         // A new sid written without a publish: a publish could reach the gateway after the first request

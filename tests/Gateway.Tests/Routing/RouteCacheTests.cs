@@ -155,6 +155,60 @@ public sealed class RouteCacheTests : IDisposable
         Assert.Equal(1, _store.Calls);
     }
 
+    [Fact]
+    public async Task Revalidation_keeps_unchanged_routes_replaces_moved_ones_and_drops_nothing_when_the_store_fails()
+    {
+        _store.Routes["same"] = "10.0.0.1:1";
+        _store.Routes["moved"] = "10.0.0.1:2";
+        _store.Routes["stopped"] = "10.0.0.1:3";
+        var same = (await _cache.ResolveAsync("same", default)).Route;
+        await _cache.ResolveAsync("moved", default);
+        await _cache.ResolveAsync("stopped", default);
+
+        // Changes whose notices were lost in a gap; then Redis fails again before the revalidation reads.
+        _store.Routes["moved"] = "10.0.0.2:2";
+        _store.Routes.Remove("stopped");
+        _store.Failing = true;
+        await Assert.ThrowsAsync<RouteStoreUnavailableException>(() => _cache.RevalidateAsync(default));
+        Assert.True(_cache.TryGetCached("moved", out var servedThrough));
+        Assert.Equal("10.0.0.1:2", servedThrough.Route!.Address);
+        Assert.True(_cache.TryGetCached("stopped", out _));
+
+        _store.Failing = false;
+        var changed = await _cache.RevalidateAsync(default);
+
+        Assert.Equal(["moved", "stopped"], changed.Order());
+        Assert.True(_cache.TryGetCached("same", out var kept));
+        Assert.Same(same, kept.Route);
+        Assert.True(_cache.TryGetCached("moved", out var moved));
+        Assert.Equal("10.0.0.2:2", moved.Route!.Address);
+        Assert.True(_cache.TryGetCached("stopped", out var stopped));
+        Assert.Equal(RouteLookupStatus.NotFound, stopped.Status);
+
+        // Three lookups, then one bulk read per revalidation: not a lookup per route.
+        Assert.Equal(5, _store.Calls);
+    }
+
+    [Fact]
+    public async Task Revalidation_does_not_overwrite_an_answer_that_arrived_meanwhile()
+    {
+        _store.Routes["a"] = "10.0.0.1:1";
+        await _cache.ResolveAsync("a", default);
+        _store.BulkGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var revalidation = _cache.RevalidateAsync(default);
+
+        // The bulk read saw the old value; a notice and a fresh lookup of the new one come in before it returns.
+        _store.Routes["a"] = "10.0.0.9:1";
+        _cache.Invalidate("a");
+        Assert.Equal("10.0.0.9:1", (await _cache.ResolveAsync("a", default)).Route!.Address);
+        _store.SnapshotForBulk = new() { ["a"] = "10.0.0.1:1" };
+        _store.BulkGate.SetResult();
+        await revalidation;
+
+        Assert.True(_cache.TryGetCached("a", out var current));
+        Assert.Equal("10.0.0.9:1", current.Route!.Address);
+    }
+
     private sealed class ControlledStore : IRouteStore
     {
         private int _calls;
@@ -181,6 +235,28 @@ public sealed class RouteCacheTests : IDisposable
             }
 
             return Routes.GetValueOrDefault(sid);
+        }
+
+        public TaskCompletionSource? BulkGate { get; set; }
+
+        /// <summary>What a gated bulk read answers (the values it read before the gate opened).</summary>
+        public Dictionary<string, string>? SnapshotForBulk { get; set; }
+
+        public async Task<string?[]> GetAddressesAsync(IReadOnlyList<string> sids, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _calls);
+            if (BulkGate is { } gate)
+            {
+                await gate.Task;
+            }
+
+            if (Failing)
+            {
+                throw new RouteStoreUnavailableException("down");
+            }
+
+            var source = SnapshotForBulk ?? Routes;
+            return [.. sids.Select(source.GetValueOrDefault)];
         }
     }
 }

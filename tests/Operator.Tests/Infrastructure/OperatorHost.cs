@@ -40,7 +40,7 @@ public sealed class OperatorHost : IAsyncDisposable
             "--Operator:Kubernetes:LeaderElection:LeaseNamespace=operator-system",
             "--Operator:Kubernetes:LeaderElection:LeaseDuration=00:00:02",
             "--Operator:Kubernetes:LeaderElection:RenewInterval=00:00:00.500",
-            $"--Operator:Routes:Redis={redis.Configuration},preheat=false,poolsize=2",
+            $"--Operator:Routes:Redis={redis.Configuration}",
             .. overrides,
         ]);
 
@@ -52,7 +52,7 @@ public sealed class OperatorHost : IAsyncDisposable
             $"--Operator:Local:DataDirectory={dataDirectory}",
             $"--Operator:Local:CodeServer={codeServer}",
             "--Operator:Local:StopTimeout=00:00:05",
-            $"--Operator:Routes:Redis={redis.Configuration},preheat=false,poolsize=2",
+            $"--Operator:Routes:Redis={redis.Configuration}",
             .. overrides,
         ]);
 

@@ -207,6 +207,25 @@ public sealed class WorkspaceLifecycleTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Routes_are_written_again_within_seconds_of_Redis_coming_back_empty()
+    {
+        await StartRunningAsync("ivy-1", "10.1.2.12");
+
+        // Quiet first: a reconcile still in flight would meet the outage, fail and be retried, and put the
+        // route back by itself (that is not what this test is about).
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+
+        // A crash without persistence: every route is gone, and nothing about the workspace changed.
+        _redis.Kill();
+        await _redis.RestartAsync();
+        var returned = System.Diagnostics.Stopwatch.StartNew();
+
+        // Not the 5-minute resync: the operator's connection coming back queues every workspace.
+        await Eventually.TrueAsync(async () => await HostOf("ivy-1") == "10.1.2.12:9999", "the route is back", TimeSpan.FromSeconds(5));
+        Assert.True(returned.Elapsed < TimeSpan.FromSeconds(3), $"route written again {returned.ElapsedMilliseconds} ms after Redis returned");
+    }
+
+    [Fact]
     public async Task A_pod_that_turns_unready_loses_its_route_at_once_and_gets_it_back_when_ready()
     {
         await StartRunningAsync("hank-1", "10.1.2.11");

@@ -52,7 +52,7 @@ public class Platform : IAsyncLifetime
             $"--WebApi:Tickets:SigningKey={SigningKey}",
             $"--WebApi:Tickets:GatewayUrl={Gateway.Address}",
             $"--WebApi:CatalogFile={Path.Combine(RepositoryPaths.Root, "config", "catalog.json")}",
-            $"--WebApi:IdleStop:Redis={_redis.Configuration},preheat=false,poolsize=2",
+            $"--WebApi:IdleStop:Redis={_redis.Configuration}",
 
             // As behind the gateway (run.sh): the tests' own loopback connections stand in for it.
             "--WebApi:TrustedProxies:0=127.0.0.1",
