@@ -7,10 +7,13 @@ namespace Gateway.Tests.Infrastructure;
 /// PID. Can be paused (SIGSTOP) and resumed to stand in for a hung server. Nothing is saved unless a test
 /// asks (<c>SAVE</c>); a restart then loads that snapshot, as a server with persistence would.
 /// </summary>
-public sealed class RedisServer : IAsyncLifetime
+public sealed class RedisServer(params string[] extraArguments) : IAsyncLifetime
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("redis-test-").FullName;
     private Process? _process;
+
+    /// <summary>The process id, while it runs.</summary>
+    public int? ProcessId => _process is { HasExited: false } process ? process.Id : null;
 
     public int Port { get; private set; }
 
@@ -41,12 +44,18 @@ public sealed class RedisServer : IAsyncLifetime
         for (var attempt = 0; ; attempt++)
         {
             Port = port ?? FreePort.Next();
-            _process = Process.Start(new ProcessStartInfo("redis-server")
+            var start = new ProcessStartInfo("redis-server")
             {
                 ArgumentList = { "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning", "--dir", _directory },
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
-            }) ?? throw new InvalidOperationException("redis-server did not start");
+            };
+            foreach (var argument in extraArguments)
+            {
+                start.ArgumentList.Add(argument);
+            }
+
+            _process = Process.Start(start) ?? throw new InvalidOperationException("redis-server did not start");
             _process.OutputDataReceived += (_, _) => { };
             _process.ErrorDataReceived += (_, _) => { };
             _process.BeginOutputReadLine();

@@ -46,13 +46,17 @@ public sealed class OperatorHost : IAsyncDisposable
 
     /// <summary>On this machine (local driver), with <paramref name="codeServer"/> as the editor.</summary>
     public static Task<OperatorHost> StartLocalAsync(string dataDirectory, string codeServer, RedisServer redis, params string[] overrides) =>
+        StartLocalAsync(dataDirectory, codeServer, redis.Configuration, overrides);
+
+    /// <summary>The same, on the Redis (or Sentinels) <paramref name="redisConfiguration"/> names.</summary>
+    public static Task<OperatorHost> StartLocalAsync(string dataDirectory, string codeServer, string redisConfiguration, params string[] overrides) =>
         StartAsync(
         [
             "--Operator:Driver=Local",
             $"--Operator:Local:DataDirectory={dataDirectory}",
             $"--Operator:Local:CodeServer={codeServer}",
             "--Operator:Local:StopTimeout=00:00:05",
-            $"--Operator:Routes:Redis={redis.Configuration}",
+            $"--Operator:Routes:Redis={redisConfiguration}",
             .. overrides,
         ]);
 

@@ -15,6 +15,7 @@ namespace WebApi.Tests.Infrastructure;
 public class Platform : IAsyncLifetime
 {
     private readonly RedisServer _redis = new();
+    private readonly RedisSentinelGroup? _sentinels;
     private readonly DirectoryInfo _data = Directory.CreateTempSubdirectory("webapi-tests");
     private OperatorHost _operator = null!;
     private WebApplication _webApi = null!;
@@ -24,6 +25,19 @@ public class Platform : IAsyncLifetime
     public GatewayHost Gateway { get; private set; } = null!;
 
     public RedisServer Redis => _redis;
+
+    /// <summary>The Sentinel group when the platform runs on one (<see cref="SentinelPlatform"/>).</summary>
+    public RedisSentinelGroup? Sentinels => _sentinels;
+
+    /// <summary>What every program's Redis setting says: the server, or the Sentinels of a group.</summary>
+    public string RedisConfiguration => _sentinels?.Configuration ?? _redis.Configuration;
+
+    /// <summary>A platform on a Sentinel-managed Redis (primary, replica, three Sentinels) instead of one server.</summary>
+    protected Platform(RedisSentinelGroup sentinels) => _sentinels = sentinels;
+
+    public Platform()
+    {
+    }
 
     public Uri Address { get; private set; } = null!;
 
@@ -37,9 +51,9 @@ public class Platform : IAsyncLifetime
 
     public virtual async Task InitializeAsync()
     {
-        await _redis.InitializeAsync();
-        _operator = await OperatorHost.StartLocalAsync(Path.Combine(_data.FullName, "workspaces"), Path.Combine(AppContext.BaseDirectory, "FakeCodeServer"), _redis);
-        Gateway = await GatewayHost.StartAsync(_redis, "--Gateway:Auth:Mode=Ticket", $"--Gateway:Auth:SigningKey={SigningKey}");
+        await (_sentinels is null ? _redis.InitializeAsync() : _sentinels.InitializeAsync());
+        _operator = await OperatorHost.StartLocalAsync(Path.Combine(_data.FullName, "workspaces"), Path.Combine(AppContext.BaseDirectory, "FakeCodeServer"), RedisConfiguration);
+        Gateway = await GatewayHost.StartAsync(RedisConfiguration, RepositoryPaths.GatewayConfig, "--Gateway:Auth:Mode=Ticket", $"--Gateway:Auth:SigningKey={SigningKey}");
         string[] args =
         [
             "--urls=http://127.0.0.1:0",
@@ -52,7 +66,7 @@ public class Platform : IAsyncLifetime
             $"--WebApi:Tickets:SigningKey={SigningKey}",
             $"--WebApi:Tickets:GatewayUrl={Gateway.Address}",
             $"--WebApi:CatalogFile={Path.Combine(RepositoryPaths.Root, "config", "catalog.json")}",
-            $"--WebApi:IdleStop:Redis={_redis.Configuration}",
+            $"--WebApi:IdleStop:Redis={RedisConfiguration}",
 
             // As behind the gateway (run.sh): the tests' own loopback connections stand in for it.
             "--WebApi:TrustedProxies:0=127.0.0.1",
@@ -69,7 +83,7 @@ public class Platform : IAsyncLifetime
         await _webApi.DisposeAsync();
         await Gateway.DisposeAsync();
         await _operator.DisposeAsync();
-        await _redis.DisposeAsync();
+        await (_sentinels is null ? _redis.DisposeAsync() : _sentinels.DisposeAsync());
         _data.Delete(recursive: true);
     }
 
@@ -95,6 +109,20 @@ public class Platform : IAsyncLifetime
 public sealed class QuickIdlePlatform : Platform
 {
     public static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(2);
+
+    public override Task InitializeAsync()
+    {
+        WebApiOverrides.Add("--WebApi:IdleStop:Enabled=true");
+        WebApiOverrides.Add($"--WebApi:IdleStop:IdleTimeout={IdleTimeout}");
+        WebApiOverrides.Add("--WebApi:IdleStop:CheckInterval=00:00:00.200");
+        return base.InitializeAsync();
+    }
+}
+
+/// <summary>The platform on a Sentinel-managed Redis, idle workspaces stopped after a few seconds.</summary>
+public sealed class SentinelPlatform() : Platform(new RedisSentinelGroup())
+{
+    public static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(6);
 
     public override Task InitializeAsync()
     {
