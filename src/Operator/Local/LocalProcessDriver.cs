@@ -18,11 +18,16 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEv
 {
     private static readonly HttpClient Probe = new() { Timeout = TimeSpan.FromSeconds(1) };
 
+    // Exits in a row after which the workspace is reported failing (it is still retried, more slowly).
+    private const int FailuresReported = 3;
+    private static readonly TimeSpan MaxRestartDelay = TimeSpan.FromMinutes(5);
+
     private readonly LocalOptions _options;
     private readonly string _dataRoot;
     private readonly TimeProvider _time;
     private readonly ILogger<LocalProcessDriver> _logger;
     private readonly ConcurrentDictionary<string, LocalEditor> _editors = new();
+    private readonly ConcurrentDictionary<string, CrashedEditor> _crashed = new();
 
     public LocalProcessDriver(IOptions<OperatorOptions> options, TimeProvider time, ILogger<LocalProcessDriver> logger)
     {
@@ -43,37 +48,52 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEv
         var sid = workspace.Sid;
         if (_editors.TryGetValue(sid, out var editor))
         {
-            if (editor.Process.HasExited)
+            if (!editor.Process.HasExited)
             {
-                // What it spawned (terminals, language servers) may have outlived it: end the group too.
-                _editors.TryRemove(sid, out _);
-                await editor.Process.StopAsync(TimeSpan.Zero);
-                editor.Process.Dispose();
-                LogExited(sid, editor.Process.ExitCode ?? -1);
-                if (editor.Restarts >= 3)
+                if (await AnswersAsync(editor.Port, cancellationToken))
                 {
-                    return new(WorkloadState.Stuck, "EditorFailing", $"code-server exited {editor.Restarts + 1} times in a row (last exit code {editor.Process.ExitCode}); see {LogFile(sid)}");
+                    editor.Failures = 0;
+                    return WorkloadObservation.Ready(IPAddress.Loopback.ToString(), editor.Port, Environment.MachineName);
                 }
 
-                return Start(workspace, editor.Restarts + 1, editor.Process.ExitCode);
+                return _time.GetElapsedTime(editor.StartedAt) > _options.StartTimeout
+                    ? new(WorkloadState.Stuck, "EditorNotAnswering", $"code-server has not answered /healthz for {_options.StartTimeout.TotalSeconds:0} s; see {LogFile(sid)}")
+                    : new(WorkloadState.Starting, "Probing", "waiting for the editor to answer /healthz") { PodIP = IPAddress.Loopback.ToString(), Port = editor.Port };
             }
 
-            if (await AnswersAsync(editor.Port, cancellationToken))
-            {
-                editor.Restarts = 0;
-                return WorkloadObservation.Ready(IPAddress.Loopback.ToString(), editor.Port, Environment.MachineName);
-            }
-
-            return _time.GetElapsedTime(editor.StartedAt) > _options.StartTimeout
-                ? new(WorkloadState.Stuck, "EditorNotAnswering", $"code-server has not answered /healthz for {_options.StartTimeout.TotalSeconds:0} s; see {LogFile(sid)}")
-                : new(WorkloadState.Starting, "Probing", "waiting for the editor to answer /healthz") { PodIP = IPAddress.Loopback.ToString(), Port = editor.Port };
+            // What it spawned (terminals, language servers) may have outlived it: end the group too. The exit
+            // code is read first: once the process object is released it is gone, and reading it then threw,
+            // which lost the count of failures and restarted a crashing editor in a tight loop.
+            _editors.TryRemove(sid, out _);
+            var exitCode = editor.Process.ExitCode;
+            await editor.Process.StopAsync(TimeSpan.Zero);
+            editor.Process.Dispose();
+            LogExited(sid, exitCode ?? -1, editor.Failures + 1);
+            _crashed[sid] = new CrashedEditor(editor.Failures + 1, exitCode, _time.GetTimestamp());
         }
 
-        return Start(workspace, restarts: 0, previousExit: null);
+        if (_crashed.TryGetValue(sid, out var crashed))
+        {
+            // Restarts back off as the kubelet's do (CrashLoopBackOff): 1 s, 2 s, 4 s... up to 5 min.
+            var wait = RestartDelay(crashed.Failures) - _time.GetElapsedTime(crashed.ExitedAt);
+            if (wait > TimeSpan.Zero)
+            {
+                return crashed.Failures >= FailuresReported
+                    ? new(WorkloadState.Stuck, "EditorFailing", $"code-server exited {crashed.Failures} times in a row (last exit code {crashed.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "unknown"}); trying again in {wait.TotalSeconds:0} s; see {LogFile(sid)}")
+                    : new(WorkloadState.Starting, "EditorBackOff", $"code-server exited with code {crashed.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "unknown"}; starting it again in {wait.TotalSeconds:0.0} s");
+            }
+
+            _crashed.TryRemove(sid, out _);
+            return Start(workspace, crashed.Failures, crashed.ExitCode);
+        }
+
+        return Start(workspace, failures: 0, previousExit: null);
     }
 
     public async Task<bool> EnsureStoppedAsync(Workspace workspace, CancellationToken cancellationToken)
     {
+        // A stop also forgets past failures: the next start is the user's, and begins afresh.
+        _crashed.TryRemove(workspace.Sid, out _);
         if (_editors.TryRemove(workspace.Sid, out var editor))
         {
             await editor.Process.StopAsync(_options.StopTimeout);
@@ -101,6 +121,7 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEv
     /// <summary>Stops every editor (the operator is shutting down); returns their sids.</summary>
     public async Task<IReadOnlyList<string>> StopAllAsync()
     {
+        _crashed.Clear();
         var stopped = new List<string>();
         foreach (var sid in _editors.Keys)
         {
@@ -117,7 +138,10 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEv
 
     public async ValueTask DisposeAsync() => await StopAllAsync();
 
-    private WorkloadObservation Start(Workspace workspace, int restarts, int? previousExit)
+    private static TimeSpan RestartDelay(int failures) =>
+        TimeSpan.FromSeconds(Math.Min(MaxRestartDelay.TotalSeconds, Math.Pow(2, Math.Max(0, failures - 1))));
+
+    private WorkloadObservation Start(Workspace workspace, int failures, int? previousExit)
     {
         var sid = workspace.Sid;
         var codeServer = CodeServerLocator.Find(_options.CodeServer, out var lookedIn);
@@ -164,7 +188,7 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEv
         var pidFile = PidFile(sid);
         File.WriteAllText(pidFile + ".tmp", process.Id.ToString(CultureInfo.InvariantCulture));
         File.Move(pidFile + ".tmp", pidFile, overwrite: true);
-        _editors[sid] = new LocalEditor(process, port, _time.GetTimestamp()) { Restarts = restarts };
+        _editors[sid] = new LocalEditor(process, port, _time.GetTimestamp()) { Failures = failures };
         LogStarted(sid, process.Id, port);
         var reason = previousExit is null ? "EditorStarting" : "EditorRestarting";
         var message = previousExit is null ? "code-server is starting" : $"code-server exited with code {previousExit}; started again";
@@ -220,14 +244,18 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEv
 
     private sealed record LocalEditor(ProcessGroup Process, int Port, long StartedAt)
     {
-        public int Restarts { get; set; }
+        /// <summary>Exits in a row before this start without the editor ever answering in between.</summary>
+        public int Failures { get; set; }
     }
+
+    /// <summary>An editor that exited on its own and waits out its restart delay.</summary>
+    private sealed record CrashedEditor(int Failures, int? ExitCode, long ExitedAt);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Workspace {Sid}: code-server started (pid {Pid}, 127.0.0.1:{Port})")]
     private partial void LogStarted(string sid, int pid, int port);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Workspace {Sid}: code-server exited on its own with code {ExitCode}")]
-    private partial void LogExited(string sid, int exitCode);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Workspace {Sid}: code-server exited on its own with code {ExitCode} ({Failures} in a row)")]
+    private partial void LogExited(string sid, int exitCode, int failures);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Workspace {Sid}: code-server stopped")]
     private partial void LogStopped(string sid);

@@ -16,6 +16,8 @@ internal sealed partial class ProcessGroup : IDisposable
     private readonly Process _process;
     private readonly StreamWriter _log;
     private bool _logClosed;
+    private bool _disposed;
+    private int? _exitCode;
 
     private ProcessGroup(Process process, StreamWriter log)
     {
@@ -25,9 +27,10 @@ internal sealed partial class ProcessGroup : IDisposable
 
     public int Id => _process.Id;
 
-    public bool HasExited => _process.HasExited;
+    public bool HasExited => _disposed || _process.HasExited;
 
-    public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
+    /// <summary>Null while it runs. Kept through <see cref="Dispose"/>: the process object forgets it then.</summary>
+    public int? ExitCode => _exitCode ?? (!_disposed && _process.HasExited ? _process.ExitCode : null);
 
     /// <summary>
     /// Starts <paramref name="executable"/> as the leader of a new group; its output is appended to
@@ -127,6 +130,12 @@ internal sealed partial class ProcessGroup : IDisposable
             _log.Dispose();
         }
 
+        if (!_disposed && _process.HasExited)
+        {
+            _exitCode = _process.ExitCode;
+        }
+
+        _disposed = true;
         _process.Dispose();
     }
 

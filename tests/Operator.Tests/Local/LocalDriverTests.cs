@@ -177,6 +177,33 @@ public sealed class LocalDriverTests : IAsyncLifetime
         Assert.Contains("run.sh", problem.Detail, StringComparison.Ordinal);
     }
 
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task An_editor_that_exits_at_once_is_restarted_with_backoff_and_reported_failing_after_three_exits()
+    {
+        // An "editor" that exits with code 3 at once, noting each start.
+        var starts = Path.Combine(_data.FullName, "crashing-starts.txt");
+        var crashing = Path.Combine(_data.FullName, "crashing-code-server");
+        await File.WriteAllTextAsync(crashing, $"#!/bin/sh\necho started >> '{starts}'\nexit 3\n");
+        File.SetUnixFileMode(crashing, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        await _operator!.DisposeAsync();
+        _operator = await StartOperatorAsync(codeServer: crashing);
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var response = await _operator.CreateAsync("local-f", wait: 20);
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<ProblemDetails>();
+        Assert.Equal("EditorFailing", problem!.Title);
+        Assert.Contains("exit code 3", problem.Detail, StringComparison.Ordinal);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"reported after {clock.Elapsed}");
+        Assert.Equal(3, File.ReadAllLines(starts).Length);
+
+        // Still failing, it is tried again, ever more slowly: a few more starts, not thousands.
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        Assert.InRange(File.ReadAllLines(starts).Length, 3, 5);
+    }
+
     private Task<OperatorHost> StartOperatorAsync(string? codeServer = null) =>
         OperatorHost.StartLocalAsync(_data.FullName, codeServer ?? FakeCodeServer, _redis);
 
