@@ -45,7 +45,7 @@ public static class GatewayApplication
         // dropping queue), and it takes the pool out of the latency path: fixed-rate p99 4.8 ms instead of
         // ~100 ms on one core, WebSocket echo +13% (issue #3, bench/results).
         builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = true);
-        builder.Services.AddGateway();
+        builder.Services.AddGateway(builder.Configuration);
 
         var app = builder.Build();
 

@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using ServiceDefaults.Redis;
+using ServiceDefaults.Telemetry;
 using Yarp.ReverseProxy.Configuration;
 
 namespace Gateway;
@@ -16,7 +17,7 @@ namespace Gateway;
 public static class GatewayServiceCollectionExtensions
 {
     /// <summary>Everything the gateway needs, bound to the <c>Gateway</c> configuration section.</summary>
-    public static IServiceCollection AddGateway(this IServiceCollection services)
+    public static IServiceCollection AddGateway(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
@@ -45,7 +46,8 @@ public static class GatewayServiceCollectionExtensions
 
         services.AddMetrics();
         services.AddSingleton<GatewayMetrics>();
-        services.AddHostedService<OpenTelemetryExport>();
+        services.AddHostedService<LiveCountGauges>();
+        services.AddTelemetryExport(configuration, "Gateway:Telemetry", GatewayApplication.ServiceName, [GatewayMetrics.MeterName], ["Yarp.ReverseProxy"]);
 
         services.AddSingleton<WorkspacePathParser>();
         services.AddRedis(GatewayApplication.ServiceName, sp => sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Redis.Configuration);

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using ServiceDefaults.Redis;
+using ServiceDefaults.Telemetry;
 using WorkspaceOperator.Api;
 using WorkspaceOperator.Configuration;
 using WorkspaceOperator.Kubernetes;
@@ -34,6 +35,7 @@ public static class OperatorServiceCollectionExtensions
             AddLocal(services);
         }
 
+        services.AddTelemetryExport(configuration, "Operator:Telemetry", OperatorApplication.ServiceName, [], []);
         services.AddRedis(OperatorApplication.ServiceName, sp => sp.GetRequiredService<IOptions<OperatorOptions>>().Value.Routes.Redis);
         services.AddSingleton<IRoutePublisher, RedisRoutePublisher>();
         services.AddSingleton<WorkspaceReconciler>();

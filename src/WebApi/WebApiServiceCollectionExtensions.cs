@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using ServiceDefaults.Redis;
+using ServiceDefaults.Telemetry;
 using WebApi.Accounts;
 using WebApi.Catalog;
 using WebApi.Configuration;
@@ -40,6 +41,7 @@ public static class WebApiServiceCollectionExtensions
         }
 
         services.AddHostedService<DatabasePreparation>();
+        services.AddTelemetryExport(configuration, "WebApi:Telemetry", WebApiApplication.ServiceName, [], []);
         services.AddRedis(WebApiApplication.ServiceName, sp => sp.GetRequiredService<IOptions<WebApiOptions>>().Value.IdleStop.Redis);
         services.AddHostedService<IdleStopper>();
 

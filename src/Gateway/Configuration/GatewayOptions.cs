@@ -1,3 +1,5 @@
+using ServiceDefaults.Telemetry;
+
 namespace Gateway.Configuration;
 
 /// <summary>
@@ -131,25 +133,9 @@ public sealed class LimitsOptions
     public TimeSpan RequestHeadersTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }
 
-/// <summary>OpenTelemetry export over OTLP; off unless an endpoint is set. Read at start-up.</summary>
-public sealed class TelemetryOptions
+/// <summary>OpenTelemetry export (the shared settings), plus the gateway's per-workspace tunnel gauge.</summary>
+public sealed class TelemetryOptions : TelemetryExportOptions
 {
-    /// <summary>Collector address, e.g. <c>http://otel-collector:4318</c>; null or empty: no export.</summary>
-    public string? OtlpEndpoint { get; set; }
-
-    /// <summary><c>HttpProtobuf</c> (port 4318) or <c>Grpc</c> (port 4317).</summary>
-    public string OtlpProtocol { get; set; } = "HttpProtobuf";
-
-    public string ServiceName { get; set; } = "workspace-gateway";
-
-    public TimeSpan MetricsExportInterval { get; set; } = TimeSpan.FromSeconds(15);
-
-    /// <summary>
-    /// Export traces too. Costs a span per request (~6 µs of CPU on one core, bench/): worth it while
-    /// investigating, not necessarily all the time.
-    /// </summary>
-    public bool Traces { get; set; } = true;
-
     /// <summary>Also export open tunnels per sid, for at most <see cref="MaxSidSeries"/> sids.</summary>
     public bool TunnelsPerSid { get; set; }
 

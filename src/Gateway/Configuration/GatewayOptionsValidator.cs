@@ -100,21 +100,7 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         ValidateAuth(options.Auth, failures);
 
         var telemetry = options.Telemetry;
-        if (!string.IsNullOrEmpty(telemetry.OtlpEndpoint)
-            && (!Uri.TryCreate(telemetry.OtlpEndpoint, UriKind.Absolute, out var otlp) || (otlp.Scheme != Uri.UriSchemeHttp && otlp.Scheme != Uri.UriSchemeHttps)))
-        {
-            failures.Add("Gateway:Telemetry:OtlpEndpoint must be an absolute http:// or https:// address, or empty for no export.");
-        }
-
-        if (telemetry.OtlpProtocol is not ("HttpProtobuf" or "Grpc"))
-        {
-            failures.Add("Gateway:Telemetry:OtlpProtocol must be HttpProtobuf or Grpc.");
-        }
-
-        if (telemetry.MetricsExportInterval < TimeSpan.FromMilliseconds(100))
-        {
-            failures.Add("Gateway:Telemetry:MetricsExportInterval must be at least 00:00:00.100.");
-        }
+        telemetry.Validate("Gateway:Telemetry", failures);
 
         if (telemetry.MaxSidSeries is < 1 or > 10000)
         {

@@ -4,8 +4,9 @@ using System.Diagnostics.Metrics;
 namespace Gateway.Telemetry;
 
 /// <summary>
-/// The gateway's own meter, <c>Gateway</c>: what YARP 2.1 does not measure (it has no meter) and what
-/// operators ask first when a workspace misbehaves. Instruments cost a flag check when nobody listens.
+/// The gateway's own meter, <c>Gateway</c>: what YARP does not measure (its telemetry is EventSource
+/// counters, not a meter) and what operators ask first when a workspace misbehaves. Instruments cost a
+/// flag check when nobody listens.
 /// </summary>
 public sealed class GatewayMetrics
 {

@@ -1,3 +1,5 @@
+using ServiceDefaults.Telemetry;
+
 namespace WorkspaceOperator.Configuration;
 
 public enum DriverKind
@@ -28,6 +30,9 @@ public sealed class OperatorOptions
     public KubernetesOptions Kubernetes { get; set; } = new();
 
     public LocalOptions Local { get; set; } = new();
+
+    /// <summary>OpenTelemetry export over OTLP; off unless an endpoint is set.</summary>
+    public TelemetryExportOptions Telemetry { get; set; } = new();
 }
 
 public sealed class RoutesOptions

@@ -70,6 +70,7 @@ internal sealed class OperatorOptionsValidator : IValidateOptions<OperatorOption
             failures.Add("Operator:Kubernetes:VolumeAccessMode must be ReadWriteOnce, ReadWriteOncePod or ReadWriteMany");
         }
 
+        options.Telemetry.Validate("Operator:Telemetry", failures);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

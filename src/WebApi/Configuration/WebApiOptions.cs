@@ -1,3 +1,5 @@
+using ServiceDefaults.Telemetry;
+
 namespace WebApi.Configuration;
 
 public enum DatabaseProvider
@@ -20,6 +22,9 @@ public sealed class WebApiOptions
     public AccountOptions Accounts { get; set; } = new();
 
     public IdleStopOptions IdleStop { get; set; } = new();
+
+    /// <summary>OpenTelemetry export over OTLP; off unless an endpoint is set.</summary>
+    public TelemetryExportOptions Telemetry { get; set; } = new();
 
     /// <summary>Where the SQLite file (by default) and the session cookie keys live.</summary>
     public string DataDirectory { get; set; } = "data";

@@ -61,6 +61,7 @@ internal sealed class WebApiOptionsValidator : IValidateOptions<WebApiOptions>
             }
         }
 
+        options.Telemetry.Validate("WebApi:Telemetry", failures);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

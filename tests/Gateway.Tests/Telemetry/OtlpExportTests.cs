@@ -1,13 +1,7 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.WebSockets;
-using System.Text;
 using Gateway.Tests.Infrastructure;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 
 namespace Gateway.Tests.Telemetry;
 
@@ -39,14 +33,12 @@ public sealed class OtlpExportTests(GatewayWithBackends env) : IClassFixture<Gat
             "gateway.route_cache.hits", "gateway.route_cache.misses", "gateway.redis.lookup.duration", "gateway.errors",
             "workspace_not_running", "gateway.tunnels.open", "gateway.workspace_connections.open", "gateway.invalidations.received",
             "gateway.tunnels.open_by_sid", sid,
+
+            // The shared set-up's instrumentations: ASP.NET Core, HttpClient (to the workspace), runtime.
+            "http.server.request.duration", "http.client.request.duration", "dotnet.gc.collections", GatewayApplication.ServiceName,
         ];
-        var clock = Stopwatch.StartNew();
-        while (expected.Any(name => !collector.Metrics.Contains(name, StringComparison.Ordinal)) || collector.TraceExports == 0)
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15),
-                $"missing after 15 s: {string.Join(", ", expected.Where(name => !collector.Metrics.Contains(name, StringComparison.Ordinal)))}; trace exports {collector.TraceExports}");
-            await Task.Delay(200);
-        }
+        await collector.AssertReceivedAsync(expected);
+        await collector.AssertReceivedAsync([$"/ws/{sid}/who"], inTraces: true);
     }
 
     [Fact]
@@ -77,57 +69,5 @@ public sealed class OtlpExportTests(GatewayWithBackends env) : IClassFixture<Gat
 
         Assert.DoesNotContain(ticket[(ticket.LastIndexOf('.') + 1)..], collector.Traces, StringComparison.Ordinal);
         Assert.DoesNotContain(ticket.Split('.')[1], collector.Traces, StringComparison.Ordinal);
-    }
-
-    /// <summary>Accepts OTLP/HTTP exports; protobuf keeps metric names and attribute values as plain UTF-8.</summary>
-    private sealed class OtlpCollector : IAsyncDisposable
-    {
-        private readonly WebApplication _app;
-        private readonly ConcurrentQueue<string> _metrics = new();
-        private readonly ConcurrentQueue<string> _traces = new();
-        private int _traceExports;
-
-        private OtlpCollector(WebApplication app) => _app = app;
-
-        public int Port { get; private set; }
-
-        public string Metrics => string.Concat(_metrics);
-
-        public int TraceExports => Volatile.Read(ref _traceExports);
-
-        public string Traces => string.Concat(_traces);
-
-        public static async Task<OtlpCollector> StartAsync()
-        {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            builder.Logging.ClearProviders();
-            var app = builder.Build();
-            var collector = new OtlpCollector(app);
-            app.MapPost("/v1/metrics", async (HttpRequest request) =>
-            {
-                using var body = new MemoryStream();
-                await request.Body.CopyToAsync(body);
-                collector._metrics.Enqueue(Encoding.UTF8.GetString(body.ToArray()));
-                return Results.Ok();
-            });
-            app.MapPost("/v1/traces", async (HttpRequest request) =>
-            {
-                using var body = new MemoryStream();
-                await request.Body.CopyToAsync(body);
-                if (body.Length > 0)
-                {
-                    collector._traces.Enqueue(Encoding.UTF8.GetString(body.ToArray()));
-                    Interlocked.Increment(ref collector._traceExports);
-                }
-
-                return Results.Ok();
-            });
-            await app.StartAsync();
-            collector.Port = new Uri(app.Urls.First()).Port;
-            return collector;
-        }
-
-        public async ValueTask DisposeAsync() => await _app.DisposeAsync();
     }
 }

@@ -49,10 +49,13 @@ public class Platform : IAsyncLifetime
     /// <summary>Extra settings for the web API, e.g. a PostgreSQL connection string.</summary>
     public List<string> WebApiOverrides { get; } = [];
 
+    /// <summary>Extra settings for the operator.</summary>
+    public List<string> OperatorOverrides { get; } = [];
+
     public virtual async Task InitializeAsync()
     {
         await (_sentinels is null ? _redis.InitializeAsync() : _sentinels.InitializeAsync());
-        _operator = await OperatorHost.StartLocalAsync(Path.Combine(_data.FullName, "workspaces"), Path.Combine(AppContext.BaseDirectory, "FakeCodeServer"), RedisConfiguration);
+        _operator = await OperatorHost.StartLocalAsync(Path.Combine(_data.FullName, "workspaces"), Path.Combine(AppContext.BaseDirectory, "FakeCodeServer"), RedisConfiguration, [.. OperatorOverrides]);
         Gateway = await GatewayHost.StartAsync(RedisConfiguration, RepositoryPaths.GatewayConfig, "--Gateway:Auth:Mode=Ticket", $"--Gateway:Auth:SigningKey={SigningKey}");
         string[] args =
         [
@@ -130,6 +133,27 @@ public sealed class SentinelPlatform() : Platform(new RedisSentinelGroup())
         WebApiOverrides.Add($"--WebApi:IdleStop:IdleTimeout={IdleTimeout}");
         WebApiOverrides.Add("--WebApi:IdleStop:CheckInterval=00:00:00.200");
         return base.InitializeAsync();
+    }
+}
+
+/// <summary>The platform with the web API and the operator exporting telemetry to a collector on loopback.</summary>
+public sealed class TelemetryPlatform : Platform
+{
+    public OtlpCollector Collector { get; private set; } = null!;
+
+    public override async Task InitializeAsync()
+    {
+        Collector = await OtlpCollector.StartAsync();
+        string[] telemetry = [$"OtlpEndpoint=http://127.0.0.1:{Collector.Port}", "MetricsExportInterval=00:00:00.500"];
+        WebApiOverrides.AddRange(telemetry.Select(setting => "--WebApi:Telemetry:" + setting));
+        OperatorOverrides.AddRange(telemetry.Select(setting => "--Operator:Telemetry:" + setting));
+        await base.InitializeAsync();
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await Collector.DisposeAsync();
     }
 }
 
