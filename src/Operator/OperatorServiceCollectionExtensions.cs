@@ -1,3 +1,4 @@
+using k8s;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using ServiceDefaults.Redis;
@@ -48,16 +49,9 @@ public static class OperatorServiceCollectionExtensions
 
     private static void AddKubernetes(IServiceCollection services)
     {
-        services.AddSingleton(sp =>
-        {
-            var options = sp.GetRequiredService<IOptions<OperatorOptions>>().Value.Kubernetes;
-            return KubernetesConnection.Resolve(options.Server, options.Token, options.KubeConfig);
-        });
-        services.AddSingleton<IKubernetesClient>(sp =>
-        {
-            var connection = sp.GetRequiredService<KubernetesConnection>();
-            return new KubernetesClient(connection.CreateHttpClient(), connection.Credentials);
-        });
+        services.AddSingleton(sp => KubernetesConfiguration.Load(sp.GetRequiredService<IOptions<OperatorOptions>>().Value.Kubernetes));
+        services.AddSingleton<IKubernetes>(sp => new k8s.Kubernetes(sp.GetRequiredService<KubernetesClientConfiguration>()));
+        services.AddSingleton<IWorkspaceStore, KubernetesWorkspaceStore>();
         services.AddSingleton<IWorkspaceDriver, KubernetesWorkspaceDriver>();
         services.AddSingleton<PodWatcher>();
         services.AddSingleton<IWorkloadEvents>(sp => sp.GetRequiredService<PodWatcher>());
@@ -69,7 +63,7 @@ public static class OperatorServiceCollectionExtensions
             return new LeaseNamespace(
                 !string.IsNullOrEmpty(configured) ? configured
                 : Environment.GetEnvironmentVariable("POD_NAMESPACE") is { Length: > 0 } own ? own
-                : sp.GetRequiredService<KubernetesConnection>().DefaultNamespace ?? options.Namespace);
+                : sp.GetRequiredService<KubernetesClientConfiguration>().Namespace ?? options.Namespace);
         });
         services.AddSingleton<ILeaderElector>(sp => sp.GetRequiredService<IOptions<OperatorOptions>>().Value.Kubernetes.LeaderElection.Enabled
             ? ActivatorUtilities.CreateInstance<LeaseLeaderElector>(sp)
@@ -78,12 +72,12 @@ public static class OperatorServiceCollectionExtensions
 
     private static void AddLocal(IServiceCollection services)
     {
-        services.AddSingleton<IKubernetesClient>(sp =>
+        services.AddSingleton<IWorkspaceStore>(sp =>
         {
             var options = sp.GetRequiredService<IOptions<OperatorOptions>>().Value;
             var workspaces = new ObjectTable(Workspace.Resource, new VersionClock());
             LocalObjectFile.Attach(workspaces, Path.Combine(Path.GetFullPath(options.Local.DataDirectory), "workspaces.json"));
-            return new InMemoryKubernetesClient(workspaces);
+            return new InMemoryWorkspaceStore(workspaces, options.Namespace);
         });
         services.AddSingleton<LocalProcessDriver>();
         services.AddSingleton<IWorkspaceDriver>(sp => sp.GetRequiredService<LocalProcessDriver>());

@@ -13,7 +13,7 @@ internal sealed partial class UpstreamFailureHandler(IProblemDetailsService prob
     {
         var what = exception switch
         {
-            KubernetesApiException api => $"the Kubernetes API answered {(int)api.StatusCode} {api.Reason}",
+            k8s.Autorest.HttpOperationException or k8s.KubernetesException => $"the Kubernetes API answered {ApiErrors.Describe(exception)}",
             HttpRequestException => "the Kubernetes API is unreachable",
             TimeoutException or StackExchange.Redis.RedisException => "Redis is unavailable",
             _ => null,

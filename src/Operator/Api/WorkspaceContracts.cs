@@ -59,7 +59,7 @@ public sealed record WorkspaceInfo(
             spec.Memory,
             spec.Storage,
             spec.Hardware,
-            workspace.Metadata.CreationTimestamp);
+            workspace.Metadata.CreationTimestamp is { } created ? new DateTimeOffset(DateTime.SpecifyKind(created, DateTimeKind.Utc)) : null);
     }
 }
 

@@ -1,10 +1,9 @@
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json.Nodes;
+using k8s.Models;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using WorkspaceOperator.Configuration;
-using WorkspaceOperator.Kubernetes;
 using WorkspaceOperator.Reconciliation;
 using WorkspaceOperator.Workspaces;
 
@@ -38,7 +37,7 @@ public static class WorkspaceEndpoints
     internal static async Task<Results<Created<WorkspaceInfo>, ValidationProblem, ProblemHttpResult>> Create(
         CreateWorkspaceRequest request,
         int? wait,
-        IKubernetesClient kubernetes,
+        IWorkspaceStore workspaces,
         WorkspaceWaiter waiter,
         IOptions<OperatorOptions> options,
         CancellationToken cancellationToken)
@@ -52,7 +51,7 @@ public static class WorkspaceEndpoints
         var defaults = new WorkspaceSpec();
         var workspace = new Workspace
         {
-            Metadata = new ObjectMeta { Name = request.Sid, Namespace = options.Value.Namespace },
+            Metadata = new V1ObjectMeta { Name = request.Sid, NamespaceProperty = options.Value.Namespace },
             Spec = new WorkspaceSpec
             {
                 Image = request.Image!,
@@ -67,12 +66,7 @@ public static class WorkspaceEndpoints
             },
         };
 
-        Workspace created;
-        try
-        {
-            created = await kubernetes.CreateAsync(Workspace.Resource, workspace, cancellationToken);
-        }
-        catch (KubernetesApiException ex) when (ex.IsConflict)
+        if (await workspaces.CreateAsync(workspace, cancellationToken) is not { } created)
         {
             return Problem(StatusCodes.Status409Conflict, "AlreadyExists", $"a workspace named '{request.Sid}' already exists");
         }
@@ -90,17 +84,17 @@ public static class WorkspaceEndpoints
     }
 
     internal static async Task<Results<Ok<WorkspaceInfo>, ProblemHttpResult>> Start(
-        string sid, int? wait, IKubernetesClient kubernetes, WorkspaceWaiter waiter, IOptions<OperatorOptions> options, CancellationToken cancellationToken) =>
-        await ChangeStateAsync(sid, DesiredState.Running, WorkspacePhase.Running, wait, kubernetes, waiter, options, cancellationToken);
+        string sid, int? wait, IWorkspaceStore workspaces, WorkspaceWaiter waiter, IOptions<OperatorOptions> options, CancellationToken cancellationToken) =>
+        await ChangeStateAsync(sid, DesiredState.Running, WorkspacePhase.Running, wait, workspaces, waiter, options, cancellationToken);
 
     internal static async Task<Results<Ok<WorkspaceInfo>, ProblemHttpResult>> Stop(
-        string sid, int? wait, IKubernetesClient kubernetes, WorkspaceWaiter waiter, IOptions<OperatorOptions> options, CancellationToken cancellationToken) =>
-        await ChangeStateAsync(sid, DesiredState.Stopped, WorkspacePhase.Stopped, wait, kubernetes, waiter, options, cancellationToken);
+        string sid, int? wait, IWorkspaceStore workspaces, WorkspaceWaiter waiter, IOptions<OperatorOptions> options, CancellationToken cancellationToken) =>
+        await ChangeStateAsync(sid, DesiredState.Stopped, WorkspacePhase.Stopped, wait, workspaces, waiter, options, cancellationToken);
 
     internal static async Task<Results<NoContent, Accepted, ProblemHttpResult>> Delete(
-        string sid, int? wait, IKubernetesClient kubernetes, WorkspaceWaiter waiter, IOptions<OperatorOptions> options, CancellationToken cancellationToken)
+        string sid, int? wait, IWorkspaceStore workspaces, WorkspaceWaiter waiter, IOptions<OperatorOptions> options, CancellationToken cancellationToken)
     {
-        if (!await kubernetes.DeleteAsync(Workspace.Resource, options.Value.Namespace, sid, cancellationToken))
+        if (!await workspaces.DeleteAsync(sid, cancellationToken))
         {
             return NotFound(sid);
         }
@@ -122,18 +116,12 @@ public static class WorkspaceEndpoints
         DesiredState state,
         string phase,
         int? wait,
-        IKubernetesClient kubernetes,
+        IWorkspaceStore workspaces,
         WorkspaceWaiter waiter,
         IOptions<OperatorOptions> options,
         CancellationToken cancellationToken)
     {
-        Workspace changed;
-        try
-        {
-            var patch = new JsonObject { ["spec"] = new JsonObject { ["state"] = state.ToString() } };
-            changed = await kubernetes.PatchAsync<Workspace>(Workspace.Resource, options.Value.Namespace, sid, patch, null, cancellationToken);
-        }
-        catch (KubernetesApiException ex) when (ex.IsNotFound)
+        if (await workspaces.SetDesiredStateAsync(sid, state, cancellationToken) is not { } changed)
         {
             return NotFound(sid);
         }

@@ -1,25 +1,32 @@
+using k8s;
+using k8s.Models;
+
 namespace WorkspaceOperator.Kubernetes;
 
 /// <summary>
 /// List, then watch from the list's resourceVersion, for as long as the caller runs: what client-go's
-/// reflector does. A watch the server ends (timeout, restart) or that fails resumes from the last version
-/// seen, so nothing is missed and nothing is listed again; only a 410 (that version is too old) lists
-/// again. Bookmarks only advance the version.
+/// reflector does, over the official client's list and watch calls. A watch the server ends (timeout,
+/// restart) or that fails resumes from the last version seen, so nothing is missed and nothing is listed
+/// again; only a 410 (that version is too old) lists again. Bookmarks only advance the version.
 /// </summary>
 internal static partial class ListWatch
 {
+    /// <summary>How long the server keeps one watch open before ending it; we resume from the last version.</summary>
+    public const int WatchTimeoutSeconds = 290;
+
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
 
+    /// <param name="list">The current items and the list's resourceVersion.</param>
+    /// <param name="watch">Events after a version; failures the stream reports (an ERROR event) go to the callback.</param>
     public static async Task RunAsync<T>(
-        IKubernetesClient kubernetes,
-        ResourceKind kind,
-        string ns,
-        string? labelSelector,
-        Action<KubernetesList<T>> listed,
-        Action<WatchEvent<T>> changed,
+        string kind,
+        Func<CancellationToken, Task<(IReadOnlyList<T> Items, string Version)>> list,
+        Func<string, Action<Exception>, CancellationToken, IAsyncEnumerable<(WatchEventType Type, T Value)>> watch,
+        Action<IReadOnlyList<T>> listed,
+        Action<WatchEventType, T> changed,
         ILogger logger,
         CancellationToken stoppingToken)
-        where T : KubernetesObject
+        where T : IKubernetesObject<V1ObjectMeta>
     {
         // The version the caller has seen everything up to; null: list first.
         string? version = null;
@@ -29,25 +36,31 @@ internal static partial class ListWatch
             {
                 if (version is null)
                 {
-                    var list = await kubernetes.ListAsync<T>(kind, ns, labelSelector, stoppingToken);
-                    version = list.Metadata.ResourceVersion ?? "";
-                    LogListed(logger, list.Items.Count, kind.Plural, version);
-                    listed(list);
+                    var (items, listVersion) = await list(stoppingToken);
+                    version = listVersion;
+                    LogListed(logger, items.Count, kind, version);
+                    listed(items);
                 }
 
                 var events = 0;
+                Exception? streamError = null;
                 var started = Environment.TickCount64;
-                await foreach (var change in kubernetes.WatchAsync<T>(kind, ns, version, labelSelector, stoppingToken))
+                await foreach (var (type, value) in watch(version, error => streamError ??= error, stoppingToken))
                 {
                     events++;
-                    version = change.Value.Metadata.ResourceVersion ?? version;
-                    if (change.Type != WatchEventType.Bookmark)
+                    version = value.Metadata?.ResourceVersion ?? version;
+                    if (type != WatchEventType.Bookmark)
                     {
-                        changed(change);
+                        changed(type, value);
                     }
                 }
 
-                LogWatchEnded(logger, kind.Plural, events, version);
+                if (streamError is not null)
+                {
+                    throw streamError;
+                }
+
+                LogWatchEnded(logger, kind, events, version);
                 if (events == 0 && Environment.TickCount64 - started < RetryDelay.TotalMilliseconds)
                 {
                     // A server that closes watches at once must not turn this into a busy loop.
@@ -58,14 +71,15 @@ internal static partial class ListWatch
             {
                 return;
             }
-            catch (KubernetesApiException ex) when (ex.IsExpired)
+            catch (Exception ex) when (ex.IsExpired())
             {
-                LogExpired(logger, kind.Plural, ex.Message);
+                var detail = ApiErrors.Describe(ex);
+                LogExpired(logger, kind, detail);
                 version = null;
             }
-            catch (Exception ex) when (ex is HttpRequestException or KubernetesApiException or IOException or System.Text.Json.JsonException)
+            catch (Exception ex) when (ex is k8s.Autorest.HttpOperationException or KubernetesException or HttpRequestException or IOException or System.Text.Json.JsonException)
             {
-                LogFailed(logger, ex, kind.Plural);
+                LogFailed(logger, ex, kind);
                 await Task.Delay(RetryDelay, stoppingToken);
             }
         }

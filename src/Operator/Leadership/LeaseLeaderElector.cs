@@ -1,3 +1,5 @@
+using k8s;
+using k8s.Models;
 using Microsoft.Extensions.Options;
 using WorkspaceOperator.Configuration;
 using WorkspaceOperator.Kubernetes;
@@ -10,22 +12,29 @@ namespace WorkspaceOperator.Leadership;
 /// only after it has seen the same record unchanged for a whole <see cref="LeaderElectionOptions.LeaseDuration"/>,
 /// timed by its own monotonic clock (so clocks that disagree between nodes do not matter). Every write
 /// carries the resourceVersion read, so two candidates cannot both win: one gets 409. A leader that
-/// cannot renew stops acting before its lease could have expired for the others.
+/// cannot renew stops acting before its lease could have expired for the others, and a replica shutting
+/// down releases the lease (client-go's <c>ReleaseOnCancel</c>).
 /// </summary>
+/// <remarks>
+/// On the official client's typed Lease API, but not its <c>LeaderElector</c>: that one (KubernetesClient
+/// 21.0.8) has no release on shutdown, so every rollout would leave the operator leaderless for a whole
+/// lease duration, and it times the holder's lease on the wall clock (<c>DateTimeOffset.Now</c>), which a
+/// clock step can cut short. Both are rules <c>LeaseLeaderElectorTests</c> checks.
+/// </remarks>
 internal sealed partial class LeaseLeaderElector : ILeaderElector, IAsyncDisposable
 {
-    private readonly IKubernetesClient _kubernetes;
+    private readonly IKubernetes _kubernetes;
     private readonly LeaderElectionOptions _options;
     private readonly string _namespace;
     private readonly TimeProvider _time;
     private readonly ILogger<LeaseLeaderElector> _logger;
-    private (string? Holder, DateTimeOffset? RenewTime, string? Version) _observed;
+    private (string? Holder, DateTime? RenewTime, string? Version) _observed;
     private long _observedAt;
-    private Lease? _held;
+    private V1Lease? _held;
     private CancellationTokenSource? _leading;
     private Task? _renewing;
 
-    public LeaseLeaderElector(IKubernetesClient kubernetes, IOptions<OperatorOptions> options, LeaseNamespace leaseNamespace, TimeProvider time, ILogger<LeaseLeaderElector> logger)
+    public LeaseLeaderElector(IKubernetes kubernetes, IOptions<OperatorOptions> options, LeaseNamespace leaseNamespace, TimeProvider time, ILogger<LeaseLeaderElector> logger)
     {
         _kubernetes = kubernetes;
         _options = options.Value.Kubernetes.LeaderElection;
@@ -52,7 +61,7 @@ internal sealed partial class LeaseLeaderElector : ILeaderElector, IAsyncDisposa
                     return _leading.Token;
                 }
             }
-            catch (Exception ex) when (ex is KubernetesApiException or HttpRequestException)
+            catch (Exception ex) when (IsApiFailure(ex))
             {
                 LogAttemptFailed(ex, _options.LeaseName);
             }
@@ -79,16 +88,13 @@ internal sealed partial class LeaseLeaderElector : ILeaderElector, IAsyncDisposa
         {
             try
             {
-                // A renewal cancelled in flight may still have landed, leaving _held a version behind: on
-                // 409 the lease is read again and released only if it is still ours.
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                var released = await _kubernetes.UpdateAsync(ResourceKind.Leases, lease, Release, status: false, timeout.Token);
-                if (released is not null && released.Spec.HolderIdentity is null)
+                if (await ReleaseAsync(lease, timeout.Token))
                 {
                     LogReleased(_options.LeaseName);
                 }
             }
-            catch (Exception ex) when (ex is KubernetesApiException or HttpRequestException or OperationCanceledException)
+            catch (Exception ex) when (IsApiFailure(ex) || ex is OperationCanceledException)
             {
                 LogReleaseFailed(ex, _options.LeaseName);
             }
@@ -97,16 +103,38 @@ internal sealed partial class LeaseLeaderElector : ILeaderElector, IAsyncDisposa
         _leading.Dispose();
     }
 
-    private bool Release(Lease lease)
+    /// <summary>
+    /// Clears the holder if it is still us. A renewal cancelled in flight may still have landed, leaving our
+    /// copy a version behind: on 409 the lease is read again and released only if it is still ours.
+    /// </summary>
+    private async Task<bool> ReleaseAsync(V1Lease lease, CancellationToken cancellationToken)
     {
-        if (lease.Spec.HolderIdentity != Identity)
+        for (var attempt = 0; attempt < 3; attempt++)
         {
-            return false;
+            if (lease.Spec.HolderIdentity != Identity)
+            {
+                return false;
+            }
+
+            lease.Spec.HolderIdentity = null;
+            lease.Spec.LeaseDurationSeconds = 1;
+            try
+            {
+                await _kubernetes.CoordinationV1.ReplaceNamespacedLeaseAsync(lease, lease.Metadata.Name, _namespace, cancellationToken: cancellationToken);
+                return true;
+            }
+            catch (Exception ex) when (ex.IsConflict())
+            {
+                if (await ReadLeaseAsync(cancellationToken) is not { } fresh)
+                {
+                    return false;
+                }
+
+                lease = fresh;
+            }
         }
 
-        lease.Spec.HolderIdentity = null;
-        lease.Spec.LeaseDurationSeconds = 1;
-        return true;
+        return false;
     }
 
     private async Task RenewAsync(CancellationTokenSource leading, CancellationToken stoppingToken)
@@ -132,7 +160,7 @@ internal sealed partial class LeaseLeaderElector : ILeaderElector, IAsyncDisposa
                     LogLost(_options.LeaseName, _observed.Holder);
                     break;
                 }
-                catch (Exception ex) when (ex is KubernetesApiException or HttpRequestException)
+                catch (Exception ex) when (IsApiFailure(ex))
                 {
                     LogRenewFailed(ex, _options.LeaseName);
                     if (_time.GetElapsedTime(lastRenewed) >= deadline)
@@ -155,24 +183,26 @@ internal sealed partial class LeaseLeaderElector : ILeaderElector, IAsyncDisposa
 
     private async Task<bool> TryAcquireOrRenewAsync(CancellationToken cancellationToken)
     {
-        var now = _time.GetUtcNow();
+        var now = _time.GetUtcNow().UtcDateTime;
         var duration = (int)Math.Ceiling(_options.LeaseDuration.TotalSeconds);
-        var lease = await _kubernetes.GetAsync<Lease>(ResourceKind.Leases, _namespace, _options.LeaseName, cancellationToken);
+        var lease = await ReadLeaseAsync(cancellationToken);
         if (lease is null)
         {
             try
             {
-                _held = await _kubernetes.CreateAsync(
-                    ResourceKind.Leases,
-                    new Lease
+                _held = await _kubernetes.CoordinationV1.CreateNamespacedLeaseAsync(
+                    new V1Lease
                     {
-                        Metadata = new ObjectMeta { Name = _options.LeaseName, Namespace = _namespace },
-                        Spec = new LeaseSpec { HolderIdentity = Identity, LeaseDurationSeconds = duration, AcquireTime = now, RenewTime = now, LeaseTransitions = 0 },
+                        ApiVersion = "coordination.k8s.io/v1",
+                        Kind = "Lease",
+                        Metadata = new V1ObjectMeta { Name = _options.LeaseName, NamespaceProperty = _namespace },
+                        Spec = new V1LeaseSpec { HolderIdentity = Identity, LeaseDurationSeconds = duration, AcquireTime = now, RenewTime = now, LeaseTransitions = 0 },
                     },
-                    cancellationToken);
+                    _namespace,
+                    cancellationToken: cancellationToken);
                 return true;
             }
-            catch (KubernetesApiException ex) when (ex.IsConflict)
+            catch (Exception ex) when (ex.IsConflict())
             {
                 return false;
             }
@@ -198,18 +228,33 @@ internal sealed partial class LeaseLeaderElector : ILeaderElector, IAsyncDisposa
         spec.RenewTime = now;
         try
         {
-            _held = await _kubernetes.ReplaceAsync(ResourceKind.Leases, lease, cancellationToken);
+            _held = await _kubernetes.CoordinationV1.ReplaceNamespacedLeaseAsync(lease, _options.LeaseName, _namespace, cancellationToken: cancellationToken);
             Observe(_held);
             return true;
         }
-        catch (KubernetesApiException ex) when (ex.IsConflict)
+        catch (Exception ex) when (ex.IsConflict())
         {
             // Another candidate wrote first.
             return false;
         }
     }
 
-    private void Observe(Lease lease)
+    private async Task<V1Lease?> ReadLeaseAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _kubernetes.CoordinationV1.ReadNamespacedLeaseAsync(_options.LeaseName, _namespace, cancellationToken: cancellationToken);
+        }
+        catch (Exception ex) when (ex.IsNotFound())
+        {
+            return null;
+        }
+    }
+
+    private static bool IsApiFailure(Exception exception) =>
+        exception is k8s.Autorest.HttpOperationException or HttpRequestException;
+
+    private void Observe(V1Lease lease)
     {
         var record = (lease.Spec.HolderIdentity, lease.Spec.RenewTime, lease.Metadata.ResourceVersion);
         if (record != _observed)

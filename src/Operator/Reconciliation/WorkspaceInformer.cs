@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
-using Microsoft.Extensions.Options;
-using WorkspaceOperator.Configuration;
+using k8s;
 using WorkspaceOperator.Kubernetes;
 using WorkspaceOperator.Workspaces;
 
@@ -10,12 +9,8 @@ namespace WorkspaceOperator.Reconciliation;
 /// Keeps an up-to-date copy of every Workspace through <see cref="ListWatch"/>. Every replica runs it: the
 /// HTTP API answers from it, and the leader's controller takes its change notifications as work.
 /// </summary>
-internal sealed class WorkspaceInformer(
-    IKubernetesClient kubernetes,
-    IOptions<OperatorOptions> options,
-    ILogger<WorkspaceInformer> logger) : BackgroundService
+internal sealed class WorkspaceInformer(IWorkspaceStore store, ILogger<WorkspaceInformer> logger) : BackgroundService
 {
-    private readonly string _namespace = options.Value.Namespace;
     private ImmutableDictionary<string, Workspace> _workspaces = ImmutableDictionary<string, Workspace>.Empty;
     private TaskCompletionSource _changed = NewSignal();
     private readonly TaskCompletionSource _synced = NewSignal();
@@ -34,11 +29,11 @@ internal sealed class WorkspaceInformer(
     public Task NextChange => Volatile.Read(ref _changed).Task;
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        ListWatch.RunAsync<Workspace>(kubernetes, Workspace.Resource, _namespace, null, Listed, Apply, logger, stoppingToken);
+        ListWatch.RunAsync(Workspace.Resource.Plural, store.ListAsync, store.WatchAsync, Listed, Apply, logger, stoppingToken);
 
-    private void Listed(KubernetesList<Workspace> list)
+    private void Listed(IReadOnlyList<Workspace> items)
     {
-        var fresh = list.Items.ToImmutableDictionary(item => item.Metadata.Name!);
+        var fresh = items.ToImmutableDictionary(item => item.Metadata.Name!);
         var previous = Interlocked.Exchange(ref _workspaces, fresh);
         _synced.TrySetResult();
 
@@ -49,16 +44,16 @@ internal sealed class WorkspaceInformer(
         }
     }
 
-    private void Apply(WatchEvent<Workspace> change)
+    private void Apply(WatchEventType type, Workspace workspace)
     {
-        var name = change.Value.Metadata.Name!;
-        if (change.Type == WatchEventType.Deleted)
+        var name = workspace.Metadata.Name!;
+        if (type == WatchEventType.Deleted)
         {
             ImmutableInterlocked.TryRemove(ref _workspaces, name, out _);
         }
         else
         {
-            ImmutableInterlocked.AddOrUpdate(ref _workspaces, name, change.Value, (_, _) => change.Value);
+            ImmutableInterlocked.AddOrUpdate(ref _workspaces, name, workspace, (_, _) => workspace);
         }
 
         Notify(name);

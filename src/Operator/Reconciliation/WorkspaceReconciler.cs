@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Options;
 using WorkspaceOperator.Configuration;
-using WorkspaceOperator.Kubernetes;
 using WorkspaceOperator.Routes;
 using WorkspaceOperator.Workspaces;
 
@@ -12,20 +11,19 @@ namespace WorkspaceOperator.Reconciliation;
 /// every watch event, on every resync, and again after errors (with backoff).
 /// </summary>
 internal sealed partial class WorkspaceReconciler(
-    IKubernetesClient kubernetes,
+    IWorkspaceStore workspaces,
     IWorkspaceDriver driver,
     IRoutePublisher routes,
     IOptions<OperatorOptions> options,
     TimeProvider time,
     ILogger<WorkspaceReconciler> logger)
 {
-    private readonly string _namespace = options.Value.Namespace;
     private readonly TimeSpan _poll = options.Value.Reconcile.PollInterval;
 
     /// <summary>Null: done until the next event or resync; otherwise look again after that long.</summary>
     public async Task<TimeSpan?> ReconcileAsync(string name, CancellationToken cancellationToken)
     {
-        var workspace = await kubernetes.GetAsync<Workspace>(Workspace.Resource, _namespace, name, cancellationToken);
+        var workspace = await workspaces.GetAsync(name, cancellationToken);
         if (workspace is null)
         {
             // Gone without our finalizer running (removed by force): at least take its route away.
@@ -38,9 +36,9 @@ internal sealed partial class WorkspaceReconciler(
             return await DeleteAsync(workspace, cancellationToken);
         }
 
-        if (!workspace.Metadata.HasFinalizer(Workspace.Finalizer))
+        if (!workspace.HasFinalizer())
         {
-            workspace = await kubernetes.UpdateAsync(Workspace.Resource, workspace, AddFinalizer, status: false, cancellationToken);
+            workspace = await workspaces.UpdateAsync(workspace, AddFinalizer, status: false, cancellationToken);
             if (workspace is null)
             {
                 return null;
@@ -85,7 +83,7 @@ internal sealed partial class WorkspaceReconciler(
 
     private async Task<TimeSpan?> DeleteAsync(Workspace workspace, CancellationToken cancellationToken)
     {
-        if (!workspace.Metadata.HasFinalizer(Workspace.Finalizer))
+        if (!workspace.HasFinalizer())
         {
             return null;
         }
@@ -98,7 +96,7 @@ internal sealed partial class WorkspaceReconciler(
             return _poll;
         }
 
-        await kubernetes.UpdateAsync(Workspace.Resource, workspace, RemoveFinalizer, status: false, cancellationToken);
+        await workspaces.UpdateAsync(workspace, RemoveFinalizer, status: false, cancellationToken);
         LogDeleted(workspace.Sid);
         return null;
     }
@@ -107,8 +105,7 @@ internal sealed partial class WorkspaceReconciler(
     private async Task RecordAsync(Workspace workspace, string phase, bool ready, WorkloadObservation seen, CancellationToken cancellationToken)
     {
         var previousPhase = workspace.Status?.Phase;
-        await kubernetes.UpdateAsync(
-            Workspace.Resource,
+        await workspaces.UpdateAsync(
             workspace,
             current => ApplyStatus(current, phase, ready, seen),
             status: true,
@@ -164,7 +161,7 @@ internal sealed partial class WorkspaceReconciler(
 
     private static bool AddFinalizer(Workspace workspace)
     {
-        if (workspace.Metadata.HasFinalizer(Workspace.Finalizer) || workspace.Metadata.DeletionTimestamp is not null)
+        if (workspace.HasFinalizer() || workspace.Metadata.DeletionTimestamp is not null)
         {
             return false;
         }

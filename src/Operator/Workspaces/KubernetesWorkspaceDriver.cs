@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
+using k8s;
+using k8s.Models;
 using Microsoft.Extensions.Options;
 using WorkspaceOperator.Configuration;
 using WorkspaceOperator.Kubernetes;
@@ -12,7 +13,7 @@ namespace WorkspaceOperator.Workspaces;
 /// <c>&lt;sid&gt;</c> running code-server, both owned by the Workspace.
 /// </summary>
 internal sealed partial class KubernetesWorkspaceDriver(
-    IKubernetesClient kubernetes,
+    IKubernetes kubernetes,
     IOptions<OperatorOptions> options,
     ILogger<KubernetesWorkspaceDriver> logger) : IWorkspaceDriver
 {
@@ -35,17 +36,20 @@ internal sealed partial class KubernetesWorkspaceDriver(
         wait "$child"
         """;
 
+    // Background: the API answers at once and the garbage collector removes dependents.
+    private static readonly V1DeleteOptions Background = new() { PropagationPolicy = "Background" };
+
     private readonly OperatorOptions _options = options.Value;
 
     public static string ClaimName(string sid) => sid + "-data";
 
     public async Task<WorkloadObservation> EnsureRunningAsync(Workspace workspace, CancellationToken cancellationToken)
     {
-        var ns = workspace.Metadata.Namespace!;
-        var claim = await kubernetes.GetAsync<PersistentVolumeClaim>(ResourceKind.PersistentVolumeClaims, ns, ClaimName(workspace.Sid), cancellationToken);
+        var ns = workspace.Metadata.NamespaceProperty;
+        var claim = await ReadOrNullAsync(() => kubernetes.CoreV1.ReadNamespacedPersistentVolumeClaimAsync(ClaimName(workspace.Sid), ns, cancellationToken: cancellationToken));
         if (claim is null)
         {
-            await CreateIgnoringExistingAsync(ResourceKind.PersistentVolumeClaims, NewClaim(workspace), cancellationToken);
+            await CreateIgnoringExistingAsync(() => kubernetes.CoreV1.CreateNamespacedPersistentVolumeClaimAsync(NewClaim(workspace), ns, cancellationToken: cancellationToken));
             LogCreated("volume claim", workspace.Sid);
         }
         else if (claim.Metadata.DeletionTimestamp is not null)
@@ -54,10 +58,10 @@ internal sealed partial class KubernetesWorkspaceDriver(
         }
 
         var wanted = NewPod(workspace);
-        var pod = await kubernetes.GetAsync<Pod>(ResourceKind.Pods, ns, workspace.Sid, cancellationToken);
+        var pod = await ReadOrNullAsync(() => kubernetes.CoreV1.ReadNamespacedPodAsync(workspace.Sid, ns, cancellationToken: cancellationToken));
         if (pod is null)
         {
-            await CreateIgnoringExistingAsync(ResourceKind.Pods, wanted, cancellationToken);
+            await CreateIgnoringExistingAsync(() => kubernetes.CoreV1.CreateNamespacedPodAsync(wanted, ns, cancellationToken: cancellationToken));
             LogCreated("pod", workspace.Sid);
             return new(WorkloadState.Starting, "PodCreated", "waiting for the pod to be scheduled");
         }
@@ -68,10 +72,11 @@ internal sealed partial class KubernetesWorkspaceDriver(
         }
 
         // Pods are immutable: a changed image or size means a new pod (the volume stays).
-        var hash = pod.Metadata.Annotations?.GetValueOrDefault(SpecHashAnnotation);
-        if (hash != wanted.Metadata.Annotations![SpecHashAnnotation] || pod.Status?.Phase is "Failed" or "Succeeded")
+        string? hash = null;
+        pod.Metadata.Annotations?.TryGetValue(SpecHashAnnotation, out hash);
+        if (hash != wanted.Metadata.Annotations[SpecHashAnnotation] || pod.Status?.Phase is "Failed" or "Succeeded")
         {
-            await kubernetes.DeleteAsync(ResourceKind.Pods, ns, workspace.Sid, cancellationToken);
+            await DeleteIgnoringMissingAsync(() => kubernetes.CoreV1.DeleteNamespacedPodAsync(workspace.Sid, ns, Background, cancellationToken: cancellationToken));
             LogReplacing(workspace.Sid, pod.Status?.Phase ?? "unknown");
             return new(WorkloadState.Starting, "PodReplaced", "the pod is being recreated with the current spec");
         }
@@ -80,24 +85,30 @@ internal sealed partial class KubernetesWorkspaceDriver(
     }
 
     public async Task<bool> EnsureStoppedAsync(Workspace workspace, CancellationToken cancellationToken) =>
-        await EnsureGoneAsync(ResourceKind.Pods, workspace.Metadata.Namespace!, workspace.Sid, cancellationToken);
+        await EnsurePodGoneAsync(workspace, cancellationToken);
 
     public async Task<bool> EnsureDeletedAsync(Workspace workspace, CancellationToken cancellationToken)
     {
         // Both at once: the claim's own protection finalizer holds it until the pod is gone.
-        var podGone = await EnsureGoneAsync(ResourceKind.Pods, workspace.Metadata.Namespace!, workspace.Sid, cancellationToken);
-        var claimGone = await EnsureGoneAsync(ResourceKind.PersistentVolumeClaims, workspace.Metadata.Namespace!, ClaimName(workspace.Sid), cancellationToken);
+        var podGone = await EnsurePodGoneAsync(workspace, cancellationToken);
+        var ns = workspace.Metadata.NamespaceProperty;
+        var name = ClaimName(workspace.Sid);
+        var claimGone = await EnsureGoneAsync(
+            "PersistentVolumeClaim",
+            name,
+            () => kubernetes.CoreV1.ReadNamespacedPersistentVolumeClaimAsync(name, ns, cancellationToken: cancellationToken),
+            () => kubernetes.CoreV1.DeleteNamespacedPersistentVolumeClaimAsync(name, ns, Background, cancellationToken: cancellationToken));
         return podGone && claimGone;
     }
 
     /// <summary>What the pod's state means for the user, in the reconciler's terms.</summary>
-    internal static WorkloadObservation Observe(Pod pod, int port)
+    internal static WorkloadObservation Observe(V1Pod pod, int port)
     {
         var status = pod.Status;
         var container = status?.ContainerStatuses?.FirstOrDefault(c => c.Name == ContainerName);
         if (container is { Ready: true } && !string.IsNullOrEmpty(status!.PodIP))
         {
-            return WorkloadObservation.Ready(status.PodIP, port, pod.Spec.NodeName);
+            return WorkloadObservation.Ready(status.PodIP, port, pod.Spec?.NodeName);
         }
 
         var scheduled = status?.Conditions?.FirstOrDefault(c => c.Type == "PodScheduled");
@@ -121,35 +132,38 @@ internal sealed partial class KubernetesWorkspaceDriver(
         return new(WorkloadState.Starting, detail, detail == "Probing" ? "waiting for the editor to answer /healthz" : $"the pod is {detail}")
         {
             PodIP = string.IsNullOrEmpty(status?.PodIP) ? null : status.PodIP,
-            NodeName = pod.Spec.NodeName,
+            NodeName = pod.Spec?.NodeName,
         };
     }
 
-    internal PersistentVolumeClaim NewClaim(Workspace workspace)
+    internal V1PersistentVolumeClaim NewClaim(Workspace workspace)
     {
         var kubernetesOptions = _options.Kubernetes;
-        return new PersistentVolumeClaim
+        return new V1PersistentVolumeClaim
         {
+            ApiVersion = "v1",
+            Kind = "PersistentVolumeClaim",
             Metadata = OwnedMetadata(workspace, ClaimName(workspace.Sid)),
-            Spec = new PersistentVolumeClaimSpec
+            Spec = new V1PersistentVolumeClaimSpec
             {
                 AccessModes = [kubernetesOptions.VolumeAccessMode],
                 StorageClassName = string.IsNullOrEmpty(kubernetesOptions.StorageClass) ? null : kubernetesOptions.StorageClass,
-                Resources = new ResourceRequirements { Requests = new() { ["storage"] = workspace.Spec.Storage } },
+                Resources = new V1VolumeResourceRequirements { Requests = new Dictionary<string, ResourceQuantity> { ["storage"] = new(workspace.Spec.Storage) } },
             },
         };
     }
 
-    internal Pod NewPod(Workspace workspace)
+    internal V1Pod NewPod(Workspace workspace)
     {
         var spec = workspace.Spec;
         var kubernetesOptions = _options.Kubernetes;
         var mount = spec.MountPath.TrimEnd('/');
-        var resources = new Dictionary<string, string> { ["cpu"] = spec.Cpu, ["memory"] = spec.Memory };
-        var pod = new Pod
+        var pod = new V1Pod
         {
+            ApiVersion = "v1",
+            Kind = "Pod",
             Metadata = OwnedMetadata(workspace, workspace.Sid),
-            Spec = new PodSpec
+            Spec = new V1PodSpec
             {
                 RestartPolicy = "Always",
                 TerminationGracePeriodSeconds = kubernetesOptions.TerminationGracePeriodSeconds,
@@ -159,10 +173,10 @@ internal sealed partial class KubernetesWorkspaceDriver(
                 EnableServiceLinks = false,
 
                 // code-server images run as uid 1000; the volume must be writable by it.
-                SecurityContext = new PodSecurityContext { FsGroup = 1000 },
+                SecurityContext = new V1PodSecurityContext { FsGroup = 1000 },
                 Containers =
                 [
-                    new Container
+                    new V1Container
                     {
                         Name = ContainerName,
                         Image = spec.Image,
@@ -170,30 +184,33 @@ internal sealed partial class KubernetesWorkspaceDriver(
                         Command = ["/bin/sh", "-c", StartScript],
                         Env =
                         [
-                            new("CS_PORT", spec.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-                            new("CS_HOME", mount + "/.code-server"),
-                            new("CS_FOLDER", mount + "/workspace"),
+                            new V1EnvVar { Name = "CS_PORT", Value = spec.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+                            new V1EnvVar { Name = "CS_HOME", Value = mount + "/.code-server" },
+                            new V1EnvVar { Name = "CS_FOLDER", Value = mount + "/workspace" },
                         ],
-                        Ports = [new ContainerPort { Name = "http", Port = spec.Port }],
+                        Ports = [new V1ContainerPort { Name = "http", ContainerPort = spec.Port }],
 
                         // Requests equal limits: a workspace gets what its spec says, no more, no less.
-                        Resources = new ResourceRequirements { Requests = resources, Limits = new(resources) },
-                        VolumeMounts = [new("data", spec.MountPath)],
-                        ReadinessProbe = new Probe { HttpGet = new("/healthz", spec.Port), PeriodSeconds = 2, FailureThreshold = 3 },
+                        Resources = new V1ResourceRequirements { Requests = Sizes(spec), Limits = Sizes(spec) },
+                        VolumeMounts = [new V1VolumeMount { Name = "data", MountPath = spec.MountPath }],
+                        ReadinessProbe = new V1Probe { HttpGet = new V1HTTPGetAction { Path = "/healthz", Port = spec.Port }, PeriodSeconds = 2, FailureThreshold = 3 },
                     },
                 ],
-                Volumes = [new Volume { Name = "data", PersistentVolumeClaim = new(ClaimName(workspace.Sid)) }],
+                Volumes = [new V1Volume { Name = "data", PersistentVolumeClaim = new V1PersistentVolumeClaimVolumeSource { ClaimName = ClaimName(workspace.Sid) } }],
             },
         };
-        pod.Metadata.Annotations = new() { [SpecHashAnnotation] = Hash(pod.Spec) };
+        pod.Metadata.Annotations = new Dictionary<string, string> { [SpecHashAnnotation] = Hash(pod.Spec) };
         return pod;
     }
 
-    private static ObjectMeta OwnedMetadata(Workspace workspace, string name) => new()
+    private static Dictionary<string, ResourceQuantity> Sizes(WorkspaceSpec spec) =>
+        new() { ["cpu"] = new(spec.Cpu), ["memory"] = new(spec.Memory) };
+
+    private static V1ObjectMeta OwnedMetadata(Workspace workspace, string name) => new()
     {
         Name = name,
-        Namespace = workspace.Metadata.Namespace,
-        Labels = new()
+        NamespaceProperty = workspace.Metadata.NamespaceProperty,
+        Labels = new Dictionary<string, string>
         {
             ["app.kubernetes.io/name"] = "workspace",
             ["app.kubernetes.io/managed-by"] = "workspace-operator",
@@ -203,37 +220,35 @@ internal sealed partial class KubernetesWorkspaceDriver(
         // The garbage collector's safety net; the finalizer is the primary cleanup.
         OwnerReferences =
         [
-            new OwnerReference
+            new V1OwnerReference
             {
                 ApiVersion = Workspace.Resource.ApiVersion,
                 Kind = Workspace.Resource.Kind,
                 Name = workspace.Sid,
-                Uid = workspace.Metadata.Uid!,
+                Uid = workspace.Metadata.Uid,
                 Controller = true,
                 BlockOwnerDeletion = true,
             },
         ],
     };
 
-    private static string Hash(PodSpec spec) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(spec, KubernetesJson.Options))))[..16];
+    private static string Hash(V1PodSpec spec) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(KubernetesJson.Serialize(spec))))[..16];
 
-    private async Task CreateIgnoringExistingAsync<T>(ResourceKind kind, T value, CancellationToken cancellationToken)
-        where T : KubernetesObject
+    private Task<bool> EnsurePodGoneAsync(Workspace workspace, CancellationToken cancellationToken)
     {
-        try
-        {
-            await kubernetes.CreateAsync(kind, value, cancellationToken);
-        }
-        catch (KubernetesApiException ex) when (ex.IsConflict)
-        {
-            // Created by an earlier attempt whose answer we did not get: the next look sees it.
-        }
+        var ns = workspace.Metadata.NamespaceProperty;
+        return EnsureGoneAsync(
+            "Pod",
+            workspace.Sid,
+            () => kubernetes.CoreV1.ReadNamespacedPodAsync(workspace.Sid, ns, cancellationToken: cancellationToken),
+            () => kubernetes.CoreV1.DeleteNamespacedPodAsync(workspace.Sid, ns, Background, cancellationToken: cancellationToken));
     }
 
-    private async Task<bool> EnsureGoneAsync(ResourceKind kind, string ns, string name, CancellationToken cancellationToken)
+    private async Task<bool> EnsureGoneAsync<T>(string kind, string name, Func<Task<T>> read, Func<Task> delete)
+        where T : class, IKubernetesObject<V1ObjectMeta>
     {
-        var existing = await kubernetes.GetAsync<KubernetesObjectStub>(kind, ns, name, cancellationToken);
+        var existing = await ReadOrNullAsync(read);
         if (existing is null)
         {
             return true;
@@ -241,15 +256,49 @@ internal sealed partial class KubernetesWorkspaceDriver(
 
         if (existing.Metadata.DeletionTimestamp is null)
         {
-            await kubernetes.DeleteAsync(kind, ns, name, cancellationToken);
-            LogDeleting(kind.Kind, name);
+            await DeleteIgnoringMissingAsync(delete);
+            LogDeleting(kind, name);
         }
 
         return false;
     }
 
-    /// <summary>Any object, read only for its metadata.</summary>
-    private sealed class KubernetesObjectStub : KubernetesObject;
+    private static async Task<T?> ReadOrNullAsync<T>(Func<Task<T>> read)
+        where T : class
+    {
+        try
+        {
+            return await read();
+        }
+        catch (Exception ex) when (ex.IsNotFound())
+        {
+            return null;
+        }
+    }
+
+    private static async Task CreateIgnoringExistingAsync<T>(Func<Task<T>> create)
+    {
+        try
+        {
+            await create();
+        }
+        catch (Exception ex) when (ex.IsConflict())
+        {
+            // Created by an earlier attempt whose answer we did not get: the next look sees it.
+        }
+    }
+
+    private static async Task DeleteIgnoringMissingAsync(Func<Task> delete)
+    {
+        try
+        {
+            await delete();
+        }
+        catch (Exception ex) when (ex.IsNotFound())
+        {
+            // Gone already: what we wanted.
+        }
+    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Workspace {Sid}: {What} created")]
     private partial void LogCreated(string what, string sid);

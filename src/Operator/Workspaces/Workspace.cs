@@ -1,25 +1,53 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using k8s;
+using k8s.Models;
 using WorkspaceOperator.Kubernetes;
 
 namespace WorkspaceOperator.Workspaces;
 
 /// <summary>
-/// The Workspace custom resource (deploy/crd.yaml). Its name is the workspace id (sid) the gateway routes
-/// on, so it must be a DNS label: lowercase letters, digits and '-', at most 63 characters.
+/// The Workspace custom resource (deploy/crd.yaml), serialized with the official client's JSON settings.
+/// Its name is the workspace id (sid) the gateway routes on, so it must be a DNS label: lowercase letters,
+/// digits and '-', at most 63 characters. Fields we do not model are kept in <see cref="Unknown"/> and
+/// written back, so a read-modify-replace never drops what a newer CRD version or another tool put there.
 /// </summary>
-public sealed class Workspace : KubernetesObject
+public sealed class Workspace : IKubernetesObject<V1ObjectMeta>, ISpec<WorkspaceSpec>, IStatus<WorkspaceStatus?>
 {
     public static readonly ResourceKind Resource = new("cloudide.dev", "v1alpha1", "workspaces", "Workspace");
 
     /// <summary>Holds deletion back until the pod and the volume are gone (the old operator leaked them).</summary>
     public const string Finalizer = "cloudide.dev/cleanup";
 
+    public string ApiVersion { get; set; } = Resource.ApiVersion;
+
+    public string Kind { get; set; } = Resource.Kind;
+
+    public V1ObjectMeta Metadata { get; set; } = new();
+
     public WorkspaceSpec Spec { get; set; } = new();
 
     public WorkspaceStatus? Status { get; set; }
 
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Unknown { get; set; }
+
+    [JsonIgnore]
     public string Sid => Metadata.Name!;
+
+    public bool HasFinalizer() => Metadata.Finalizers?.Contains(Finalizer) == true;
+}
+
+/// <summary>A list of Workspaces as the API answers it.</summary>
+public sealed class WorkspaceList : IKubernetesObject<V1ListMeta>, IItems<Workspace>
+{
+    public string ApiVersion { get; set; } = Workspace.Resource.ApiVersion;
+
+    public string Kind { get; set; } = Workspace.Resource.Kind + "List";
+
+    public V1ListMeta Metadata { get; set; } = new();
+
+    public IList<Workspace> Items { get; set; } = [];
 }
 
 [JsonConverter(typeof(JsonStringEnumConverter<DesiredState>))]

@@ -3,12 +3,14 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using k8s;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using WorkspaceOperator.Configuration;
 using WorkspaceOperator.Kubernetes;
 using WorkspaceOperator.Kubernetes.InMemory;
 using WorkspaceOperator.Workspaces;
@@ -79,11 +81,9 @@ public sealed class FakeApiServer : IAsyncDisposable
     /// <summary>The next <paramref name="count"/> PUTs to <paramref name="plural"/> (any subresource) answer 409.</summary>
     public void InjectConflicts(string plural, int count) => _conflictsToInject[plural] = count;
 
-    /// <summary>A client of this server, as the operator builds one.</summary>
-    public IKubernetesClient CreateClient(string? token = null) =>
-        new KubernetesClient(
-            KubernetesConnection.Resolve(Address.ToString(), token ?? Token, null).CreateHttpClient(),
-            string.IsNullOrEmpty(token ?? Token) ? KubernetesCredentials.None : KubernetesCredentials.FromToken((token ?? Token)!));
+    /// <summary>The official client pointed at this server, as the operator builds it from an explicit server and token.</summary>
+    public IKubernetes CreateClient(string? token = null) =>
+        new k8s.Kubernetes(KubernetesConfiguration.Load(new KubernetesOptions { Server = Address.ToString(), Token = token ?? Token ?? "" }));
 
     /// <summary>Sets a pod's status as the kubelet would.</summary>
     public void SetPodStatus(string ns, string name, JsonObject status) =>

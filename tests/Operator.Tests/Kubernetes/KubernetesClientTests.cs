@@ -1,38 +1,52 @@
 using System.Net;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.Options;
+using WorkspaceOperator.Configuration;
 using WorkspaceOperator.Kubernetes;
 using WorkspaceOperator.Tests.Infrastructure;
+using WorkspaceOperator.Workspaces;
 
 namespace WorkspaceOperator.Tests.Kubernetes;
 
-/// <summary>The typed client over real HTTP against the fake API server's wire rules.</summary>
+/// <summary>
+/// The official client (KubernetesClient) over real HTTP against the fake API server, for every kind of
+/// call the operator makes: the client's wire format meets the fake's rules, which are the API server's.
+/// </summary>
 public sealed class KubernetesClientTests : IAsyncLifetime
 {
     private const string Ns = "workspaces";
     private FakeApiServer _server = null!;
-    private IKubernetesClient _client = null!;
+    private IKubernetes _client = null!;
+    private KubernetesWorkspaceStore _workspaces = null!;
 
     public async Task InitializeAsync()
     {
         _server = await FakeApiServer.StartAsync();
         _client = _server.CreateClient();
+        _workspaces = new KubernetesWorkspaceStore(_client, Options.Create(new OperatorOptions { Namespace = Ns }));
     }
 
-    public async Task DisposeAsync() => await _server.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        await _server.DisposeAsync();
+    }
 
     [Fact]
-    public async Task Get_of_a_missing_object_is_null_and_create_then_get_round_trips()
+    public async Task A_missing_object_is_a_404_and_create_then_read_round_trips()
     {
-        Assert.Null(await _client.GetAsync<Lease>(ResourceKind.Leases, Ns, "missing", default));
+        var missing = await Assert.ThrowsAnyAsync<Exception>(() => _client.CoordinationV1.ReadNamespacedLeaseAsync("missing", Ns));
+        Assert.True(missing.IsNotFound());
 
-        var created = await _client.CreateAsync(ResourceKind.Leases, NewLease("a", "me"), default);
+        var created = await _client.CoordinationV1.CreateNamespacedLeaseAsync(NewLease("a", "me"), Ns);
         Assert.Equal("coordination.k8s.io/v1", created.ApiVersion);
         Assert.False(string.IsNullOrEmpty(created.Metadata.Uid));
         Assert.False(string.IsNullOrEmpty(created.Metadata.ResourceVersion));
 
-        var read = await _client.GetAsync<Lease>(ResourceKind.Leases, Ns, "a", default);
-        Assert.Equal("me", read!.Spec.HolderIdentity);
+        var read = await _client.CoordinationV1.ReadNamespacedLeaseAsync("a", Ns);
+        Assert.Equal("me", read.Spec.HolderIdentity);
         Assert.Equal(created.Metadata.ResourceVersion, read.Metadata.ResourceVersion);
         Assert.Contains($"GET /apis/coordination.k8s.io/v1/namespaces/{Ns}/leases/a", _server.Requests);
     }
@@ -40,109 +54,93 @@ public sealed class KubernetesClientTests : IAsyncLifetime
     [Fact]
     public async Task Lease_times_are_written_as_the_API_server_parses_them()
     {
-        var renew = new DateTimeOffset(2026, 11, 23, 10, 20, 30, TimeSpan.Zero).AddTicks(1234567);
         var lease = NewLease("times", "me");
-        lease.Spec.RenewTime = renew;
-        await _client.CreateAsync(ResourceKind.Leases, lease, default);
+        lease.Spec.RenewTime = new DateTime(2026, 11, 23, 10, 20, 30, DateTimeKind.Utc).AddTicks(1234567);
+        await _client.CoordinationV1.CreateNamespacedLeaseAsync(lease, Ns);
 
         // metav1.MicroTime: exactly six fractional digits and Z (Go's layout rejects anything else).
-        var stored = _server.Leases.Get(Ns, "times")!;
-        Assert.Equal("2026-11-23T10:20:30.123456Z", stored["spec"]!["renewTime"]!.GetValue<string>());
-        Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", stored["metadata"]!["creationTimestamp"]!.GetValue<string>());
+        Assert.Equal("2026-11-23T10:20:30.123456Z", _server.Leases.Get(Ns, "times")!["spec"]!["renewTime"]!.GetValue<string>());
     }
 
     [Fact]
     public async Task Creating_an_existing_object_is_a_conflict_with_the_servers_reason()
     {
-        await _client.CreateAsync(ResourceKind.Leases, NewLease("dup", "me"), default);
-        var ex = await Assert.ThrowsAsync<KubernetesApiException>(() => _client.CreateAsync(ResourceKind.Leases, NewLease("dup", "me"), default));
-        Assert.True(ex.IsConflict);
-        Assert.Equal("AlreadyExists", ex.Reason);
+        await _client.CoordinationV1.CreateNamespacedLeaseAsync(NewLease("dup", "me"), Ns);
+        var ex = await Assert.ThrowsAnyAsync<Exception>(() => _client.CoordinationV1.CreateNamespacedLeaseAsync(NewLease("dup", "me"), Ns));
+        Assert.True(ex.IsConflict());
+        Assert.Contains("AlreadyExists", ApiErrors.Describe(ex), StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Replace_with_a_stale_resource_version_is_refused_and_the_fresh_write_wins()
     {
-        var first = await _client.CreateAsync(ResourceKind.Leases, NewLease("rv", "one"), default);
-        var stale = await _client.GetAsync<Lease>(ResourceKind.Leases, Ns, "rv", default);
+        var first = await _client.CoordinationV1.CreateNamespacedLeaseAsync(NewLease("rv", "one"), Ns);
+        var stale = await _client.CoordinationV1.ReadNamespacedLeaseAsync("rv", Ns);
 
         first.Spec.HolderIdentity = "two";
-        await _client.ReplaceAsync(ResourceKind.Leases, first, default);
+        await _client.CoordinationV1.ReplaceNamespacedLeaseAsync(first, "rv", Ns);
 
-        stale!.Spec.HolderIdentity = "three";
-        var ex = await Assert.ThrowsAsync<KubernetesApiException>(() => _client.ReplaceAsync(ResourceKind.Leases, stale, default));
-        Assert.True(ex.IsConflict);
-        Assert.Equal(HttpStatusCode.Conflict, ex.StatusCode);
-        Assert.Equal("two", (await _client.GetAsync<Lease>(ResourceKind.Leases, Ns, "rv", default))!.Spec.HolderIdentity);
-    }
-
-    [Fact]
-    public async Task Fields_the_client_does_not_model_survive_a_read_modify_replace()
-    {
-        var created = await _client.CreateAsync(ResourceKind.Leases, NewLease("extra", "me"), default);
-        _server.Leases.Patch(Ns, "extra", JsonNode.Parse("""{"metadata":{"managedFields":[{"manager":"kubectl"}]},"spec":{"preferredHolder":"other"}}""")!.AsObject(), status: false);
-
-        var read = await _client.GetAsync<Lease>(ResourceKind.Leases, Ns, "extra", default);
-        read!.Spec.HolderIdentity = "changed";
-        await _client.ReplaceAsync(ResourceKind.Leases, read, default);
-
-        var stored = _server.Leases.Get(Ns, "extra")!;
-        Assert.Equal("changed", stored["spec"]!["holderIdentity"]!.GetValue<string>());
-        Assert.Equal("kubectl", stored["metadata"]!["managedFields"]![0]!["manager"]!.GetValue<string>());
-        Assert.NotEqual(created.Metadata.ResourceVersion, stored["metadata"]!["resourceVersion"]!.GetValue<string>());
+        stale.Spec.HolderIdentity = "three";
+        var ex = await Assert.ThrowsAnyAsync<Exception>(() => _client.CoordinationV1.ReplaceNamespacedLeaseAsync(stale, "rv", Ns));
+        Assert.True(ex.IsConflict());
+        Assert.Equal("two", (await _client.CoordinationV1.ReadNamespacedLeaseAsync("rv", Ns)).Spec.HolderIdentity);
     }
 
     [Fact]
     public async Task Pod_status_goes_through_its_subresource_and_merge_patch_changes_only_what_it_names()
     {
-        var pod = new Pod { Metadata = new ObjectMeta { Name = "p", Namespace = Ns, Labels = new() { ["app"] = "x" } } };
-        pod.Spec.Containers.Add(new Container { Name = "c", Image = "img" });
-        var created = await _client.CreateAsync(ResourceKind.Pods, pod, default);
+        var pod = new V1Pod
+        {
+            Metadata = new V1ObjectMeta { Name = "p", Labels = new Dictionary<string, string> { ["app"] = "x" } },
+            Spec = new V1PodSpec { Containers = [new V1Container { Name = "c", Image = "img" }] },
+        };
+        var created = await _client.CoreV1.CreateNamespacedPodAsync(pod, Ns);
 
-        created.Status = new PodStatus { Phase = "Running", PodIP = "10.0.0.9" };
+        created.Status = new V1PodStatus { Phase = "Running", PodIP = "10.0.0.9" };
         created.Spec.Containers[0].Image = "ignored-through-status";
-        await _client.ReplaceStatusAsync(ResourceKind.Pods, created, default);
-        var afterStatus = await _client.GetAsync<Pod>(ResourceKind.Pods, Ns, "p", default);
-        Assert.Equal("10.0.0.9", afterStatus!.Status!.PodIP);
+        await _client.CoreV1.ReplaceNamespacedPodStatusAsync(created, "p", Ns);
+        var afterStatus = await _client.CoreV1.ReadNamespacedPodAsync("p", Ns);
+        Assert.Equal("10.0.0.9", afterStatus.Status.PodIP);
         Assert.Equal("img", afterStatus.Spec.Containers[0].Image);
 
-        var patched = await _client.PatchAsync<Pod>(ResourceKind.Pods, Ns, "p", JsonNode.Parse("""{"metadata":{"labels":{"extra":"y"}}}""")!, null, default);
-        Assert.Equal("x", patched.Metadata.Labels!["app"]);
+        var patch = new V1Patch(new { metadata = new { labels = new { extra = "y" } } }, V1Patch.PatchType.MergePatch);
+        var patched = await _client.CoreV1.PatchNamespacedPodAsync(patch, "p", Ns);
+        Assert.Equal("x", patched.Metadata.Labels["app"]);
         Assert.Equal("y", patched.Metadata.Labels["extra"]);
-        Assert.Equal("10.0.0.9", patched.Status!.PodIP);
+        Assert.Equal("10.0.0.9", patched.Status.PodIP);
     }
 
     [Fact]
-    public async Task List_filters_by_label_and_delete_says_whether_there_was_something_to_delete()
+    public async Task List_filters_by_label_and_delete_of_a_missing_object_is_a_404()
     {
         foreach (var (name, app) in new[] { ("a", "x"), ("b", "y"), ("c", "x") })
         {
-            var pod = new Pod { Metadata = new ObjectMeta { Name = name, Namespace = Ns, Labels = new() { ["app"] = app } } };
-            await _client.CreateAsync(ResourceKind.Pods, pod, default);
+            await _client.CoreV1.CreateNamespacedPodAsync(new V1Pod { Metadata = new V1ObjectMeta { Name = name, Labels = new Dictionary<string, string> { ["app"] = app } } }, Ns);
         }
 
-        var list = await _client.ListAsync<Pod>(ResourceKind.Pods, Ns, "app=x", default);
+        var list = await _client.CoreV1.ListNamespacedPodAsync(Ns, labelSelector: "app=x");
         Assert.Equal(["a", "c"], list.Items.Select(p => p.Metadata.Name));
         Assert.False(string.IsNullOrEmpty(list.Metadata.ResourceVersion));
 
-        Assert.True(await _client.DeleteAsync(ResourceKind.Pods, Ns, "a", default));
-        Assert.False(await _client.DeleteAsync(ResourceKind.Pods, Ns, "a", default));
-        Assert.Empty((await _client.ListAsync<Pod>(ResourceKind.Pods, "other-namespace", null, default)).Items);
+        await _client.CoreV1.DeleteNamespacedPodAsync("a", Ns, new V1DeleteOptions { PropagationPolicy = "Background" });
+        var gone = await Assert.ThrowsAnyAsync<Exception>(() => _client.CoreV1.DeleteNamespacedPodAsync("a", Ns));
+        Assert.True(gone.IsNotFound());
+        Assert.Empty((await _client.CoreV1.ListNamespacedPodAsync("other-namespace")).Items);
     }
 
     [Fact]
     public async Task Watch_from_a_list_version_delivers_later_changes_in_order()
     {
-        await _client.CreateAsync(ResourceKind.Leases, NewLease("before", "me"), default);
-        var list = await _client.ListAsync<Lease>(ResourceKind.Leases, Ns, null, default);
+        await _client.CoordinationV1.CreateNamespacedLeaseAsync(NewLease("before", "me"), Ns);
+        var list = await _client.CoordinationV1.ListNamespacedLeaseAsync(Ns);
 
         using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        var seen = new List<(WatchEventType, string?, string?)>();
+        var seen = new List<(WatchEventType, string, string)>();
         var watching = Task.Run(async () =>
         {
-            await foreach (var change in _client.WatchAsync<Lease>(ResourceKind.Leases, Ns, list.Metadata.ResourceVersion!, null, cancel.Token))
+            await foreach (var (type, lease) in _client.CoordinationV1.WatchListNamespacedLeaseAsync(Ns, resourceVersion: list.Metadata.ResourceVersion, cancellationToken: cancel.Token))
             {
-                seen.Add((change.Type, change.Value.Metadata.Name, change.Value.Spec.HolderIdentity));
+                seen.Add((type, lease.Metadata.Name, lease.Spec.HolderIdentity));
                 if (seen.Count == 3)
                 {
                     return;
@@ -150,54 +148,78 @@ public sealed class KubernetesClientTests : IAsyncLifetime
             }
         });
 
-        var created = await _client.CreateAsync(ResourceKind.Leases, NewLease("after", "one"), default);
+        var created = await _client.CoordinationV1.CreateNamespacedLeaseAsync(NewLease("after", "one"), Ns);
         created.Spec.HolderIdentity = "two";
-        await _client.ReplaceAsync(ResourceKind.Leases, created, default);
-        await _client.DeleteAsync(ResourceKind.Leases, Ns, "after", default);
+        await _client.CoordinationV1.ReplaceNamespacedLeaseAsync(created, "after", Ns);
+        await _client.CoordinationV1.DeleteNamespacedLeaseAsync("after", Ns);
         await watching;
 
-        Assert.Equal(
-            [(WatchEventType.Added, "after", "one"), (WatchEventType.Modified, "after", "two"), (WatchEventType.Deleted, "after", "two")],
-            seen);
+        Assert.Equal([(WatchEventType.Added, "after", "one"), (WatchEventType.Modified, "after", "two"), (WatchEventType.Deleted, "after", "two")], seen);
     }
 
     [Fact]
-    public async Task Watch_from_a_compacted_version_fails_as_expired()
+    public async Task Watch_from_a_compacted_version_reports_expired()
     {
-        await _client.CreateAsync(ResourceKind.Leases, NewLease("x", "me"), default);
-        var old = (await _client.ListAsync<Lease>(ResourceKind.Leases, Ns, null, default)).Metadata.ResourceVersion!;
-        await _client.CreateAsync(ResourceKind.Leases, NewLease("y", "me"), default);
+        await _client.CoordinationV1.CreateNamespacedLeaseAsync(NewLease("x", "me"), Ns);
+        var old = (await _client.CoordinationV1.ListNamespacedLeaseAsync(Ns)).Metadata.ResourceVersion;
+        await _client.CoordinationV1.CreateNamespacedLeaseAsync(NewLease("y", "me"), Ns);
         _server.Leases.Compact();
 
-        var ex = await Assert.ThrowsAsync<KubernetesApiException>(async () =>
+        Exception? reported = null;
+        await foreach (var unused in _client.CoordinationV1.WatchListNamespacedLeaseAsync(Ns, resourceVersion: old, onError: error => reported = error))
         {
-            await foreach (var unused in _client.WatchAsync<Lease>(ResourceKind.Leases, Ns, old, null, default))
-            {
-            }
-        });
-        Assert.True(ex.IsExpired);
-        Assert.Equal(HttpStatusCode.Gone, ex.StatusCode);
+        }
+
+        Assert.NotNull(reported);
+        Assert.True(reported.IsExpired());
     }
 
     [Fact]
     public async Task A_client_without_the_token_is_refused_with_the_servers_status()
     {
-        var stranger = _server.CreateClient(token: "wrong");
-        var ex = await Assert.ThrowsAsync<KubernetesApiException>(() => stranger.GetAsync<Lease>(ResourceKind.Leases, Ns, "a", default));
-        Assert.Equal(HttpStatusCode.Unauthorized, ex.StatusCode);
+        using var stranger = _server.CreateClient(token: "wrong");
+        var ex = await Assert.ThrowsAnyAsync<Exception>(() => stranger.CoordinationV1.ReadNamespacedLeaseAsync("a", Ns));
+        Assert.Equal(HttpStatusCode.Unauthorized, ApiErrors.StatusOf(ex));
     }
 
     [Fact]
-    public void A_watch_line_with_an_unknown_type_is_an_error_not_a_silent_skip()
+    public async Task Workspaces_go_through_the_custom_object_API_and_keep_fields_the_model_does_not_know()
     {
-        var ex = Assert.Throws<KubernetesApiException>(() => KubernetesClient.ParseWatchLine<Lease>("""{"type":"SURPRISE","object":{}}"""));
-        Assert.Contains("SURPRISE", ex.Message, StringComparison.Ordinal);
-        Assert.ThrowsAny<JsonException>(() => KubernetesClient.ParseWatchLine<Lease>("{not json"));
+        var workspace = new Workspace { Metadata = new V1ObjectMeta { Name = "ws-1", NamespaceProperty = Ns }, Spec = new WorkspaceSpec { Image = "img" } };
+        var created = await _workspaces.CreateAsync(workspace, default);
+        Assert.NotNull(created);
+        Assert.Null(await _workspaces.CreateAsync(workspace, default));
+        Assert.Contains($"POST /apis/cloudide.dev/v1alpha1/namespaces/{Ns}/workspaces", _server.Requests);
+
+        // A newer CRD version or another tool wrote fields this model does not have.
+        _server.Workspaces.Patch(Ns, "ws-1", JsonNode.Parse("""{"metadata":{"managedFields":[{"manager":"kubectl"}]},"spec":{"gpu":"a100"},"extra":{"x":1}}""")!.AsObject(), status: false);
+        var read = await _workspaces.GetAsync("ws-1", default);
+        var updated = await _workspaces.UpdateAsync(read!, w => (w.Metadata.Finalizers = [Workspace.Finalizer]) is not null, status: false, default);
+
+        var stored = _server.Workspaces.Get(Ns, "ws-1")!;
+        Assert.Equal(Workspace.Finalizer, stored["metadata"]!["finalizers"]![0]!.GetValue<string>());
+        Assert.Equal("a100", stored["spec"]!["gpu"]!.GetValue<string>());
+        Assert.Equal(1, stored["extra"]!["x"]!.GetValue<int>());
+        Assert.Equal("kubectl", stored["metadata"]!["managedFields"]![0]!["manager"]!.GetValue<string>());
+
+        // A stale copy loses to the fresh write; the store says so instead of throwing.
+        var (outcome, _) = await _workspaces.ReplaceAsync(read!, status: false, default);
+        Assert.Equal(WriteOutcome.Conflict, outcome);
+
+        var stopped = await _workspaces.SetDesiredStateAsync("ws-1", DesiredState.Stopped, default);
+        Assert.Equal(DesiredState.Stopped, stopped!.Spec.State);
+        Assert.Equal("img", stopped.Spec.Image);
+        Assert.Null(await _workspaces.SetDesiredStateAsync("nobody", DesiredState.Stopped, default));
+        Assert.NotNull(updated);
+
+        Assert.True(await _workspaces.DeleteAsync("ws-1", default));
+        Assert.NotNull(_server.Workspaces.Get(Ns, "ws-1")!["metadata"]!["deletionTimestamp"]);
+        Assert.False(await _workspaces.DeleteAsync("nobody", default));
     }
 
-    private static Lease NewLease(string name, string holder) => new()
+    private static V1Lease NewLease(string name, string holder) => new()
     {
-        Metadata = new ObjectMeta { Name = name, Namespace = Ns },
-        Spec = new LeaseSpec { HolderIdentity = holder, LeaseDurationSeconds = 15 },
+        Metadata = new V1ObjectMeta { Name = name },
+        Spec = new V1LeaseSpec { HolderIdentity = holder, LeaseDurationSeconds = 15 },
     };
 }

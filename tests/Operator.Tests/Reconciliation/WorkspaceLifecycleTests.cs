@@ -261,8 +261,9 @@ public sealed class WorkspaceLifecycleTests : IAsyncLifetime, IDisposable
         Assert.Null(_api.Pods.Get(Ns, "twice-1"));
     }
 
+    // A list, not a watch: the official client asks for it with ?watch=false.
     private static bool IsWorkspaceList(string request) =>
-        request == $"GET /apis/cloudide.dev/v1alpha1/namespaces/{Ns}/workspaces";
+        request == $"GET /apis/cloudide.dev/v1alpha1/namespaces/{Ns}/workspaces" || request == $"GET /apis/cloudide.dev/v1alpha1/namespaces/{Ns}/workspaces?watch=false";
 
     private async Task StartRunningAsync(string sid, string ip)
     {

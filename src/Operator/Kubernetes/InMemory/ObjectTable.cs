@@ -10,7 +10,7 @@ namespace WorkspaceOperator.Kubernetes.InMemory;
 /// (optimistic concurrency, 409 on a stale write), generation bumped on spec changes, the status
 /// subresource, finalizers holding back deletion (deletionTimestamp), and watches that replay from a
 /// resourceVersion or answer 410 when it is older than the history kept. It is the local platform's
-/// store (<see cref="InMemoryKubernetesClient"/>) and the tests' API server.
+/// store (<see cref="InMemoryWorkspaceStore"/>) and the tests' API server.
 /// </summary>
 public sealed class ObjectTable
 {

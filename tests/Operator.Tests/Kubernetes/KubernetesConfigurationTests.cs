@@ -1,17 +1,23 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using WorkspaceOperator.Configuration;
 using WorkspaceOperator.Kubernetes;
 
 namespace WorkspaceOperator.Tests.Kubernetes;
 
-public sealed class KubernetesConnectionTests
+/// <summary>Kubeconfig files as the official client loads them, and the operator's own refusals on top.</summary>
+public sealed class KubernetesConfigurationTests : IDisposable
 {
+    private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("kubeconfig");
+
+    public void Dispose() => _directory.Delete(recursive: true);
+
     [Fact]
-    public async Task Kubeconfig_current_context_picks_its_cluster_user_namespace_and_trust()
+    public void The_current_context_picks_its_cluster_user_namespace_and_trust()
     {
         var (caPem, clientCertPem, clientKeyPem) = Certificates();
-        var yaml = $$"""
+        var configuration = Load($$"""
             apiVersion: v1
             kind: Config
             current-context: prod
@@ -35,54 +41,63 @@ public sealed class KubernetesConnectionTests
                 context: { cluster: dev, user: admin }
               - name: prod
                 context: { cluster: prod-cluster, user: robot, namespace: ide }
-            """;
+            """);
 
-        var connection = KubernetesConnection.FromKubeConfig(yaml, "/tmp");
-
-        Assert.Equal(new Uri("https://prod.example:6443"), connection.Server);
-        Assert.Equal("ide", connection.DefaultNamespace);
-        Assert.Single(connection.TrustedRoots!);
-        Assert.NotNull(connection.ClientCertificate);
-        Assert.True(connection.ClientCertificate!.HasPrivateKey);
-        Assert.Null(await connection.Credentials.GetTokenAsync(default));
+        Assert.Equal("https://prod.example:6443", configuration.Host.TrimEnd('/'));
+        Assert.Equal("ide", configuration.Namespace);
+        Assert.Single(configuration.SslCaCerts);
+        Assert.False(string.IsNullOrEmpty(configuration.ClientCertificateData));
+        Assert.False(string.IsNullOrEmpty(configuration.ClientCertificateKeyData));
+        Assert.Null(configuration.AccessToken);
     }
 
     [Fact]
-    public async Task Kubeconfig_token_and_token_file_are_used_as_bearer_tokens()
+    public async Task A_token_and_an_exec_credential_plugin_become_bearer_tokens()
     {
-        var directory = Directory.CreateTempSubdirectory("kubeconfig");
-        try
-        {
-            File.WriteAllText(Path.Combine(directory.FullName, "token"), "from-file\n");
-            var withToken = KubernetesConnection.FromKubeConfig(Config("token: inline-token"), directory.FullName);
-            var withFile = KubernetesConnection.FromKubeConfig(Config("tokenFile: token"), directory.FullName);
+        Assert.Equal("inline-token", Load(Config("token: inline-token")).AccessToken);
 
-            Assert.Equal("inline-token", await withToken.Credentials.GetTokenAsync(default));
-            Assert.Equal("from-file", await withFile.Credentials.GetTokenAsync(default));
-        }
-        finally
-        {
-            directory.Delete(recursive: true);
-        }
+        // What cloud clusters use (aws eks get-token, gke-gcloud-auth-plugin), which the old hand-written
+        // loader could not run: a command that prints an ExecCredential.
+        var credential = Path.Combine(_directory.FullName, "credential.json");
+        File.WriteAllText(credential, """{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"from-exec"}}""");
+        var plugin = Load(Config($$"""
+            exec:
+                    apiVersion: client.authentication.k8s.io/v1
+                    command: /bin/cat
+                    args: ["{{credential}}"]
+            """));
+        var header = await plugin.TokenProvider!.GetAuthenticationHeaderAsync(CancellationToken.None);
+        Assert.Equal("from-exec", header.Parameter);
     }
 
     [Fact]
-    public void Kubeconfig_that_skips_TLS_verification_or_names_a_missing_cluster_is_refused_with_a_reason()
+    public void A_kubeconfig_that_skips_TLS_verification_is_refused_with_the_reason()
     {
         var insecure = Config("token: t").Replace("server: https://k.example", "server: https://k.example\n      insecure-skip-tls-verify: true", StringComparison.Ordinal);
-        var ex = Assert.Throws<InvalidOperationException>(() => KubernetesConnection.FromKubeConfig(insecure, "/tmp"));
+        var ex = Assert.Throws<InvalidOperationException>(() => Load(insecure));
         Assert.Contains("insecure-skip-tls-verify", ex.Message, StringComparison.Ordinal);
-
-        var dangling = Config("token: t").Replace("cluster: c, user: u", "cluster: nowhere, user: u", StringComparison.Ordinal);
-        ex = Assert.Throws<InvalidOperationException>(() => KubernetesConnection.FromKubeConfig(dangling, "/tmp"));
-        Assert.Contains("nowhere", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void No_server_no_service_account_and_no_kubeconfig_says_what_to_do()
     {
-        var ex = Assert.Throws<InvalidOperationException>(() => KubernetesConnection.Resolve(null, null, "/nonexistent/kubeconfig"));
+        var ex = Assert.Throws<InvalidOperationException>(() => KubernetesConfiguration.Load(new KubernetesOptions { KubeConfig = "/nonexistent/kubeconfig" }));
         Assert.Contains("Driver=Local", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_explicit_server_and_token_win_over_any_kubeconfig()
+    {
+        var configuration = KubernetesConfiguration.Load(new KubernetesOptions { Server = "http://127.0.0.1:8001", Token = "t0", KubeConfig = "/nonexistent/kubeconfig" });
+        Assert.Equal("http://127.0.0.1:8001", configuration.Host.TrimEnd('/'));
+        Assert.Equal("t0", configuration.AccessToken);
+    }
+
+    private k8s.KubernetesClientConfiguration Load(string yaml)
+    {
+        var path = Path.Combine(_directory.FullName, "config-" + Guid.NewGuid().ToString("N"));
+        File.WriteAllText(path, yaml);
+        return KubernetesConfiguration.Load(new KubernetesOptions { KubeConfig = path });
     }
 
     private static string Config(string userLine) => $$"""

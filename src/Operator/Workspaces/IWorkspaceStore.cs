@@ -1,0 +1,85 @@
+using k8s;
+
+namespace WorkspaceOperator.Workspaces;
+
+/// <summary>
+/// The Workspace resources: in the cluster's API (<see cref="KubernetesWorkspaceStore"/>, the official
+/// client's custom-object calls) or, on one machine, in memory with the API server's rules. The outcomes
+/// callers act on (exists, gone, someone else wrote first) are answers here, not exceptions.
+/// </summary>
+public interface IWorkspaceStore
+{
+    /// <summary>The workspace, or null when there is none.</summary>
+    Task<Workspace?> GetAsync(string name, CancellationToken cancellationToken);
+
+    /// <summary>Every workspace and the resourceVersion the list was read at.</summary>
+    Task<(IReadOnlyList<Workspace> Items, string Version)> ListAsync(CancellationToken cancellationToken);
+
+    /// <summary>Changes after <paramref name="resourceVersion"/> until the server ends the stream; a 410 goes to <paramref name="onError"/>.</summary>
+    IAsyncEnumerable<(WatchEventType Type, Workspace Value)> WatchAsync(string resourceVersion, Action<Exception> onError, CancellationToken cancellationToken);
+
+    /// <summary>The stored workspace, or null when one of that name already exists.</summary>
+    Task<Workspace?> CreateAsync(Workspace workspace, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// PUT with the object's resourceVersion (of the whole object, or only its status subresource): the stored
+    /// object, or <see cref="WriteOutcome.Conflict"/> when someone else changed it first.
+    /// </summary>
+    Task<(WriteOutcome Outcome, Workspace? Stored)> ReplaceAsync(Workspace workspace, bool status, CancellationToken cancellationToken);
+
+    /// <summary>Merge-patches <c>spec.state</c>; null when there is no such workspace.</summary>
+    Task<Workspace?> SetDesiredStateAsync(string name, DesiredState state, CancellationToken cancellationToken);
+
+    /// <summary>True when a delete was accepted, false when the workspace was already gone.</summary>
+    Task<bool> DeleteAsync(string name, CancellationToken cancellationToken);
+}
+
+public enum WriteOutcome
+{
+    Written,
+
+    /// <summary>The resourceVersion was stale: read again and reapply.</summary>
+    Conflict,
+
+    NotFound,
+}
+
+public static class WorkspaceStoreExtensions
+{
+    private const int Attempts = 5;
+
+    /// <summary>
+    /// Read-modify-write with optimistic concurrency: applies <paramref name="change"/> (false: nothing to
+    /// change) and writes the object, or its status; on a conflict the object is read again and the change
+    /// applied to the fresh copy, as every controller must. Returns the stored object, or null when it is gone.
+    /// </summary>
+    public static async Task<Workspace?> UpdateAsync(this IWorkspaceStore store, Workspace current, Func<Workspace, bool> change, bool status, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            if (!change(current))
+            {
+                return current;
+            }
+
+            var (outcome, stored) = await store.ReplaceAsync(current, status, cancellationToken);
+            switch (outcome)
+            {
+                case WriteOutcome.Written:
+                    return stored;
+                case WriteOutcome.NotFound:
+                    return null;
+                case WriteOutcome.Conflict when attempt < Attempts:
+                    if (await store.GetAsync(current.Sid, cancellationToken) is not { } fresh)
+                    {
+                        return null;
+                    }
+
+                    current = fresh;
+                    break;
+                default:
+                    throw new InvalidOperationException($"workspace {current.Sid} kept changing under us: {Attempts} conflicting writes in a row");
+            }
+        }
+    }
+}
