@@ -8,8 +8,8 @@ using WebApi.Tests.Infrastructure;
 
 namespace WebApi.Tests.Accounts;
 
-public abstract class AccountTests<TPlatform>(TPlatform platform) : IClassFixture<TPlatform>
-    where TPlatform : Platform
+public abstract class AccountTests<TWebApi>(TWebApi platform) : IClassFixture<TWebApi>
+    where TWebApi : class, IWebApiUnderTest
 {
     [Fact]
     public async Task Register_signs_in_with_an_http_only_cookie_and_logout_ends_the_session()
@@ -157,6 +157,6 @@ public abstract class AccountTests<TPlatform>(TPlatform platform) : IClassFixtur
     private sealed record SpecDto(string Key, string DisplayName, string Cpu, string Memory, string Storage);
 }
 
-public sealed class SqliteAccountTests(Platform platform) : AccountTests<Platform>(platform);
+public sealed class SqliteAccountTests(WebApiAlone webApi) : AccountTests<WebApiAlone>(webApi);
 
-public sealed class PostgresAccountTests(PostgresPlatform platform) : AccountTests<PostgresPlatform>(platform);
+public sealed class PostgresAccountTests(PostgresWebApiAlone webApi) : AccountTests<PostgresWebApiAlone>(webApi);

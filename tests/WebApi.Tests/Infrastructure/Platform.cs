@@ -12,7 +12,7 @@ namespace WebApi.Tests.Infrastructure;
 /// (stand-in editor processes), the gateway checking tickets with the shared key, and the web API on a
 /// fresh SQLite file (or the PostgreSQL database given).
 /// </summary>
-public class Platform : IAsyncLifetime
+public class Platform : IAsyncLifetime, IWebApiUnderTest
 {
     private readonly RedisServer _redis = new();
     private readonly RedisSentinelGroup? _sentinels;
@@ -96,16 +96,6 @@ public class Platform : IAsyncLifetime
         BaseAddress = Address,
         Timeout = TimeSpan.FromSeconds(90),
     };
-
-    /// <summary>A new registered, logged-in user.</summary>
-    public async Task<HttpClient> NewUserAsync(string? name = null)
-    {
-        var client = NewClient();
-        name ??= "u" + Guid.NewGuid().ToString("N")[..10];
-        using var response = await client.PostAsJsonAsync("/api/accounts/register", new { userName = name, email = $"{name}@example.test", password = "correct horse battery" });
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        return client;
-    }
 }
 
 /// <summary>Idle workspaces are stopped after two seconds instead of an hour.</summary>

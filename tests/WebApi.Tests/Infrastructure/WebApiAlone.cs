@@ -1,0 +1,111 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace WebApi.Tests.Infrastructure;
+
+/// <summary>
+/// What the web API's own endpoints need to be tested against, and no more: the web API alone, on a fresh
+/// SQLite file (or the PostgreSQL database given), hosted by <see cref="WebApplicationFactory{TEntryPoint}"/>
+/// (the entry point is found through any type of the web API's assembly; its options class will do) on real
+/// Kestrel sockets (the trusted-proxy rules look at the connection's address). No operator, gateway
+/// or Redis: accounts, throttling and the catalog never reach them; the workspace rules run on
+/// <see cref="Platform"/>, where they do.
+/// </summary>
+public class WebApiAlone : WebApplicationFactory<WebApi.Configuration.WebApiOptions>, IAsyncLifetime, IWebApiUnderTest
+{
+    private readonly DirectoryInfo _data = Directory.CreateTempSubdirectory("webapi-alone");
+
+    public new IServiceProvider Services => base.Services;
+
+    /// <summary>Settings on top of config/webapi.json, e.g. a PostgreSQL connection string.</summary>
+    protected Dictionary<string, string?> Settings { get; } = [];
+
+    public virtual Task InitializeAsync()
+    {
+        UseKestrel(0);
+        StartServer();
+        return Task.CompletedTask;
+    }
+
+    Task IAsyncLifetime.DisposeAsync() => DisposeAsync().AsTask();
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        _data.Delete(recursive: true);
+        GC.SuppressFinalize(this);
+    }
+
+    public HttpClient NewClient() => CreateClient(new WebApplicationFactoryClientOptions
+    {
+        BaseAddress = new Uri(Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()),
+        AllowAutoRedirect = false,
+        HandleCookies = true,
+    });
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        builder.UseSetting("WebApi:DataDirectory", _data.FullName);
+        builder.UseSetting("WebApi:Database:ConnectionString", $"Data Source={Path.Combine(_data.FullName, "webapi.db")}");
+        builder.UseSetting("WebApi:Tickets:SigningKey", Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
+        builder.UseSetting("WebApi:CatalogFile", Path.Combine(RepositoryPaths.Root, "config", "catalog.json"));
+        builder.UseSetting("WebApi:IdleStop:Enabled", "false");
+
+        // As behind the gateway: the tests' own loopback connections stand in for it.
+        builder.UseSetting("WebApi:TrustedProxies:0", "127.0.0.1");
+        foreach (var (key, value) in Settings)
+        {
+            builder.UseSetting(key, value);
+        }
+    }
+}
+
+/// <summary>The web API alone on a real PostgreSQL server.</summary>
+public sealed class PostgresWebApiAlone : WebApiAlone
+{
+    private PostgresServer? _postgres;
+
+    public override async Task InitializeAsync()
+    {
+        _postgres = await PostgresServer.StartAsync();
+        Settings["WebApi:Database:Provider"] = "Postgres";
+        Settings["WebApi:Database:ConnectionString"] = _postgres.ConnectionString("webapi");
+        await base.InitializeAsync();
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (_postgres is not null)
+        {
+            await _postgres.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>A running web API the tests talk to as browsers do, alone or as part of the platform.</summary>
+public interface IWebApiUnderTest
+{
+    IServiceProvider Services { get; }
+
+    /// <summary>A browser-like client: keeps its cookies, follows no redirects.</summary>
+    HttpClient NewClient();
+}
+
+public static class WebApiUnderTestExtensions
+{
+    /// <summary>A new registered, logged-in user.</summary>
+    public static async Task<HttpClient> NewUserAsync(this IWebApiUnderTest webApi, string? name = null)
+    {
+        var client = webApi.NewClient();
+        name ??= "u" + Guid.NewGuid().ToString("N")[..10];
+        using var response = await client.PostAsJsonAsync("/api/accounts/register", new { userName = name, email = $"{name}@example.test", password = "correct horse battery" });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return client;
+    }
+}
