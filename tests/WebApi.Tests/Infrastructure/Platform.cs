@@ -90,6 +90,14 @@ public class Platform : IAsyncLifetime, IWebApiUnderTest
         _data.Delete(recursive: true);
     }
 
+    /// <summary>Idle auto-stop on, checked every 200 ms, with <paramref name="idleTimeout"/> instead of an hour.</summary>
+    protected void StopIdleWorkspacesAfter(TimeSpan idleTimeout)
+    {
+        WebApiOverrides.Add("--WebApi:IdleStop:Enabled=true");
+        WebApiOverrides.Add($"--WebApi:IdleStop:IdleTimeout={idleTimeout}");
+        WebApiOverrides.Add("--WebApi:IdleStop:CheckInterval=00:00:00.200");
+    }
+
     /// <summary>A browser-like client of the web API: keeps its cookies, one per user.</summary>
     public HttpClient NewClient() => new(new SocketsHttpHandler { CookieContainer = new CookieContainer(), UseCookies = true, AllowAutoRedirect = false })
     {
@@ -105,9 +113,7 @@ public sealed class QuickIdlePlatform : Platform
 
     public override Task InitializeAsync()
     {
-        WebApiOverrides.Add("--WebApi:IdleStop:Enabled=true");
-        WebApiOverrides.Add($"--WebApi:IdleStop:IdleTimeout={IdleTimeout}");
-        WebApiOverrides.Add("--WebApi:IdleStop:CheckInterval=00:00:00.200");
+        StopIdleWorkspacesAfter(IdleTimeout);
         return base.InitializeAsync();
     }
 }
@@ -119,9 +125,7 @@ public sealed class SentinelPlatform() : Platform(new RedisSentinelGroup())
 
     public override Task InitializeAsync()
     {
-        WebApiOverrides.Add("--WebApi:IdleStop:Enabled=true");
-        WebApiOverrides.Add($"--WebApi:IdleStop:IdleTimeout={IdleTimeout}");
-        WebApiOverrides.Add("--WebApi:IdleStop:CheckInterval=00:00:00.200");
+        StopIdleWorkspacesAfter(IdleTimeout);
         return base.InitializeAsync();
     }
 }

@@ -16,8 +16,8 @@ public sealed class IdleStopTests(QuickIdlePlatform platform) : IClassFixture<Qu
     {
         using var busyUser = await platform.NewUserAsync();
         using var idleUser = await platform.NewUserAsync();
-        var busy = await StartedAsync(busyUser, "busy");
-        var idle = await StartedAsync(idleUser, "idle");
+        var busy = await busyUser.StartedAsync("busy");
+        var idle = await idleUser.StartedAsync("idle");
 
         using var redis = platform.Redis.Connect();
         using var keepBusy = new CancellationTokenSource();
@@ -30,13 +30,13 @@ public sealed class IdleStopTests(QuickIdlePlatform platform) : IClassFixture<Qu
             }
         });
 
-        await Eventually.TrueAsync(async () => await StateAsync(idleUser, idle) == "Stopped", "the unused workspace is stopped", TimeSpan.FromSeconds(15));
-        Assert.Equal("Running", await StateAsync(busyUser, busy));
+        await Eventually.TrueAsync(async () => await idleUser.StateAsync(idle) == "Stopped", "the unused workspace is stopped", TimeSpan.FromSeconds(15));
+        Assert.Equal("Running", await busyUser.StateAsync(busy));
 
         await keepBusy.CancelAsync();
         await recording;
         var lastUse = DateTime.UtcNow;
-        await Eventually.TrueAsync(async () => await StateAsync(busyUser, busy) == "Stopped", "the formerly busy workspace is stopped", TimeSpan.FromSeconds(15));
+        await Eventually.TrueAsync(async () => await busyUser.StateAsync(busy) == "Stopped", "the formerly busy workspace is stopped", TimeSpan.FromSeconds(15));
         Assert.True(DateTime.UtcNow - lastUse >= QuickIdlePlatform.IdleTimeout - TimeSpan.FromSeconds(1), "not stopped before its idle timeout");
     }
 
@@ -44,7 +44,7 @@ public sealed class IdleStopTests(QuickIdlePlatform platform) : IClassFixture<Qu
     public async Task Nothing_is_stopped_while_the_activity_cannot_be_read()
     {
         using var user = await platform.NewUserAsync();
-        var sid = await StartedAsync(user, "kept");
+        var sid = await user.StartedAsync("kept");
 
         // Unreadable activity (a wrong type at the key) is unknown activity, not idleness.
         using var redis = platform.Redis.Connect();
@@ -53,25 +53,11 @@ public sealed class IdleStopTests(QuickIdlePlatform platform) : IClassFixture<Qu
         try
         {
             await Task.Delay(QuickIdlePlatform.IdleTimeout * 3);
-            Assert.Equal("Running", await StateAsync(user, sid));
+            Assert.Equal("Running", await user.StateAsync(sid));
         }
         finally
         {
             await redis.ExecuteAsync("DEL", "activity");
         }
     }
-
-    private static async Task<string> StartedAsync(HttpClient client, string name)
-    {
-        using var created = await client.PostAsJsonAsync("/api/workspaces", new { name, template = "go", spec = "1C2G5G", start = true });
-        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-        var workspace = (await created.Content.ReadFromJsonAsync<WorkspaceDto>())!;
-        Assert.Equal("Running", workspace.State);
-        return workspace.Sid;
-    }
-
-    private static async Task<string> StateAsync(HttpClient client, string sid) =>
-        (await client.GetFromJsonAsync<WorkspaceDto>($"/api/workspaces/{sid}"))!.State;
-
-    private sealed record WorkspaceDto(string Sid, string State);
 }

@@ -20,8 +20,8 @@ public sealed class SentinelFailoverTests(SentinelPlatform platform, ITestOutput
         var sentinels = platform.Sentinels!;
         using var keptUser = await platform.NewUserAsync();
         using var idledUser = await platform.NewUserAsync();
-        var kept = await StartedAsync(keptUser, "kept");
-        var idled = await StartedAsync(idledUser, "idled");
+        var kept = await keptUser.StartedAsync("kept");
+        var idled = await idledUser.StartedAsync("idled");
 
         // The gateway's part, played by the test: activity for both, through the failover.
         using var redis = new RedisTestClient(platform.RedisConfiguration);
@@ -57,7 +57,7 @@ public sealed class SentinelFailoverTests(SentinelPlatform platform, ITestOutput
 
         // The operator writes the route of a workspace started now to the new primary.
         using var laterUser = await platform.NewUserAsync();
-        var later = await StartedAsync(laterUser, "later");
+        var later = await laterUser.StartedAsync("later");
         var started = clock.Elapsed;
         var route = (string?)await redis.ExecuteAsync("HGET", "hosts", later);
         Assert.NotNull(route);
@@ -66,26 +66,12 @@ public sealed class SentinelFailoverTests(SentinelPlatform platform, ITestOutput
         // one nobody uses any more is stopped once its idle time has passed (nothing is stopped while the
         // activity cannot be read, so a stop proves the reads work again).
         Volatile.Write(ref idledStillUsed, false);
-        await Eventually.TrueAsync(async () => await StateAsync(idledUser, idled) == "Stopped", "the unused workspace is stopped", SentinelPlatform.IdleTimeout * 4);
+        await Eventually.TrueAsync(async () => await idledUser.StateAsync(idled) == "Stopped", "the unused workspace is stopped", SentinelPlatform.IdleTimeout * 4);
         var idleStopped = clock.Elapsed;
-        Assert.Equal("Running", await StateAsync(keptUser, kept));
+        Assert.Equal("Running", await keptUser.StateAsync(kept));
 
         await stopRecording.CancelAsync();
         await recording;
         output.WriteLine($"after the primary was killed: promoted at {promoted.TotalSeconds:F1} s; a workspace started through the operator (route {route}) by {started.TotalSeconds:F1} s; an idle one stopped at {idleStopped.TotalSeconds:F1} s (idle timeout {SentinelPlatform.IdleTimeout.TotalSeconds} s)");
     }
-
-    private static async Task<string> StartedAsync(HttpClient client, string name)
-    {
-        using var created = await client.PostAsJsonAsync("/api/workspaces", new { name, template = "go", spec = "1C2G5G", start = true });
-        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-        var workspace = (await created.Content.ReadFromJsonAsync<WorkspaceDto>())!;
-        Assert.Equal("Running", workspace.State);
-        return workspace.Sid;
-    }
-
-    private static async Task<string> StateAsync(HttpClient client, string sid) =>
-        (await client.GetFromJsonAsync<WorkspaceDto>($"/api/workspaces/{sid}"))!.State;
-
-    private sealed record WorkspaceDto(string Sid, string State);
 }
