@@ -15,12 +15,6 @@ public sealed class RedisSentinelTests(ITestOutputHelper output) : IAsyncLifetim
 
     public async Task InitializeAsync()
     {
-        // The gateway runs in this test process, whose thread pool is the test host's: give it the minimum
-        // the gateway's own runtimeconfig sets (the library blocks pool threads during a failover).
-        var runtimeConfig = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "Gateway.runtimeconfig.json")))!;
-        var minThreads = runtimeConfig["runtimeOptions"]!["configProperties"]!["System.Threading.ThreadPool.MinThreads"]!.GetValue<int>();
-        ThreadPool.GetMinThreads(out var workers, out var completions);
-        ThreadPool.SetMinThreads(Math.Max(workers, minThreads), Math.Max(completions, minThreads));
         await _redis.InitializeAsync();
         _a = await TestBackend.StartAsync("A");
         _b = await TestBackend.StartAsync("B");
