@@ -14,7 +14,7 @@ public static class RedisConfiguration
     private static readonly string[] CsRedisCoreOptions = ["poolsize", "preheat", "idleTimeout", "autoDispose", "testcluster", "writeBuffer", "tryit", "prefix"];
 
     /// <summary>How often a lost connection is retried; also the multiplexer's heartbeat, which drives those retries.</summary>
-    public static readonly TimeSpan ReconnectInterval = TimeSpan.FromMilliseconds(250);
+    public static readonly TimeSpan ReconnectInterval = TimeSpan.FromMilliseconds(100);
 
     /// <summary>The parsed options, or an error sentence naming what is wrong (for start-up validation).</summary>
     public static bool TryParse(string? configuration, string clientName, out ConfigurationOptions? options, out string? error)

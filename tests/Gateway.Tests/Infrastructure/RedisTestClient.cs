@@ -14,8 +14,13 @@ public sealed class RedisTestClient : IDisposable
 
     public RedisTestClient(string configuration)
     {
-        // Fails at once when the server is not there (RedisServer waits for it with this).
-        _redis = ConnectionMultiplexer.Connect($"{configuration},connectTimeout=2000,abortConnect=true,allowAdmin=true");
+        // The programs' own settings (reconnects every 250 ms, Sentinel included), except that it fails at
+        // once when the server is not there: RedisServer waits for it with this.
+        var options = ServiceDefaults.Redis.RedisConfiguration.Parse(configuration, "tests");
+        options.AbortOnConnectFail = true;
+        options.ConnectTimeout = 2000;
+        options.AllowAdmin = true;
+        _redis = ConnectionMultiplexer.Connect(options);
         _database = _redis.GetDatabase();
     }
 

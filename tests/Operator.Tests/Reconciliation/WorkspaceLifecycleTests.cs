@@ -221,7 +221,8 @@ public sealed class WorkspaceLifecycleTests : IAsyncLifetime, IDisposable
         var returned = System.Diagnostics.Stopwatch.StartNew();
 
         // Not the 5-minute resync: the operator's connection coming back queues every workspace.
-        await Eventually.TrueAsync(async () => await HostOf("ivy-1") == "10.1.2.12:9999", "the route is back", TimeSpan.FromSeconds(5));
+        using var redis = _redis.Connect();
+        await Eventually.TrueAsync(async () => (string?)await redis.ExecuteAsync("HGET", "hosts", "ivy-1") == "10.1.2.12:9999", "the route is back", TimeSpan.FromSeconds(5));
         Assert.True(returned.Elapsed < TimeSpan.FromSeconds(3), $"route written again {returned.ElapsedMilliseconds} ms after Redis returned");
     }
 

@@ -121,7 +121,7 @@ public sealed class QuickIdlePlatform : Platform
 /// <summary>The platform on a Sentinel-managed Redis, idle workspaces stopped after a few seconds.</summary>
 public sealed class SentinelPlatform() : Platform(new RedisSentinelGroup())
 {
-    public static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(6);
+    public static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(10);
 
     public override Task InitializeAsync()
     {

@@ -23,7 +23,8 @@ public sealed class SentinelFailoverTests(SentinelPlatform platform, ITestOutput
         var kept = await keptUser.StartedAsync("kept");
         var idled = await idledUser.StartedAsync("idled");
 
-        // The gateway's part, played by the test: activity for both, through the failover.
+        // The gateway's part, played by the test: activity for both, through the failover (a failover takes
+        // 2-3 s here, well inside the idle timeout, so the one still in use is never idle for long enough).
         using var redis = new RedisTestClient(platform.RedisConfiguration);
         var idledStillUsed = true;
         using var stopRecording = new CancellationTokenSource();
