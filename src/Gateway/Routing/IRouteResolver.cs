@@ -10,12 +10,17 @@ public interface IRouteResolver
     ValueTask<RouteLookup> ResolveAsync(string sid, CancellationToken cancellationToken);
 }
 
-/// <summary>Drops cached answers when writers announce a change.</summary>
+/// <summary>Drops cached answers when writers announce a change, and re-checks them when changes may have been missed.</summary>
 public interface IRouteInvalidator
 {
     void Invalidate(string sid);
 
     void InvalidateAll();
+
+    /// <summary>Re-reads every cached answer from the store, keeping each until the store says otherwise.</summary>
+    /// <returns>The sids whose route changed.</returns>
+    /// <exception cref="RouteStoreUnavailableException">Part of the cache could not be checked; call again.</exception>
+    Task<IReadOnlyList<string>> RevalidateAsync(CancellationToken cancellationToken);
 }
 
 /// <summary>The authoritative route table (Redis hash <c>hosts</c>).</summary>

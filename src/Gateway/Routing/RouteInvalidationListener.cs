@@ -16,7 +16,7 @@ namespace Gateway.Routing;
 /// instance publishes a probe on a channel of its own every <see cref="ProbeInterval"/> until one comes back
 /// over the subscription (the restored event alone does not say the SUBSCRIBE was re-sent, and after a
 /// Sentinel failover the subscription can move to another server without one). Then every cached route is
-/// revalidated against Redis (<see cref="RouteCache.RevalidateAsync"/>) rather than flushed: cached
+/// revalidated against Redis (<see cref="IRouteInvalidator.RevalidateAsync"/>) rather than flushed: cached
 /// workspaces keep answering through the gap and through a Redis that fails again during the revalidation.
 /// A hung server (SIGSTOP, no failure event) loses nothing: nothing can be published to it either, and
 /// what is queued for us is delivered when it resumes.
@@ -32,7 +32,7 @@ internal sealed partial class RouteInvalidationListener : BackgroundService
     private static readonly TimeSpan RevalidationRetryDelay = TimeSpan.FromMilliseconds(500);
 
     private readonly IConnectionMultiplexer _redis;
-    private readonly RouteCache _cache;
+    private readonly IRouteInvalidator _cache;
     private readonly IRouteChangeObserver[] _observers;
     private readonly GatewayMetrics _metrics;
     private readonly WorkspacePathParser _sids;
@@ -51,7 +51,7 @@ internal sealed partial class RouteInvalidationListener : BackgroundService
 
     public RouteInvalidationListener(
         IConnectionMultiplexer redis,
-        RouteCache cache,
+        IRouteInvalidator cache,
         IEnumerable<IRouteChangeObserver> observers,
         GatewayMetrics metrics,
         WorkspacePathParser sids,
@@ -114,13 +114,11 @@ internal sealed partial class RouteInvalidationListener : BackgroundService
 
     private async Task SubscribeAsync(CancellationToken stoppingToken)
     {
-        var subscriber = _redis.GetSubscriber();
         while (true)
         {
             try
             {
-                await subscriber.SubscribeAsync(_channel, OnMessage);
-                await subscriber.SubscribeAsync(_probeChannel, OnProbe);
+                await SubscribeChannelsAsync();
                 LogSubscribed(_channelName);
                 return;
             }
@@ -130,6 +128,14 @@ internal sealed partial class RouteInvalidationListener : BackgroundService
                 await Task.Delay(ProbeInterval, _time, stoppingToken);
             }
         }
+    }
+
+    // The invalidations, and our own probes over the same subscription connection.
+    private async Task SubscribeChannelsAsync()
+    {
+        var subscriber = _redis.GetSubscriber();
+        await subscriber.SubscribeAsync(_channel, OnMessage);
+        await subscriber.SubscribeAsync(_probeChannel, OnProbe);
     }
 
     /// <summary>Probes until the subscription carries messages again, then revalidates the cache.</summary>
@@ -172,8 +178,7 @@ internal sealed partial class RouteInvalidationListener : BackgroundService
                 var subscriber = _redis.GetSubscriber();
                 await subscriber.UnsubscribeAsync(_channel);
                 await subscriber.UnsubscribeAsync(_probeChannel);
-                await subscriber.SubscribeAsync(_channel, OnMessage);
-                await subscriber.SubscribeAsync(_probeChannel, OnProbe);
+                await SubscribeChannelsAsync();
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException)
             {
