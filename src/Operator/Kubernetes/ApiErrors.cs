@@ -14,6 +14,20 @@ internal static class ApiErrors
     /// <summary>410: the resourceVersion a watch started from is too old (as the answer, or as an ERROR event); list again.</summary>
     public static bool IsExpired(this Exception exception) => StatusOf(exception) == HttpStatusCode.Gone;
 
+    /// <summary>The object <paramref name="read"/> returns, or null when the API answers 404.</summary>
+    public static async Task<T?> ReadOrNullAsync<T>(Func<Task<T>> read)
+        where T : class
+    {
+        try
+        {
+            return await read();
+        }
+        catch (Exception ex) when (ex.IsNotFound())
+        {
+            return null;
+        }
+    }
+
     public static HttpStatusCode? StatusOf(Exception exception) => exception switch
     {
         HttpOperationException http => http.Response?.StatusCode,

@@ -88,13 +88,16 @@ internal sealed partial class LeaseLeaderElector : ILeaderElector, IAsyncDisposa
         {
             try
             {
+                // A renewal cancelled in flight may still have landed, leaving our copy a version behind: on
+                // 409 the lease is read again and released only if it is still ours.
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                if (await ReleaseAsync(lease, timeout.Token))
+                var released = await ConflictRetry.UpdateAsync(lease, Release, held => ReplaceLeaseAsync(held, timeout.Token), () => ReadLeaseAsync(timeout.Token));
+                if (released is not null && released.Spec.HolderIdentity is null)
                 {
                     LogReleased(_options.LeaseName);
                 }
             }
-            catch (Exception ex) when (IsApiFailure(ex) || ex is OperationCanceledException)
+            catch (Exception ex) when (IsApiFailure(ex) || ex is OperationCanceledException or InvalidOperationException)
             {
                 LogReleaseFailed(ex, _options.LeaseName);
             }
@@ -103,38 +106,29 @@ internal sealed partial class LeaseLeaderElector : ILeaderElector, IAsyncDisposa
         _leading.Dispose();
     }
 
-    /// <summary>
-    /// Clears the holder if it is still us. A renewal cancelled in flight may still have landed, leaving our
-    /// copy a version behind: on 409 the lease is read again and released only if it is still ours.
-    /// </summary>
-    private async Task<bool> ReleaseAsync(V1Lease lease, CancellationToken cancellationToken)
+    /// <summary>Clears the holder if it is still us (false: nothing to write).</summary>
+    private bool Release(V1Lease lease)
     {
-        for (var attempt = 0; attempt < 3; attempt++)
+        if (lease.Spec.HolderIdentity != Identity)
         {
-            if (lease.Spec.HolderIdentity != Identity)
-            {
-                return false;
-            }
-
-            lease.Spec.HolderIdentity = null;
-            lease.Spec.LeaseDurationSeconds = 1;
-            try
-            {
-                await _kubernetes.CoordinationV1.ReplaceNamespacedLeaseAsync(lease, lease.Metadata.Name, _namespace, cancellationToken: cancellationToken);
-                return true;
-            }
-            catch (Exception ex) when (ex.IsConflict())
-            {
-                if (await ReadLeaseAsync(cancellationToken) is not { } fresh)
-                {
-                    return false;
-                }
-
-                lease = fresh;
-            }
+            return false;
         }
 
-        return false;
+        lease.Spec.HolderIdentity = null;
+        lease.Spec.LeaseDurationSeconds = 1;
+        return true;
+    }
+
+    private async Task<(WriteOutcome Outcome, V1Lease? Stored)> ReplaceLeaseAsync(V1Lease lease, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (WriteOutcome.Written, await _kubernetes.CoordinationV1.ReplaceNamespacedLeaseAsync(lease, _options.LeaseName, _namespace, cancellationToken: cancellationToken));
+        }
+        catch (Exception ex) when (ex.IsConflict() || ex.IsNotFound())
+        {
+            return (ex.IsConflict() ? WriteOutcome.Conflict : WriteOutcome.NotFound, null);
+        }
     }
 
     private async Task RenewAsync(CancellationTokenSource leading, CancellationToken stoppingToken)
@@ -239,17 +233,8 @@ internal sealed partial class LeaseLeaderElector : ILeaderElector, IAsyncDisposa
         }
     }
 
-    private async Task<V1Lease?> ReadLeaseAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await _kubernetes.CoordinationV1.ReadNamespacedLeaseAsync(_options.LeaseName, _namespace, cancellationToken: cancellationToken);
-        }
-        catch (Exception ex) when (ex.IsNotFound())
-        {
-            return null;
-        }
-    }
+    private Task<V1Lease?> ReadLeaseAsync(CancellationToken cancellationToken) =>
+        ApiErrors.ReadOrNullAsync(() => _kubernetes.CoordinationV1.ReadNamespacedLeaseAsync(_options.LeaseName, _namespace, cancellationToken: cancellationToken));
 
     private static bool IsApiFailure(Exception exception) =>
         exception is k8s.Autorest.HttpOperationException or HttpRequestException;

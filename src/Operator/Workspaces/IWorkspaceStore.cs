@@ -1,4 +1,5 @@
 using k8s;
+using WorkspaceOperator.Kubernetes;
 
 namespace WorkspaceOperator.Workspaces;
 
@@ -34,52 +35,17 @@ public interface IWorkspaceStore
     Task<bool> DeleteAsync(string name, CancellationToken cancellationToken);
 }
 
-public enum WriteOutcome
-{
-    Written,
-
-    /// <summary>The resourceVersion was stale: read again and reapply.</summary>
-    Conflict,
-
-    NotFound,
-}
-
 public static class WorkspaceStoreExtensions
 {
-    private const int Attempts = 5;
-
     /// <summary>
-    /// Read-modify-write with optimistic concurrency: applies <paramref name="change"/> (false: nothing to
-    /// change) and writes the object, or its status; on a conflict the object is read again and the change
-    /// applied to the fresh copy, as every controller must. Returns the stored object, or null when it is gone.
+    /// Applies <paramref name="change"/> (false: nothing to change) and writes the workspace, or its status,
+    /// retried on a fresh copy after a conflict (<see cref="ConflictRetry"/>). Returns the stored workspace,
+    /// or null when it is gone.
     /// </summary>
-    public static async Task<Workspace?> UpdateAsync(this IWorkspaceStore store, Workspace current, Func<Workspace, bool> change, bool status, CancellationToken cancellationToken)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            if (!change(current))
-            {
-                return current;
-            }
-
-            var (outcome, stored) = await store.ReplaceAsync(current, status, cancellationToken);
-            switch (outcome)
-            {
-                case WriteOutcome.Written:
-                    return stored;
-                case WriteOutcome.NotFound:
-                    return null;
-                case WriteOutcome.Conflict when attempt < Attempts:
-                    if (await store.GetAsync(current.Sid, cancellationToken) is not { } fresh)
-                    {
-                        return null;
-                    }
-
-                    current = fresh;
-                    break;
-                default:
-                    throw new InvalidOperationException($"workspace {current.Sid} kept changing under us: {Attempts} conflicting writes in a row");
-            }
-        }
-    }
+    public static Task<Workspace?> UpdateAsync(this IWorkspaceStore store, Workspace current, Func<Workspace, bool> change, bool status, CancellationToken cancellationToken) =>
+        ConflictRetry.UpdateAsync(
+            current,
+            change,
+            workspace => store.ReplaceAsync(workspace, status, cancellationToken),
+            () => store.GetAsync(current.Sid, cancellationToken));
 }

@@ -46,7 +46,7 @@ internal sealed partial class KubernetesWorkspaceDriver(
     public async Task<WorkloadObservation> EnsureRunningAsync(Workspace workspace, CancellationToken cancellationToken)
     {
         var ns = workspace.Metadata.NamespaceProperty;
-        var claim = await ReadOrNullAsync(() => kubernetes.CoreV1.ReadNamespacedPersistentVolumeClaimAsync(ClaimName(workspace.Sid), ns, cancellationToken: cancellationToken));
+        var claim = await ApiErrors.ReadOrNullAsync(() => kubernetes.CoreV1.ReadNamespacedPersistentVolumeClaimAsync(ClaimName(workspace.Sid), ns, cancellationToken: cancellationToken));
         if (claim is null)
         {
             await CreateIgnoringExistingAsync(() => kubernetes.CoreV1.CreateNamespacedPersistentVolumeClaimAsync(NewClaim(workspace), ns, cancellationToken: cancellationToken));
@@ -58,7 +58,7 @@ internal sealed partial class KubernetesWorkspaceDriver(
         }
 
         var wanted = NewPod(workspace);
-        var pod = await ReadOrNullAsync(() => kubernetes.CoreV1.ReadNamespacedPodAsync(workspace.Sid, ns, cancellationToken: cancellationToken));
+        var pod = await ApiErrors.ReadOrNullAsync(() => kubernetes.CoreV1.ReadNamespacedPodAsync(workspace.Sid, ns, cancellationToken: cancellationToken));
         if (pod is null)
         {
             await CreateIgnoringExistingAsync(() => kubernetes.CoreV1.CreateNamespacedPodAsync(wanted, ns, cancellationToken: cancellationToken));
@@ -248,7 +248,7 @@ internal sealed partial class KubernetesWorkspaceDriver(
     private async Task<bool> EnsureGoneAsync<T>(string kind, string name, Func<Task<T>> read, Func<Task> delete)
         where T : class, IKubernetesObject<V1ObjectMeta>
     {
-        var existing = await ReadOrNullAsync(read);
+        var existing = await ApiErrors.ReadOrNullAsync(read);
         if (existing is null)
         {
             return true;
@@ -261,19 +261,6 @@ internal sealed partial class KubernetesWorkspaceDriver(
         }
 
         return false;
-    }
-
-    private static async Task<T?> ReadOrNullAsync<T>(Func<Task<T>> read)
-        where T : class
-    {
-        try
-        {
-            return await read();
-        }
-        catch (Exception ex) when (ex.IsNotFound())
-        {
-            return null;
-        }
     }
 
     private static async Task CreateIgnoringExistingAsync<T>(Func<Task<T>> create)

@@ -14,17 +14,8 @@ internal sealed class KubernetesWorkspaceStore(IKubernetes kubernetes, IOptions<
     private static readonly ResourceKind Resource = Workspace.Resource;
     private readonly string _namespace = options.Value.Namespace;
 
-    public async Task<Workspace?> GetAsync(string name, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await kubernetes.CustomObjects.GetNamespacedCustomObjectAsync<Workspace>(Resource.Group, Resource.Version, _namespace, Resource.Plural, name, cancellationToken);
-        }
-        catch (Exception ex) when (ex.IsNotFound())
-        {
-            return null;
-        }
-    }
+    public Task<Workspace?> GetAsync(string name, CancellationToken cancellationToken) =>
+        ApiErrors.ReadOrNullAsync(() => kubernetes.CustomObjects.GetNamespacedCustomObjectAsync<Workspace>(Resource.Group, Resource.Version, _namespace, Resource.Plural, name, cancellationToken));
 
     public async Task<(IReadOnlyList<Workspace> Items, string Version)> ListAsync(CancellationToken cancellationToken)
     {
