@@ -165,8 +165,13 @@ public sealed class RedisSentinelGroup : IAsyncLifetime
         }
     }
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, TimeSpan? within = null)
+    /// <summary>
+    /// Polls until <paramref name="condition"/> holds, treating Redis refusing meanwhile (a failover) as "not
+    /// yet"; throws after <paramref name="within"/> (10 s when not given).
+    /// </summary>
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, TimeSpan? within = null)
     {
+        var limit = within ?? TimeSpan.FromSeconds(10);
         var deadline = Stopwatch.StartNew();
         while (true)
         {
@@ -177,16 +182,16 @@ public sealed class RedisSentinelGroup : IAsyncLifetime
                     return;
                 }
             }
-            catch (Exception ex) when (ex is RedisException or TimeoutException && deadline.Elapsed < (within ?? TimeSpan.FromSeconds(10)))
+            catch (Exception ex) when (ex is RedisException or TimeoutException && deadline.Elapsed < limit)
             {
             }
 
-            if (deadline.Elapsed > (within ?? TimeSpan.FromSeconds(10)))
+            if (deadline.Elapsed > limit)
             {
-                throw new TimeoutException($"timed out waiting until {what}");
+                throw new TimeoutException($"timed out after {limit.TotalSeconds} s waiting until {what}");
             }
 
-            await Task.Delay(100);
+            await Task.Delay(50);
         }
     }
 }

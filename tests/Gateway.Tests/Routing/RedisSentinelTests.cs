@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Gateway.Tests.Infrastructure;
-using StackExchange.Redis;
 using Xunit.Abstractions;
 
 namespace Gateway.Tests.Routing;
@@ -38,7 +37,7 @@ public sealed class RedisSentinelTests(ITestOutputHelper output) : IAsyncLifetim
         {
             var sid = "w" + Guid.NewGuid().ToString("N")[..12];
             await writer.SetRouteAsync(sid, _a.Address);
-            await WaitUntilAsync(async () => await _gateway.Client.BackendOfAsync(sid) == "A", $"{sid} is served", TimeSpan.FromSeconds(5));
+            await RedisSentinelGroup.WaitUntilAsync(async () => await _gateway.Client.BackendOfAsync(sid) == "A", $"{sid} is served", TimeSpan.FromSeconds(5));
             sids.Add(sid);
         }
 
@@ -71,7 +70,7 @@ public sealed class RedisSentinelTests(ITestOutputHelper output) : IAsyncLifetim
 
         // A writer (the operator) retries until the new primary takes its writes.
         var fresh = "w" + Guid.NewGuid().ToString("N")[..12];
-        await WaitUntilAsync(async () =>
+        await RedisSentinelGroup.WaitUntilAsync(async () =>
         {
             await writer.SetRouteAsync(fresh, _b.Address);
             await writer.PublishAsync(fresh);
@@ -79,14 +78,14 @@ public sealed class RedisSentinelTests(ITestOutputHelper output) : IAsyncLifetim
         }, "the new primary takes writes", TimeSpan.FromSeconds(30));
         var writable = clock.Elapsed;
 
-        await WaitUntilAsync(async () => await _gateway.Client.BackendOfAsync(fresh) == "B", "a new route is served", TimeSpan.FromSeconds(30));
+        await RedisSentinelGroup.WaitUntilAsync(async () => await _gateway.Client.BackendOfAsync(fresh) == "B", "a new route is served", TimeSpan.FromSeconds(30));
         var newRoute = clock.Elapsed;
 
         var moved = sids[0];
         await writer.SetRouteAsync(moved, _b.Address);
         await writer.PublishAsync(moved);
         var published = clock.Elapsed;
-        await WaitUntilAsync(async () => await _gateway.Client.BackendOfAsync(moved) == "B", "a moved route is served", TimeSpan.FromSeconds(30));
+        await RedisSentinelGroup.WaitUntilAsync(async () => await _gateway.Client.BackendOfAsync(moved) == "B", "a moved route is served", TimeSpan.FromSeconds(30));
         var invalidated = clock.Elapsed - published;
 
         await stopTraffic.CancelAsync();
@@ -97,26 +96,5 @@ public sealed class RedisSentinelTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.Equal(["A"], answers.Keys);
         Assert.True(slowest < TimeSpan.FromMilliseconds(500), $"a cached workspace took {slowest.TotalMilliseconds:F0} ms to answer during the failover");
         Assert.True(invalidated < TimeSpan.FromSeconds(2), $"invalidation after the failover took {invalidated.TotalMilliseconds:F0} ms");
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, TimeSpan within)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                if (await condition())
-                {
-                    return;
-                }
-            }
-            catch (Exception ex) when (ex is RedisException or TimeoutException && deadline.Elapsed < within)
-            {
-            }
-
-            Assert.True(deadline.Elapsed < within, $"timed out after {within.TotalSeconds} s waiting until {what}");
-            await Task.Delay(50);
-        }
     }
 }
