@@ -4,20 +4,25 @@ using Xunit.Abstractions;
 
 namespace Gateway.Tests.Routing;
 
-/// <summary>The gateway on a Sentinel-managed Redis (primary, replica, three Sentinels) whose primary dies.</summary>
+/// <summary>
+/// The gateway on a Sentinel-managed Redis (primary, replica, three Sentinels) whose primary dies. The
+/// gateway runs in its own process on one CPU, as deployed: how its thread pool copes with the client's
+/// failover work is part of what is tested, and the test process's own pool must not stand in for it.
+/// </summary>
 public sealed class RedisSentinelTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private readonly RedisSentinelGroup _redis = new();
     private TestBackend _a = null!;
     private TestBackend _b = null!;
-    private GatewayHost _gateway = null!;
+    private GatewayProcess _gateway = null!;
 
     public async Task InitializeAsync()
     {
         await _redis.InitializeAsync();
         _a = await TestBackend.StartAsync("A");
         _b = await TestBackend.StartAsync("B");
-        _gateway = await GatewayHost.StartAsync(_redis.Configuration, RepositoryPaths.GatewayConfig);
+        _gateway = GatewayProcess.Start(("Gateway__Redis__Configuration", _redis.Configuration), ("DOTNET_PROCESSOR_COUNT", "1"));
+        await _gateway.WhenServingAsync(client => client.GetAsync(new Uri("/readyz", UriKind.Relative)));
     }
 
     public async Task DisposeAsync()
