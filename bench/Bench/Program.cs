@@ -15,7 +15,7 @@ if (args is ["echo-server", "--port", var echoPort])
 var options = BenchOptions.Parse(args);
 if (options is null)
 {
-    Console.Error.WriteLine("usage: bench [--quick] [--out DIR] [--rate REQ_PER_S] [--targets a,b] [--no-build]");
+    Console.Error.WriteLine("usage: bench [--quick] [--out DIR] [--rate REQ_PER_S] [--targets a,b] [--scenarios http,ws,idle,churn,cold] [--seconds N] [--no-build]");
     return 2;
 }
 
@@ -40,28 +40,47 @@ foreach (var target in stack.Targets.Where(t => options.Targets is null || optio
 {
     Console.WriteLine($"== {target.Name}: {target.Description}");
     await HttpLoad.ClosedLoopAsync(target, target.HttpPath, options.HttpConnections, options.Warmup, "warm-up HTTP");
-    await WebSocketLoad.EchoAsync(target, options.WebSocketConnections, options.Warmup / 2, "warm-up WebSocket");
-    var http = await HttpLoad.ClosedLoopAsync(target, target.HttpPath, options.HttpConnections, options.Run, "HTTP max");
-    var wrk = await Wrk.RunAsync(target, target.Process ?? stack.Backend, options.HttpConnections, options.Run, options.GeneratorCore);
-    var fixedRate = await HttpLoad.OpenLoopAsync(target, target.HttpPath, options.HttpConnections, options.Rate, options.Run, $"HTTP at {options.Rate:N0}/s");
-    var echo = await WebSocketLoad.EchoAsync(target, options.WebSocketConnections, options.Run, "WebSocket echo");
+    await WebSocketLoad.EchoAsync(target, null, options.WebSocketConnections, options.Warmup / 2, "warm-up WebSocket");
+    HttpRun? http = null, fixedRate = null;
+    WrkRun? wrk = null;
+    EchoRun? echo = null;
     IdleRun? idle = null;
     ChurnRun? churn = null;
     ColdRun? cold = null;
-    if (target.IsProxy)
+    if (options.Runs("http"))
+    {
+        http = await HttpLoad.ClosedLoopAsync(target, target.HttpPath, options.HttpConnections, options.Run, "HTTP max");
+        wrk = await Wrk.RunAsync(target, target.Process ?? stack.Backend, options.HttpConnections, options.Run, options.GeneratorCore);
+        fixedRate = await HttpLoad.OpenLoopAsync(target, target.HttpPath, options.HttpConnections, options.Rate, options.Run, $"HTTP at {options.Rate:N0}/s");
+    }
+
+    if (options.Runs("ws"))
+    {
+        echo = await WebSocketLoad.EchoAsync(target, target.Process ?? stack.Echo, options.WebSocketConnections, options.Run, "WebSocket echo");
+    }
+
+    if (target.IsProxy && options.Runs("idle"))
     {
         idle = await WebSocketLoad.IdleAsync(target, options.IdleWebSockets, TimeSpan.FromSeconds(2), "idle WebSockets");
 
         // Thousands of tunnels just closed; let the proxy settle so the next scenario measures itself.
         await Task.Delay(TimeSpan.FromSeconds(options.Quick ? 1 : 5));
+    }
+
+    if (target.IsProxy && options.Runs("churn"))
+    {
         churn = await RouteScenarios.ChurnAsync(stack, target, redis, options.HttpConnections, options.Rate / 2, options.Run, "route churn");
+    }
+
+    if (target.IsProxy && options.Runs("cold"))
+    {
         cold = await RouteScenarios.ColdPathAsync(stack, target, redis, options.ColdSids);
     }
 
     var result = new TargetResult(target.Name, target.Description, target.Invalidation, http, wrk, fixedRate, echo, idle, churn, cold);
     results.Add(result);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"   {http.RequestsPerSecond:N0} req/s (wrk {wrk?.RequestsPerSecond:N0}), p99 at rate {fixedRate.Latency.P99:F2} ms, WebSocket {echo.MessagesPerSecond:N0} msgs/s"));
+        $"   {http?.RequestsPerSecond:N0} req/s (wrk {wrk?.RequestsPerSecond:N0}), p99 at rate {fixedRate?.Latency.P99:F2} ms, WebSocket {echo?.MessagesPerSecond:N0} msgs/s"));
 }
 
 var report = new BenchReport(
@@ -83,7 +102,7 @@ Console.WriteLine();
 Console.WriteLine(markdown);
 Console.WriteLine($"== written {stem}.json, .md, .svg");
 
-var failed = results.Where(r => (r.Http?.Latency.Count ?? 0) == 0 || (r.WebSocketEcho?.RoundTrip.Count ?? 0) == 0).Select(r => r.Name).ToList();
+var failed = results.Where(r => (options.Runs("http") && (r.Http?.Latency.Count ?? 0) == 0) || (options.Runs("ws") && (r.WebSocketEcho?.RoundTrip.Count ?? 0) == 0)).Select(r => r.Name).ToList();
 if (failed.Count > 0)
 {
     Console.Error.WriteLine($"no successful requests through: {string.Join(", ", failed)}");
@@ -96,7 +115,16 @@ namespace Bench
 {
     internal sealed record BenchOptions(bool Quick, bool NoBuild, string? OutDirectory, double Rate, IReadOnlySet<string>? Targets)
     {
-        public string Mode => Quick ? "quick" : "full";
+        public static readonly string[] AllScenarios = ["http", "ws", "idle", "churn", "cold"];
+
+        /// <summary>A subset of the scenarios (for a quick A/B of one change); a partial run is its own mode.</summary>
+        public IReadOnlySet<string>? Scenarios { get; init; }
+
+        public double? SecondsPerRun { get; init; }
+
+        public string Mode => (Quick ? "quick" : "full") + (Scenarios is null ? "" : "-" + string.Join('+', Scenarios));
+
+        public bool Runs(string scenario) => Scenarios?.Contains(scenario) ?? true;
 
         public int HttpConnections { get; init; } = 64;
 
@@ -107,7 +135,7 @@ namespace Bench
 
         public int ColdSids => Quick ? 50 : 500;
 
-        public TimeSpan Run => TimeSpan.FromSeconds(Quick ? 2 : 15);
+        public TimeSpan Run => TimeSpan.FromSeconds(SecondsPerRun ?? (Quick ? 2 : 15));
 
         public TimeSpan Warmup => TimeSpan.FromSeconds(Quick ? 1 : 10);
 
@@ -118,7 +146,8 @@ namespace Bench
             bool quick = false, noBuild = false;
             string? output = null;
             double? rate = null;
-            HashSet<string>? targets = null;
+            HashSet<string>? targets = null, scenarios = null;
+            double? seconds = null;
             for (var i = 0; i < args.Length; i++)
             {
                 switch (args[i])
@@ -139,12 +168,24 @@ namespace Bench
                     case "--targets" when i + 1 < args.Length:
                         targets = [.. args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
                         break;
+                    case "--scenarios" when i + 1 < args.Length:
+                        scenarios = [.. args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+                        if (!scenarios.IsSubsetOf(AllScenarios))
+                        {
+                            return null;
+                        }
+
+                        break;
+                    case "--seconds" when i + 1 < args.Length && double.TryParse(args[i + 1], CultureInfo.InvariantCulture, out var n) && n > 0:
+                        seconds = n;
+                        i++;
+                        break;
                     default:
                         return null;
                 }
             }
 
-            return new BenchOptions(quick, noBuild, output, rate ?? (quick ? 1000 : 5000), targets);
+            return new BenchOptions(quick, noBuild, output, rate ?? (quick ? 1000 : 5000), targets) { Scenarios = scenarios, SecondsPerRun = seconds };
         }
 
         public BenchSettings Describe() => new(

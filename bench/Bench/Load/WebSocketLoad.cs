@@ -4,7 +4,12 @@ using Bench.Servers;
 
 namespace Bench.Load;
 
-internal sealed record EchoRun(double MessagesPerSecond, Latency RoundTrip);
+/// <param name="ServerCpuMicrosecondsPerMessage">
+/// The measured server's CPU time per echoed message (both directions through it); for a proxy this
+/// excludes the echo backend. The generator tops out near the direct echo's rate, so for fast proxies this,
+/// not msgs/s, says which costs less.
+/// </param>
+internal sealed record EchoRun(double MessagesPerSecond, Latency RoundTrip, double? ServerCpuMicrosecondsPerMessage);
 
 internal sealed record IdleRun(int Requested, int Opened, int Failed, int AliveAfterHold, long BaselineBytes, long LoadedBytes)
 {
@@ -16,9 +21,10 @@ internal static class WebSocketLoad
     private static readonly byte[] Message = new byte[64];
 
     /// <summary>Round trips through the target: each connection sends its next message when the echo is back.</summary>
-    public static async Task<EchoRun> EchoAsync(Target target, int connections, TimeSpan duration, string label)
+    public static async Task<EchoRun> EchoAsync(Target target, PinnedProcess? server, int connections, TimeSpan duration, string label)
     {
         var sockets = await Task.WhenAll(Enumerable.Range(0, connections).Select(_ => ConnectAsync(target)));
+        var cpuBefore = server?.CpuTime();
         await using var progress = new Progress(label, "msg", duration);
         using var stop = new CancellationTokenSource(duration);
         var clock = Stopwatch.StartNew();
@@ -52,9 +58,13 @@ internal static class WebSocketLoad
             return recorder;
         })));
         var elapsed = clock.Elapsed;
+        var cpuAfter = server?.CpuTime();
         await Task.WhenAll(sockets.Select(CloseAsync));
         var merged = LatencyRecorder.Merge(parts);
-        return new EchoRun(merged.Histogram.TotalCount / elapsed.TotalSeconds, merged.Summarize());
+        double? cpuPerMessage = cpuBefore is { } before && cpuAfter is { } after && merged.Histogram.TotalCount > 0
+            ? (after - before).TotalMicroseconds / merged.Histogram.TotalCount
+            : null;
+        return new EchoRun(merged.Histogram.TotalCount / elapsed.TotalSeconds, merged.Summarize(), cpuPerMessage);
     }
 
     /// <summary>Holds many idle editor-like connections open and measures what they cost the proxy.</summary>

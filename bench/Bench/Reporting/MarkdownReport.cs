@@ -30,6 +30,10 @@ internal static class MarkdownReport
             if (gateway.WebSocketEcho is { } gw && other.WebSocketEcho is { MessagesPerSecond: > 0 } ow)
             {
                 ratios[$"ws_msgs_gateway_vs_{other.Name}"] = Math.Round(gw.MessagesPerSecond / ow.MessagesPerSecond, 3);
+                if (gw.ServerCpuMicrosecondsPerMessage is { } gc && ow.ServerCpuMicrosecondsPerMessage is > 0 and var oc && other.Name != "direct")
+                {
+                    ratios[$"ws_cpu_per_message_gateway_vs_{other.Name}"] = Math.Round(gc / oc, 3);
+                }
             }
 
             if (gateway.FixedRate is { } gf && other.FixedRate is { Latency.P99: > 0 } of)
@@ -61,12 +65,12 @@ internal static class MarkdownReport
         md.AppendLine();
         md.AppendLine(Inv($"**WebSocket**: echo round trips over {s.WebSocketConnections} connections; {s.IdleWebSockets:N0} idle connections held open (proxy memory growth per connection)."));
         md.AppendLine();
-        md.AppendLine("| target | msgs/s | RTT p50 ms | RTT p99 ms | idle opened | still alive | KiB/conn |");
-        md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+        md.AppendLine("| target | msgs/s | server CPU µs/msg | RTT p50 ms | RTT p99 ms | idle opened | still alive | KiB/conn |");
+        md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var t in report.Targets)
         {
             var idle = t.IdleWebSockets;
-            md.AppendLine(Inv($"| {t.Name} | {t.WebSocketEcho?.MessagesPerSecond:N0} | {t.WebSocketEcho?.RoundTrip.P50:F2} | {t.WebSocketEcho?.RoundTrip.P99:F2} | {(idle is null ? "" : $"{idle.Opened:N0}/{idle.Requested:N0}")} | {idle?.AliveAfterHold:N0} | {(idle is null ? "" : (idle.BytesPerConnection / 1024).ToString("F1", CultureInfo.InvariantCulture))} |"));
+            md.AppendLine(Inv($"| {t.Name} | {t.WebSocketEcho?.MessagesPerSecond:N0} | {t.WebSocketEcho?.ServerCpuMicrosecondsPerMessage:F1} | {t.WebSocketEcho?.RoundTrip.P50:F2} | {t.WebSocketEcho?.RoundTrip.P99:F2} | {(idle is null ? "" : $"{idle.Opened:N0}/{idle.Requested:N0}")} | {idle?.AliveAfterHold:N0} | {(idle is null ? "" : (idle.BytesPerConnection / 1024).ToString("F1", CultureInfo.InvariantCulture))} |"));
         }
 
         md.AppendLine();

@@ -35,6 +35,9 @@ internal sealed class BenchStack : IDisposable
 
     public int EchoPort { get; private set; }
 
+    /// <summary>The WebSocket echo backend (Kestrel), whose CPU is the direct target's.</summary>
+    public PinnedProcess Echo { get; private set; } = null!;
+
     public IReadOnlyList<Target> Targets { get; private set; } = [];
 
     public static async Task<BenchStack> StartAsync(string repoRoot, string gatewayDirectory, string runDirectory)
@@ -71,7 +74,7 @@ internal sealed class BenchStack : IDisposable
         Backend = await StartNginxAsync("backend", baselines, BackendOnePort, new() { ["BACKEND_ONE_PORT"] = $"{BackendOnePort}", ["BACKEND_TWO_PORT"] = $"{BackendTwoPort}" });
 
         EchoPort = Ports.Free();
-        await StartAsync("echo", EchoPort, "dotnet", [typeof(BenchStack).Assembly.Location, "echo-server", "--port", $"{EchoPort}"]);
+        Echo = await StartAsync("echo", EchoPort, "dotnet", [typeof(BenchStack).Assembly.Location, "echo-server", "--port", $"{EchoPort}"]);
 
         await SeedRoutesAsync();
 
