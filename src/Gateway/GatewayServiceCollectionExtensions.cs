@@ -68,6 +68,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<ForwardingSettings>();
         services.AddSingleton<WorkspaceHttpClient>();
         services.AddSingleton<WorkspaceRequestTransformer>();
+        services.AddSingleton<TunnelRelay>();
         services.AddSingleton<OpenTunnels>();
         services.AddSingleton<IRouteChangeObserver>(sp => sp.GetRequiredService<OpenTunnels>());
         services.AddReverseProxy();

@@ -8,8 +8,8 @@ namespace Gateway.Forwarding;
 
 /// <summary>
 /// The per-request forwarder configuration, rebuilt as an immutable snapshot when the options change so
-/// the hot path reads one field. Upgraded connections get their own idle timeout: YARP's single
-/// ActivityTimeout would otherwise cut idle editor WebSockets after 100 s (issue #2).
+/// the hot path reads one field. Upgraded connections get their own idle timeout, longer than a plain
+/// exchange's: an editor left open over lunch must not be cut.
 /// </summary>
 internal sealed class ForwardingSettings
 {
@@ -22,6 +22,8 @@ internal sealed class ForwardingSettings
     }
 
     public int RetryAfterSeconds => _current.RetryAfterSeconds;
+
+    public TimeSpan TunnelIdleTimeout => _current.TunnelIdleTimeout;
 
     public ForwarderRequestConfig For(HttpContext context)
     {
@@ -43,13 +45,17 @@ internal sealed class ForwardingSettings
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
         };
 
+        // Only until the workspace answers the upgrade: after a 101 the tunnel is TunnelRelay's, whose idle
+        // timeout is WebSocketIdleTimeout.
         public ForwarderRequestConfig Tunnel { get; } = new()
         {
-            ActivityTimeout = options.WebSocketIdleTimeout,
+            ActivityTimeout = options.HttpActivityTimeout,
             Version = HttpVersion.Version11,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
         };
 
         public int RetryAfterSeconds { get; } = options.RetryAfterSeconds;
+
+        public TimeSpan TunnelIdleTimeout { get; } = options.WebSocketIdleTimeout;
     }
 }

@@ -11,7 +11,7 @@ namespace Gateway.Forwarding;
 /// connection and a moved one reconnects to its new pod (issue #4). A re-announced but unchanged route
 /// keeps its sessions: an editor must not be dropped for nothing.
 /// </summary>
-internal sealed partial class OpenTunnels : IRouteChangeObserver
+internal sealed partial class OpenTunnels : IRouteChangeObserver, IDisposable
 {
     private static readonly TimeSpan GoingAwayWithin = TimeSpan.FromSeconds(1);
 
@@ -19,14 +19,18 @@ internal sealed partial class OpenTunnels : IRouteChangeObserver
     private readonly ConcurrentDictionary<string, SidTunnels> _bySid = new(StringComparer.Ordinal);
     private readonly IRouteResolver _resolver;
     private readonly ILogger<OpenTunnels> _logger;
+    private readonly ForwardingSettings _settings;
+    private readonly ITimer _idleSweep;
     private readonly Lock _reviewsLock = new();
     private Task _reviews = Task.CompletedTask;
     private int _count;
 
-    public OpenTunnels(IRouteResolver resolver, IHostApplicationLifetime lifetime, ILogger<OpenTunnels> logger)
+    public OpenTunnels(IRouteResolver resolver, ForwardingSettings settings, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<OpenTunnels> logger)
     {
         _resolver = resolver;
+        _settings = settings;
         _logger = logger;
+        _idleSweep = time.CreateTimer(_ => CloseIdle(), null, SweepPeriod(), SweepPeriod());
 
         // Before Kestrel stops and waits for in-flight requests: tunnels are in flight until they end.
         lifetime.ApplicationStopping.Register(() => _ = CloseAllGoingAwayAsync());
@@ -40,13 +44,13 @@ internal sealed partial class OpenTunnels : IRouteChangeObserver
         _bySid.Take(max).Select(pair => KeyValuePair.Create(pair.Key, pair.Value.Items.Count));
 
     /// <summary>Tracks <paramref name="context"/> until the returned lease is disposed (when forwarding ends).</summary>
-    public Lease Open(WorkspaceRoute route, HttpContext context, IHttpUpgradeFeature upgrade)
+    public Lease Open(WorkspaceRoute route, HttpContext context)
     {
-        var tunnel = new Tunnel(context, route.Address);
-        if (string.Equals(context.Request.Headers.Upgrade, "websocket", StringComparison.OrdinalIgnoreCase))
-        {
-            context.Features.Set<IHttpUpgradeFeature>(new ClosableUpgradeFeature(upgrade, tunnel));
-        }
+        var tunnel = new Tunnel(context, route.Sid, route.Address,
+            isWebSocket: string.Equals(context.Request.Headers.Upgrade, "websocket", StringComparison.OrdinalIgnoreCase));
+
+        // How the transformer finds the tunnel when the workspace answers 101 (TunnelRelay takes over there).
+        context.Features.Set(tunnel);
 
         while (true)
         {
@@ -68,6 +72,42 @@ internal sealed partial class OpenTunnels : IRouteChangeObserver
     }
 
     public void RoutesChanged(string? sid) => _ = ReviewAsync(sid);
+
+    public void Dispose() => _idleSweep.Dispose();
+
+    // A tunnel may outlive its idle timeout by up to a quarter of it: one sweep over all tunnels instead of
+    // a timer re-armed on every message.
+    private TimeSpan SweepPeriod() =>
+        TimeSpan.FromMilliseconds(Math.Clamp(_settings.TunnelIdleTimeout.TotalMilliseconds / 4, 100, 30_000));
+
+    /// <summary>Ends relayed tunnels through which nothing has passed for the idle timeout.</summary>
+    internal void CloseIdle()
+    {
+        var limit = (long)_settings.TunnelIdleTimeout.TotalMilliseconds;
+        var now = Environment.TickCount64;
+        foreach (var (sid, tunnels) in _bySid)
+        {
+            var closed = 0;
+            lock (tunnels)
+            {
+                foreach (var tunnel in tunnels.Items)
+                {
+                    if (tunnel.Relaying && tunnel.IdleMilliseconds(now) > limit)
+                    {
+                        tunnel.Context.Abort();
+                        closed++;
+                    }
+                }
+            }
+
+            if (closed > 0)
+            {
+                LogClosedIdle(sid, closed, _settings.TunnelIdleTimeout);
+            }
+        }
+
+        _idleSweep.Change(SweepPeriod(), SweepPeriod());
+    }
 
     /// <summary>Closes the tunnels of <paramref name="sid"/> (or of every sid) whose address is no longer the route.</summary>
     internal Task ReviewAsync(string? sid)
@@ -152,9 +192,9 @@ internal sealed partial class OpenTunnels : IRouteChangeObserver
         LogClosingForShutdown(all.Count);
         await Task.WhenAll(all.Select(async entry =>
         {
-            // The browser's side reads EOF after the close frame, but YARP keeps the tunnel until the
-            // workspace's side ends too; give the browser a moment to read the frame, then cut both.
-            if (entry.Tunnel.WebSocket is { } socket && await socket.CloseGoingAwayAsync(GoingAwayWithin))
+            // The relay sends the close frame at the next frame boundary and ends; give the browser a moment
+            // to read it, then cut whatever is left.
+            if (await entry.Tunnel.GoAwayAsync(GoingAwayWithin))
             {
                 await Task.WhenAny(entry.Tunnel.Ended, Task.Delay(GoingAwayWithin));
             }
@@ -189,6 +229,9 @@ internal sealed partial class OpenTunnels : IRouteChangeObserver
     [LoggerMessage(Level = LogLevel.Information, Message = "Closed {Count} tunnel(s) of workspace {Sid}: its route is now {Address}")]
     private partial void LogClosed(string sid, int count, string address);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Closed {Count} tunnel(s) of workspace {Sid}: idle for {IdleTimeout}")]
+    private partial void LogClosedIdle(string sid, int count, TimeSpan idleTimeout);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Kept the tunnels of workspace {Sid}: the route store did not answer")]
     private partial void LogKeptStoreUnavailable(string sid);
 
@@ -210,19 +253,79 @@ internal sealed partial class OpenTunnels : IRouteChangeObserver
         public bool Retired { get; set; }
     }
 
-    internal sealed class Tunnel(HttpContext context, string address)
+    internal sealed class Tunnel(HttpContext context, string sid, string address, bool isWebSocket)
     {
+        private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _goingAwaySent = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private volatile Stream? _workspace;
+        private long _lastActivity = Environment.TickCount64;
+        private volatile bool _goingAway;
+        private volatile bool _parked;
+
         public HttpContext Context { get; } = context;
+
+        public string Sid { get; } = sid;
 
         public string Address { get; } = address;
 
-        private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        /// <summary>Set once the browser's side is upgraded to a WebSocket.</summary>
-        public ClosableWebSocketStream? WebSocket { get; set; }
+        public bool IsWebSocket { get; } = isWebSocket;
 
         /// <summary>Completes when forwarding of this request is over.</summary>
         public Task Ended => _ended.Task;
+
+        /// <summary>The relay waits for the workspace with no frame half-sent to the browser.</summary>
+        public bool Parked
+        {
+            get => _parked;
+            set => _parked = value;
+        }
+
+        /// <summary>Shutting down: the relay ends at the next frame boundary with 1001.</summary>
+        public bool GoingAway => _goingAway;
+
+        /// <summary>Milliseconds since a byte last went through (Environment.TickCount64 clock).</summary>
+        public long IdleMilliseconds(long now) => now - Volatile.Read(ref _lastActivity);
+
+        public void Touch() => Volatile.Write(ref _lastActivity, Environment.TickCount64);
+
+        /// <summary>The workspace switched protocols and the relay carries the bytes.</summary>
+        public bool Relaying => _workspace is not null;
+
+        public void Started(Stream workspace)
+        {
+            Touch();
+            _workspace = workspace;
+        }
+
+        public void GoingAwaySent() => _goingAwaySent.TrySetResult();
+
+        /// <summary>
+        /// Asks the relay for 1001 at the next frame boundary. True once it is sent; false when the tunnel is
+        /// not a relayed WebSocket or no boundary came within <paramref name="within"/> (a frame stuck half-sent).
+        /// </summary>
+        public async Task<bool> GoAwayAsync(TimeSpan within)
+        {
+            if (!IsWebSocket || _workspace is not { } workspace)
+            {
+                return false;
+            }
+
+            _goingAway = true;
+            var deadline = Task.Delay(within);
+            while (!_goingAwaySent.Task.IsCompleted && !deadline.IsCompleted && !_ended.Task.IsCompleted)
+            {
+                // A parked relay would wait for the workspace forever: ending the workspace's side wakes it,
+                // and it is cut anyway.
+                if (Parked)
+                {
+                    workspace.Dispose();
+                }
+
+                await Task.WhenAny(_goingAwaySent.Task, _ended.Task, Task.Delay(20));
+            }
+
+            return _goingAwaySent.Task.IsCompleted;
+        }
 
         public void MarkEnded() => _ended.TrySetResult();
     }

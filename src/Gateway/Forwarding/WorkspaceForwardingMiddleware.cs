@@ -166,8 +166,8 @@ internal sealed partial class WorkspaceForwardingMiddleware
 
         var route = lookup.Route!;
         route.MarkUsed();
-        using var tunnel = context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } upgrade
-            ? _tunnels.Open(route, context, upgrade)
+        using var tunnel = context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true }
+            ? _tunnels.Open(route, context)
             : (OpenTunnels.Lease?)null;
         var error = await _forwarder.SendAsync(context, route.DestinationPrefix, _invoker, _settings.For(context), _transformer);
 

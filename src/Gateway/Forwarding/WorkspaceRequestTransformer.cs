@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Headers;
 using Gateway.Auth;
 using Gateway.Configuration;
@@ -12,7 +13,7 @@ namespace Gateway.Forwarding;
 /// (code-server answers 403 to a WebSocket whose Origin matches neither X-Forwarded-Host nor Host), and
 /// forwarding headers from the client are replaced, never appended to, so they cannot be spoofed.
 /// </summary>
-internal sealed class WorkspaceRequestTransformer(AccessTokens tokens, WorkspaceAccessGate gate, TrustedProxies proxies) : HttpTransformer
+internal sealed class WorkspaceRequestTransformer(AccessTokens tokens, WorkspaceAccessGate gate, TrustedProxies proxies, TunnelRelay relay) : HttpTransformer
 {
     private static readonly UriCreationOptions VerbatimUri = new() { DangerousDisablePathAndQueryCanonicalization = true };
 
@@ -47,6 +48,16 @@ internal sealed class WorkspaceRequestTransformer(AccessTokens tokens, Workspace
         }
 
         gate.RenewSessionIfDue(httpContext);
+
+        // YARP asks here whether to copy a body, after the headers and before its own copy of an upgraded
+        // connection: the relay carries the tunnel instead and, when it is over, there is nothing left to copy.
+        if (copyBody && proxyResponse is { StatusCode: HttpStatusCode.SwitchingProtocols, Version.Major: 1 }
+            && httpContext.Features.Get<OpenTunnels.Tunnel>() is { } tunnel)
+        {
+            await relay.RelayAsync(httpContext, proxyResponse, tunnel);
+            return false;
+        }
+
         return copyBody;
     }
 

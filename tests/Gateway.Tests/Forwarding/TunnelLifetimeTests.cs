@@ -117,10 +117,50 @@ public sealed class TunnelLifetimeTests(GatewayWithBackends env) : IClassFixture
             () => $"tunnels {Tunnels.Count} (before {tunnelsBefore}), workspace sockets {Upstream.OpenConnections} (before {socketsBefore})");
     }
 
-    private async Task<ClientWebSocket> ConnectAsync(string sid)
+    [Fact]
+    public async Task A_tunnel_idle_past_the_websocket_idle_timeout_is_closed_and_one_in_use_is_not()
+    {
+        await using var gateway = await GatewayHost.StartAsync(env.Redis, "--Gateway:Forwarding:WebSocketIdleTimeout=00:00:01");
+        var sid = await env.RouteAsync(env.A);
+        using var idle = await ConnectAsync(sid, gateway);
+        using var busy = await ConnectAsync(sid, gateway);
+        Assert.Equal("A:ping", await idle.EchoAsync("ping"));
+
+        // Three idle timeouts' worth of a conversation with a pause shorter than the timeout.
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(3))
+        {
+            Assert.Equal("A:tick", await busy.EchoAsync("tick"));
+            await Task.Delay(300);
+        }
+
+        await AssertClosedAsync(idle, TimeSpan.FromSeconds(0.5));
+        Assert.Equal("A:still here", await busy.EchoAsync("still here"));
+    }
+
+    [Fact]
+    public async Task A_workspace_that_never_answers_an_upgrade_gets_504_after_the_http_activity_timeout()
+    {
+        // Accepts the connection and never says a word: the idle timeout of a tunnel (1 h) starts only
+        // once the workspace has switched protocols.
+        using var silent = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var sid = "w" + Guid.NewGuid().ToString("N")[..12];
+        await env.Writer.SetRouteAsync(sid, $"127.0.0.1:{((IPEndPoint)silent.LocalEndpoint).Port}");
+
+        using var socket = new ClientWebSocket();
+        socket.Options.CollectHttpResponseDetails = true;
+        var clock = Stopwatch.StartNew();
+        await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(env.Gateway.WebSocketUri($"/ws/{sid}/socket"), CancellationToken.None));
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, socket.HttpStatusCode);
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(10));
+    }
+
+    private async Task<ClientWebSocket> ConnectAsync(string sid, GatewayHost? gateway = null)
     {
         var socket = new ClientWebSocket();
-        await socket.ConnectAsync(env.Gateway.WebSocketUri($"/ws/{sid}/socket"), CancellationToken.None);
+        await socket.ConnectAsync((gateway ?? env.Gateway).WebSocketUri($"/ws/{sid}/socket"), CancellationToken.None);
         return socket;
     }
 

@@ -1,0 +1,219 @@
+using System.Buffers;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.Timeouts;
+
+namespace Gateway.Forwarding;
+
+/// <summary>
+/// Carries an upgraded connection (an editor's WebSocket, a terminal, any 101) once the workspace has
+/// switched protocols, in place of YARP's StreamCopier. Per message that copier makes a zero-byte read,
+/// rents and returns a 64 KiB buffer, re-arms its activity timer twice (a timer-queue lock each time) and
+/// writes then flushes: most of a tunnel's CPU for an editor's small frames. Here a buffer is held only
+/// while bytes are moving, a write is one call, and idleness is a timestamp that <see cref="OpenTunnels"/>
+/// sweeps.
+/// </summary>
+internal sealed partial class TunnelRelay(ILogger<TunnelRelay> logger)
+{
+    // Close frame, server to client (unmasked): FIN + opcode 8, payload 2 bytes = status 1001 "going away".
+    private static readonly byte[] GoingAwayFrame = [0x88, 0x02, 0x03, 0xE9];
+
+    // An editor's messages are small; a larger write (an upload over a WebSocket) takes more reads.
+    private const int BrowserReadSize = 16 * 1024;
+
+    // Workspaces send whole files and terminal floods through tunnels too.
+    private const int WorkspaceReadSize = 16 * 1024;
+
+    /// <summary>
+    /// Restores what the 101 needs on the browser's side and relays until either side ends. Returns when
+    /// the tunnel is over; the response is then complete.
+    /// </summary>
+    public async Task RelayAsync(HttpContext context, HttpResponseMessage switched, OpenTunnels.Tunnel tunnel)
+    {
+        RestoreUpgradeHeaders(context, switched);
+        var upgrade = context.Features.Get<IHttpUpgradeFeature>()!;
+        Stream browser, workspace;
+        try
+        {
+            // Sends the 101 to the browser. From then on Kestrel carries the connection only through the stream
+            // it returns: Request.BodyReader reads an empty body and Response.BodyWriter refuses writes.
+            browser = await upgrade.UpgradeAsync();
+            context.Features.Get<IHttpRequestTimeoutFeature>()?.DisableTimeout();
+            workspace = await switched.Content.ReadAsStreamAsync();
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or ObjectDisposedException)
+        {
+            LogUpgradeFailed(tunnel.Sid, ex.Message);
+            return;
+        }
+
+        tunnel.Started(workspace);
+        using var reads = new CancellationTokenSource();
+        var toWorkspace = ToWorkspaceAsync(browser, workspace, tunnel, reads.Token);
+        var toBrowser = ToBrowserAsync(workspace, browser, tunnel);
+        if (await Task.WhenAny(toWorkspace, toBrowser) == toBrowser)
+        {
+            // The workspace is done (or we are, on shutdown): the browser's pending read has nothing to wait for.
+            await reads.CancelAsync();
+        }
+        else if (!await toWorkspace)
+        {
+            // The browser's side failed: nobody is left to read what the workspace would send.
+            workspace.Dispose();
+        }
+
+        await toBrowser;
+        await toWorkspace;
+        workspace.Dispose();
+    }
+
+    /// <summary>The browser's bytes. False when the browser's side failed.</summary>
+    private async Task<bool> ToWorkspaceAsync(Stream browser, Stream workspace, OpenTunnels.Tunnel tunnel, CancellationToken cancellation)
+    {
+        byte[]? buffer = null;
+        try
+        {
+            var more = false;
+            while (true)
+            {
+                if (!more)
+                {
+                    // Kestrel's zero-byte read waits in its own pipe: no buffer of ours is held while idle.
+#pragma warning disable CA2022 // A zero-byte read only waits for data; what it returns is always 0.
+                    await browser.ReadAsync(Memory<byte>.Empty, cancellation);
+#pragma warning restore CA2022
+                }
+
+                buffer ??= ArrayPool<byte>.Shared.Rent(BrowserReadSize);
+                var read = await browser.ReadAsync(buffer, cancellation);
+                if (read == 0)
+                {
+                    return true;
+                }
+
+                await workspace.WriteAsync(buffer.AsMemory(0, read), cancellation);
+                tunnel.Touch();
+                more = read == buffer.Length;
+                if (!more)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = null;
+                }
+            }
+        }
+        catch (Exception ex) when (IsConnectionEnd(ex))
+        {
+            if (!cancellation.IsCancellationRequested)
+            {
+                LogSideEnded(tunnel.Sid, "browser to workspace", ex.Message);
+            }
+
+            return cancellation.IsCancellationRequested;
+        }
+        finally
+        {
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+    }
+
+    private async Task ToBrowserAsync(Stream workspace, Stream browser, OpenTunnels.Tunnel tunnel)
+    {
+        var frames = new WebSocketFrameBoundary();
+        byte[]? buffer = null;
+        try
+        {
+            var more = false;
+            while (true)
+            {
+                if (!more)
+                {
+                    // Wait for the workspace without holding a buffer: most tunnels are idle most of the time.
+                    tunnel.Parked = frames.AtBoundary;
+#pragma warning disable CA2022 // A zero-byte read only waits for data; what it returns is always 0.
+                    await workspace.ReadAsync(Memory<byte>.Empty);
+#pragma warning restore CA2022
+                    tunnel.Parked = false;
+                }
+
+                buffer ??= ArrayPool<byte>.Shared.Rent(WorkspaceReadSize);
+                var read = await workspace.ReadAsync(buffer);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                if (tunnel.IsWebSocket)
+                {
+                    frames.Advance(buffer.AsSpan(0, read));
+                }
+
+                await browser.WriteAsync(buffer.AsMemory(0, read));
+                tunnel.Touch();
+
+                // A full buffer means more is probably waiting: read again at once, with the same buffer.
+                more = read == buffer.Length;
+                if (!more)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = null;
+                }
+
+                if (tunnel.GoingAway && frames.AtBoundary)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception ex) when (IsConnectionEnd(ex))
+        {
+            // Also how a shutdown wakes a parked tunnel: it disposes the workspace's stream.
+            if (!tunnel.GoingAway)
+            {
+                LogSideEnded(tunnel.Sid, "workspace to browser", ex.Message);
+            }
+        }
+        finally
+        {
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+
+        if (tunnel.GoingAway && tunnel.IsWebSocket && frames.AtBoundary)
+        {
+            try
+            {
+                await browser.WriteAsync(GoingAwayFrame);
+                tunnel.GoingAwaySent();
+            }
+            catch (Exception ex) when (IsConnectionEnd(ex))
+            {
+                LogSideEnded(tunnel.Sid, "going-away frame", ex.Message);
+            }
+        }
+    }
+
+    private static bool IsConnectionEnd(Exception ex) =>
+        ex is IOException or ObjectDisposedException or OperationCanceledException or HttpRequestException or InvalidOperationException;
+
+    /// <summary>
+    /// Connection and Upgrade are hop-by-hop and were not copied with the other headers; a 101 without
+    /// them is not an upgrade to the browser (RFC 9110 §7.8).
+    /// </summary>
+    private static void RestoreUpgradeHeaders(HttpContext context, HttpResponseMessage switched)
+    {
+        if (switched.Headers.TryGetValues("Upgrade", out var upgrade))
+        {
+            context.Response.Headers.Upgrade = upgrade.ToArray();
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Tunnel of workspace {Sid}: {Direction} ended: {Reason}")]
+    private partial void LogSideEnded(string sid, string direction, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Tunnel of workspace {Sid}: the browser's side could not be upgraded: {Reason}")]
+    private partial void LogUpgradeFailed(string sid, string reason);
+}
