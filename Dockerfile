@@ -25,11 +25,9 @@ FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS gateway
 WORKDIR /app
 COPY --from=build /app/gateway ./
 # gateway.json ships beside the binary; in Kubernetes a ConfigMap replaces it (deploy/gateway.yaml).
-# A pod limited to one CPU makes the runtime wait 10x longer before optimising hot code: ~45 s of
-# half-speed proxying after every start on one core, ~10 s with the multiplier at 1 (issue #3).
+# What the runtime needs on one CPU (a short tier-up delay) is in Gateway.runtimeconfig.json.
 ENV ASPNETCORE_URLS=http://+:8080 \
-    GATEWAY_CONFIG=/app/gateway.json \
-    DOTNET_TC_DelaySingleProcMultiplier=1
+    GATEWAY_CONFIG=/app/gateway.json
 EXPOSE 8080
 USER app
 ENTRYPOINT ["dotnet", "Gateway.dll"]

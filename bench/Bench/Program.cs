@@ -15,7 +15,7 @@ if (args is ["echo-server", "--port", var echoPort])
 var options = BenchOptions.Parse(args);
 if (options is null)
 {
-    Console.Error.WriteLine("usage: bench [--quick] [--out DIR] [--rate REQ_PER_S] [--targets a,b] [--scenarios http,ws,idle,churn,cold] [--seconds N] [--no-build]");
+    Console.Error.WriteLine("usage: bench [--quick] [--out DIR] [--rate REQ_PER_S] [--targets a,b] [--scenarios startup,http,ws,idle,churn,cold] [--seconds N] [--no-build]");
     return 2;
 }
 
@@ -39,6 +39,13 @@ var results = new List<TargetResult>();
 foreach (var target in stack.Targets.Where(t => options.Targets is null || options.Targets.Contains(t.Name)))
 {
     Console.WriteLine($"== {target.Name}: {target.Description}");
+    StartupRun? startup = null;
+    if (target.Name == "gateway" && options.Runs("startup"))
+    {
+        // First, while nothing else has warmed the machine's caches for it.
+        startup = await StartupScenario.RunAsync(stack, gatewayDirectory, options.HttpConnections, options.Quick ? 5 : 30);
+    }
+
     await HttpLoad.ClosedLoopAsync(target, target.HttpPath, options.HttpConnections, options.Warmup, "warm-up HTTP");
     await WebSocketLoad.EchoAsync(target, null, options.WebSocketConnections, options.Warmup / 2, "warm-up WebSocket");
     HttpRun? http = null, fixedRate = null;
@@ -77,7 +84,7 @@ foreach (var target in stack.Targets.Where(t => options.Targets is null || optio
         cold = await RouteScenarios.ColdPathAsync(stack, target, redis, options.ColdSids);
     }
 
-    var result = new TargetResult(target.Name, target.Description, target.Invalidation, http, wrk, fixedRate, echo, idle, churn, cold);
+    var result = new TargetResult(target.Name, target.Description, target.Invalidation, http, wrk, fixedRate, echo, idle, churn, cold) { Startup = startup };
     results.Add(result);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"   {http?.RequestsPerSecond:N0} req/s (wrk {wrk?.RequestsPerSecond:N0}), p99 at rate {fixedRate?.Latency.P99:F2} ms, WebSocket {echo?.MessagesPerSecond:N0} msgs/s"));
@@ -115,7 +122,7 @@ namespace Bench
 {
     internal sealed record BenchOptions(bool Quick, bool NoBuild, string? OutDirectory, double Rate, IReadOnlySet<string>? Targets)
     {
-        public static readonly string[] AllScenarios = ["http", "ws", "idle", "churn", "cold"];
+        public static readonly string[] AllScenarios = ["startup", "http", "ws", "idle", "churn", "cold"];
 
         /// <summary>A subset of the scenarios (for a quick A/B of one change); a partial run is its own mode.</summary>
         public IReadOnlySet<string>? Scenarios { get; init; }

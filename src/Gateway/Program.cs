@@ -15,7 +15,6 @@ if (Environment.GetEnvironmentVariable(InlineCompletions) is null)
 try
 {
     var app = GatewayApplication.Create(args);
-    RuntimeSettingsAdvice.Log(app.Logger);
     await app.RunAsync();
     return 0;
 }

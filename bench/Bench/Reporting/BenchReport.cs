@@ -12,7 +12,10 @@ internal sealed record TargetResult(
     EchoRun? WebSocketEcho,
     IdleRun? IdleWebSockets,
     ChurnRun? Churn,
-    ColdRun? ColdPath);
+    ColdRun? ColdPath)
+{
+    public StartupRun? Startup { get; init; }
+}
 
 internal sealed record BenchSettings(
     string Mode,

@@ -62,6 +62,13 @@ internal static class MarkdownReport
             md.AppendLine(Inv($"| {t.Name} | {t.Wrk?.RequestsPerSecond:N0} | {t.Http?.RequestsPerSecond:N0} | {t.Wrk?.ServerCpuMicrosecondsPerRequest:F1} | {fixedRate?.P50:F2} | {fixedRate?.P99:F2} | {fixedRate?.P999:F2} | {fixedRate?.Max:F1} | {(t.Http?.Latency.Errors ?? 0) + (fixedRate?.Errors ?? 0) + (t.Wrk?.Errors ?? 0)} |"));
         }
 
+        foreach (var t in report.Targets.Where(t => t.Startup is not null))
+        {
+            var st = t.Startup!;
+            md.AppendLine();
+            md.AppendLine(Inv($"**Start-up** ({t.Name} started cold, no runtime environment variables): listening {st.ListeningAfterSeconds:F1} s after start; every second from second {st.SecondsToFullSpeed} on at 90% of the steady rate. Req/s per second: {string.Join(", ", st.RequestsPerSecond.Select(r => Inv($"{r / 1000:F1}k")))}."));
+        }
+
         md.AppendLine();
         md.AppendLine(Inv($"**WebSocket**: echo round trips over {s.WebSocketConnections} connections; {s.IdleWebSockets:N0} idle connections held open (proxy memory growth per connection)."));
         md.AppendLine();

@@ -3,6 +3,11 @@ using System.Text.Json.Nodes;
 namespace Bench.Servers;
 
 /// <summary>One thing load is sent to: its HTTP and WebSocket addresses and the process whose memory counts.</summary>
+internal sealed record FreshGateway(Target Target, PinnedProcess Process) : IDisposable
+{
+    public void Dispose() => Process.Dispose();
+}
+
 internal sealed record Target(string Name, string Description, int Port, string HttpPath, int WebSocketPort, string WebSocketPath, PinnedProcess? Process, string Invalidation)
 {
     public bool IsProxy => Process is not null;
@@ -19,6 +24,7 @@ internal sealed class BenchStack : IDisposable
     public const int ServerCore = 0;
 
     private readonly List<PinnedProcess> _processes = [];
+    private string _gatewayConfig = "";
 
     private BenchStack(string runDirectory) => RunDirectory = runDirectory;
 
@@ -78,16 +84,9 @@ internal sealed class BenchStack : IDisposable
 
         await SeedRoutesAsync();
 
+        _gatewayConfig = WriteGatewayConfig(repoRoot);
         var gatewayPort = Ports.Free();
-        var gatewayConfig = WriteGatewayConfig(repoRoot);
-        var gateway = await StartAsync("gateway", gatewayPort, Path.Combine(gatewayDirectory, "Gateway"), ["--urls", $"http://127.0.0.1:{gatewayPort}"],
-            new Dictionary<string, string>
-            {
-                ["GATEWAY_CONFIG"] = gatewayConfig,
-                ["Gateway__Auth__SigningKey"] = Load.BenchCredentials.SigningKeyBase64,
-                // As the Dockerfile and deploy/gateway.yaml run it: full tier-up delay, not 10x on one core.
-                ["DOTNET_TC_DelaySingleProcMultiplier"] = "1",
-            });
+        var gateway = await StartGatewayAsync("gateway", gatewayPort, gatewayDirectory);
 
         var faithfulPort = Ports.Free();
         var faithful = await StartNginxAsync("openresty-faithful", baselines, faithfulPort, new() { ["PORT"] = $"{faithfulPort}" }, "faithful.conf");
@@ -102,6 +101,25 @@ internal sealed class BenchStack : IDisposable
             new("openresty-faithful", "nginx+Lua as the old platform: HGET per request", faithfulPort, $"/ws/{HttpSid}/", faithfulPort, $"/ws/{WebSocketSid}/", faithful, "every request"),
         ];
     }
+
+    /// <summary>Another gateway, started now; stopped when the returned handle is disposed.</summary>
+    public async Task<FreshGateway> StartFreshGatewayAsync(string gatewayDirectory)
+    {
+        var port = Ports.Free();
+        var process = await StartGatewayAsync("gateway-fresh", port, gatewayDirectory);
+        _processes.Remove(process);
+        return new FreshGateway(new Target("gateway-fresh", "a gateway just started", port, $"/ws/{HttpSid}/", port, $"/ws/{WebSocketSid}/", process, "pub/sub"), process);
+    }
+
+    // Only what any operator sets: where its settings are and the signing key. No runtime variables
+    // (PinnedProcess removes inherited DOTNET_*): what the runtime needs is in the project.
+    private Task<PinnedProcess> StartGatewayAsync(string name, int port, string gatewayDirectory) =>
+        StartAsync(name, port, Path.Combine(gatewayDirectory, "Gateway"), ["--urls", $"http://127.0.0.1:{port}"],
+            new Dictionary<string, string>
+            {
+                ["GATEWAY_CONFIG"] = _gatewayConfig,
+                ["Gateway__Auth__SigningKey"] = Load.BenchCredentials.SigningKeyBase64,
+            });
 
     private async Task SeedRoutesAsync()
     {
