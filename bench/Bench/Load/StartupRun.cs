@@ -5,7 +5,7 @@ namespace Bench.Load;
 
 /// <param name="ListeningAfterSeconds">From the process start to its port accepting connections.</param>
 /// <param name="RequestsPerSecond">Closed-loop req/s in each second after it listened.</param>
-/// <param name="SecondsToFullSpeed">Seconds after listening from which every second reached 90% of the last five's median.</param>
+/// <param name="SecondsToFullSpeed">The first second after listening that reached 90% of the last five seconds' median.</param>
 internal sealed record StartupRun(double ListeningAfterSeconds, double[] RequestsPerSecond, int SecondsToFullSpeed);
 
 internal static class StartupScenario
@@ -27,13 +27,8 @@ internal static class StartupScenario
             perSecond[second] = run.RequestsPerSecond;
         }
 
-        var steady = perSecond[^5..].Order().ElementAt(2);
-        var full = perSecond.Length;
-        while (full > 0 && perSecond[full - 1] >= 0.9 * steady)
-        {
-            full--;
-        }
-
+        var steady = perSecond[^Math.Min(5, seconds)..].Order().ElementAt(Math.Min(5, seconds) / 2);
+        var full = Array.FindIndex(perSecond, rate => rate >= 0.9 * steady);
         return new StartupRun(listening, perSecond, full + 1);
     }
 }

@@ -66,7 +66,7 @@ internal static class MarkdownReport
         {
             var st = t.Startup!;
             md.AppendLine();
-            md.AppendLine(Inv($"**Start-up** ({t.Name} started cold, no runtime environment variables): listening {st.ListeningAfterSeconds:F1} s after start; every second from second {st.SecondsToFullSpeed} on at 90% of the steady rate. Req/s per second: {string.Join(", ", st.RequestsPerSecond.Select(r => Inv($"{r / 1000:F1}k")))}."));
+            md.AppendLine(Inv($"**Start-up** ({t.Name} started cold, no runtime environment variables): listening {st.ListeningAfterSeconds:F1} s after start; 90% of the rate of its last 5 s first reached in second {st.SecondsToFullSpeed}. Req/s per second: {string.Join(", ", st.RequestsPerSecond.Select(r => Inv($"{r / 1000:F1}k")))}."));
         }
 
         md.AppendLine();
