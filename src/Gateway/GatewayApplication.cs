@@ -54,6 +54,7 @@ public static class GatewayApplication
         // Workspace traffic is served before endpoint routing runs: it needs no route matching. Authorization
         // is placed after it explicitly: left to WebApplication (YARP registers its services) it would run
         // first, an awaited state machine on every workspace request with no endpoint to authorize.
+        app.UseMiddleware<MessageFramingGuard>();
         app.UseMiddleware<WorkspaceForwardingMiddleware>();
         app.UseRouting();
         app.UseAuthorization();

@@ -15,6 +15,10 @@ internal sealed record GatewayProblem(int Status, string Code, string Title, str
         StatusCodes.Status400BadRequest, "invalid_request_target", "Invalid address",
         "The address contains control characters or a fragment, which no browser sends.");
 
+    public static GatewayProblem InvalidFraming { get; } = new(
+        StatusCodes.Status400BadRequest, "invalid_message_framing", "Invalid request framing",
+        "An HTTP/1.0 request cannot use Transfer-Encoding (RFC 9112 §6.1).");
+
     public static GatewayProblem AuthenticationRequired { get; } = new(
         StatusCodes.Status401Unauthorized, "authentication_required", "Sign-in required",
         "Open this workspace from the dashboard to get access to it.");
