@@ -14,20 +14,21 @@ internal sealed record WrkRun(double RequestsPerSecond, double P50, double P99, 
 /// <summary>An independent measurement of the closed-loop HTTP figure, by a generator we did not write.</summary>
 internal static partial class Wrk
 {
-    public static async Task<WrkRun?> RunAsync(Target target, PinnedProcess? server, int connections, TimeSpan duration, int core)
+    public static async Task<WrkRun?> RunAsync(Target target, PinnedProcess? server, int connections, TimeSpan duration, int core, string? path = null)
     {
+        path ??= target.HttpPath;
         var start = new ProcessStartInfo("taskset", ["-c", $"{core}", "wrk", "-t1", $"-c{connections}", $"-d{(int)Math.Max(1, duration.TotalSeconds)}s", "--latency"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        if (BenchCredentials.CookieFor(target.HttpPath) is { } cookie)
+        if (BenchCredentials.CookieFor(path) is { } cookie)
         {
             start.ArgumentList.Add("-H");
             start.ArgumentList.Add("Cookie: " + cookie);
         }
 
-        start.ArgumentList.Add($"http://127.0.0.1:{target.Port}{target.HttpPath}");
+        start.ArgumentList.Add($"http://127.0.0.1:{target.Port}{path}");
         var cpuBefore = server?.CpuTime();
         using var process = Process.Start(start);
         if (process is null)

@@ -15,6 +15,8 @@ internal sealed record TargetResult(
     ColdRun? ColdPath)
 {
     public StartupRun? Startup { get; init; }
+
+    public List<LargeResponseRun>? LargeResponses { get; init; }
 }
 
 internal sealed record BenchSettings(

@@ -27,6 +27,18 @@ internal static class MarkdownReport
                 }
             }
 
+            foreach (var ours in gateway.LargeResponses ?? [])
+            {
+                if (other.LargeResponses?.FirstOrDefault(r => r.Size == ours.Size) is { MegabytesPerSecond: > 0 } theirs && other.Name != "direct")
+                {
+                    ratios[$"large_{ours.Size}_mibps_gateway_vs_{other.Name}"] = Math.Round(ours.MegabytesPerSecond / theirs.MegabytesPerSecond, 3);
+                    if (ours.ServerCpuMillisecondsPerMegabyte is { } ourCpu && theirs.ServerCpuMillisecondsPerMegabyte is > 0 and var theirCpu)
+                    {
+                        ratios[$"large_{ours.Size}_cpu_per_mib_gateway_vs_{other.Name}"] = Math.Round(ourCpu / theirCpu, 3);
+                    }
+                }
+            }
+
             if (gateway.WebSocketEcho is { } gw && other.WebSocketEcho is { MessagesPerSecond: > 0 } ow)
             {
                 ratios[$"ws_msgs_gateway_vs_{other.Name}"] = Math.Round(gw.MessagesPerSecond / ow.MessagesPerSecond, 3);
@@ -67,6 +79,22 @@ internal static class MarkdownReport
             var st = t.Startup!;
             md.AppendLine();
             md.AppendLine(Inv($"**Start-up** ({t.Name} started cold, no runtime environment variables): listening {st.ListeningAfterSeconds:F1} s after start; 90% of the rate of its last 5 s first reached in second {st.SecondsToFullSpeed}. Req/s per second: {string.Join(", ", st.RequestsPerSecond.Select(r => Inv($"{r / 1000:F1}k")))}."));
+        }
+
+        if (report.Targets.Any(t => t.LargeResponses is { Count: > 0 }))
+        {
+            md.AppendLine();
+            md.AppendLine("**Large responses**: whole bodies over 8 keep-alive connections (wrk), body MiB/s and the server's CPU per MiB (for direct: nginx serving the file).");
+            md.AppendLine();
+            md.AppendLine("| target | size | MiB/s | server CPU ms/MiB | errors |");
+            md.AppendLine("| --- | --- | ---: | ---: | ---: |");
+            foreach (var t in report.Targets)
+            {
+                foreach (var l in t.LargeResponses ?? [])
+                {
+                    md.AppendLine(Inv($"| {t.Name} | {l.Size} | {l.MegabytesPerSecond:N0} | {l.ServerCpuMillisecondsPerMegabyte:F2} | {l.Errors} |"));
+                }
+            }
         }
 
         md.AppendLine();

@@ -75,6 +75,7 @@ internal sealed class BenchStack : IDisposable
         RedisPort = Ports.Free();
         await StartAsync("redis", RedisPort, "redis-server", ["--port", $"{RedisPort}", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
 
+        WriteLargeBodies();
         BackendOnePort = Ports.Free();
         BackendTwoPort = Ports.Free();
         Backend = await StartNginxAsync("backend", baselines, BackendOnePort, new() { ["BACKEND_ONE_PORT"] = $"{BackendOnePort}", ["BACKEND_TWO_PORT"] = $"{BackendTwoPort}" });
@@ -120,6 +121,20 @@ internal sealed class BenchStack : IDisposable
                 ["GATEWAY_CONFIG"] = _gatewayConfig,
                 ["Gateway__Auth__SigningKey"] = Load.BenchCredentials.SigningKeyBase64,
             });
+
+    /// <summary>Response sizes of the large-response scenario, served by the backend as /bytes/&lt;name&gt;.</summary>
+    public static IReadOnlyList<(string Name, int Bytes)> LargeBodies { get; } = [("1m", 1 << 20), ("16m", 16 << 20)];
+
+    private void WriteLargeBodies()
+    {
+        var directory = Directory.CreateDirectory(Path.Combine(RunDirectory, "bytes"));
+        foreach (var (name, bytes) in LargeBodies)
+        {
+            var body = new byte[bytes];
+            new Random(bytes).NextBytes(body);
+            File.WriteAllBytes(Path.Combine(directory.FullName, name), body);
+        }
+    }
 
     private async Task SeedRoutesAsync()
     {
