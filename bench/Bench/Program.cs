@@ -15,7 +15,7 @@ if (args is ["echo-server", "--port", var echoPort])
 var options = BenchOptions.Parse(args);
 if (options is null)
 {
-    Console.Error.WriteLine("usage: bench [--quick] [--out DIR] [--rate REQ_PER_S] [--targets a,b] [--scenarios startup,http,large,ws,idle,churn,cold] [--seconds N] [--no-build]");
+    Console.Error.WriteLine("usage: bench [--quick] [--out DIR] [--rate REQ_PER_S] [--targets a,b] [--scenarios startup,http,large,ws,wsbig,ws1000,idle,churn,cold] [--seconds N] [--no-build]");
     return 2;
 }
 
@@ -73,6 +73,17 @@ foreach (var target in stack.Targets.Where(t => options.Targets is null || optio
         echo = await WebSocketLoad.EchoAsync(target, target.Process ?? stack.Echo, options.WebSocketConnections, options.Run, "WebSocket echo");
     }
 
+    EchoRun? largeFrames = null, manySockets = null;
+    if (options.Runs("wsbig"))
+    {
+        largeFrames = await WebSocketLoad.EchoAsync(target, target.Process ?? stack.Echo, 8, options.Run, "WebSocket 64 KiB messages", WebSocketLoad.LargeFrameBytes);
+    }
+
+    if (options.Runs("ws1000"))
+    {
+        manySockets = await WebSocketLoad.EchoAsync(target, target.Process ?? stack.Echo, options.Quick ? 200 : 1_000, options.Run, "WebSocket, many connections", 32);
+    }
+
     if (target.IsProxy && options.Runs("idle"))
     {
         idle = await WebSocketLoad.IdleAsync(target, options.IdleWebSockets, TimeSpan.FromSeconds(2), "idle WebSockets");
@@ -91,7 +102,7 @@ foreach (var target in stack.Targets.Where(t => options.Targets is null || optio
         cold = await RouteScenarios.ColdPathAsync(stack, target, redis, options.ColdSids);
     }
 
-    var result = new TargetResult(target.Name, target.Description, target.Invalidation, http, wrk, fixedRate, echo, idle, churn, cold) { Startup = startup, LargeResponses = large };
+    var result = new TargetResult(target.Name, target.Description, target.Invalidation, http, wrk, fixedRate, echo, idle, churn, cold) { Startup = startup, LargeResponses = large, LargeFrames = largeFrames, ManyWebSockets = manySockets };
     results.Add(result);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"   {http?.RequestsPerSecond:N0} req/s (wrk {wrk?.RequestsPerSecond:N0}), p99 at rate {fixedRate?.Latency.P99:F2} ms, WebSocket {echo?.MessagesPerSecond:N0} msgs/s"));
@@ -129,7 +140,7 @@ namespace Bench
 {
     internal sealed record BenchOptions(bool Quick, bool NoBuild, string? OutDirectory, double Rate, IReadOnlySet<string>? Targets)
     {
-        public static readonly string[] AllScenarios = ["startup", "http", "large", "ws", "idle", "churn", "cold"];
+        public static readonly string[] AllScenarios = ["startup", "http", "large", "ws", "wsbig", "ws1000", "idle", "churn", "cold"];
 
         /// <summary>A subset of the scenarios (for a quick A/B of one change); a partial run is its own mode.</summary>
         public IReadOnlySet<string>? Scenarios { get; init; }

@@ -20,9 +20,12 @@ internal static class WebSocketLoad
 {
     private static readonly byte[] Message = new byte[64];
 
+    public const int LargeFrameBytes = 64 * 1024;
+
     /// <summary>Round trips through the target: each connection sends its next message when the echo is back.</summary>
-    public static async Task<EchoRun> EchoAsync(Target target, PinnedProcess? server, int connections, TimeSpan duration, string label)
+    public static async Task<EchoRun> EchoAsync(Target target, PinnedProcess? server, int connections, TimeSpan duration, string label, int messageBytes = 64)
     {
+        var message = messageBytes == Message.Length ? Message : new byte[messageBytes];
         var sockets = await Task.WhenAll(Enumerable.Range(0, connections).Select(_ => ConnectAsync(target)));
         var cpuBefore = server?.CpuTime();
         await using var progress = new Progress(label, "msg", duration);
@@ -31,13 +34,13 @@ internal static class WebSocketLoad
         var parts = await Task.WhenAll(sockets.Select(socket => Task.Run(async () =>
         {
             var recorder = new LatencyRecorder();
-            var buffer = new byte[1024];
+            var buffer = new byte[Math.Max(1024, messageBytes)];
             while (!stop.IsCancellationRequested)
             {
                 var started = Stopwatch.GetTimestamp();
                 try
                 {
-                    await socket.SendAsync(Message, WebSocketMessageType.Binary, true, CancellationToken.None);
+                    await socket.SendAsync(message, WebSocketMessageType.Binary, true, CancellationToken.None);
                     ValueWebSocketReceiveResult result;
                     do
                     {

@@ -17,6 +17,12 @@ internal sealed record TargetResult(
     public StartupRun? Startup { get; init; }
 
     public List<LargeResponseRun>? LargeResponses { get; init; }
+
+    /// <summary>Echo of 64 KiB messages over 8 connections.</summary>
+    public EchoRun? LargeFrames { get; init; }
+
+    /// <summary>Echo of 32-byte messages over 1,000 connections (200 in quick mode).</summary>
+    public EchoRun? ManyWebSockets { get; init; }
 }
 
 internal sealed record BenchSettings(

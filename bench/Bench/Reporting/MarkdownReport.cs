@@ -39,6 +39,17 @@ internal static class MarkdownReport
                 }
             }
 
+            if (gateway.LargeFrames is { } gb && other.LargeFrames is { MessagesPerSecond: > 0 } ob && other.Name != "direct")
+            {
+                ratios[$"ws_64k_msgs_gateway_vs_{other.Name}"] = Math.Round(gb.MessagesPerSecond / ob.MessagesPerSecond, 3);
+            }
+
+            if (gateway.ManyWebSockets is { } gm && other.ManyWebSockets is { MessagesPerSecond: > 0 } om && other.Name != "direct")
+            {
+                ratios[$"ws_many_msgs_gateway_vs_{other.Name}"] = Math.Round(gm.MessagesPerSecond / om.MessagesPerSecond, 3);
+                ratios[$"ws_many_p99_gateway_vs_{other.Name}"] = Math.Round(gm.RoundTrip.P99 / om.RoundTrip.P99, 3);
+            }
+
             if (gateway.WebSocketEcho is { } gw && other.WebSocketEcho is { MessagesPerSecond: > 0 } ow)
             {
                 ratios[$"ws_msgs_gateway_vs_{other.Name}"] = Math.Round(gw.MessagesPerSecond / ow.MessagesPerSecond, 3);
@@ -106,6 +117,21 @@ internal static class MarkdownReport
         {
             var idle = t.IdleWebSockets;
             md.AppendLine(Inv($"| {t.Name} | {t.WebSocketEcho?.MessagesPerSecond:N0} | {t.WebSocketEcho?.ServerCpuMicrosecondsPerMessage:F1} | {t.WebSocketEcho?.RoundTrip.P50:F2} | {t.WebSocketEcho?.RoundTrip.P99:F2} | {(idle is null ? "" : $"{idle.Opened:N0}/{idle.Requested:N0}")} | {idle?.AliveAfterHold:N0} | {(idle is null ? "" : (idle.BytesPerConnection / 1024).ToString("F1", CultureInfo.InvariantCulture))} |"));
+        }
+
+        if (report.Targets.Any(t => t.LargeFrames is not null || t.ManyWebSockets is not null))
+        {
+            md.AppendLine();
+            md.AppendLine(Inv($"**WebSocket, large and many**: 64 KiB messages echoed over 8 connections (MiB/s each way), and 32-byte messages over {(s.Mode.StartsWith("quick", StringComparison.Ordinal) ? 200 : 1000):N0} connections at once."));
+            md.AppendLine();
+            md.AppendLine("| target | 64 KiB msgs/s | MiB/s each way | server CPU µs/msg | many: msgs/s | many: RTT p99 ms | many: server CPU µs/msg |");
+            md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+            foreach (var t in report.Targets)
+            {
+                var big = t.LargeFrames;
+                var many = t.ManyWebSockets;
+                md.AppendLine(Inv($"| {t.Name} | {big?.MessagesPerSecond:N0} | {big?.MessagesPerSecond / 16:N0} | {big?.ServerCpuMicrosecondsPerMessage:F1} | {many?.MessagesPerSecond:N0} | {many?.RoundTrip.P99:F2} | {many?.ServerCpuMicrosecondsPerMessage:F1} |"));
+            }
         }
 
         md.AppendLine();

@@ -22,7 +22,8 @@ internal static class EchoServer
             }
 
             using var socket = await context.WebSockets.AcceptWebSocketAsync();
-            var buffer = new byte[4096];
+            // Large enough that a 64 KiB message usually goes back as one frame, as it came.
+            var buffer = new byte[128 * 1024];
             try
             {
                 while (true)

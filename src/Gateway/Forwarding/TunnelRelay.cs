@@ -17,11 +17,10 @@ internal sealed partial class TunnelRelay(ILogger<TunnelRelay> logger)
     // Close frame, server to client (unmasked): FIN + opcode 8, payload 2 bytes = status 1001 "going away".
     private static readonly byte[] GoingAwayFrame = [0x88, 0x02, 0x03, 0xE9];
 
-    // An editor's messages are small; a larger write (an upload over a WebSocket) takes more reads.
-    private const int BrowserReadSize = 16 * 1024;
-
-    // Workspaces send whole files and terminal floods through tunnels too.
-    private const int WorkspaceReadSize = 16 * 1024;
+    // Rented only while bytes move, so the size costs nothing while a tunnel is idle. An editor's messages
+    // are small, but files and terminal floods pass through tunnels too, and a 64 KiB message should take
+    // one read on the workspace's side (YARP's copier used the same size).
+    private const int ReadSize = 64 * 1024;
 
     /// <summary>
     /// Restores what the 101 needs on the browser's side and relays until either side ends. Returns when
@@ -83,7 +82,7 @@ internal sealed partial class TunnelRelay(ILogger<TunnelRelay> logger)
 #pragma warning restore CA2022
                 }
 
-                buffer ??= ArrayPool<byte>.Shared.Rent(BrowserReadSize);
+                buffer ??= ArrayPool<byte>.Shared.Rent(ReadSize);
                 var read = await browser.ReadAsync(buffer, cancellation);
                 if (read == 0)
                 {
@@ -137,7 +136,7 @@ internal sealed partial class TunnelRelay(ILogger<TunnelRelay> logger)
                     tunnel.Parked = false;
                 }
 
-                buffer ??= ArrayPool<byte>.Shared.Rent(WorkspaceReadSize);
+                buffer ??= ArrayPool<byte>.Shared.Rent(ReadSize);
                 var read = await workspace.ReadAsync(buffer);
                 if (read == 0)
                 {
