@@ -38,6 +38,8 @@ public static class GatewayServiceCollectionExtensions
             kestrel.Limits.MaxConcurrentConnections = limits.MaxConcurrentConnections;
             kestrel.Limits.RequestHeadersTimeout = limits.RequestHeadersTimeout;
 
+            kestrel.RequestHeaderEncodingSelector = ContentLengthDigits.Select;
+
             // Upgraded connections are the editor itself; they count against MaxConcurrentConnections.
             kestrel.Limits.MaxConcurrentUpgradedConnections = null;
         });

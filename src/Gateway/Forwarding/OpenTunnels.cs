@@ -87,19 +87,7 @@ internal sealed partial class OpenTunnels : IRouteChangeObserver, IDisposable
         var now = Environment.TickCount64;
         foreach (var (sid, tunnels) in _bySid)
         {
-            var closed = 0;
-            lock (tunnels)
-            {
-                foreach (var tunnel in tunnels.Items)
-                {
-                    if (tunnel.Relaying && tunnel.IdleMilliseconds(now) > limit)
-                    {
-                        tunnel.Context.Abort();
-                        closed++;
-                    }
-                }
-            }
-
+            var closed = AbortWhere(tunnels, tunnel => tunnel.Relaying && tunnel.IdleMilliseconds(now) > limit);
             if (closed > 0)
             {
                 LogClosedIdle(sid, closed, _settings.TunnelIdleTimeout);
@@ -156,21 +144,7 @@ internal sealed partial class OpenTunnels : IRouteChangeObserver, IDisposable
             return;
         }
 
-        var closed = 0;
-        lock (tunnels)
-        {
-            foreach (var tunnel in tunnels.Items)
-            {
-                if (!string.Equals(tunnel.Address, current, StringComparison.Ordinal))
-                {
-                    // Under the lock: a lease leaving concurrently cannot hand its context back to Kestrel
-                    // for reuse while we abort it.
-                    tunnel.Context.Abort();
-                    closed++;
-                }
-            }
-        }
-
+        var closed = AbortWhere(tunnels, tunnel => !string.Equals(tunnel.Address, current, StringComparison.Ordinal));
         if (closed > 0)
         {
             LogClosed(sid, closed, current ?? "none");
@@ -208,6 +182,26 @@ internal sealed partial class OpenTunnels : IRouteChangeObserver, IDisposable
                 }
             }
         }));
+    }
+
+    private static int AbortWhere(SidTunnels tunnels, Func<Tunnel, bool> predicate)
+    {
+        var aborted = 0;
+        lock (tunnels)
+        {
+            foreach (var tunnel in tunnels.Items)
+            {
+                if (predicate(tunnel))
+                {
+                    // Under the lock: a lease leaving concurrently cannot hand its context back to Kestrel
+                    // for reuse while we abort it.
+                    tunnel.Context.Abort();
+                    aborted++;
+                }
+            }
+        }
+
+        return aborted;
     }
 
     private void Close(string sid, SidTunnels tunnels, Tunnel tunnel)
@@ -256,10 +250,10 @@ internal sealed partial class OpenTunnels : IRouteChangeObserver, IDisposable
     internal sealed class Tunnel(HttpContext context, string sid, string address, bool isWebSocket)
     {
         private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly TaskCompletionSource _goingAwaySent = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private volatile Stream? _workspace;
         private long _lastActivity = Environment.TickCount64;
         private volatile bool _goingAway;
+        private volatile bool _goingAwaySent;
         private volatile bool _parked;
 
         public HttpContext Context { get; } = context;
@@ -297,7 +291,7 @@ internal sealed partial class OpenTunnels : IRouteChangeObserver, IDisposable
             _workspace = workspace;
         }
 
-        public void GoingAwaySent() => _goingAwaySent.TrySetResult();
+        public void GoingAwaySent() => _goingAwaySent = true;
 
         /// <summary>
         /// Asks the relay for 1001 at the next frame boundary. True once it is sent; false when the tunnel is
@@ -312,7 +306,8 @@ internal sealed partial class OpenTunnels : IRouteChangeObserver, IDisposable
 
             _goingAway = true;
             var deadline = Task.Delay(within);
-            while (!_goingAwaySent.Task.IsCompleted && !deadline.IsCompleted && !_ended.Task.IsCompleted)
+            // Polled rather than awaited: shutdown is rare, and a flag costs each tunnel less than a task would.
+            while (!_goingAwaySent && !deadline.IsCompleted && !_ended.Task.IsCompleted)
             {
                 // A parked relay would wait for the workspace forever: ending the workspace's side wakes it,
                 // and it is cut anyway.
@@ -321,10 +316,10 @@ internal sealed partial class OpenTunnels : IRouteChangeObserver, IDisposable
                     workspace.Dispose();
                 }
 
-                await Task.WhenAny(_goingAwaySent.Task, _ended.Task, Task.Delay(20));
+                await Task.WhenAny(_ended.Task, Task.Delay(20));
             }
 
-            return _goingAwaySent.Task.IsCompleted;
+            return _goingAwaySent;
         }
 
         public void MarkEnded() => _ended.TrySetResult();

@@ -39,7 +39,7 @@ internal sealed partial class TunnelRelay(ILogger<TunnelRelay> logger)
             context.Features.Get<IHttpRequestTimeoutFeature>()?.DisableTimeout();
             workspace = await switched.Content.ReadAsStreamAsync();
         }
-        catch (Exception ex) when (ex is IOException or InvalidOperationException or ObjectDisposedException)
+        catch (Exception ex) when (IsConnectionEnd(ex))
         {
             LogUpgradeFailed(tunnel.Sid, ex.Message);
             return;
@@ -56,13 +56,14 @@ internal sealed partial class TunnelRelay(ILogger<TunnelRelay> logger)
         }
         else if (!await toWorkspace)
         {
-            // The browser's side failed: nobody is left to read what the workspace would send.
+            // The browser's side failed: nobody is left to read what the workspace would send, and disposing
+            // the stream is what wakes the workspace's pending read.
             workspace.Dispose();
         }
 
         await toBrowser;
         await toWorkspace;
-        workspace.Dispose();
+        workspace.Dispose(); // idempotent; the normal end of both directions
     }
 
     /// <summary>The browser's bytes. False when the browser's side failed.</summary>

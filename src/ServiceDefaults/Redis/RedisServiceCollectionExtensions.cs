@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using ServiceDefaults.Threading;
 using StackExchange.Redis;
 
 namespace ServiceDefaults.Redis;
@@ -19,7 +20,7 @@ public static partial class RedisServiceCollectionExtensions
             var options = RedisConfiguration.Parse(configuration(sp), clientName);
             if (!string.IsNullOrEmpty(options.ServiceName))
             {
-                RaiseThreadPoolMinimumForSentinel();
+                ThreadPoolMinimum.RaiseTo(SentinelThreadPoolMinimum);
             }
 
             var multiplexer = ConnectionMultiplexer.Connect(options);
@@ -43,12 +44,7 @@ public static partial class RedisServiceCollectionExtensions
     /// injection delay. Only with Sentinel: elsewhere the library does not block, and a larger pool costs a
     /// little on the hot path.
     /// </summary>
-    private static void RaiseThreadPoolMinimumForSentinel()
-    {
-        const int Minimum = 32;
-        ThreadPool.GetMinThreads(out var workers, out var completions);
-        ThreadPool.SetMinThreads(Math.Max(workers, Minimum), Math.Max(completions, Minimum));
-    }
+    private const int SentinelThreadPoolMinimum = 32;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Redis connection to {EndPoint} ({ConnectionType}) lost: {FailureType} {Detail}")]
     private static partial void LogConnectionFailed(ILogger logger, System.Net.EndPoint? endPoint, ConnectionType connectionType, ConnectionFailureType failureType, string? detail);

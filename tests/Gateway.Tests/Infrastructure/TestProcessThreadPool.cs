@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using ServiceDefaults.Threading;
 
 namespace Gateway.Tests.Infrastructure;
 
@@ -13,10 +14,5 @@ namespace Gateway.Tests.Infrastructure;
 internal static class TestProcessThreadPool
 {
     [ModuleInitializer]
-    internal static void RaiseMinimum()
-    {
-        const int Minimum = 32;
-        ThreadPool.GetMinThreads(out var workers, out var completions);
-        ThreadPool.SetMinThreads(Math.Max(workers, Minimum), Math.Max(completions, Minimum));
-    }
+    internal static void RaiseMinimum() => ThreadPoolMinimum.RaiseTo(32);
 }
