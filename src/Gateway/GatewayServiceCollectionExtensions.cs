@@ -5,6 +5,8 @@ using Gateway.Forwarding;
 using Gateway.Routing;
 using Gateway.StaticRoutes;
 using Gateway.Telemetry;
+using Gateway.Transport;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -43,6 +45,7 @@ public static class GatewayServiceCollectionExtensions
             // Upgraded connections are the editor itself; they count against MaxConcurrentConnections.
             kestrel.Limits.MaxConcurrentUpgradedConnections = null;
         });
+        services.AddSingleton<IMemoryPoolFactory<byte>, TransportMemoryPoolFactory>();
         services.AddOptions<HostOptions>().Configure<IOptions<GatewayOptions>>(
             (host, gateway) => host.ShutdownTimeout = gateway.Value.Forwarding.ShutdownDrainTimeout);
 

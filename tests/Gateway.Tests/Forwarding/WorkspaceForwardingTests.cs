@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.WebSockets;
+using System.Security.Cryptography;
 using System.Text;
 using Gateway.Tests.Infrastructure;
 
@@ -218,6 +219,22 @@ public sealed class WorkspaceForwardingTests(GatewayWithBackends env) : IClassFi
         Assert.False(content.GateTimedOut, "the workspace did not get the first chunk until the rest was sent: the gateway held it");
     }
 
+    [Fact]
+    public async Task Large_bodies_arrive_intact_in_both_directions()
+    {
+        var sid = await env.RouteCachedAsync(env.A);
+        const int Size = (8 * 1024 * 1024) + 12_345; // not a multiple of any buffer or block size
+        var upload = TestBackend.RandomBody(Size);
+
+        using var uploaded = await Client.PostAsync(new Uri($"/ws/{sid}/digest", UriKind.Relative), new UnevenContent(upload));
+        Assert.Equal(Convert.ToHexString(SHA256.HashData(upload)), await uploaded.Content.ReadAsStringAsync());
+
+        using var downloaded = await Client.GetAsync(new Uri($"/ws/{sid}/random/{Size}", UriKind.Relative));
+        var body = await downloaded.Content.ReadAsByteArrayAsync();
+        Assert.Equal(Size, body.Length);
+        Assert.True(body.AsSpan().SequenceEqual(upload), "the response body changed on its way through the gateway");
+    }
+
     private async Task<EchoReply> GetEchoAsync(string pathAndQuery)
     {
         using var response = await Client.GetAsync(new Uri(env.Gateway.Address + pathAndQuery.TrimStart('/'), Verbatim));
@@ -256,6 +273,29 @@ public sealed class WorkspaceForwardingTests(GatewayWithBackends env) : IClassFi
         }
 
         return total;
+    }
+
+    /// <summary>A body written in pieces of uneven sizes (1 byte to ~100 KiB), as a browser's upload arrives.</summary>
+    private sealed class UnevenContent(byte[] body) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
+        {
+            var sizes = new[] { 1, 4095, 4097, 32 * 1024, 100_000, 7 };
+            var offset = 0;
+            for (var i = 0; offset < body.Length; i++)
+            {
+                var size = Math.Min(sizes[i % sizes.Length], body.Length - offset);
+                await stream.WriteAsync(body.AsMemory(offset, size));
+                await stream.FlushAsync();
+                offset += size;
+            }
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = body.Length;
+            return true;
+        }
     }
 
     /// <summary>

@@ -74,6 +74,14 @@ public sealed class TestBackend : IAsyncDisposable
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>The body <c>/random/&lt;bytes&gt;</c> serves: the same bytes for the same length, on both sides of a test.</summary>
+    public static byte[] RandomBody(int bytes)
+    {
+        var body = new byte[bytes];
+        new Random(bytes).NextBytes(body);
+        return body;
+    }
+
     private void Map(WebApplication app)
     {
         app.UseWebSockets();
@@ -121,6 +129,26 @@ public sealed class TestBackend : IAsyncDisposable
             }
 
             await context.Response.WriteAsync(total.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        });
+
+        // Integrity through the gateway: the SHA-256 of what arrived, and a body anyone can recompute.
+        app.MapPost("/digest", async context =>
+        {
+            using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+            var buffer = new byte[ChunkSize];
+            int read;
+            while ((read = await context.Request.Body.ReadAsync(buffer)) > 0)
+            {
+                sha.AppendData(buffer, 0, read);
+            }
+
+            await context.Response.WriteAsync(Convert.ToHexString(sha.GetHashAndReset()));
+        });
+
+        app.MapGet("/random/{bytes:int}", async (HttpContext context, int bytes) =>
+        {
+            context.Response.ContentLength = bytes;
+            await context.Response.Body.WriteAsync(RandomBody(bytes));
         });
 
         app.MapGet("/status/{code:int}", (int code) => Results.Text($"{Name} answered {code}", statusCode: code));
