@@ -15,7 +15,7 @@ if (args is ["echo-server", "--port", var echoPort])
 var options = BenchOptions.Parse(args);
 if (options is null)
 {
-    Console.Error.WriteLine("usage: bench [--quick] [--out DIR] [--rate REQ_PER_S] [--targets a,b] [--scenarios startup,http,large,ws,wsbig,ws1000,idle,churn,cold] [--seconds N] [--no-build]");
+    Console.Error.WriteLine("usage: bench [--quick] [--out DIR] [--rate REQ_PER_S] [--targets a,b] [--scenarios startup,http,large,upload,ws,wsbig,ws1000,idle,churn,cold] [--seconds N] [--no-build]");
     return 2;
 }
 
@@ -68,6 +68,12 @@ foreach (var target in stack.Targets.Where(t => options.Targets is null || optio
         large = await LargeResponses.RunAsync(stack, target, connections: 8, options.Run, options.GeneratorCore);
     }
 
+    LargeResponseRun? upload = null;
+    if (options.Runs("upload"))
+    {
+        upload = await LargeResponses.UploadAsync(stack, target, connections: 2, options.Run, options.GeneratorCore);
+    }
+
     if (options.Runs("ws"))
     {
         echo = await WebSocketLoad.EchoAsync(target, target.Process ?? stack.Echo, options.WebSocketConnections, options.Run, "WebSocket echo");
@@ -102,7 +108,7 @@ foreach (var target in stack.Targets.Where(t => options.Targets is null || optio
         cold = await RouteScenarios.ColdPathAsync(stack, target, redis, options.ColdSids);
     }
 
-    var result = new TargetResult(target.Name, target.Description, target.Invalidation, http, wrk, fixedRate, echo, idle, churn, cold) { Startup = startup, LargeResponses = large, LargeFrames = largeFrames, ManyWebSockets = manySockets };
+    var result = new TargetResult(target.Name, target.Description, target.Invalidation, http, wrk, fixedRate, echo, idle, churn, cold) { Startup = startup, LargeResponses = large, Upload = upload, LargeFrames = largeFrames, ManyWebSockets = manySockets };
     results.Add(result);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"   {http?.RequestsPerSecond:N0} req/s (wrk {wrk?.RequestsPerSecond:N0}), p99 at rate {fixedRate?.Latency.P99:F2} ms, WebSocket {echo?.MessagesPerSecond:N0} msgs/s"));
@@ -140,7 +146,7 @@ namespace Bench
 {
     internal sealed record BenchOptions(bool Quick, bool NoBuild, string? OutDirectory, double Rate, IReadOnlySet<string>? Targets)
     {
-        public static readonly string[] AllScenarios = ["startup", "http", "large", "ws", "wsbig", "ws1000", "idle", "churn", "cold"];
+        public static readonly string[] AllScenarios = ["startup", "http", "large", "upload", "ws", "wsbig", "ws1000", "idle", "churn", "cold"];
 
         /// <summary>A subset of the scenarios (for a quick A/B of one change); a partial run is its own mode.</summary>
         public IReadOnlySet<string>? Scenarios { get; init; }

@@ -14,7 +14,8 @@ internal sealed record WrkRun(double RequestsPerSecond, double P50, double P99, 
 /// <summary>An independent measurement of the closed-loop HTTP figure, by a generator we did not write.</summary>
 internal static partial class Wrk
 {
-    public static async Task<WrkRun?> RunAsync(Target target, PinnedProcess? server, int connections, TimeSpan duration, int core, string? path = null)
+    /// <param name="script">A wrk Lua script (e.g. a request body); none for plain GETs.</param>
+    public static async Task<WrkRun?> RunAsync(Target target, PinnedProcess? server, int connections, TimeSpan duration, int core, string? path = null, int? port = null, string? script = null)
     {
         path ??= target.HttpPath;
         var start = new ProcessStartInfo("taskset", ["-c", $"{core}", "wrk", "-t1", $"-c{connections}", $"-d{(int)Math.Max(1, duration.TotalSeconds)}s", "--latency"])
@@ -28,7 +29,13 @@ internal static partial class Wrk
             start.ArgumentList.Add("Cookie: " + cookie);
         }
 
-        start.ArgumentList.Add($"http://127.0.0.1:{target.Port}{path}");
+        if (script is not null)
+        {
+            start.ArgumentList.Add("-s");
+            start.ArgumentList.Add(script);
+        }
+
+        start.ArgumentList.Add($"http://127.0.0.1:{port ?? target.Port}{path}");
         var cpuBefore = server?.CpuTime();
         using var process = Process.Start(start);
         if (process is null)

@@ -18,6 +18,9 @@ internal sealed record TargetResult(
 
     public List<LargeResponseRun>? LargeResponses { get; init; }
 
+    /// <summary>A 64 MiB POST streamed to the echo backend.</summary>
+    public LargeResponseRun? Upload { get; init; }
+
     /// <summary>Echo of 64 KiB messages over 8 connections.</summary>
     public EchoRun? LargeFrames { get; init; }
 

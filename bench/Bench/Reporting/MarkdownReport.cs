@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Bench.Load;
 
 namespace Bench.Reporting;
 
@@ -27,14 +28,14 @@ internal static class MarkdownReport
                 }
             }
 
-            foreach (var ours in gateway.LargeResponses ?? [])
+            foreach (var ours in (gateway.LargeResponses ?? []).Append(gateway.Upload).OfType<LargeResponseRun>())
             {
-                if (other.LargeResponses?.FirstOrDefault(r => r.Size == ours.Size) is { MegabytesPerSecond: > 0 } theirs && other.Name != "direct")
+                if (other.LargeResponses?.Append(other.Upload).FirstOrDefault(r => r?.Size == ours.Size) is { MegabytesPerSecond: > 0 } theirs && other.Name != "direct")
                 {
-                    ratios[$"large_{ours.Size}_mibps_gateway_vs_{other.Name}"] = Math.Round(ours.MegabytesPerSecond / theirs.MegabytesPerSecond, 3);
+                    ratios[$"large_{ours.Size.Replace(' ', '_')}_mibps_gateway_vs_{other.Name}"] = Math.Round(ours.MegabytesPerSecond / theirs.MegabytesPerSecond, 3);
                     if (ours.ServerCpuMillisecondsPerMegabyte is { } ourCpu && theirs.ServerCpuMillisecondsPerMegabyte is > 0 and var theirCpu)
                     {
-                        ratios[$"large_{ours.Size}_cpu_per_mib_gateway_vs_{other.Name}"] = Math.Round(ourCpu / theirCpu, 3);
+                        ratios[$"large_{ours.Size.Replace(' ', '_')}_cpu_per_mib_gateway_vs_{other.Name}"] = Math.Round(ourCpu / theirCpu, 3);
                     }
                 }
             }
@@ -92,16 +93,16 @@ internal static class MarkdownReport
             md.AppendLine(Inv($"**Start-up** ({t.Name} started cold, no runtime environment variables): listening {st.ListeningAfterSeconds:F1} s after start; 90% of the rate of its last 5 s first reached in second {st.SecondsToFullSpeed}. Req/s per second: {string.Join(", ", st.RequestsPerSecond.Select(r => Inv($"{r / 1000:F1}k")))}."));
         }
 
-        if (report.Targets.Any(t => t.LargeResponses is { Count: > 0 }))
+        if (report.Targets.Any(t => t.LargeResponses is { Count: > 0 } || t.Upload is not null))
         {
             md.AppendLine();
-            md.AppendLine("**Large responses**: whole bodies over 8 keep-alive connections (wrk), body MiB/s and the server's CPU per MiB (for direct: nginx serving the file).");
+            md.AppendLine("**Large bodies**: whole responses over 8 keep-alive connections and a 64 MiB upload streamed over 2 (wrk), body MiB/s and the server's CPU per MiB (for direct: nginx serving the file, the echo backend reading the upload).");
             md.AppendLine();
             md.AppendLine("| target | size | MiB/s | server CPU ms/MiB | errors |");
             md.AppendLine("| --- | --- | ---: | ---: | ---: |");
             foreach (var t in report.Targets)
             {
-                foreach (var l in t.LargeResponses ?? [])
+                foreach (var l in (t.LargeResponses ?? []).Append(t.Upload).OfType<LargeResponseRun>())
                 {
                     md.AppendLine(Inv($"| {t.Name} | {l.Size} | {l.MegabytesPerSecond:N0} | {l.ServerCpuMillisecondsPerMegabyte:F2} | {l.Errors} |"));
                 }

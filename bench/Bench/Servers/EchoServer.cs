@@ -2,7 +2,10 @@ using System.Net.WebSockets;
 
 namespace Bench.Servers;
 
-/// <summary>The fixed WebSocket backend: echoes every message on any path. Same for every target.</summary>
+/// <summary>
+/// The fixed WebSocket backend: echoes every message on any path; a POST to /upload is read to its end and
+/// answered. Same for every target.
+/// </summary>
 internal static class EchoServer
 {
     public static async Task RunAsync(int port)
@@ -10,11 +13,22 @@ internal static class EchoServer
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxConcurrentConnections = null);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxConcurrentConnections = null;
+            k.Limits.MaxRequestBodySize = null;
+        });
         var app = builder.Build();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.Zero });
         app.Run(async context =>
         {
+            if (HttpMethods.IsPost(context.Request.Method) && context.Request.Path.StartsWithSegments("/upload"))
+            {
+                await DrainAsync(context.Request.BodyReader);
+                await context.Response.WriteAsync("stored\n");
+                return;
+            }
+
             if (!context.WebSockets.IsWebSocketRequest)
             {
                 await context.Response.WriteAsync("echo\n");
@@ -43,5 +57,18 @@ internal static class EchoServer
             }
         });
         await app.RunAsync();
+    }
+
+    private static async Task DrainAsync(System.IO.Pipelines.PipeReader body)
+    {
+        while (true)
+        {
+            var read = await body.ReadAsync();
+            body.AdvanceTo(read.Buffer.End);
+            if (read.IsCompleted)
+            {
+                return;
+            }
+        }
     }
 }
