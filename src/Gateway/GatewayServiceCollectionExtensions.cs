@@ -55,6 +55,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddTelemetryExport(configuration, "Gateway:Telemetry", GatewayApplication.ServiceName, [GatewayMetrics.MeterName], ["Yarp.ReverseProxy"]);
 
         services.AddSingleton<WorkspacePathParser>();
+        services.AddSingleton<WorkspaceHostParser>();
         services.AddRedis(GatewayApplication.ServiceName, sp => sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Redis.Configuration);
         services.AddSingleton<IRouteStore, RedisRouteStore>();
         services.AddHostedService<RouteStoreWarmUp>();
@@ -72,7 +73,7 @@ public static class GatewayServiceCollectionExtensions
 
         services.AddSingleton<ForwardingSettings>();
         services.AddSingleton<WorkspaceHttpClient>();
-        services.AddSingleton<WorkspaceRequestTransformer>();
+        services.AddSingleton<WorkspaceTransformers>();
         services.AddSingleton<TunnelRelay>();
         services.AddSingleton<OpenTunnels>();
         services.AddSingleton<IRouteChangeObserver>(sp => sp.GetRequiredService<OpenTunnels>());

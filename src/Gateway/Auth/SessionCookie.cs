@@ -60,11 +60,14 @@ internal static class SessionCookie
     /// <summary>
     /// A Set-Cookie value: HttpOnly (page scripts, including a workspace's own pages on this origin, cannot
     /// read it), SameSite=Lax (sent on the top-level navigation from the dashboard, not on cross-site
-    /// subrequests), scoped to the one workspace's path.
+    /// subrequests), scoped to the one workspace's path (<paramref name="pathSid"/>), or, on a workspace's own
+    /// origin (null), to that host alone: no Domain attribute, so no other workspace's origin ever gets it
+    /// (RFC 6265 §5.3 step 6).
     /// </summary>
-    public static string Format(Configuration.AuthOptions options, string token, string sid, bool secure) => string.Concat(
+    public static string Format(Configuration.AuthOptions options, string token, string? pathSid, bool secure) => string.Concat(
         options.CookieName, "=", token,
-        "; Path=/ws/", sid, "/; Max-Age=", ((long)options.SessionLifetime.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        pathSid is null ? "; Path=/" : string.Concat("; Path=/ws/", pathSid, "/"),
+        "; Max-Age=", ((long)options.SessionLifetime.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture),
         "; HttpOnly; SameSite=Lax", secure ? "; Secure" : "");
 
     /// <summary>Cheap pre-check (no allocation) before the Cookie header is rebuilt without ours.</summary>

@@ -20,14 +20,16 @@ internal sealed partial class WorkspaceAccessGate
 
     private readonly AccessTokens _tokens;
     private readonly TrustedProxies _proxies;
+    private readonly Routing.WorkspaceHostParser _hosts;
     private readonly TimeProvider _time;
     private readonly ILogger<WorkspaceAccessGate> _logger;
     private readonly LogBudget _denialLogs;
 
-    public WorkspaceAccessGate(AccessTokens tokens, TrustedProxies proxies, TimeProvider time, ILogger<WorkspaceAccessGate> logger)
+    public WorkspaceAccessGate(AccessTokens tokens, TrustedProxies proxies, Routing.WorkspaceHostParser hosts, TimeProvider time, ILogger<WorkspaceAccessGate> logger)
     {
         _tokens = tokens;
         _proxies = proxies;
+        _hosts = hosts;
         _time = time;
         _logger = logger;
         _denialLogs = LogBudget.PerSecond(time);
@@ -35,11 +37,14 @@ internal sealed partial class WorkspaceAccessGate
 
     public bool Enabled => _tokens.Enabled;
 
-    /// <summary>True when the request may be forwarded; otherwise its response (redirect, 401, 403) has been written.</summary>
-    public ValueTask<bool> AdmitAsync(HttpContext context, string path, int sidLength)
+    /// <summary>
+    /// True when the request may be forwarded; otherwise its response (redirect, 401, 403) has been written.
+    /// <paramref name="ownOrigin"/>: the workspace is addressed by host name, so its cookie covers the whole
+    /// origin (<c>Path=/</c>, host-only) instead of <c>/ws/&lt;sid&gt;/</c>.
+    /// </summary>
+    public ValueTask<bool> AdmitAsync(HttpContext context, ReadOnlySpan<char> sid, bool ownOrigin)
     {
         var options = _tokens.Options;
-        var sid = path.AsSpan(Routing.WorkspacePath.SidStart, sidLength);
         if (!TicketParameter.MayContain(context.Request.QueryString.Value, options.TicketParameter)
             && SessionCookie.TryFind(context.Request.Headers.Cookie, options.CookieName, out var cookie)
             && _tokens.TryGetRemembered(TokenKind.Session, cookie, out var session)
@@ -48,10 +53,10 @@ internal sealed partial class WorkspaceAccessGate
             return ValueTask.FromResult(true);
         }
 
-        return AdmitSlowAsync(context, path.Substring(Routing.WorkspacePath.SidStart, sidLength), options);
+        return AdmitSlowAsync(context, sid.ToString(), ownOrigin, options);
     }
 
-    private async ValueTask<bool> AdmitSlowAsync(HttpContext context, string sid, AuthOptions options)
+    private async ValueTask<bool> AdmitSlowAsync(HttpContext context, string sid, bool ownOrigin, AuthOptions options)
     {
         var request = context.Request;
         var navigation = (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
@@ -68,7 +73,7 @@ internal sealed partial class WorkspaceAccessGate
             if (fromQuery.IsValid && navigation)
             {
                 var (token, _) = _tokens.IssueSession(fromQuery.Credential);
-                context.Response.Headers.SetCookie = SessionCookie.Format(options, token, sid, _proxies.ClientUsedHttps(context));
+                context.Response.Headers.SetCookie = SessionCookie.Format(options, token, ownOrigin ? null : sid, _proxies.ClientUsedHttps(context));
                 RedirectWithoutTicket(context, options);
                 return false;
             }
@@ -128,21 +133,21 @@ internal sealed partial class WorkspaceAccessGate
     /// Sliding sessions: once half of a session's lifetime has passed, the next ordinary response carries a
     /// fresh cookie, so an editor in daily use never meets a 401, and an abandoned one expires.
     /// </summary>
-    public void RenewSessionIfDue(HttpContext context)
+    public void RenewSessionIfDue(HttpContext context, bool ownOrigin)
     {
         var options = _tokens.Options;
         if (options.Mode != AuthMode.Ticket
             || context.Response.StatusCode == StatusCodes.Status101SwitchingProtocols
             || !SessionCookie.TryFind(context.Request.Headers.Cookie, options.CookieName, out var cookie)
             || !_tokens.TryGetRemembered(TokenKind.Session, cookie, out var session)
-            || !IsPathOf(context.Request.Path.Value, session.Sid)
-            || session.ExpiresAt - _time.GetUtcNow() > options.SessionLifetime / 2)
+            || session.ExpiresAt - _time.GetUtcNow() > options.SessionLifetime / 2
+            || !(ownOrigin ? _hosts.IsOriginOf(context.Request.Headers.Host.ToString(), session.Sid) : IsPathOf(context.Request.Path.Value, session.Sid)))
         {
             return;
         }
 
         var (token, _) = _tokens.IssueSession(session);
-        context.Response.Headers.Append(HeaderNames.SetCookie, SessionCookie.Format(options, token, session.Sid, _proxies.ClientUsedHttps(context)));
+        context.Response.Headers.Append(HeaderNames.SetCookie, SessionCookie.Format(options, token, ownOrigin ? null : session.Sid, _proxies.ClientUsedHttps(context)));
     }
 
     private static bool IsPathOf(string? path, string sid) =>

@@ -70,6 +70,14 @@ public sealed class RoutesOptions
 
     public int SidMaxLength { get; set; } = 64;
 
+    /// <summary>
+    /// Host-based routing: <c>&lt;sid&gt;.&lt;WorkspaceDomain&gt;</c> serves the editor and
+    /// <c>&lt;port&gt;--&lt;sid&gt;.&lt;WorkspaceDomain&gt;</c> the dev server on that port, each on its own origin.
+    /// Lower case, with the port browsers put in Host when it is not 80/443 (<c>localhost:8080</c> on one
+    /// machine; <c>ws.example.com</c> behind a load balancer). Unset: path routing only.
+    /// </summary>
+    public string? WorkspaceDomain { get; set; }
+
     /// <summary>A cached route is looked up again after this long, so a writer that forgets to publish is still seen.</summary>
     public TimeSpan CacheTtl { get; set; } = TimeSpan.FromSeconds(30);
 

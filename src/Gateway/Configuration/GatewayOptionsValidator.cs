@@ -49,6 +49,11 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             failures.Add("Gateway:Routes:SidMaxLength must be between 1 and 256.");
         }
 
+        if (options.Routes.WorkspaceDomain is { Length: > 0 } domain && !IsWorkspaceDomain(domain))
+        {
+            failures.Add("Gateway:Routes:WorkspaceDomain must be a lower-case DNS name with an optional port (e.g. ws.example.com or localhost:8080), not an IP address.");
+        }
+
         RequirePositive(failures, "Gateway:Routes:CacheTtl", options.Routes.CacheTtl);
         RequirePositive(failures, "Gateway:Routes:NegativeCacheTtl", options.Routes.NegativeCacheTtl);
         RequirePositive(failures, "Gateway:Forwarding:ConnectTimeout", options.Forwarding.ConnectTimeout);
@@ -182,6 +187,22 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
 
     private static bool IsPlainName(string name) =>
         name.Length is > 0 and <= 64 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-');
+
+    private static bool IsWorkspaceDomain(string setting)
+    {
+        var colon = setting.LastIndexOf(':');
+        var name = colon < 0 ? setting : setting[..colon];
+        if (colon >= 0 && !(int.TryParse(setting.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port)
+            && port is >= 1 and <= 65535 && setting[colon + 1] != '0'))
+        {
+            return false;
+        }
+
+        return name.Length is > 0 and <= 253
+            && System.Net.IPAddress.TryParse(name, out _) is false
+            && name.Split('.').All(label => label.Length is > 0 and <= 63 && label[0] != '-' && label[^1] != '-'
+                && label.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-'));
+    }
 
     private static void RequirePositive(List<string> failures, string key, TimeSpan value)
     {

@@ -11,6 +11,10 @@ internal sealed record GatewayProblem(int Status, string Code, string Title, str
         StatusCodes.Status400BadRequest, "invalid_port", "Invalid port",
         "The port after /proxy/ or /absproxy/ must be a number from 1 to 65535.");
 
+    public static GatewayProblem InvalidHost { get; } = new(
+        StatusCodes.Status400BadRequest, "invalid_host", "Invalid workspace address",
+        "The host name is not a workspace address: <id>.<domain> or <port>--<id>.<domain>, lower case, with the usual port.");
+
     public static GatewayProblem InvalidTarget { get; } = new(
         StatusCodes.Status400BadRequest, "invalid_request_target", "Invalid address",
         "The address contains control characters or a fragment, which no browser sends.");

@@ -9,8 +9,9 @@ using Yarp.ReverseProxy.Forwarder;
 namespace Gateway.Forwarding;
 
 /// <summary>
-/// Serves <c>/ws/&lt;sid&gt;/...</c>: resolves the sid and forwards with <see cref="IHttpForwarder"/> directly,
-/// ahead of endpoint routing, so a cached request costs one dictionary read and the forward itself.
+/// Serves workspaces, addressed by path (<c>/ws/&lt;sid&gt;/...</c>) or by host name (<c>&lt;sid&gt;.&lt;domain&gt;</c>,
+/// <c>&lt;port&gt;--&lt;sid&gt;.&lt;domain&gt;</c>): resolves the sid and forwards with <see cref="IHttpForwarder"/>
+/// directly, ahead of endpoint routing, so a cached request costs one dictionary read and the forward itself.
 /// </summary>
 internal sealed partial class WorkspaceForwardingMiddleware
 {
@@ -19,11 +20,12 @@ internal sealed partial class WorkspaceForwardingMiddleware
 
     private readonly RequestDelegate _next;
     private readonly WorkspacePathParser _parser;
+    private readonly WorkspaceHostParser _hosts;
     private readonly IRouteResolver _resolver;
     private readonly IHttpForwarder _forwarder;
     private readonly HttpMessageInvoker _invoker;
     private readonly ForwardingSettings _settings;
-    private readonly WorkspaceRequestTransformer _transformer;
+    private readonly WorkspaceTransformers _transformers;
     private readonly OpenTunnels _tunnels;
     private readonly WorkspaceAccessGate _access;
     private readonly ILogger<WorkspaceForwardingMiddleware> _logger;
@@ -33,11 +35,12 @@ internal sealed partial class WorkspaceForwardingMiddleware
     public WorkspaceForwardingMiddleware(
         RequestDelegate next,
         WorkspacePathParser parser,
+        WorkspaceHostParser hosts,
         IRouteResolver resolver,
         IHttpForwarder forwarder,
         WorkspaceHttpClient client,
         ForwardingSettings settings,
-        WorkspaceRequestTransformer transformer,
+        WorkspaceTransformers transformers,
         OpenTunnels tunnels,
         WorkspaceAccessGate access,
         TimeProvider time,
@@ -46,11 +49,12 @@ internal sealed partial class WorkspaceForwardingMiddleware
     {
         _next = next;
         _parser = parser;
+        _hosts = hosts;
         _resolver = resolver;
         _forwarder = forwarder;
         _invoker = client.Invoker;
         _settings = settings;
-        _transformer = transformer;
+        _transformers = transformers;
         _tunnels = tunnels;
         _access = access;
         _logger = logger;
@@ -60,6 +64,18 @@ internal sealed partial class WorkspaceForwardingMiddleware
 
     public Task InvokeAsync(HttpContext context)
     {
+        if (_hosts.Enabled)
+        {
+            // The header as sent, not HttpRequest.Host: that decodes punycode (and throws on a malformed "xn--"
+            // label), which would make two spellings of one name.
+            var host = context.Request.Headers.Host.ToString();
+            var origin = _hosts.Parse(host);
+            if (origin.Kind != WorkspaceHostKind.NotWorkspaceHost)
+            {
+                return ServeOwnOriginAsync(context, host, origin);
+            }
+        }
+
         var path = context.Request.Path.Value ?? "/";
         var parsed = _parser.Parse(path);
         switch (parsed.Kind)
@@ -77,9 +93,26 @@ internal sealed partial class WorkspaceForwardingMiddleware
                 return Task.CompletedTask;
         }
 
+        return AdmitAndRouteAsync(context, new Target(path, WorkspacePath.SidStart, parsed.SidLength, OwnOrigin: false, Port: 0));
+    }
+
+    private Task ServeOwnOriginAsync(HttpContext context, string host, WorkspaceHost origin)
+    {
+        if (origin.Kind == WorkspaceHostKind.Invalid)
+        {
+            return GatewayProblemWriter.WriteAsync(context, GatewayProblem.InvalidHost);
+        }
+
+        // The whole path is the workspace's: /ws/<other>/ here is a path inside this workspace, never a way
+        // to another one.
+        return AdmitAndRouteAsync(context, new Target(host, origin.SidStart, origin.SidLength, OwnOrigin: true, origin.Port));
+    }
+
+    private Task AdmitAndRouteAsync(HttpContext context, Target target)
+    {
         // Kestrel lets control characters and '#' through in the request target, and the target goes on
         // to the workspace byte for byte: a bare CR there would be a request-splitting primitive against
-        // whatever parses it next (found by the hostile-input suite, issue #5).
+        // whatever parses it next (found by the hostile-input suite).
         if (context.Features.Get<IHttpRequestFeature>()?.RawTarget is { } rawTarget && rawTarget.AsSpan().ContainsAny(ForbiddenInTarget))
         {
             return GatewayProblemWriter.WriteAsync(context, GatewayProblem.InvalidTarget);
@@ -89,10 +122,10 @@ internal sealed partial class WorkspaceForwardingMiddleware
         // workspaces exist and costs no Redis lookup.
         if (_access.Enabled)
         {
-            var admission = _access.AdmitAsync(context, path, parsed.SidLength);
+            var admission = _access.AdmitAsync(context, target.Sid, target.OwnOrigin);
             if (!admission.IsCompletedSuccessfully)
             {
-                return AdmitThenRouteAsync(admission, context, path, parsed.SidLength);
+                return AdmitThenRouteAsync(admission, context, target);
             }
 
             if (!admission.Result)
@@ -101,58 +134,60 @@ internal sealed partial class WorkspaceForwardingMiddleware
             }
         }
 
-        return RouteAsync(context, path, parsed.SidLength);
+        return RouteAsync(context, target);
     }
 
-    private async Task AdmitThenRouteAsync(ValueTask<bool> admission, HttpContext context, string path, int sidLength)
+    private async Task AdmitThenRouteAsync(ValueTask<bool> admission, HttpContext context, Target target)
     {
         if (await admission)
         {
-            await RouteAsync(context, path, sidLength);
+            await RouteAsync(context, target);
         }
     }
 
-    private Task RouteAsync(HttpContext context, string path, int sidLength)
+    private Task RouteAsync(HttpContext context, Target target)
     {
-        if (_resolver.TryGetCached(path.AsSpan(WorkspacePath.SidStart, sidLength), out var cached))
+        if (_resolver.TryGetCached(target.Sid, out var cached))
         {
             _metrics.CacheHit();
-            return ForwardAsync(context, cached, sid: null);
+            return ForwardAsync(context, cached, target);
         }
 
         _metrics.CacheMiss();
-        return ResolveAndForwardAsync(context, path.Substring(WorkspacePath.SidStart, sidLength));
+        return ResolveAndForwardAsync(context, target);
     }
 
-    private async Task ResolveAndForwardAsync(HttpContext context, string sid)
+    private async Task ResolveAndForwardAsync(HttpContext context, Target target)
     {
         RouteLookup lookup;
         try
         {
-            lookup = await _resolver.ResolveAsync(sid, context.RequestAborted);
+            lookup = await _resolver.ResolveAsync(target.Sid.ToString(), context.RequestAborted);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
             return;
         }
 
-        await ForwardAsync(context, lookup, sid);
+        await ForwardAsync(context, lookup, target);
     }
 
-    private async Task ForwardAsync(HttpContext context, RouteLookup lookup, string? sid)
+    private async Task ForwardAsync(HttpContext context, RouteLookup lookup, Target target)
     {
+        // Only on the way to an answer without a route: a cached hit never builds the string.
+        var sid = lookup.Route?.Sid ?? target.Sid.ToString();
         switch (lookup.Status)
         {
             case RouteLookupStatus.Found:
                 break;
             case RouteLookupStatus.NotFound:
-                await GatewayProblemWriter.WriteAsync(context, GatewayProblem.WorkspaceNotRunning, sid ?? SidOf(context));
+                await GatewayProblemWriter.WriteAsync(context, GatewayProblem.WorkspaceNotRunning, sid);
                 return;
             case RouteLookupStatus.Invalid:
-                await GatewayProblemWriter.WriteAsync(context, GatewayProblem.RouteInvalid, sid ?? SidOf(context));
+                await GatewayProblemWriter.WriteAsync(context, GatewayProblem.RouteInvalid, sid);
                 return;
             default:
-                await GatewayProblemWriter.WriteAsync(context, GatewayProblem.RouteStoreUnavailable, sid ?? SidOf(context), _settings.RetryAfterSeconds);
+                await GatewayProblemWriter.WriteAsync(context, GatewayProblem.RouteStoreUnavailable, sid, _settings.RetryAfterSeconds);
                 return;
         }
 
@@ -169,7 +204,9 @@ internal sealed partial class WorkspaceForwardingMiddleware
         using var tunnel = context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true }
             ? _tunnels.Open(route, context)
             : (OpenTunnels.Lease?)null;
-        var error = await _forwarder.SendAsync(context, route.DestinationPrefix, _invoker, _settings.For(context), _transformer);
+        var error = target.OwnOrigin
+            ? await _forwarder.SendAsync(context, target.Port == 0 ? route.DestinationPrefix : route.DestinationPrefixForPort(target.Port), _invoker, _settings.For(context), _transformers.OnOwnOrigin)
+            : await _forwarder.SendAsync(context, route.DestinationPrefix, _invoker, _settings.For(context), _transformers.ByPath);
 
         if (error != ForwarderError.None)
         {
@@ -202,11 +239,10 @@ internal sealed partial class WorkspaceForwardingMiddleware
         };
     }
 
-    private static string SidOf(HttpContext context)
+    /// <summary>Where the sid is (in the path or in the Host), and how the workspace is addressed.</summary>
+    private readonly record struct Target(string Source, int SidStart, int SidLength, bool OwnOrigin, int Port)
     {
-        var path = context.Request.Path.Value!;
-        var end = path.IndexOf('/', WorkspacePath.SidStart);
-        return path[WorkspacePath.SidStart..end];
+        public ReadOnlySpan<char> Sid => Source.AsSpan(SidStart, SidLength);
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Client left during forwarding to workspace {Sid}: {Error}")]

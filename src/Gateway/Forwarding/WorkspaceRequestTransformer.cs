@@ -9,11 +9,12 @@ using Yarp.ReverseProxy.Forwarder;
 namespace Gateway.Forwarding;
 
 /// <summary>
-/// Strips <c>/ws/&lt;sid&gt;</c> and tells the workspace who the client is. The browser's Host travels on
-/// (code-server answers 403 to a WebSocket whose Origin matches neither X-Forwarded-Host nor Host), and
-/// forwarding headers from the client are replaced, never appended to, so they cannot be spoofed.
+/// Strips <c>/ws/&lt;sid&gt;</c> (path routing; on a workspace's own origin the path is the workspace's
+/// already) and tells the workspace who the client is. The browser's Host travels on (code-server answers 403
+/// to a WebSocket whose Origin matches neither X-Forwarded-Host nor Host), and forwarding headers from the
+/// client are replaced, never appended to, so they cannot be spoofed.
 /// </summary>
-internal sealed class WorkspaceRequestTransformer(AccessTokens tokens, WorkspaceAccessGate gate, TrustedProxies proxies, TunnelRelay relay) : HttpTransformer
+internal sealed class WorkspaceRequestTransformer(AccessTokens tokens, WorkspaceAccessGate gate, TrustedProxies proxies, TunnelRelay relay, bool ownOrigin) : HttpTransformer
 {
     private static readonly UriCreationOptions VerbatimUri = new() { DangerousDisablePathAndQueryCanonicalization = true };
 
@@ -24,7 +25,7 @@ internal sealed class WorkspaceRequestTransformer(AccessTokens tokens, Workspace
 
         var request = httpContext.Request;
         var path = request.Path.Value!;
-        var prefixLength = path.IndexOf('/', WorkspacePath.SidStart);
+        var prefixLength = ownOrigin ? 0 : path.IndexOf('/', WorkspacePath.SidStart);
         var auth = tokens.Options;
 
         var headers = proxyRequest.Headers;
@@ -47,7 +48,7 @@ internal sealed class WorkspaceRequestTransformer(AccessTokens tokens, Workspace
             httpContext.Response.Headers.SetCookie = new([.. setCookie.Where(value => value is not null && !SessionCookie.Sets(value, cookieName))]);
         }
 
-        gate.RenewSessionIfDue(httpContext);
+        gate.RenewSessionIfDue(httpContext, ownOrigin);
 
         // YARP asks here whether to copy a body, after the headers and before its own copy of an upgraded
         // connection: the relay carries the tunnel instead and, when it is over, there is nothing left to copy.
@@ -90,7 +91,8 @@ internal sealed class WorkspaceRequestTransformer(AccessTokens tokens, Workspace
         var request = httpContext.Request;
         string? forwardedFor = httpContext.Connection.RemoteIpAddress?.ToString();
         var proto = request.Scheme;
-        var host = request.Host.Value ?? "";
+        // The header as sent: HttpRequest.Host decodes punycode and throws on a malformed "xn--" label.
+        var host = request.Headers.Host.ToString();
         if (proxies.Trusts(httpContext))
         {
             var prior = request.Headers["X-Forwarded-For"].ToString();
@@ -111,7 +113,10 @@ internal sealed class WorkspaceRequestTransformer(AccessTokens tokens, Workspace
 
         headers.TryAddWithoutValidation("X-Forwarded-Proto", proto);
         headers.TryAddWithoutValidation("X-Forwarded-Host", host);
-        headers.TryAddWithoutValidation("X-Forwarded-Prefix", path[..prefixLength]);
+        if (prefixLength > 0)
+        {
+            headers.TryAddWithoutValidation("X-Forwarded-Prefix", path[..prefixLength]);
+        }
     }
 
     private static string FirstOr(string list, string fallback)
@@ -121,7 +126,7 @@ internal sealed class WorkspaceRequestTransformer(AccessTokens tokens, Workspace
     }
 
     /// <summary>
-    /// The rest of the request target exactly as the client sent it (encoded characters and query byte
+    /// The rest of the request target (all of it on a workspace's own origin) exactly as the client sent it (encoded characters and query byte
     /// for byte), when the raw target begins with the same <c>/ws/&lt;sid&gt;/</c> that routing saw.
     /// Otherwise (dot segments or encodings inside the prefix) the normalised path routing used is sent,
     /// so the workspace that gets the request is always the one its sid names. The ticket parameter is
@@ -130,7 +135,7 @@ internal sealed class WorkspaceRequestTransformer(AccessTokens tokens, Workspace
     private static string BuildTarget(HttpContext context, string destinationPrefix, string path, int prefixLength, string ticketParameter)
     {
         var rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
-        if (rawTarget is not null && rawTarget.AsSpan().StartsWith(path.AsSpan(0, prefixLength + 1), StringComparison.Ordinal))
+        if (rawTarget is not null && rawTarget.StartsWith('/') && rawTarget.AsSpan().StartsWith(path.AsSpan(0, prefixLength + 1), StringComparison.Ordinal))
         {
             var rest = rawTarget.AsSpan(prefixLength);
             var query = rest.IndexOf('?');

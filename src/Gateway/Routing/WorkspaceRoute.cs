@@ -5,8 +5,11 @@ namespace Gateway.Routing;
 /// <summary>Where one workspace lives, parsed once when it enters the cache.</summary>
 public sealed class WorkspaceRoute
 {
-    // 1 once a request used this route since the activity recorder last looked (issue #7, idle auto-stop).
+    private const int MaxRememberedPorts = 16;
+
+    // 1 once a request used this route since the activity recorder last looked (idle auto-stop).
     private int _used;
+    private (int Port, string Prefix)[] _portPrefixes = [];
 
     private WorkspaceRoute(string sid, string address)
     {
@@ -22,6 +25,35 @@ public sealed class WorkspaceRoute
 
     /// <summary><c>http://host:port</c>, to which the request target is appended.</summary>
     public string DestinationPrefix { get; }
+
+    /// <summary>
+    /// <c>http://host:port/proxy/&lt;port&gt;</c>: a dev server reached the way code-server's own port proxy
+    /// reaches it (so a server bound to localhost inside the workspace works), which also strips the prefix:
+    /// on its own origin the dev server lives at <c>/</c>. Built once per port and kept with the route, so a
+    /// cached request allocates nothing for it.
+    /// </summary>
+    public string DestinationPrefixForPort(int port)
+    {
+        var known = Volatile.Read(ref _portPrefixes);
+        foreach (var entry in known)
+        {
+            if (entry.Port == port)
+            {
+                return entry.Prefix;
+            }
+        }
+
+        var prefix = string.Concat(DestinationPrefix, "/proxy/", port.ToString(CultureInfo.InvariantCulture));
+
+        // A copy with one more entry, swapped in whole; a lost race only builds the string twice. Bounded: a
+        // client walking every port gets fresh strings past the limit instead of growing the route.
+        if (known.Length < MaxRememberedPorts)
+        {
+            Interlocked.CompareExchange(ref _portPrefixes, [.. known, (port, prefix)], known);
+        }
+
+        return prefix;
+    }
 
     /// <summary>Notes a use. Read before write: the common case (already noted) does not dirty the cache line.</summary>
     internal void MarkUsed()

@@ -69,3 +69,42 @@ public class GatewayOptionsValidatorTests
         }
     }
 }
+
+public class WorkspaceDomainValidationTests
+{
+    private readonly GatewayOptionsValidator _validator = new();
+
+    [Theory]
+    [InlineData("ws.example.com")]
+    [InlineData("localhost:8080")]
+    [InlineData("localhost")]
+    [InlineData("ide-1.example.org:443")]
+    public void Lower_case_DNS_names_with_an_optional_port_are_accepted(string domain) =>
+        Assert.True(Validate(domain).Succeeded);
+
+    [Theory]
+    [InlineData("WS.example.com")]
+    [InlineData(".ws.example.com")]
+    [InlineData("ws.example.com.")]
+    [InlineData("ws..example.com")]
+    [InlineData("*.ws.example.com")]
+    [InlineData("ws.example.com:0")]
+    [InlineData("ws.example.com:08080")]
+    [InlineData("ws.example.com:65536")]
+    [InlineData("127.0.0.1")]
+    [InlineData("-ws.example.com")]
+    [InlineData("https://ws.example.com")]
+    public void Anything_else_is_refused_at_start_up_by_name(string domain)
+    {
+        var result = Validate(domain);
+
+        Assert.False(result.Succeeded);
+        Assert.Contains("Gateway:Routes:WorkspaceDomain", result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    private Microsoft.Extensions.Options.ValidateOptionsResult Validate(string domain) => _validator.Validate(null, new GatewayOptions
+    {
+        Auth = { Mode = AuthMode.None },
+        Routes = new RoutesOptions { WorkspaceDomain = domain },
+    });
+}

@@ -1,0 +1,11 @@
+using Gateway.Auth;
+
+namespace Gateway.Forwarding;
+
+/// <summary>The request transformer for each way a workspace is addressed: by path under the gateway's origin, or by its own host name.</summary>
+internal sealed class WorkspaceTransformers(AccessTokens tokens, WorkspaceAccessGate gate, TrustedProxies proxies, TunnelRelay relay)
+{
+    public WorkspaceRequestTransformer ByPath { get; } = new(tokens, gate, proxies, relay, ownOrigin: false);
+
+    public WorkspaceRequestTransformer OnOwnOrigin { get; } = new(tokens, gate, proxies, relay, ownOrigin: true);
+}

@@ -1,0 +1,154 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Gateway.Tests.Infrastructure;
+
+namespace Gateway.Tests.Routing;
+
+/// <summary>The gateway with access checks and host-based routing under <see cref="Domain"/>.</summary>
+public sealed class HostGatewayWithBackends : GatewayWithBackends
+{
+    public const string Domain = "ws.test";
+
+    protected override string[] GatewayArguments => [.. TestTickets.GatewayArgs, $"--Gateway:Routes:WorkspaceDomain={Domain}"];
+}
+
+/// <summary>Each workspace, and each port of it, on its own origin, over real sockets.</summary>
+public sealed class HostRoutingTests(HostGatewayWithBackends env) : IClassFixture<HostGatewayWithBackends>
+{
+    private HttpClient Client => env.Gateway.Client;
+
+    [Fact]
+    public async Task The_editor_host_trades_a_ticket_for_a_host_only_cookie_and_forwards_the_whole_path()
+    {
+        var sid = await env.RouteAsync(env.A);
+        var host = $"{sid}.{HostGatewayWithBackends.Domain}";
+
+        using var first = await SendAsync(host, $"/a%20b/?folder=%2Fhome&ticket={TestTickets.Ticket(sid)}&x=1");
+
+        Assert.Equal(HttpStatusCode.SeeOther, first.StatusCode);
+        Assert.Equal("/a%20b/?folder=%2Fhome&x=1", first.Headers.Location!.OriginalString);
+        var attributes = first.Headers.GetValues("Set-Cookie").Single().Split("; ");
+        Assert.Contains("Path=/", attributes);
+        Assert.DoesNotContain(attributes, attribute => attribute.StartsWith("Domain", StringComparison.OrdinalIgnoreCase));
+
+        using var second = await SendAsync(host, "/a%20b/?folder=%2Fhome&x=1", cookie: attributes[0]);
+        var echo = await EchoOf(second);
+
+        Assert.Equal(("A", "/a%20b/?folder=%2Fhome&x=1"), (echo.Backend, echo.RawTarget));
+        Assert.Equal(host, echo.Headers["x-forwarded-host"]);
+        Assert.False(echo.Headers.ContainsKey("x-forwarded-prefix"), "a workspace on its own origin has no path prefix");
+        Assert.False(echo.Headers.ContainsKey("cookie"), "the gateway's cookie reached the workspace");
+    }
+
+    [Fact]
+    public async Task A_port_host_reaches_that_port_through_the_workspace_at_the_root()
+    {
+        var sid = await env.RouteAsync(env.A);
+
+        using var response = await SendAsync($"3000--{sid}.{HostGatewayWithBackends.Domain}", "/app/main.js?v=2", cookie: "gw_session=" + TestTickets.Session(sid));
+        var echo = await EchoOf(response);
+
+        Assert.Equal(("A", "/proxy/3000/app/main.js?v=2"), (echo.Backend, echo.RawTarget));
+    }
+
+    [Fact]
+    public async Task A_path_naming_another_workspace_stays_inside_this_one()
+    {
+        var sid = await env.RouteAsync(env.A);
+        var other = await env.RouteAsync(env.B);
+
+        using var response = await SendAsync($"{sid}.{HostGatewayWithBackends.Domain}", $"/ws/{other}/", cookie: "gw_session=" + TestTickets.Session(sid));
+        var echo = await EchoOf(response);
+
+        Assert.Equal(("A", $"/ws/{other}/"), (echo.Backend, echo.RawTarget));
+    }
+
+    [Fact]
+    public async Task Another_workspaces_credential_is_refused_on_this_origin()
+    {
+        var sid = await env.RouteAsync(env.A);
+        var other = await env.RouteAsync(env.B);
+        var before = env.A.Requests;
+
+        using var withCookie = await SendAsync($"{sid}.{HostGatewayWithBackends.Domain}", "/", cookie: "gw_session=" + TestTickets.Session(other));
+        using var withTicket = await SendAsync($"3000--{sid}.{HostGatewayWithBackends.Domain}", $"/?ticket={TestTickets.Ticket(other)}");
+
+        Assert.Equal(HttpStatusCode.Forbidden, withCookie.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, withTicket.StatusCode);
+        Assert.Equal(before, env.A.Requests);
+    }
+
+    [Fact]
+    public async Task X_Forwarded_Host_from_an_untrusted_peer_routes_nothing()
+    {
+        var sid = await env.RouteAsync(env.A);
+        var other = await env.RouteAsync(env.B);
+        var host = $"{sid}.{HostGatewayWithBackends.Domain}";
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/");
+        request.Headers.Host = host;
+        request.Headers.TryAddWithoutValidation("X-Forwarded-Host", $"{other}.{HostGatewayWithBackends.Domain}");
+        request.Headers.TryAddWithoutValidation("Cookie", "gw_session=" + TestTickets.Session(sid));
+        using var response = await Client.SendAsync(request);
+        var echo = await EchoOf(response);
+
+        Assert.Equal("A", echo.Backend);
+        Assert.Equal(host, echo.Headers["x-forwarded-host"]);
+    }
+
+    [Theory]
+    [InlineData("{sid}.WS.test")]
+    [InlineData("{SID}.ws.test")]
+    [InlineData("{sid}.ws.test.")]
+    [InlineData("{sid}.ws.test:8443")]
+    [InlineData("x.{sid}.ws.test")]
+    [InlineData("0--{sid}.ws.test")]
+    [InlineData("65536--{sid}.ws.test")]
+    [InlineData("03000--{sid}.ws.test")]
+    [InlineData("xn--{sid}.ws.test")]
+    [InlineData("a_b.ws.test")]
+    public async Task A_malformed_workspace_host_is_400_and_reaches_no_workspace(string template)
+    {
+        var sid = await env.RouteAsync(env.A);
+        var before = env.A.Requests;
+
+        using var response = await SendAsync(template.Replace("{sid}", sid, StringComparison.Ordinal).Replace("{SID}", sid.ToUpperInvariant(), StringComparison.Ordinal), "/", cookie: "gw_session=" + TestTickets.Session(sid));
+
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        Assert.Equal("invalid_host", (await response.Content.ReadFromJsonAsync<JsonObject>())!["code"]!.GetValue<string>());
+        Assert.Equal(before, env.A.Requests);
+    }
+
+    [Fact]
+    public async Task Path_routing_still_serves_the_gateways_own_name()
+    {
+        var sid = await env.RouteAsync(env.A);
+
+        using var response = await SendAsync("localhost", $"/ws/{sid}/x", cookie: "gw_session=" + TestTickets.Session(sid));
+        var echo = await EchoOf(response);
+
+        Assert.Equal(("A", "/x"), (echo.Backend, echo.RawTarget));
+        Assert.Equal($"/ws/{sid}", echo.Headers["x-forwarded-prefix"]);
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(string host, string pathAndQuery, string? cookie = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(env.Gateway.Address, new Uri(pathAndQuery, UriKind.Relative)));
+        request.Headers.Host = host;
+        request.Headers.Accept.ParseAdd("application/json");
+        if (cookie is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Cookie", cookie);
+        }
+
+        return await Client.SendAsync(request);
+    }
+
+    private static async Task<EchoReply> EchoOf(HttpResponseMessage response)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {body}");
+        return TestBackend.ParseEcho(body);
+    }
+}
