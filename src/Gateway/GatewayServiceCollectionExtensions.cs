@@ -1,6 +1,7 @@
 using Gateway.Activity;
 using Gateway.Auth;
 using Gateway.Configuration;
+using Gateway.Cors;
 using Gateway.Forwarding;
 using Gateway.Routing;
 using Gateway.StaticRoutes;
@@ -56,6 +57,7 @@ public static class GatewayServiceCollectionExtensions
 
         services.AddSingleton<WorkspacePathParser>();
         services.AddSingleton<WorkspaceHostParser>();
+        services.AddSingleton<PortPreflight>();
         services.AddRedis(GatewayApplication.ServiceName, sp => sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Redis.Configuration);
         services.AddSingleton<IRouteStore, RedisRouteStore>();
         services.AddHostedService<RouteStoreWarmUp>();

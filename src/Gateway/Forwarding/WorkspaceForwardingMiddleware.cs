@@ -1,4 +1,5 @@
 using Gateway.Auth;
+using Gateway.Cors;
 using Gateway.Diagnostics;
 using Gateway.Errors;
 using Gateway.Routing;
@@ -21,6 +22,7 @@ internal sealed partial class WorkspaceForwardingMiddleware
     private readonly RequestDelegate _next;
     private readonly WorkspacePathParser _parser;
     private readonly WorkspaceHostParser _hosts;
+    private readonly PortPreflight _preflight;
     private readonly IRouteResolver _resolver;
     private readonly IHttpForwarder _forwarder;
     private readonly HttpMessageInvoker _invoker;
@@ -36,6 +38,7 @@ internal sealed partial class WorkspaceForwardingMiddleware
         RequestDelegate next,
         WorkspacePathParser parser,
         WorkspaceHostParser hosts,
+        PortPreflight preflight,
         IRouteResolver resolver,
         IHttpForwarder forwarder,
         WorkspaceHttpClient client,
@@ -50,6 +53,7 @@ internal sealed partial class WorkspaceForwardingMiddleware
         _next = next;
         _parser = parser;
         _hosts = hosts;
+        _preflight = preflight;
         _resolver = resolver;
         _forwarder = forwarder;
         _invoker = client.Invoker;
@@ -101,6 +105,12 @@ internal sealed partial class WorkspaceForwardingMiddleware
         if (origin.Kind == WorkspaceHostKind.Invalid)
         {
             return GatewayProblemWriter.WriteAsync(context, GatewayProblem.InvalidHost);
+        }
+
+        if (origin.Kind == WorkspaceHostKind.Port && PortPreflight.IsPreflight(context.Request))
+        {
+            _preflight.Answer(context, host.AsSpan(origin.SidStart, origin.SidLength));
+            return Task.CompletedTask;
         }
 
         // The whole path is the workspace's: /ws/<other>/ here is a path inside this workspace, never a way

@@ -121,6 +121,67 @@ public sealed class HostRoutingTests(HostGatewayWithBackends env) : IClassFixtur
     }
 
     [Fact]
+    public async Task A_preflight_to_a_private_port_from_another_origin_of_the_workspace_is_allowed_without_reaching_it()
+    {
+        var sid = await env.RouteAsync(env.A);
+        var before = env.A.Requests;
+
+        using var response = await PreflightAsync($"8080--{sid}.{HostGatewayWithBackends.Domain}", $"http://5173--{sid}.{HostGatewayWithBackends.Domain}");
+
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        Assert.Equal($"http://5173--{sid}.{HostGatewayWithBackends.Domain}", response.Headers.GetValues("Access-Control-Allow-Origin").Single());
+        Assert.Equal("true", response.Headers.GetValues("Access-Control-Allow-Credentials").Single());
+        Assert.Equal("PUT", response.Headers.GetValues("Access-Control-Allow-Methods").Single());
+        Assert.Equal("content-type,x-token", response.Headers.GetValues("Access-Control-Allow-Headers").Single());
+        Assert.Contains("Origin", response.Headers.Vary);
+        Assert.Equal(before, env.A.Requests);
+    }
+
+    [Theory]
+    [InlineData("http://5173--{other}.ws.test")]
+    [InlineData("http://{other}.ws.test")]
+    [InlineData("https://evil.example")]
+    [InlineData("http://5173--{sid}.ws.test.evil.example")]
+    [InlineData("null")]
+    public async Task A_preflight_from_any_other_origin_is_allowed_nothing(string origin)
+    {
+        var sid = await env.RouteAsync(env.A);
+        var other = await env.RouteAsync(env.B);
+
+        using var response = await PreflightAsync($"8080--{sid}.{HostGatewayWithBackends.Domain}", origin.Replace("{sid}", sid, StringComparison.Ordinal).Replace("{other}", other, StringComparison.Ordinal));
+
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        Assert.False(response.Headers.Contains("Access-Control-Allow-Origin"));
+        Assert.False(response.Headers.Contains("Access-Control-Allow-Credentials"));
+    }
+
+    [Fact]
+    public async Task A_preflight_answer_does_not_tell_whether_the_workspace_exists()
+    {
+        var sid = await env.RouteAsync(env.A);
+        const string Unknown = "wnosuchworkspace";
+
+        using var known = await PreflightAsync($"8080--{sid}.{HostGatewayWithBackends.Domain}", $"http://{sid}.{HostGatewayWithBackends.Domain}");
+        using var unknown = await PreflightAsync($"8080--{Unknown}.{HostGatewayWithBackends.Domain}", $"http://{Unknown}.{HostGatewayWithBackends.Domain}");
+
+        Assert.Equal(known.StatusCode, unknown.StatusCode);
+        Assert.Equal(
+            known.Headers.Where(h => h.Key != "Access-Control-Allow-Origin" && h.Key != "Date").Select(h => $"{h.Key}: {string.Join(",", h.Value)}"),
+            unknown.Headers.Where(h => h.Key != "Access-Control-Allow-Origin" && h.Key != "Date").Select(h => $"{h.Key}: {string.Join(",", h.Value)}"));
+    }
+
+    [Fact]
+    public async Task The_editor_origin_answers_no_preflight_for_a_dev_server_page()
+    {
+        var sid = await env.RouteAsync(env.A);
+
+        using var response = await PreflightAsync($"{sid}.{HostGatewayWithBackends.Domain}", $"http://3000--{sid}.{HostGatewayWithBackends.Domain}");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.False(response.Headers.Contains("Access-Control-Allow-Origin"));
+    }
+
+    [Fact]
     public async Task Path_routing_still_serves_the_gateways_own_name()
     {
         var sid = await env.RouteAsync(env.A);
@@ -142,6 +203,16 @@ public sealed class HostRoutingTests(HostGatewayWithBackends env) : IClassFixtur
             request.Headers.TryAddWithoutValidation("Cookie", cookie);
         }
 
+        return await Client.SendAsync(request);
+    }
+
+    private async Task<HttpResponseMessage> PreflightAsync(string host, string origin)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Options, new Uri(env.Gateway.Address, "/api/items"));
+        request.Headers.Host = host;
+        request.Headers.TryAddWithoutValidation("Origin", origin);
+        request.Headers.TryAddWithoutValidation("Access-Control-Request-Method", "PUT");
+        request.Headers.TryAddWithoutValidation("Access-Control-Request-Headers", "content-type,x-token");
         return await Client.SendAsync(request);
     }
 
