@@ -48,6 +48,9 @@ internal sealed partial class AccessTokens
 
     public bool Enabled => _current.Options.Mode == AuthMode.Ticket;
 
+    /// <summary>The session cookie's name: <see cref="SessionCookie.HostPrefix"/> on a workspace's own origin over HTTPS.</summary>
+    public string CookieName(bool secureOwnOrigin) => secureOwnOrigin ? _current.PrefixedCookieName : _current.Options.CookieName;
+
     /// <summary>A token accepted before and not yet expired; no allocation.</summary>
     public bool TryGetRemembered(TokenKind kind, ReadOnlySpan<char> token, out Credential credential)
     {
@@ -201,6 +204,8 @@ internal sealed partial class AccessTokens
         AuthOptions Options, SigningKeys? Keys, TokenValidationParameters Tickets, TokenValidationParameters Sessions,
         string SessionAudience, SigningCredentials? SessionSigning)
     {
+        public string PrefixedCookieName { get; } = SessionCookie.HostPrefix + Options.CookieName;
+
         public static Snapshot From(AuthOptions options)
         {
             // Options reach here validated (Mode None may leave the key empty: then nothing is accepted).

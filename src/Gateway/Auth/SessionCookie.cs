@@ -9,6 +9,13 @@ namespace Gateway.Auth;
 /// </summary>
 internal static class SessionCookie
 {
+    /// <summary>
+    /// On a workspace's own origin over HTTPS the cookie is named with this prefix: browsers accept such a
+    /// cookie only from that host, Secure, with <c>Path=/</c> and no Domain (RFC 6265bis §4.1.3.2), so a page on
+    /// a sibling origin (another workspace's dev server) cannot plant one for it with <c>Domain=</c>.
+    /// </summary>
+    public const string HostPrefix = "__Host-";
+
     public static bool TryFind(StringValues cookieHeaders, string name, out ReadOnlySpan<char> value)
     {
         foreach (var header in cookieHeaders)
@@ -24,12 +31,13 @@ internal static class SessionCookie
     }
 
     /// <summary>
-    /// The Cookie header lines joined as one, without any pair named <paramref name="name"/>; null when
+    /// The Cookie header lines joined as one, without any pair named <paramref name="name"/> (with or without
+    /// <see cref="HostPrefix"/>); null when
     /// nothing is left, the common case of a browser that holds only the gateway's cookie for this path.
     /// </summary>
     public static string? WithoutAll(StringValues headers, string name)
     {
-        if (headers.Count == 1 && headers[0] is { } only && IsNamed(only.AsSpan().Trim(' '), name) && !only.Contains(';', StringComparison.Ordinal))
+        if (headers.Count == 1 && headers[0] is { } only && IsOurs(only.AsSpan().Trim(' '), name) && !only.Contains(';', StringComparison.Ordinal))
         {
             return null;
         }
@@ -40,7 +48,7 @@ internal static class SessionCookie
             foreach (var range in header.AsSpan().Split(';'))
             {
                 var pair = header.AsSpan(range).Trim(' ');
-                if (pair.IsEmpty || IsNamed(pair, name))
+                if (pair.IsEmpty || IsOurs(pair, name))
                 {
                     continue;
                 }
@@ -65,7 +73,7 @@ internal static class SessionCookie
     /// (RFC 6265 §5.3 step 6).
     /// </summary>
     public static string Format(Configuration.AuthOptions options, string token, string? pathSid, bool secure) => string.Concat(
-        options.CookieName, "=", token,
+        pathSid is null && secure ? HostPrefix : "", options.CookieName, "=", token,
         pathSid is null ? "; Path=/" : string.Concat("; Path=/ws/", pathSid, "/"),
         "; Max-Age=", ((long)options.SessionLifetime.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture),
         "; HttpOnly; SameSite=Lax", secure ? "; Secure" : "");
@@ -84,8 +92,8 @@ internal static class SessionCookie
         return false;
     }
 
-    /// <summary>Whether a Set-Cookie value (from a workspace) would set or clear a cookie named <paramref name="name"/>.</summary>
-    public static bool Sets(string setCookie, string name) => IsNamed(setCookie.AsSpan().TrimStart(' '), name);
+    /// <summary>Whether a Set-Cookie value (from a workspace) would set or clear a cookie named <paramref name="name"/>, prefixed or not.</summary>
+    public static bool Sets(string setCookie, string name) => IsOurs(setCookie.AsSpan().TrimStart(' '), name);
 
     public static bool AnySets(StringValues setCookies, string name)
     {
@@ -115,6 +123,9 @@ internal static class SessionCookie
         value = default;
         return false;
     }
+
+    private static bool IsOurs(ReadOnlySpan<char> pair, string name) =>
+        IsNamed(pair, name) || (pair.StartsWith(HostPrefix, StringComparison.Ordinal) && IsNamed(pair[HostPrefix.Length..], name));
 
     private static bool IsNamed(ReadOnlySpan<char> pair, string name) =>
         pair.Length > name.Length && pair[name.Length] == '=' && pair.StartsWith(name, StringComparison.Ordinal);

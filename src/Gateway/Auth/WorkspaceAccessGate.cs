@@ -45,18 +45,19 @@ internal sealed partial class WorkspaceAccessGate
     public ValueTask<bool> AdmitAsync(HttpContext context, ReadOnlySpan<char> sid, bool ownOrigin)
     {
         var options = _tokens.Options;
+        var cookieName = _tokens.CookieName(ownOrigin && _proxies.ClientUsedHttps(context));
         if (!TicketParameter.MayContain(context.Request.QueryString.Value, options.TicketParameter)
-            && SessionCookie.TryFind(context.Request.Headers.Cookie, options.CookieName, out var cookie)
+            && SessionCookie.TryFind(context.Request.Headers.Cookie, cookieName, out var cookie)
             && _tokens.TryGetRemembered(TokenKind.Session, cookie, out var session)
             && sid.SequenceEqual(session.Sid))
         {
             return ValueTask.FromResult(true);
         }
 
-        return AdmitSlowAsync(context, sid.ToString(), ownOrigin, options);
+        return AdmitSlowAsync(context, sid.ToString(), ownOrigin, cookieName, options);
     }
 
-    private async ValueTask<bool> AdmitSlowAsync(HttpContext context, string sid, bool ownOrigin, AuthOptions options)
+    private async ValueTask<bool> AdmitSlowAsync(HttpContext context, string sid, bool ownOrigin, string cookieName, AuthOptions options)
     {
         var request = context.Request;
         var navigation = (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
@@ -86,7 +87,7 @@ internal sealed partial class WorkspaceAccessGate
             }
 
             // A stale link opened by someone whose session is still good: only drop the ticket.
-            if (navigation && await CookieCheckAsync(context, options) is { IsValid: true } held && held.Credential.Sid == sid)
+            if (navigation && await CookieCheckAsync(context, cookieName) is { IsValid: true } held && held.Credential.Sid == sid)
             {
                 RedirectWithoutTicket(context, options);
                 return false;
@@ -97,7 +98,7 @@ internal sealed partial class WorkspaceAccessGate
 
         string? failure = null;
         var forAnother = false;
-        foreach (var check in new[] { await CookieCheckAsync(context, options), await BearerCheckAsync(request) })
+        foreach (var check in new[] { await CookieCheckAsync(context, cookieName), await BearerCheckAsync(request) })
         {
             if (check is not { } presented)
             {
@@ -138,7 +139,7 @@ internal sealed partial class WorkspaceAccessGate
         var options = _tokens.Options;
         if (options.Mode != AuthMode.Ticket
             || context.Response.StatusCode == StatusCodes.Status101SwitchingProtocols
-            || !SessionCookie.TryFind(context.Request.Headers.Cookie, options.CookieName, out var cookie)
+            || !SessionCookie.TryFind(context.Request.Headers.Cookie, _tokens.CookieName(ownOrigin && _proxies.ClientUsedHttps(context)), out var cookie)
             || !_tokens.TryGetRemembered(TokenKind.Session, cookie, out var session)
             || session.ExpiresAt - _time.GetUtcNow() > options.SessionLifetime / 2
             || !(ownOrigin ? _hosts.IsOriginOf(context.Request.Headers.Host.ToString(), session.Sid) : IsPathOf(context.Request.Path.Value, session.Sid)))
@@ -158,8 +159,8 @@ internal sealed partial class WorkspaceAccessGate
     /// <summary>Whether <paramref name="token"/> is a ticket this gateway accepts (for any workspace).</summary>
     public async ValueTask<bool> IsTicketAsync(string token) => (await _tokens.CheckAsync(TokenKind.Ticket, token)).IsValid;
 
-    private async ValueTask<TokenCheck?> CookieCheckAsync(HttpContext context, AuthOptions options) =>
-        SessionCookie.TryFind(context.Request.Headers.Cookie, options.CookieName, out var cookie)
+    private async ValueTask<TokenCheck?> CookieCheckAsync(HttpContext context, string cookieName) =>
+        SessionCookie.TryFind(context.Request.Headers.Cookie, cookieName, out var cookie)
             ? Named(await _tokens.CheckAsync(TokenKind.Session, cookie.ToString()), "session")
             : null;
 

@@ -250,7 +250,7 @@ public sealed class WorkspaceAccessTests(TicketGatewayWithBackends env) : IClass
     public async Task A_trusted_load_balancer_is_believed_about_client_and_scheme_and_the_cookie_is_secure()
     {
         var sid = await env.RouteAsync(env.A);
-        using var viaBalancer = ClientFrom(IPAddress.Parse("127.0.0.2"));
+        using var viaBalancer = env.Gateway.CreateClientFrom(IPAddress.Parse("127.0.0.2"));
 
         using var exchange = new HttpRequestMessage(HttpMethod.Get, $"/ws/{sid}/?ticket={TestTickets.Ticket(sid)}");
         exchange.Headers.Add("X-Forwarded-Proto", "https");
@@ -282,19 +282,6 @@ public sealed class WorkspaceAccessTests(TicketGatewayWithBackends env) : IClass
         }
     }
 
-    private HttpClient ClientFrom(IPAddress local) => new(new SocketsHttpHandler
-    {
-        AllowAutoRedirect = false,
-        UseCookies = false,
-        ConnectCallback = async (context, token) =>
-        {
-            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            socket.Bind(new IPEndPoint(local, 0));
-            await socket.ConnectAsync(context.DnsEndPoint, token);
-            return new NetworkStream(socket, ownsSocket: true);
-        },
-    })
-    { BaseAddress = env.Gateway.Address };
 
     private async Task<HttpResponseMessage> SendAsync(string pathAndQuery, string? bearer = null, string? cookie = null, HttpClient? client = null)
     {

@@ -56,6 +56,21 @@ public sealed class GatewayHost : IAsyncDisposable
         Timeout = TimeSpan.FromSeconds(30),
     };
 
+    /// <summary>A client whose connections come from <paramref name="local"/> (127.0.0.2 plays a trusted load balancer).</summary>
+    public HttpClient CreateClientFrom(System.Net.IPAddress local) => new(new SocketsHttpHandler
+    {
+        AllowAutoRedirect = false,
+        UseCookies = false,
+        ConnectCallback = async (context, token) =>
+        {
+            var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
+            socket.Bind(new System.Net.IPEndPoint(local, 0));
+            await socket.ConnectAsync(context.DnsEndPoint, token);
+            return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+        },
+    })
+    { BaseAddress = Address };
+
     public Uri WebSocketUri(string pathAndQuery) => new($"ws://{Address.Authority}{pathAndQuery}");
 
     public async ValueTask DisposeAsync()

@@ -10,7 +10,8 @@ public sealed class HostGatewayWithBackends : GatewayWithBackends
 {
     public const string Domain = "ws.test";
 
-    protected override string[] GatewayArguments => [.. TestTickets.GatewayArgs, $"--Gateway:Routes:WorkspaceDomain={Domain}"];
+    protected override string[] GatewayArguments =>
+        [.. TestTickets.GatewayArgs, $"--Gateway:Routes:WorkspaceDomain={Domain}", "--Gateway:Forwarding:TrustedProxies:0=127.0.0.2/32"];
 }
 
 /// <summary>Each workspace, and each port of it, on its own origin, over real sockets.</summary>
@@ -39,6 +40,30 @@ public sealed class HostRoutingTests(HostGatewayWithBackends env) : IClassFixtur
         Assert.Equal(host, echo.Headers["x-forwarded-host"]);
         Assert.False(echo.Headers.ContainsKey("x-forwarded-prefix"), "a workspace on its own origin has no path prefix");
         Assert.False(echo.Headers.ContainsKey("cookie"), "the gateway's cookie reached the workspace");
+    }
+
+    [Fact]
+    public async Task Over_HTTPS_the_origin_cookie_is_a_Host_prefixed_one_that_no_sibling_origin_can_plant()
+    {
+        var sid = await env.RouteAsync(env.A);
+        var host = $"{sid}.{HostGatewayWithBackends.Domain}";
+        using var balancer = env.Gateway.CreateClientFrom(IPAddress.Parse("127.0.0.2"));
+
+        using var first = await SendAsync(host, $"/?ticket={TestTickets.Ticket(sid)}", https: true, client: balancer);
+        var attributes = first.Headers.GetValues("Set-Cookie").Single().Split("; ");
+
+        Assert.Equal(HttpStatusCode.SeeOther, first.StatusCode);
+        Assert.StartsWith("__Host-gw_session=", attributes[0], StringComparison.Ordinal);
+        Assert.Contains("Secure", attributes);
+        Assert.Contains("Path=/", attributes);
+
+        using var withPrefixed = await SendAsync(host, "/", cookie: attributes[0] + "; theme=dark", https: true, client: balancer);
+        var echo = await EchoOf(withPrefixed);
+        Assert.Equal("theme=dark", echo.Headers["cookie"]);
+
+        // What a page on another workspace's origin could plant with Domain=: the unprefixed name, ignored here.
+        using var planted = await SendAsync(host, "/", cookie: "gw_session=" + TestTickets.Session(sid), https: true, client: balancer);
+        Assert.Equal(HttpStatusCode.Unauthorized, planted.StatusCode);
     }
 
     [Fact]
@@ -193,17 +218,22 @@ public sealed class HostRoutingTests(HostGatewayWithBackends env) : IClassFixtur
         Assert.Equal($"/ws/{sid}", echo.Headers["x-forwarded-prefix"]);
     }
 
-    private async Task<HttpResponseMessage> SendAsync(string host, string pathAndQuery, string? cookie = null)
+    private async Task<HttpResponseMessage> SendAsync(string host, string pathAndQuery, string? cookie = null, bool https = false, HttpClient? client = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(env.Gateway.Address, new Uri(pathAndQuery, UriKind.Relative)));
         request.Headers.Host = host;
+        if (https)
+        {
+            request.Headers.TryAddWithoutValidation("X-Forwarded-Proto", "https");
+        }
+
         request.Headers.Accept.ParseAdd("application/json");
         if (cookie is not null)
         {
             request.Headers.TryAddWithoutValidation("Cookie", cookie);
         }
 
-        return await Client.SendAsync(request);
+        return await (client ?? Client).SendAsync(request);
     }
 
     private async Task<HttpResponseMessage> PreflightAsync(string host, string origin)
