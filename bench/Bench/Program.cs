@@ -15,7 +15,7 @@ if (args is ["echo-server", "--port", var echoPort])
 var options = BenchOptions.Parse(args);
 if (options is null)
 {
-    Console.Error.WriteLine("usage: bench [--quick] [--out DIR] [--rate REQ_PER_S] [--targets a,b] [--scenarios startup,http,large,upload,ws,wsbig,ws1000,idle,churn,cold] [--seconds N] [--no-build]");
+    Console.Error.WriteLine("usage: bench [--quick] [--out DIR] [--rate REQ_PER_S] [--targets a,b] [--scenarios startup,http,host,large,upload,ws,wsbig,ws1000,idle,churn,cold] [--seconds N] [--no-build]");
     return 2;
 }
 
@@ -60,6 +60,12 @@ foreach (var target in stack.Targets.Where(t => options.Targets is null || optio
         http = await HttpLoad.ClosedLoopAsync(target, target.HttpPath, options.HttpConnections, options.Run, "HTTP max");
         wrk = await Wrk.RunAsync(target, target.Process ?? stack.Backend, options.HttpConnections, options.Run, options.GeneratorCore);
         fixedRate = await HttpLoad.OpenLoopAsync(target, target.HttpPath, options.HttpConnections, options.Rate, options.Run, $"HTTP at {options.Rate:N0}/s");
+    }
+
+    HostRoutingRun? hostRouting = null;
+    if (target.Name == "gateway" && options.Runs("host"))
+    {
+        hostRouting = await HostRouting.RunAsync(target, options.HttpConnections, options.Run, options.GeneratorCore);
     }
 
     List<LargeResponseRun>? large = null;
@@ -108,7 +114,7 @@ foreach (var target in stack.Targets.Where(t => options.Targets is null || optio
         cold = await RouteScenarios.ColdPathAsync(stack, target, redis, options.ColdSids);
     }
 
-    var result = new TargetResult(target.Name, target.Description, target.Invalidation, http, wrk, fixedRate, echo, idle, churn, cold) { Startup = startup, LargeResponses = large, Upload = upload, LargeFrames = largeFrames, ManyWebSockets = manySockets };
+    var result = new TargetResult(target.Name, target.Description, target.Invalidation, http, wrk, fixedRate, echo, idle, churn, cold) { Startup = startup, LargeResponses = large, Upload = upload, HostRouting = hostRouting, LargeFrames = largeFrames, ManyWebSockets = manySockets };
     results.Add(result);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"   {http?.RequestsPerSecond:N0} req/s (wrk {wrk?.RequestsPerSecond:N0}), p99 at rate {fixedRate?.Latency.P99:F2} ms, WebSocket {echo?.MessagesPerSecond:N0} msgs/s"));
@@ -146,7 +152,7 @@ namespace Bench
 {
     internal sealed record BenchOptions(bool Quick, bool NoBuild, string? OutDirectory, double Rate, IReadOnlySet<string>? Targets)
     {
-        public static readonly string[] AllScenarios = ["startup", "http", "large", "upload", "ws", "wsbig", "ws1000", "idle", "churn", "cold"];
+        public static readonly string[] AllScenarios = ["startup", "http", "host", "large", "upload", "ws", "wsbig", "ws1000", "idle", "churn", "cold"];
 
         /// <summary>A subset of the scenarios (for a quick A/B of one change); a partial run is its own mode.</summary>
         public IReadOnlySet<string>? Scenarios { get; init; }

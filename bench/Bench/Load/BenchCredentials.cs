@@ -27,7 +27,12 @@ internal static class BenchCredentials
         }
 
         var end = path.IndexOf('/', 4);
-        var sid = end < 0 ? path[4..] : path[4..end];
+        return CookieForSid(end < 0 ? path[4..] : path[4..end]);
+    }
+
+    /// <summary>The same cookie for a workspace addressed by host name.</summary>
+    public static string CookieForSid(string sid)
+    {
         return CookieLines.GetOrAdd(sid, static s => "gw_session=" + Handler.CreateToken(new SecurityTokenDescriptor
         {
             Audience = "workspace-gateway/session",

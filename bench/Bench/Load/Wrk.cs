@@ -15,7 +15,8 @@ internal sealed record WrkRun(double RequestsPerSecond, double P50, double P99, 
 internal static partial class Wrk
 {
     /// <param name="script">A wrk Lua script (e.g. a request body); none for plain GETs.</param>
-    public static async Task<WrkRun?> RunAsync(Target target, PinnedProcess? server, int connections, TimeSpan duration, int core, string? path = null, int? port = null, string? script = null)
+    /// <param name="host">A Host header (host-based routing), with the cookie for <paramref name="hostSid"/>.</param>
+    public static async Task<WrkRun?> RunAsync(Target target, PinnedProcess? server, int connections, TimeSpan duration, int core, string? path = null, int? port = null, string? script = null, string? host = null, string? hostSid = null)
     {
         path ??= target.HttpPath;
         var start = new ProcessStartInfo("taskset", ["-c", $"{core}", "wrk", "-t1", $"-c{connections}", $"-d{(int)Math.Max(1, duration.TotalSeconds)}s", "--latency"])
@@ -23,7 +24,13 @@ internal static partial class Wrk
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        if (BenchCredentials.CookieFor(path) is { } cookie)
+        if (host is not null)
+        {
+            start.ArgumentList.Add("-H");
+            start.ArgumentList.Add("Host: " + host);
+        }
+
+        if ((hostSid is null ? BenchCredentials.CookieFor(path) : BenchCredentials.CookieForSid(hostSid)) is { } cookie)
         {
             start.ArgumentList.Add("-H");
             start.ArgumentList.Add("Cookie: " + cookie);

@@ -18,6 +18,9 @@ internal sealed record TargetResult(
 
     public List<LargeResponseRun>? LargeResponses { get; init; }
 
+    /// <summary>The gateway only: the same workspace by path and by host name, interleaved.</summary>
+    public HostRoutingRun? HostRouting { get; init; }
+
     /// <summary>A 64 MiB POST streamed to the echo backend.</summary>
     public LargeResponseRun? Upload { get; init; }
 

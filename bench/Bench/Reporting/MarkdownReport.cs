@@ -93,6 +93,16 @@ internal static class MarkdownReport
             md.AppendLine(Inv($"**Start-up** ({t.Name} started cold, no runtime environment variables): listening {st.ListeningAfterSeconds:F1} s after start; 90% of the rate of its last 5 s first reached in second {st.SecondsToFullSpeed}. Req/s per second: {string.Join(", ", st.RequestsPerSecond.Select(r => Inv($"{r / 1000:F1}k")))}."));
         }
 
+        foreach (var t in report.Targets)
+        {
+            if (t.HostRouting is { PathRuns.Count: > 0, HostRuns.Count: > 0 } hr)
+            {
+                static string Runs(List<WrkRun> runs) => string.Join(" / ", runs.Select(r => Inv($"{r.RequestsPerSecond:N0} req/s at {r.ServerCpuMicrosecondsPerRequest:F1} µs")));
+                md.AppendLine();
+                md.AppendLine(Inv($"**Host vs path routing** ({t.Name}, wrk, same workspace and cookie, interleaved): by path {Runs(hr.PathRuns)}; by host name {Runs(hr.HostRuns)}."));
+            }
+        }
+
         if (report.Targets.Any(t => t.LargeResponses is { Count: > 0 } || t.Upload is not null))
         {
             md.AppendLine();

@@ -21,6 +21,9 @@ internal sealed class BenchStack : IDisposable
 {
     public const string HttpSid = "bench";
     public const string WebSocketSid = "wsbench";
+
+    /// <summary>The gateway's <c>Routes:WorkspaceDomain</c>: <c>bench.ws.bench</c> is the HTTP workspace by host name.</summary>
+    public const string WorkspaceDomain = "ws.bench";
     public const int ServerCore = 0;
 
     private readonly List<PinnedProcess> _processes = [];
@@ -120,6 +123,7 @@ internal sealed class BenchStack : IDisposable
             {
                 ["GATEWAY_CONFIG"] = _gatewayConfig,
                 ["Gateway__Auth__SigningKey"] = Load.BenchCredentials.SigningKeyBase64,
+                ["Gateway__Routes__WorkspaceDomain"] = WorkspaceDomain,
             });
 
     /// <summary>Response sizes of the large-response scenario, served by the backend as /bytes/&lt;name&gt;.</summary>
