@@ -70,10 +70,10 @@ internal static class SessionCookie
     /// read it), SameSite=Lax (sent on the top-level navigation from the dashboard, not on cross-site
     /// subrequests), scoped to the one workspace's path (<paramref name="pathSid"/>), or, on a workspace's own
     /// origin (null), to that host alone: no Domain attribute, so no other workspace's origin ever gets it
-    /// (RFC 6265 §5.3 step 6).
+    /// (RFC 6265 §5.3 step 6). <paramref name="name"/> is <see cref="AccessTokens.CookieName"/> for the same request.
     /// </summary>
-    public static string Format(Configuration.AuthOptions options, string token, string? pathSid, bool secure) => string.Concat(
-        pathSid is null && secure ? HostPrefix : "", options.CookieName, "=", token,
+    public static string Format(Configuration.AuthOptions options, string name, string token, string? pathSid, bool secure) => string.Concat(
+        name, "=", token,
         pathSid is null ? "; Path=/" : string.Concat("; Path=/ws/", pathSid, "/"),
         "; Max-Age=", ((long)options.SessionLifetime.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture),
         "; HttpOnly; SameSite=Lax", secure ? "; Secure" : "");

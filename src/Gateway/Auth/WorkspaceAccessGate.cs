@@ -45,7 +45,7 @@ internal sealed partial class WorkspaceAccessGate
     public ValueTask<bool> AdmitAsync(HttpContext context, ReadOnlySpan<char> sid, bool ownOrigin)
     {
         var options = _tokens.Options;
-        var cookieName = _tokens.CookieName(ownOrigin && _proxies.ClientUsedHttps(context));
+        var cookieName = CookieNameFor(context, ownOrigin);
         if (!TicketParameter.MayContain(context.Request.QueryString.Value, options.TicketParameter)
             && SessionCookie.TryFind(context.Request.Headers.Cookie, cookieName, out var cookie)
             && _tokens.TryGetRemembered(TokenKind.Session, cookie, out var session)
@@ -74,7 +74,7 @@ internal sealed partial class WorkspaceAccessGate
             if (fromQuery.IsValid && navigation)
             {
                 var (token, _) = _tokens.IssueSession(fromQuery.Credential);
-                context.Response.Headers.SetCookie = SessionCookie.Format(options, token, ownOrigin ? null : sid, _proxies.ClientUsedHttps(context));
+                context.Response.Headers.SetCookie = SessionCookie.Format(options, cookieName, token, ownOrigin ? null : sid, _proxies.ClientUsedHttps(context));
                 RedirectWithoutTicket(context, options);
                 return false;
             }
@@ -138,8 +138,13 @@ internal sealed partial class WorkspaceAccessGate
     {
         var options = _tokens.Options;
         if (options.Mode != AuthMode.Ticket
-            || context.Response.StatusCode == StatusCodes.Status101SwitchingProtocols
-            || !SessionCookie.TryFind(context.Request.Headers.Cookie, _tokens.CookieName(ownOrigin && _proxies.ClientUsedHttps(context)), out var cookie)
+            || context.Response.StatusCode == StatusCodes.Status101SwitchingProtocols)
+        {
+            return;
+        }
+
+        var cookieName = CookieNameFor(context, ownOrigin);
+        if (!SessionCookie.TryFind(context.Request.Headers.Cookie, cookieName, out var cookie)
             || !_tokens.TryGetRemembered(TokenKind.Session, cookie, out var session)
             || session.ExpiresAt - _time.GetUtcNow() > options.SessionLifetime / 2
             || !(ownOrigin ? _hosts.IsOriginOf(context.Request.Headers.Host.ToString(), session.Sid) : IsPathOf(context.Request.Path.Value, session.Sid)))
@@ -148,8 +153,10 @@ internal sealed partial class WorkspaceAccessGate
         }
 
         var (token, _) = _tokens.IssueSession(session);
-        context.Response.Headers.Append(HeaderNames.SetCookie, SessionCookie.Format(options, token, ownOrigin ? null : session.Sid, _proxies.ClientUsedHttps(context)));
+        context.Response.Headers.Append(HeaderNames.SetCookie, SessionCookie.Format(options, cookieName, token, ownOrigin ? null : session.Sid, _proxies.ClientUsedHttps(context)));
     }
+
+    private string CookieNameFor(HttpContext context, bool ownOrigin) => _tokens.CookieName(ownOrigin && _proxies.ClientUsedHttps(context));
 
     private static bool IsPathOf(string? path, string sid) =>
         path is not null && path.Length > Routing.WorkspacePath.SidStart + sid.Length

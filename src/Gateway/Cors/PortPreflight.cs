@@ -58,8 +58,6 @@ internal sealed class PortPreflight(WorkspaceHostParser hosts)
             return false;
         }
 
-        var host = origin[(schemeEnd + 3)..];
-        var parsed = hosts.Parse(host);
-        return parsed.IsWorkspace && host.AsSpan(parsed.SidStart, parsed.SidLength).SequenceEqual(sid);
+        return hosts.IsOriginOf(origin[(schemeEnd + 3)..], sid);
     }
 }

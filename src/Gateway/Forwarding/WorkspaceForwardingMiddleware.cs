@@ -214,9 +214,9 @@ internal sealed partial class WorkspaceForwardingMiddleware
         using var tunnel = context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true }
             ? _tunnels.Open(route, context)
             : (OpenTunnels.Lease?)null;
-        var error = target.OwnOrigin
-            ? await _forwarder.SendAsync(context, target.Port == 0 ? route.DestinationPrefix : route.DestinationPrefixForPort(target.Port), _invoker, _settings.For(context), _transformers.OnOwnOrigin)
-            : await _forwarder.SendAsync(context, route.DestinationPrefix, _invoker, _settings.For(context), _transformers.ByPath);
+        var destination = target.Port == 0 ? route.DestinationPrefix : route.DestinationPrefixForPort(target.Port);
+        var transformer = target.OwnOrigin ? _transformers.OnOwnOrigin : _transformers.ByPath;
+        var error = await _forwarder.SendAsync(context, destination, _invoker, _settings.For(context), transformer);
 
         if (error != ForwarderError.None)
         {

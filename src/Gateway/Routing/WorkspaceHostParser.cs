@@ -87,7 +87,7 @@ internal sealed class WorkspaceHostParser
     }
 
     /// <summary>Whether <paramref name="host"/> is an origin of workspace <paramref name="sid"/> (editor or port).</summary>
-    public bool IsOriginOf(string? host, string sid)
+    public bool IsOriginOf(string? host, ReadOnlySpan<char> sid)
     {
         var parsed = Parse(host);
         return parsed.IsWorkspace && host.AsSpan(parsed.SidStart, parsed.SidLength).SequenceEqual(sid);

@@ -218,33 +218,34 @@ public sealed class HostRoutingTests(HostGatewayWithBackends env) : IClassFixtur
         Assert.Equal($"/ws/{sid}", echo.Headers["x-forwarded-prefix"]);
     }
 
-    private async Task<HttpResponseMessage> SendAsync(string host, string pathAndQuery, string? cookie = null, bool https = false, HttpClient? client = null)
+    private async Task<HttpResponseMessage> SendAsync(
+        string host, string pathAndQuery, string? cookie = null, bool https = false, HttpClient? client = null, HttpMethod? method = null, params string[] headers)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(env.Gateway.Address, new Uri(pathAndQuery, UriKind.Relative)));
+        using var request = new HttpRequestMessage(method ?? HttpMethod.Get, new Uri(env.Gateway.Address, new Uri(pathAndQuery, UriKind.Relative)));
         request.Headers.Host = host;
+        request.Headers.Accept.ParseAdd("application/json");
+        var all = new List<string>(headers);
         if (https)
         {
-            request.Headers.TryAddWithoutValidation("X-Forwarded-Proto", "https");
+            all.Add("X-Forwarded-Proto: https");
         }
 
-        request.Headers.Accept.ParseAdd("application/json");
         if (cookie is not null)
         {
-            request.Headers.TryAddWithoutValidation("Cookie", cookie);
+            all.Add("Cookie: " + cookie);
+        }
+
+        foreach (var header in all)
+        {
+            var colon = header.IndexOf(':', StringComparison.Ordinal);
+            request.Headers.TryAddWithoutValidation(header[..colon], header[(colon + 2)..]);
         }
 
         return await (client ?? Client).SendAsync(request);
     }
 
-    private async Task<HttpResponseMessage> PreflightAsync(string host, string origin)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Options, new Uri(env.Gateway.Address, "/api/items"));
-        request.Headers.Host = host;
-        request.Headers.TryAddWithoutValidation("Origin", origin);
-        request.Headers.TryAddWithoutValidation("Access-Control-Request-Method", "PUT");
-        request.Headers.TryAddWithoutValidation("Access-Control-Request-Headers", "content-type,x-token");
-        return await Client.SendAsync(request);
-    }
+    private Task<HttpResponseMessage> PreflightAsync(string host, string origin) =>
+        SendAsync(host, "/api/items", method: HttpMethod.Options, headers: ["Origin: " + origin, "Access-Control-Request-Method: PUT", "Access-Control-Request-Headers: content-type,x-token"]);
 
     private static async Task<EchoReply> EchoOf(HttpResponseMessage response)
     {
