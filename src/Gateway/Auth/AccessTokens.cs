@@ -108,7 +108,18 @@ internal sealed partial class AccessTokens
             return TokenCheck.Invalid("no sub claim");
         }
 
-        var credential = new Credential(sid, jwt.Subject, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero));
+        // No port claim: the owner's. A port claim must be a port number, never a string or a range.
+        var port = 0;
+        if (jwt.TryGetPayloadValue<object>("port", out var portClaim))
+        {
+            port = portClaim switch { int i => i, long l and >= 1 and <= 65535 => (int)l, _ => 0 };
+            if (!ServiceDefaults.Sharing.PortShares.IsPort(port))
+            {
+                return TokenCheck.Invalid("no valid port claim");
+            }
+        }
+
+        var credential = new Credential(sid, jwt.Subject, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero), port);
         (kind == TokenKind.Ticket ? _tickets : _sessions).Add(token, credential);
         return new TokenCheck(credential, null);
     }
@@ -126,7 +137,9 @@ internal sealed partial class AccessTokens
             IssuedAt = now.UtcDateTime,
             NotBefore = now.UtcDateTime,
             Expires = session.ExpiresAt.UtcDateTime,
-            Claims = new Dictionary<string, object> { ["sub"] = credential.Subject, ["sid"] = credential.Sid },
+            Claims = credential.Port == 0
+                ? new Dictionary<string, object> { ["sub"] = credential.Subject, ["sid"] = credential.Sid }
+                : new Dictionary<string, object> { ["sub"] = credential.Subject, ["sid"] = credential.Sid, ["port"] = credential.Port },
             SigningCredentials = snapshot.SessionSigning,
         });
 

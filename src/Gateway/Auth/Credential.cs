@@ -1,7 +1,18 @@
+using ServiceDefaults.Sharing;
+
 namespace Gateway.Auth;
 
-/// <summary>What a valid ticket or session says: who (<c>sub</c>) may open which workspace (<c>sid</c>) until when.</summary>
-internal readonly record struct Credential(string Sid, string Subject, DateTimeOffset ExpiresAt);
+/// <summary>
+/// What a valid ticket or session says: who (<c>sub</c>) may open which workspace (<c>sid</c>) until when.
+/// <see cref="Port"/> 0: the owner's, for the whole workspace. Otherwise the web API gave a signed-in user
+/// one port of someone else's workspace (<c>port</c> claim), which admits only while that port is shared.
+/// </summary>
+internal readonly record struct Credential(string Sid, string Subject, DateTimeOffset ExpiresAt, int Port = 0)
+{
+    /// <summary>Whether this credential opens <paramref name="port"/> (0: the editor) of <paramref name="sid"/> shared at <paramref name="sharing"/>.</summary>
+    public bool Opens(ReadOnlySpan<char> sid, int port, PortSharing sharing) =>
+        sid.SequenceEqual(Sid) && (Port == 0 || (port == Port && sharing != PortSharing.Private));
+}
 
 internal enum TokenKind
 {

@@ -4,6 +4,7 @@ using Gateway.Errors;
 using Gateway.Forwarding;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
+using ServiceDefaults.Sharing;
 
 namespace Gateway.Auth;
 
@@ -38,66 +39,89 @@ internal sealed partial class WorkspaceAccessGate
     public bool Enabled => _tokens.Enabled;
 
     /// <summary>
-    /// True when the request may be forwarded; otherwise its response (redirect, 401, 403) has been written.
-    /// <paramref name="ownOrigin"/>: the workspace is addressed by host name, so its cookie covers the whole
-    /// origin (<c>Path=/</c>, host-only) instead of <c>/ws/&lt;sid&gt;/</c>.
+    /// The common case without waiting or writing: a remembered session cookie that opens
+    /// <paramref name="port"/> (0: the editor) of <paramref name="sid"/> shared at <paramref name="sharing"/>.
     /// </summary>
-    public ValueTask<bool> AdmitAsync(HttpContext context, ReadOnlySpan<char> sid, bool ownOrigin)
+    public bool TryAdmitFast(HttpContext context, ReadOnlySpan<char> sid, bool ownOrigin, int port, PortSharing sharing, out Admission admission)
     {
         var options = _tokens.Options;
-        var cookieName = CookieNameFor(context, ownOrigin);
         if (!TicketParameter.MayContain(context.Request.QueryString.Value, options.TicketParameter)
-            && SessionCookie.TryFind(context.Request.Headers.Cookie, cookieName, out var cookie)
+            && SessionCookie.TryFind(context.Request.Headers.Cookie, CookieNameFor(context, ownOrigin), out var cookie)
             && _tokens.TryGetRemembered(TokenKind.Session, cookie, out var session)
-            && sid.SequenceEqual(session.Sid))
+            && session.Opens(sid, port, sharing))
         {
-            return ValueTask.FromResult(true);
+            admission = session.Port == 0 ? Admission.Owner : Admission.SignedIn;
+            return true;
         }
 
-        return AdmitSlowAsync(context, sid.ToString(), ownOrigin, cookieName, options);
+        admission = Admission.Refused;
+        return false;
     }
 
-    private async ValueTask<bool> AdmitSlowAsync(HttpContext context, string sid, bool ownOrigin, string cookieName, AuthOptions options)
+    /// <summary>
+    /// How the request may be forwarded, or <see cref="Admission.Refused"/> with its response (redirect, 401,
+    /// 403) written. <paramref name="ownOrigin"/>: the workspace is addressed by host name, so its cookie
+    /// covers the whole origin (<c>Path=/</c>, host-only) instead of <c>/ws/&lt;sid&gt;/</c>.
+    /// <paramref name="port"/>: a dev-server port origin shared at <paramref name="sharing"/>, or 0 for the
+    /// editor, which only its owner opens.
+    /// </summary>
+    public ValueTask<Admission> AdmitAsync(HttpContext context, ReadOnlySpan<char> sid, bool ownOrigin, int port = 0, PortSharing sharing = PortSharing.Private)
+    {
+        if (TryAdmitFast(context, sid, ownOrigin, port, sharing, out var admission))
+        {
+            return ValueTask.FromResult(admission);
+        }
+
+        return AdmitSlowAsync(context, new Door(sid.ToString(), port, sharing), ownOrigin, CookieNameFor(context, ownOrigin), _tokens.Options);
+    }
+
+    private async ValueTask<Admission> AdmitSlowAsync(HttpContext context, Door door, bool ownOrigin, string cookieName, AuthOptions options)
     {
         var request = context.Request;
+        var sid = door.Sid;
         var navigation = (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
             && context.Features.Get<IHttpUpgradeFeature>() is not { IsUpgradableRequest: true };
 
         if (TicketParameter.TryFind(request.QueryString.Value, options.TicketParameter, out var ticket))
         {
             var fromQuery = await _tokens.CheckAsync(TokenKind.Ticket, ticket);
-            if (fromQuery.IsValid && fromQuery.Credential.Sid != sid)
-            {
-                return await DenyAsync(context, sid, GatewayProblem.WorkspaceForbidden, "ticket for another workspace");
-            }
-
-            if (fromQuery.IsValid && navigation)
+            var opens = fromQuery.IsValid && door.OpenedBy(fromQuery.Credential);
+            if (opens && navigation)
             {
                 var (token, _) = _tokens.IssueSession(fromQuery.Credential);
                 context.Response.Headers.SetCookie = SessionCookie.Format(options, cookieName, token, ownOrigin ? null : sid, _proxies.ClientUsedHttps(context));
-                RedirectWithoutTicket(context, options);
-                return false;
+                return RedirectWithoutTicket(context, options);
+            }
+
+            if (opens)
+            {
+                // A script or WebSocket client that cannot follow redirects: admitted once; the ticket is
+                // removed from what the workspace receives.
+                return Door.AdmissionFor(fromQuery.Credential);
+            }
+
+            // Anyone may open a public port: the ticket is only dropped from the address.
+            if (door.IsPublic)
+            {
+                return navigation ? RedirectWithoutTicket(context, options) : Admission.Public;
             }
 
             if (fromQuery.IsValid)
             {
-                // A script or WebSocket client that cannot follow redirects: admitted once; the ticket is
-                // removed from what the workspace receives.
-                return true;
+                return await DenyAsync(context, sid, GatewayProblem.WorkspaceForbidden, DescribeRefusal(fromQuery.Credential, door, "ticket"));
             }
 
             // A stale link opened by someone whose session is still good: only drop the ticket.
-            if (navigation && await CookieCheckAsync(context, cookieName) is { IsValid: true } held && held.Credential.Sid == sid)
+            if (navigation && await CookieCheckAsync(context, cookieName) is { IsValid: true } held && door.OpenedBy(held.Credential))
             {
-                RedirectWithoutTicket(context, options);
-                return false;
+                return RedirectWithoutTicket(context, options);
             }
 
             return await DenyAsync(context, sid, GatewayProblem.CredentialInvalid, "ticket " + fromQuery.Failure);
         }
 
         string? failure = null;
-        var forAnother = false;
+        Credential? insufficient = null;
         foreach (var check in new[] { await CookieCheckAsync(context, cookieName), await BearerCheckAsync(request) })
         {
             if (check is not { } presented)
@@ -105,30 +129,43 @@ internal sealed partial class WorkspaceAccessGate
                 continue;
             }
 
-            if (presented.IsValid && presented.Credential.Sid == sid)
+            if (presented.IsValid && door.OpenedBy(presented.Credential))
             {
-                return true;
+                return Door.AdmissionFor(presented.Credential);
             }
 
-            forAnother |= presented.IsValid;
+            insufficient ??= presented.IsValid ? presented.Credential : null;
             failure ??= presented.Failure;
         }
 
-        if (forAnother)
+        // Anyone with the link: whatever else the request carries.
+        if (door.IsPublic)
         {
-            return await DenyAsync(context, sid, GatewayProblem.WorkspaceForbidden, "credential for another workspace");
+            return Admission.Public;
+        }
+
+        if (insufficient is { } valid)
+        {
+            return await DenyAsync(context, sid, GatewayProblem.WorkspaceForbidden, DescribeRefusal(valid, door, "credential"));
         }
 
         if (failure is null && navigation && !string.IsNullOrEmpty(options.LoginUrl) && AcceptsHtml(request))
         {
-            RedirectToLogin(context, options);
+            RedirectToLogin(context, options, ownOrigin);
             LogDenied(sid, StatusCodes.Status302Found, "no credential, sent to log in");
-            return false;
+            return Admission.Refused;
         }
 
         return await DenyAsync(
             context, sid, failure is null ? GatewayProblem.AuthenticationRequired : GatewayProblem.CredentialInvalid, failure ?? "no credential");
     }
+
+    private static string DescribeRefusal(Credential credential, Door door, string what) =>
+        credential.Sid != door.Sid ? what + " for another workspace"
+        : credential.Port == 0 ? what + " for the workspace"
+        : door.Port == 0 ? what + " for port " + credential.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) + ", not the editor"
+        : door.Port != credential.Port ? what + " for another port"
+        : what + " for a port that is private";
 
     /// <summary>
     /// Sliding sessions: once half of a session's lifetime has passed, the next ordinary response carries a
@@ -193,7 +230,7 @@ internal sealed partial class WorkspaceAccessGate
     private static bool AcceptsHtml(HttpRequest request) =>
         request.Headers["Sec-Fetch-Mode"] == "navigate" || request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase);
 
-    private static void RedirectWithoutTicket(HttpContext context, AuthOptions options)
+    private static Admission RedirectWithoutTicket(HttpContext context, AuthOptions options)
     {
         var response = context.Response;
         response.StatusCode = StatusCodes.Status303SeeOther;
@@ -202,11 +239,17 @@ internal sealed partial class WorkspaceAccessGate
 
         // The ticket was in this address: no page reached from it may learn it through Referer.
         response.Headers["Referrer-Policy"] = "no-referrer";
+        return Admission.Refused;
     }
 
-    private static void RedirectToLogin(HttpContext context, AuthOptions options)
+    private void RedirectToLogin(HttpContext context, AuthOptions options, bool ownOrigin)
     {
-        var returnTo = string.Concat(PathAsSent(context), context.Request.QueryString.Value);
+        // On a workspace's own origin the login page is on another origin (validated absolute), so it must be
+        // told which origin to come back to.
+        var returnTo = string.Concat(
+            ownOrigin ? (_proxies.ClientUsedHttps(context) ? "https://" : "http://") + context.Request.Headers.Host.ToString() : "",
+            PathAsSent(context),
+            context.Request.QueryString.Value);
         var login = options.LoginUrl!;
         context.Response.StatusCode = StatusCodes.Status302Found;
         context.Response.Headers.Location = string.Concat(login, login.Contains('?', StringComparison.Ordinal) ? "&" : "?", "returnTo=", Uri.EscapeDataString(returnTo));
@@ -226,7 +269,7 @@ internal sealed partial class WorkspaceAccessGate
         return context.Request.Path.ToUriComponent();
     }
 
-    private async ValueTask<bool> DenyAsync(HttpContext context, string sid, GatewayProblem problem, string reason)
+    private async ValueTask<Admission> DenyAsync(HttpContext context, string sid, GatewayProblem problem, string reason)
     {
         LogDenied(sid, problem.Status, reason);
         var challenge = problem.Status == StatusCodes.Status403Forbidden
@@ -235,7 +278,7 @@ internal sealed partial class WorkspaceAccessGate
                 ? "Bearer realm=\"workspace-gateway\", error=\"invalid_token\""
                 : "Bearer realm=\"workspace-gateway\"";
         await GatewayProblemWriter.WriteAsync(context, problem, sid, challenge: challenge);
-        return false;
+        return Admission.Refused;
     }
 
     private void LogDenied(string sid, int status, string reason)
@@ -244,6 +287,16 @@ internal sealed partial class WorkspaceAccessGate
         {
             LogAccessDenied(sid, status, reason, suppressed);
         }
+    }
+
+    /// <summary>What the request asks to open: the editor (port 0) or a port at its current sharing level.</summary>
+    private readonly record struct Door(string Sid, int Port, PortSharing Sharing)
+    {
+        public bool IsPublic => Port != 0 && Sharing == PortSharing.Public;
+
+        public bool OpenedBy(Credential credential) => credential.Opens(Sid, Port, Sharing);
+
+        public static Admission AdmissionFor(Credential credential) => credential.Port == 0 ? Admission.Owner : Admission.SignedIn;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Access to workspace {Sid} refused with {Status}: {Reason} ({Suppressed} similar lines suppressed before this one)")]

@@ -62,6 +62,12 @@ public sealed class RoutesOptions
     /// <summary>Redis hash holding <c>sid -> "host:port"</c>; the old proxy's <c>hosts</c>.</summary>
     public string HashKey { get; set; } = "hosts";
 
+    /// <summary>
+    /// Redis hash holding <c>sid -> "3000=public,8080=authenticated"</c>, the sharing levels of a workspace's
+    /// ports, read with its route. A port not listed is private.
+    /// </summary>
+    public string SharesHashKey { get; set; } = ServiceDefaults.Sharing.PortShares.DefaultHashKey;
+
     /// <summary>Channel on which writers publish a sid, or <c>*</c>, after changing the hash.</summary>
     public string InvalidationChannel { get; set; } = "routes:changed";
 
@@ -185,7 +191,8 @@ public sealed class AuthOptions
 
     /// <summary>
     /// Where browser navigations without a credential are sent (e.g. <c>/login</c>), with
-    /// <c>returnTo=&lt;the address asked for&gt;</c> added; empty: answer 401.
+    /// <c>returnTo=&lt;the address asked for&gt;</c> added; empty: answer 401. Absolute when workspaces have
+    /// their own origins (<see cref="RoutesOptions.WorkspaceDomain"/>); there returnTo is absolute too.
     /// </summary>
     public string? LoginUrl { get; set; }
 }

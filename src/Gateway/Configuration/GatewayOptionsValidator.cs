@@ -24,9 +24,9 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         RequirePositive(failures, "Gateway:Redis:LookupTimeout", options.Redis.LookupTimeout);
         RequirePositive(failures, "Gateway:Redis:CircuitBreakDuration", options.Redis.CircuitBreakDuration);
 
-        if (string.IsNullOrWhiteSpace(options.Routes.HashKey))
+        if (string.IsNullOrWhiteSpace(options.Routes.HashKey) || string.IsNullOrWhiteSpace(options.Routes.SharesHashKey))
         {
-            failures.Add("Gateway:Routes:HashKey must not be empty.");
+            failures.Add("Gateway:Routes:HashKey and SharesHashKey must not be empty.");
         }
 
         if (string.IsNullOrWhiteSpace(options.Routes.InvalidationChannel))
@@ -52,6 +52,12 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         if (options.Routes.WorkspaceDomain is { Length: > 0 } domain && !IsWorkspaceDomain(domain))
         {
             failures.Add("Gateway:Routes:WorkspaceDomain must be a lower-case DNS name with an optional port (e.g. ws.example.com or localhost:8080), not an IP address.");
+        }
+
+        // On a workspace's own origin a relative login address would name a page of the workspace itself.
+        if (!string.IsNullOrEmpty(options.Routes.WorkspaceDomain) && options.Auth.LoginUrl is ['/', ..])
+        {
+            failures.Add("Gateway:Auth:LoginUrl must be an absolute http(s) address (the platform's page) when Gateway:Routes:WorkspaceDomain is set.");
         }
 
         RequirePositive(failures, "Gateway:Routes:CacheTtl", options.Routes.CacheTtl);

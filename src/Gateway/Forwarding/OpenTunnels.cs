@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Gateway.Auth;
 using Gateway.Routing;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -44,10 +45,16 @@ internal sealed partial class OpenTunnels : IRouteChangeObserver, IDisposable
         _bySid.Take(max).Select(pair => KeyValuePair.Create(pair.Key, pair.Value.Items.Count));
 
     /// <summary>Tracks <paramref name="context"/> until the returned lease is disposed (when forwarding ends).</summary>
-    public Lease Open(WorkspaceRoute route, HttpContext context)
+    /// <param name="port">The dev-server port it reaches (0: the editor).</param>
+    /// <param name="admission">How it was let in: a later change of that port's sharing may end it.</param>
+    public Lease Open(WorkspaceRoute route, HttpContext context, int port = 0, Admission admission = Admission.Owner)
     {
         var tunnel = new Tunnel(context, route.Sid, route.Address,
-            isWebSocket: string.Equals(context.Request.Headers.Upgrade, "websocket", StringComparison.OrdinalIgnoreCase));
+            isWebSocket: string.Equals(context.Request.Headers.Upgrade, "websocket", StringComparison.OrdinalIgnoreCase))
+        {
+            Port = port,
+            Admission = admission,
+        };
 
         // How the transformer finds the tunnel when the workspace answers 101 (TunnelRelay takes over there).
         context.Features.Set(tunnel);
@@ -144,7 +151,9 @@ internal sealed partial class OpenTunnels : IRouteChangeObserver, IDisposable
             return;
         }
 
-        var closed = AbortWhere(tunnels, tunnel => !string.Equals(tunnel.Address, current, StringComparison.Ordinal));
+        // Moved, stopped, or let in by a sharing level the port no longer has.
+        var closed = AbortWhere(tunnels, tunnel => !string.Equals(tunnel.Address, current, StringComparison.Ordinal)
+            || !tunnel.Admission.StillAllowed(lookup.Shares.For(tunnel.Port)));
         if (closed > 0)
         {
             LogClosed(sid, closed, current ?? "none");
@@ -261,6 +270,10 @@ internal sealed partial class OpenTunnels : IRouteChangeObserver, IDisposable
         public string Sid { get; } = sid;
 
         public string Address { get; } = address;
+
+        public int Port { get; init; }
+
+        public Admission Admission { get; init; }
 
         public bool IsWebSocket { get; } = isWebSocket;
 

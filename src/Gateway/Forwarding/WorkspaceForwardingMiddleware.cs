@@ -5,6 +5,7 @@ using Gateway.Errors;
 using Gateway.Routing;
 using Gateway.Telemetry;
 using Microsoft.AspNetCore.Http.Features;
+using ServiceDefaults.Sharing;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Gateway.Forwarding;
@@ -107,12 +108,6 @@ internal sealed partial class WorkspaceForwardingMiddleware
             return GatewayProblemWriter.WriteAsync(context, GatewayProblem.InvalidHost);
         }
 
-        if (origin.Kind == WorkspaceHostKind.Port && PortPreflight.IsPreflight(context.Request))
-        {
-            _preflight.Answer(context, host.AsSpan(origin.SidStart, origin.SidLength));
-            return Task.CompletedTask;
-        }
-
         // The whole path is the workspace's: /ws/<other>/ here is a path inside this workspace, never a way
         // to another one.
         return AdmitAndRouteAsync(context, new Target(host, origin.SidStart, origin.SidLength, OwnOrigin: true, origin.Port));
@@ -128,8 +123,19 @@ internal sealed partial class WorkspaceForwardingMiddleware
             return GatewayProblemWriter.WriteAsync(context, GatewayProblem.InvalidTarget);
         }
 
-        // Access is decided before the route is looked up: a stranger learns nothing about which
-        // workspaces exist and costs no Redis lookup.
+        if (target.Port != 0)
+        {
+            var preflight = PortPreflight.IsPreflight(context.Request);
+            if (preflight || (_access.Enabled && !_access.TryAdmitFast(context, target.Sid, ownOrigin: true, target.Port, PortSharing.Private, out _)))
+            {
+                return ServeSharedPortAsync(context, target, preflight);
+            }
+
+            return RouteAsync(context, target, Admission.Owner);
+        }
+
+        // Access to the editor is decided before the route is looked up: a stranger learns nothing about
+        // which workspaces exist and costs no Redis lookup.
         if (_access.Enabled)
         {
             var admission = _access.AdmitAsync(context, target.Sid, target.OwnOrigin);
@@ -138,36 +144,81 @@ internal sealed partial class WorkspaceForwardingMiddleware
                 return AdmitThenRouteAsync(admission, context, target);
             }
 
-            if (!admission.Result)
+            if (admission.Result == Admission.Refused)
             {
                 return Task.CompletedTask;
             }
         }
 
-        return RouteAsync(context, target);
+        return RouteAsync(context, target, Admission.Owner);
     }
 
-    private async Task AdmitThenRouteAsync(ValueTask<bool> admission, HttpContext context, Target target)
+    private async Task AdmitThenRouteAsync(ValueTask<Admission> admission, HttpContext context, Target target)
     {
-        if (await admission)
+        var admitted = await admission;
+        if (admitted != Admission.Refused)
         {
-            await RouteAsync(context, target);
+            await RouteAsync(context, target, admitted);
         }
     }
 
-    private Task RouteAsync(HttpContext context, Target target)
+    /// <summary>
+    /// A dev-server port without its owner's session (or a CORS preflight, which never carries one): what it
+    /// may open depends on the port's sharing level, which comes with the route. A private port still answers
+    /// a stranger exactly as a workspace that does not exist would.
+    /// </summary>
+    private async Task ServeSharedPortAsync(HttpContext context, Target target, bool preflight)
+    {
+        if (!_resolver.TryGetCached(target.Sid, out var lookup))
+        {
+            try
+            {
+                lookup = await _resolver.ResolveAsync(target.Sid.ToString(), context.RequestAborted);
+            }
+            catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+
+        var sharing = lookup.Shares.For(target.Port);
+        if (preflight)
+        {
+            // A public app answers its own preflights; for any other the gateway does (PortPreflight).
+            if (sharing == PortSharing.Public)
+            {
+                await ForwardAsync(context, lookup, target, Admission.Public);
+            }
+            else
+            {
+                _preflight.Answer(context, target.Sid);
+            }
+
+            return;
+        }
+
+        var admission = _access.Enabled
+            ? await _access.AdmitAsync(context, target.Sid, ownOrigin: true, target.Port, sharing)
+            : Admission.Owner;
+        if (admission != Admission.Refused)
+        {
+            await ForwardAsync(context, lookup, target, admission);
+        }
+    }
+
+    private Task RouteAsync(HttpContext context, Target target, Admission admission)
     {
         if (_resolver.TryGetCached(target.Sid, out var cached))
         {
             _metrics.CacheHit();
-            return ForwardAsync(context, cached, target);
+            return ForwardAsync(context, cached, target, admission);
         }
 
         _metrics.CacheMiss();
-        return ResolveAndForwardAsync(context, target);
+        return ResolveAndForwardAsync(context, target, admission);
     }
 
-    private async Task ResolveAndForwardAsync(HttpContext context, Target target)
+    private async Task ResolveAndForwardAsync(HttpContext context, Target target, Admission admission)
     {
         RouteLookup lookup;
         try
@@ -179,10 +230,10 @@ internal sealed partial class WorkspaceForwardingMiddleware
             return;
         }
 
-        await ForwardAsync(context, lookup, target);
+        await ForwardAsync(context, lookup, target, admission);
     }
 
-    private async Task ForwardAsync(HttpContext context, RouteLookup lookup, Target target)
+    private async Task ForwardAsync(HttpContext context, RouteLookup lookup, Target target, Admission admission)
     {
         // Only on the way to an answer without a route: a cached hit never builds the string.
         var sid = lookup.Route?.Sid ?? target.Sid.ToString();
@@ -212,7 +263,7 @@ internal sealed partial class WorkspaceForwardingMiddleware
         var route = lookup.Route!;
         route.MarkUsed();
         using var tunnel = context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true }
-            ? _tunnels.Open(route, context)
+            ? _tunnels.Open(route, context, target.Port, admission)
             : (OpenTunnels.Lease?)null;
         var destination = target.Port == 0 ? route.DestinationPrefix : route.DestinationPrefixForPort(target.Port);
         var transformer = target.OwnOrigin ? _transformers.OnOwnOrigin : _transformers.ByPath;

@@ -23,17 +23,23 @@ public interface IRouteInvalidator
     Task<IReadOnlyList<string>> RevalidateAsync(CancellationToken cancellationToken);
 }
 
-/// <summary>The authoritative route table (Redis hash <c>hosts</c>).</summary>
+/// <summary>
+/// The authoritative route table: Redis hash <c>hosts</c> (<c>host:port</c>) and beside it hash <c>shares</c>
+/// (the ports' sharing levels), read together.
+/// </summary>
 public interface IRouteStore
 {
-    /// <summary>The stored <c>host:port</c>, or null when there is none.</summary>
+    /// <summary>What is stored for <paramref name="sid"/> (nulls where there is nothing).</summary>
     /// <exception cref="RouteStoreUnavailableException">The store did not answer in time.</exception>
-    Task<string?> GetAddressAsync(string sid, CancellationToken cancellationToken);
+    Task<StoredRoute> GetAsync(string sid, CancellationToken cancellationToken);
 
-    /// <summary>The stored values for many sids at once (null where there is none), in their order.</summary>
+    /// <summary>What is stored for many sids at once, in their order.</summary>
     /// <exception cref="RouteStoreUnavailableException">The store did not answer in time.</exception>
-    Task<string?[]> GetAddressesAsync(IReadOnlyList<string> sids, CancellationToken cancellationToken);
+    Task<StoredRoute[]> GetManyAsync(IReadOnlyList<string> sids, CancellationToken cancellationToken);
 }
+
+/// <summary>The stored values of one workspace, unparsed: its address and its ports' sharing levels.</summary>
+public readonly record struct StoredRoute(string? Address, string? Shares);
 
 public sealed class RouteStoreUnavailableException : Exception
 {

@@ -10,7 +10,7 @@ using StackExchange.Redis;
 namespace Gateway.Routing;
 
 /// <summary>
-/// <c>HGET hosts &lt;sid&gt;</c> on the program's one multiplexer, bounded by our own timeout and circuit
+/// <c>HGET hosts &lt;sid&gt;</c> and <c>HGET shares &lt;sid&gt;</c> on the program's one multiplexer, bounded by our own timeout and circuit
 /// breaker: a hung Redis must cost an uncached request milliseconds, and an open breaker answers at once.
 /// The breaker closes as soon as the multiplexer reconnects, so uncached workspaces are served again within
 /// the reconnect interval of Redis returning, not a break duration later.
@@ -51,19 +51,27 @@ internal sealed class RedisRouteStore : IRouteStore, IDisposable
         redis.ConnectionRestored += OnConnectionRestored;
     }
 
-    public async Task<string?> GetAddressAsync(string sid, CancellationToken cancellationToken)
+    public async Task<StoredRoute> GetAsync(string sid, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         try
         {
-            var address = await _pipeline.ExecuteAsync(
+            var routes = _options.CurrentValue.Routes;
+            var stored = await _pipeline.ExecuteAsync(
+                // Both commands leave in one write and come back in one read (the multiplexer pipelines them).
                 // The library's commands take no token; WaitAsync lets our timeout abandon the wait (the
                 // command itself ends at the multiplexer's own, short, async timeout).
-                static async (state, token) => (string?)await state.Database.HashGetAsync(state.HashKey, state.Sid).WaitAsync(token),
-                (Database: _database, HashKey: _options.CurrentValue.Routes.HashKey, Sid: sid),
+                static async (state, token) =>
+                {
+                    var address = state.Database.HashGetAsync(state.Routes.HashKey, state.Sid);
+                    var shares = state.Database.HashGetAsync(state.Routes.SharesHashKey, state.Sid);
+                    await Task.WhenAll(address, shares).WaitAsync(token);
+                    return new StoredRoute(address.Result, shares.Result);
+                },
+                (Database: _database, Routes: routes, Sid: sid),
                 cancellationToken);
             _metrics.LookupCompleted(started, succeeded: true);
-            return address;
+            return stored;
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -72,10 +80,10 @@ internal sealed class RedisRouteStore : IRouteStore, IDisposable
         }
     }
 
-    public async Task<string?[]> GetAddressesAsync(IReadOnlyList<string> sids, CancellationToken cancellationToken)
+    public async Task<StoredRoute[]> GetManyAsync(IReadOnlyList<string> sids, CancellationToken cancellationToken)
     {
-        var hashKey = _options.CurrentValue.Routes.HashKey;
-        var addresses = new string?[sids.Count];
+        var routes = _options.CurrentValue.Routes;
+        var stored = new StoredRoute[sids.Count];
         for (var offset = 0; offset < sids.Count; offset += BatchSize)
         {
             var count = Math.Min(BatchSize, sids.Count - offset);
@@ -85,12 +93,15 @@ internal sealed class RedisRouteStore : IRouteStore, IDisposable
                 fields[i] = sids[offset + i];
             }
 
-            RedisValue[] values;
+            RedisValue[] addresses, shares;
             try
             {
                 // Not through the breaker: a bulk read after a gap must neither trip it for the requests
                 // nor be refused by it.
-                values = await _database.HashGetAsync(hashKey, fields).WaitAsync(BatchTimeout, cancellationToken);
+                var addressRead = _database.HashGetAsync(routes.HashKey, fields);
+                var sharesRead = _database.HashGetAsync(routes.SharesHashKey, fields);
+                await Task.WhenAll(addressRead, sharesRead).WaitAsync(BatchTimeout, cancellationToken);
+                (addresses, shares) = (addressRead.Result, sharesRead.Result);
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
@@ -99,11 +110,11 @@ internal sealed class RedisRouteStore : IRouteStore, IDisposable
 
             for (var i = 0; i < count; i++)
             {
-                addresses[offset + i] = values[i];
+                stored[offset + i] = new StoredRoute(addresses[i], shares[i]);
             }
         }
 
-        return addresses;
+        return stored;
     }
 
     /// <summary>

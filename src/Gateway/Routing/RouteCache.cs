@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Gateway.Configuration;
 using Gateway.Diagnostics;
 using Microsoft.Extensions.Options;
+using ServiceDefaults.Sharing;
 
 namespace Gateway.Routing;
 
@@ -84,7 +85,7 @@ internal sealed partial class RouteCache : IRouteResolver, IRouteInvalidator, ID
                     return new ValueTask<RouteLookup>(existing.Result);
                 }
 
-                entry = new Entry(existing.Result.Route);
+                entry = new Entry(existing.Result.Route is null ? null : existing.Result);
                 if (!_entries.TryUpdate(sid, entry, existing))
                 {
                     continue;
@@ -145,14 +146,13 @@ internal sealed partial class RouteCache : IRouteResolver, IRouteInvalidator, ID
             return [];
         }
 
-        var addresses = await _store.GetAddressesAsync([.. snapshot.Select(pair => pair.Key)], cancellationToken);
+        var stored = await _store.GetManyAsync([.. snapshot.Select(pair => pair.Key)], cancellationToken);
         var changed = new List<string>();
         for (var i = 0; i < snapshot.Count; i++)
         {
             var (sid, entry) = snapshot[i];
-            var (result, ttl) = Classify(sid, addresses[i]);
-            var unchanged = result.Status == entry.Result.Status
-                && string.Equals(result.Route?.Address, entry.Result.Route?.Address, StringComparison.Ordinal);
+            var (result, ttl) = Classify(sid, stored[i]);
+            var unchanged = result.SameAs(entry.Result);
 
             // Unchanged: the same route object (its use mark included) with a fresh expiry.
             var replacement = Entry.Completed(unchanged ? entry.Result : result, ExpiryAfter(ttl));
@@ -173,8 +173,7 @@ internal sealed partial class RouteCache : IRouteResolver, IRouteInvalidator, ID
         TimeSpan ttl;
         try
         {
-            var address = await _store.GetAddressAsync(sid, CancellationToken.None);
-            (result, ttl) = Classify(sid, address);
+            (result, ttl) = Classify(sid, await _store.GetAsync(sid, CancellationToken.None));
         }
         catch (Exception ex)
         {
@@ -189,7 +188,7 @@ internal sealed partial class RouteCache : IRouteResolver, IRouteInvalidator, ID
 
             if (entry.Stale is { } stale)
             {
-                (result, ttl) = (RouteLookup.Found(stale), StaleRetryInterval);
+                (result, ttl) = (stale, StaleRetryInterval);
             }
             else
             {
@@ -202,18 +201,26 @@ internal sealed partial class RouteCache : IRouteResolver, IRouteInvalidator, ID
         entry.Complete(result, ExpiryAfter(ttl));
     }
 
-    /// <summary>What a stored value means, and how long to keep that answer.</summary>
-    private (RouteLookup Result, TimeSpan Ttl) Classify(string sid, string? address)
+    /// <summary>What the stored values mean, and how long to keep that answer.</summary>
+    private (RouteLookup Result, TimeSpan Ttl) Classify(string sid, StoredRoute stored)
     {
         var routes = _options.CurrentValue.Routes;
-        if (address is null)
+
+        // Fail closed: a value nobody can read shares nothing.
+        var shares = PortShares.None;
+        if (stored.Shares is not null && !PortShares.TryParse(stored.Shares, out shares))
         {
-            return (RouteLookup.NotFound, routes.NegativeCacheTtl);
+            LogInvalidShares(sid, stored.Shares);
+        }
+
+        if (stored.Address is not { } address)
+        {
+            return (RouteLookup.NotRunning(shares), routes.NegativeCacheTtl);
         }
 
         if (WorkspaceRoute.TryParse(sid, address, out var route))
         {
-            return (RouteLookup.Found(route!), routes.CacheTtl);
+            return (RouteLookup.Found(route!, shares), routes.CacheTtl);
         }
 
         LogInvalidRoute(sid, address);
@@ -253,6 +260,9 @@ internal sealed partial class RouteCache : IRouteResolver, IRouteInvalidator, ID
     [LoggerMessage(Level = LogLevel.Error, Message = "Route for workspace {Sid} is not a valid host:port: {Address}")]
     private partial void LogInvalidRoute(string sid, string address);
 
+    [LoggerMessage(Level = LogLevel.Error, Message = "Sharing of workspace {Sid}'s ports is not a list of port=private|authenticated|public: {Shares}; every port is treated as private")]
+    private partial void LogInvalidShares(string sid, string shares);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Route lookup for workspace {Sid} failed: {Reason}; served from stale cache: {ServedStale} ({Suppressed} similar lines suppressed before this one)")]
     private partial void LogStoreUnavailable(string sid, string reason, bool servedStale, long suppressed);
 
@@ -260,13 +270,13 @@ internal sealed partial class RouteCache : IRouteResolver, IRouteInvalidator, ID
     private partial void LogUnexpectedStoreFailure(Exception exception, string sid);
 
     /// <summary>One sid's answer: pending while its lookup runs, then immutable.</summary>
-    private sealed class Entry(WorkspaceRoute? stale)
+    private sealed class Entry(RouteLookup? stale)
     {
         private readonly TaskCompletionSource<RouteLookup> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private volatile bool _isCompleted;
 
-        /// <summary>The route this entry replaces, served if the refresh fails.</summary>
-        public WorkspaceRoute? Stale { get; } = stale;
+        /// <summary>The found answer this entry replaces, served if the refresh fails.</summary>
+        public RouteLookup? Stale { get; } = stale;
 
         public bool IsCompleted => _isCompleted;
 

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using ServiceDefaults.Sharing;
 using WorkspaceOperator.Kubernetes;
 using WorkspaceOperator.Workspaces;
 
@@ -16,6 +17,12 @@ public sealed record CreateWorkspaceRequest(
     string? MountPath,
     string? Owner,
     bool Start = true);
+
+/// <summary>One port's sharing level: <c>private</c>, <c>authenticated</c> or <c>public</c>.</summary>
+public sealed record SharedPort(int Port, string Sharing);
+
+/// <summary>Replaces the sharing of a workspace's ports: ports not listed become private.</summary>
+public sealed record SetPortsRequest(IReadOnlyList<SharedPort>? Ports);
 
 /// <summary>What the web API shows and needs: state, and where the editor runs (the old RPC's pod info).</summary>
 public sealed record WorkspaceInfo(
@@ -35,7 +42,8 @@ public sealed record WorkspaceInfo(
     string Memory,
     string Storage,
     string? Hardware,
-    DateTimeOffset? CreatedAt)
+    DateTimeOffset? CreatedAt,
+    IReadOnlyList<SharedPort> Ports)
 {
     public static WorkspaceInfo From(Workspace workspace)
     {
@@ -59,7 +67,8 @@ public sealed record WorkspaceInfo(
             spec.Memory,
             spec.Storage,
             spec.Hardware,
-            workspace.Metadata.CreationTimestamp is { } created ? new DateTimeOffset(DateTime.SpecifyKind(created, DateTimeKind.Utc)) : null);
+            workspace.Metadata.CreationTimestamp is { } created ? new DateTimeOffset(DateTime.SpecifyKind(created, DateTimeKind.Utc)) : null,
+            [.. WorkspacePort.SharesOf(spec.Ports).Entries.Select(e => new SharedPort(e.Port, PortShares.Word(e.Sharing)))]);
     }
 }
 
@@ -97,6 +106,36 @@ internal static partial class WorkspaceRequestRules
         if (request.MountPath is not null && (!request.MountPath.StartsWith('/') || request.MountPath.Contains("..", StringComparison.Ordinal)))
         {
             errors["mountPath"] = ["must be an absolute path without '..'"];
+        }
+
+        return errors;
+    }
+
+    public static Dictionary<string, string[]> Validate(SetPortsRequest request)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var ports = request.Ports ?? [];
+        if (ports.Count > PortShares.MaxPorts)
+        {
+            errors["ports"] = [$"at most {PortShares.MaxPorts} ports"];
+        }
+
+        for (var i = 0; i < ports.Count; i++)
+        {
+            if (!PortShares.IsPort(ports[i].Port))
+            {
+                errors[$"ports[{i}].port"] = ["must be between 1 and 65535"];
+            }
+
+            if (!PortShares.TryParseLevel(ports[i].Sharing, out _))
+            {
+                errors[$"ports[{i}].sharing"] = ["must be private, authenticated or public"];
+            }
+        }
+
+        if (ports.GroupBy(p => p.Port).Any(g => g.Count() > 1))
+        {
+            errors["ports"] = ["each port at most once"];
         }
 
         return errors;

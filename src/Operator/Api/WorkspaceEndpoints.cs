@@ -25,6 +25,7 @@ public static class WorkspaceEndpoints
         api.MapPost("/{sid}/start", Start);
         api.MapPost("/{sid}/stop", Stop);
         api.MapDelete("/{sid}", Delete);
+        api.MapPut("/{sid}/ports", SetPorts);
         return app;
     }
 
@@ -90,6 +91,25 @@ public static class WorkspaceEndpoints
     internal static async Task<Results<Ok<WorkspaceInfo>, ProblemHttpResult>> Stop(
         string sid, int? wait, IWorkspaceStore workspaces, WorkspaceWaiter waiter, IOptions<OperatorOptions> options, CancellationToken cancellationToken) =>
         await ChangeStateAsync(sid, DesiredState.Stopped, WorkspacePhase.Stopped, wait, workspaces, waiter, options, cancellationToken);
+
+    /// <summary>
+    /// Who may reach which dev-server port: written to the resource at once; the gateway follows within the
+    /// propagation time (the reconciler writes hash <c>shares</c> and publishes the sid).
+    /// </summary>
+    internal static async Task<Results<Ok<WorkspaceInfo>, ValidationProblem, ProblemHttpResult>> SetPorts(
+        string sid, SetPortsRequest request, IWorkspaceStore workspaces, CancellationToken cancellationToken)
+    {
+        var errors = WorkspaceRequestRules.Validate(request);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, title: "The sharing request is invalid");
+        }
+
+        var ports = (request.Ports ?? []).Select(p => new WorkspacePort { Port = p.Port, Sharing = p.Sharing }).ToList();
+        return await workspaces.SetPortsAsync(sid, ports, cancellationToken) is { } changed
+            ? TypedResults.Ok(WorkspaceInfo.From(changed))
+            : NotFound(sid);
+    }
 
     internal static async Task<Results<NoContent, Accepted, ProblemHttpResult>> Delete(
         string sid, int? wait, IWorkspaceStore workspaces, WorkspaceWaiter waiter, IOptions<OperatorOptions> options, CancellationToken cancellationToken)

@@ -42,6 +42,9 @@ public sealed class RoutesOptions
 
     public string HashKey { get; set; } = "hosts";
 
+    /// <summary>Redis hash of each workspace's shared ports (<c>sid -> "3000=public"</c>); must match the gateway's Gateway:Routes:SharesHashKey.</summary>
+    public string SharesHashKey { get; set; } = ServiceDefaults.Sharing.PortShares.DefaultHashKey;
+
     public string InvalidationChannel { get; set; } = "routes:changed";
 }
 

@@ -20,9 +20,9 @@ internal sealed class OperatorOptionsValidator : IValidateOptions<OperatorOption
             failures.Add($"Operator:Routes:Redis (the gateway's Redis) {redisError}");
         }
 
-        if (string.IsNullOrWhiteSpace(options.Routes.HashKey) || string.IsNullOrWhiteSpace(options.Routes.InvalidationChannel))
+        if (string.IsNullOrWhiteSpace(options.Routes.HashKey) || string.IsNullOrWhiteSpace(options.Routes.SharesHashKey) || string.IsNullOrWhiteSpace(options.Routes.InvalidationChannel))
         {
-            failures.Add("Operator:Routes:HashKey and InvalidationChannel are required (they must match the gateway's Gateway:Routes)");
+            failures.Add("Operator:Routes:HashKey, SharesHashKey and InvalidationChannel are required (they must match the gateway's Gateway:Routes)");
         }
 
         var reconcile = options.Reconcile;

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using ServiceDefaults.Sharing;
 using WorkspaceOperator.Configuration;
 using WorkspaceOperator.Routes;
 using WorkspaceOperator.Workspaces;
@@ -28,6 +29,7 @@ internal sealed partial class WorkspaceReconciler(
         {
             // Gone without our finalizer running (removed by force): at least take its route away.
             await routes.RemoveRouteAsync(name, cancellationToken);
+            await routes.EnsureSharesAsync(name, PortShares.None, cancellationToken);
             return null;
         }
 
@@ -44,6 +46,9 @@ internal sealed partial class WorkspaceReconciler(
                 return null;
             }
         }
+
+        // Kept whether it runs or not: a public link to a stopped workspace's port is told "not running".
+        await routes.EnsureSharesAsync(workspace.Sid, WorkspacePort.SharesOf(workspace.Spec.Ports), cancellationToken);
 
         return workspace.Spec.State == DesiredState.Running
             ? await StartAsync(workspace, cancellationToken)
@@ -89,6 +94,7 @@ internal sealed partial class WorkspaceReconciler(
         }
 
         await routes.RemoveRouteAsync(workspace.Sid, cancellationToken);
+        await routes.EnsureSharesAsync(workspace.Sid, PortShares.None, cancellationToken);
         if (!await driver.EnsureDeletedAsync(workspace, cancellationToken))
         {
             var seen = new WorkloadObservation(WorkloadState.Starting, "Deleting", "waiting for the editor and its volume to be removed");

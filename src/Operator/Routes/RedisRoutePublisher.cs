@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using ServiceDefaults.Sharing;
 using StackExchange.Redis;
 using WorkspaceOperator.Configuration;
 
@@ -54,6 +55,23 @@ internal sealed partial class RedisRoutePublisher : IRoutePublisher, IDisposable
         LogRemoved(sid);
     }
 
+    public async Task EnsureSharesAsync(string sid, PortShares shares, CancellationToken cancellationToken)
+    {
+        var value = shares.ToString();
+        var current = (string?)await _database.HashGetAsync(_options.SharesHashKey, sid).WaitAsync(CallTimeout, cancellationToken);
+        if ((current ?? "") == value)
+        {
+            return;
+        }
+
+        var written = value.Length == 0
+            ? _database.HashDeleteAsync(_options.SharesHashKey, sid)
+            : _database.HashSetAsync(_options.SharesHashKey, sid, value);
+        await written.WaitAsync(CallTimeout, cancellationToken);
+        await PublishAsync(sid, cancellationToken);
+        LogSharesPublished(sid, value.Length == 0 ? "none" : value, current ?? "none");
+    }
+
     public void Dispose() => _redis.ConnectionRestored -= OnConnectionRestored;
 
     // The bare sid, as the gateway and the old system's writers expect.
@@ -70,6 +88,9 @@ internal sealed partial class RedisRoutePublisher : IRoutePublisher, IDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Route of {Sid} published: {Address} (was {Previous})")]
     private partial void LogPublished(string sid, string address, string? previous);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Shared ports of {Sid} published: {Shares} (was {Previous})")]
+    private partial void LogSharesPublished(string sid, string shares, string previous);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Route of {Sid} removed")]
     private partial void LogRemoved(string sid);

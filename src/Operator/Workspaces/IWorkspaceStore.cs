@@ -31,6 +31,9 @@ public interface IWorkspaceStore
     /// <summary>Merge-patches <c>spec.state</c>; null when there is no such workspace.</summary>
     Task<Workspace?> SetDesiredStateAsync(string name, DesiredState state, CancellationToken cancellationToken);
 
+    /// <summary>Merge-patches <c>spec.ports</c> (the whole list); null when there is no such workspace.</summary>
+    Task<Workspace?> SetPortsAsync(string name, IReadOnlyList<WorkspacePort> ports, CancellationToken cancellationToken);
+
     /// <summary>True when a delete was accepted, false when the workspace was already gone.</summary>
     Task<bool> DeleteAsync(string name, CancellationToken cancellationToken);
 }

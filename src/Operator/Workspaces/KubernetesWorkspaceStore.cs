@@ -79,9 +79,16 @@ internal sealed class KubernetesWorkspaceStore(IKubernetes kubernetes, IOptions<
         }
     }
 
-    public async Task<Workspace?> SetDesiredStateAsync(string name, DesiredState state, CancellationToken cancellationToken)
+    public Task<Workspace?> SetDesiredStateAsync(string name, DesiredState state, CancellationToken cancellationToken) =>
+        PatchSpecAsync(name, new { state = state.ToString() }, cancellationToken);
+
+    public Task<Workspace?> SetPortsAsync(string name, IReadOnlyList<WorkspacePort> ports, CancellationToken cancellationToken) =>
+        PatchSpecAsync(name, new { ports = ports.Select(p => new { port = p.Port, sharing = p.Sharing }) }, cancellationToken);
+
+    // A JSON merge patch (RFC 7396): a list in it replaces the stored list whole.
+    private async Task<Workspace?> PatchSpecAsync(string name, object spec, CancellationToken cancellationToken)
     {
-        var patch = new V1Patch(new { spec = new { state = state.ToString() } }, V1Patch.PatchType.MergePatch);
+        var patch = new V1Patch(new { spec }, V1Patch.PatchType.MergePatch);
         try
         {
             return await kubernetes.CustomObjects.PatchNamespacedCustomObjectAsync<Workspace>(

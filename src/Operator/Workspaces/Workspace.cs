@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using k8s;
 using k8s.Models;
+using ServiceDefaults.Sharing;
 using WorkspaceOperator.Kubernetes;
 
 namespace WorkspaceOperator.Workspaces;
@@ -82,8 +83,31 @@ public sealed class WorkspaceSpec
     /// <summary>The user the web API created it for (informational; access is the gateway's tickets).</summary>
     public string? Owner { get; set; }
 
+    /// <summary>Dev-server ports shared beyond the owner; a port not listed is private. The editor never is.</summary>
+    public List<WorkspacePort>? Ports { get; set; }
+
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Unknown { get; set; }
+}
+
+/// <summary>One shared port: <c>sharing</c> is <c>authenticated</c> or <c>public</c> (PortShares' words).</summary>
+public sealed class WorkspacePort
+{
+    public int Port { get; set; }
+
+    public string Sharing { get; set; } = "private";
+
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Unknown { get; set; }
+
+    /// <summary>
+    /// What the gateway is told (<see cref="PortShares"/>): entries the CRD's schema would refuse are left out,
+    /// so a hand-edited resource can make a port private but never share one by accident.
+    /// </summary>
+    public static PortShares SharesOf(IEnumerable<WorkspacePort>? ports) =>
+        PortShares.From((ports ?? []).Where(p => PortShares.IsPort(p.Port) && PortShares.TryParseLevel(p.Sharing, out _))
+            .Select(p => (p.Port, PortShares.TryParseLevel(p.Sharing, out var sharing) ? sharing : PortSharing.Private))
+            .Take(PortShares.MaxPorts));
 }
 
 public static class WorkspacePhase

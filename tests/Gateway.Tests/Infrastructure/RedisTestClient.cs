@@ -12,6 +12,9 @@ public sealed class RedisTestClient : IDisposable
     private readonly ConnectionMultiplexer _redis;
     private readonly IDatabase _database;
 
+    /// <summary>One route lookup: <c>HGET hosts</c> and <c>HGET shares</c>, sent together in one round trip.</summary>
+    public const int HGetsPerLookup = 2;
+
     public RedisTestClient(string configuration)
     {
         // The programs' own settings (reconnects every 250 ms, Sentinel included), except that it fails at
@@ -27,6 +30,9 @@ public sealed class RedisTestClient : IDisposable
     public Task SetRouteAsync(string sid, string address) => _database.HashSetAsync("hosts", sid, address);
 
     public Task RemoveRouteAsync(string sid) => _database.HashDeleteAsync("hosts", sid);
+
+    public Task SetSharesAsync(string sid, string shares) => _database.HashSetAsync("shares", sid, shares);
+
 
     public Task PublishAsync(string message) => _database.PublishAsync(RedisChannel.Literal("routes:changed"), message);
 

@@ -168,6 +168,9 @@ public sealed class TestBackend : IAsyncDisposable
 
         app.Map("/socket", HandleWebSocketAsync);
 
+        // A dev server's WebSocket, reached the way code-server's port proxy reaches it.
+        app.Map("/proxy/{port:int}/socket", HandleWebSocketAsync);
+
         // A workspace that dies mid-session: greets, and at the client's next message its connection
         // drops without a close frame.
         app.Map("/socket-dies", async context =>

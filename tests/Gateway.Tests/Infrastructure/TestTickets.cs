@@ -27,6 +27,21 @@ public static class TestTickets
     public static string Session(string sid, string subject = "user-1", TimeSpan? lifetime = null) =>
         Hs256(Claims(sid, subject, SessionAudience, lifetime ?? TimeSpan.FromHours(8)));
 
+    /// <summary>What the web API gives a signed-in user for one port of someone else's workspace.</summary>
+    public static string PortTicket(string sid, int port, string subject = "user-2")
+    {
+        var claims = Claims(sid, subject, Audience, TimeSpan.FromMinutes(2));
+        claims["port"] = port;
+        return Hs256(claims);
+    }
+
+    public static string PortSession(string sid, int port, string subject = "user-2")
+    {
+        var claims = Claims(sid, subject, SessionAudience, TimeSpan.FromHours(8));
+        claims["port"] = port;
+        return Hs256(claims);
+    }
+
     public static JsonObject Claims(string sid, string subject, string audience, TimeSpan lifetime)
     {
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();

@@ -10,8 +10,49 @@ public sealed class HostGatewayWithBackends : GatewayWithBackends
 {
     public const string Domain = "ws.test";
 
+    public const string LoginUrl = "http://platform.test/";
+
     protected override string[] GatewayArguments =>
-        [.. TestTickets.GatewayArgs, $"--Gateway:Routes:WorkspaceDomain={Domain}", "--Gateway:Forwarding:TrustedProxies:0=127.0.0.2/32"];
+        [.. TestTickets.GatewayArgs, $"--Gateway:Routes:WorkspaceDomain={Domain}", "--Gateway:Forwarding:TrustedProxies:0=127.0.0.2/32",
+            $"--Gateway:Auth:LoginUrl={LoginUrl}"];
+
+    /// <summary>A request to the gateway naming <paramref name="host"/>; <c>Accept: application/json</c> unless a header says otherwise.</summary>
+    public async Task<HttpResponseMessage> SendAsync(
+        string host, string pathAndQuery, string? cookie = null, bool https = false, HttpClient? client = null, HttpMethod? method = null, params string[] headers)
+    {
+        using var request = new HttpRequestMessage(method ?? HttpMethod.Get, new Uri(Gateway.Address, new Uri(pathAndQuery, UriKind.Relative)));
+        request.Headers.Host = host;
+        if (!headers.Any(header => header.StartsWith("Accept:", StringComparison.OrdinalIgnoreCase)))
+        {
+            request.Headers.Accept.ParseAdd("application/json");
+        }
+
+        var all = new List<string>(headers);
+        if (https)
+        {
+            all.Add("X-Forwarded-Proto: https");
+        }
+
+        if (cookie is not null)
+        {
+            all.Add("Cookie: " + cookie);
+        }
+
+        foreach (var header in all)
+        {
+            var colon = header.IndexOf(':', StringComparison.Ordinal);
+            request.Headers.TryAddWithoutValidation(header[..colon], header[(colon + 2)..]);
+        }
+
+        return await (client ?? Gateway.Client).SendAsync(request);
+    }
+
+    public static async Task<EchoReply> EchoOf(HttpResponseMessage response)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {body}");
+        return TestBackend.ParseEcho(body);
+    }
 }
 
 /// <summary>Each workspace, and each port of it, on its own origin, over real sockets.</summary>
@@ -25,7 +66,7 @@ public sealed class HostRoutingTests(HostGatewayWithBackends env) : IClassFixtur
         var sid = await env.RouteAsync(env.A);
         var host = $"{sid}.{HostGatewayWithBackends.Domain}";
 
-        using var first = await SendAsync(host, $"/a%20b/?folder=%2Fhome&ticket={TestTickets.Ticket(sid)}&x=1");
+        using var first = await env.SendAsync(host, $"/a%20b/?folder=%2Fhome&ticket={TestTickets.Ticket(sid)}&x=1");
 
         Assert.Equal(HttpStatusCode.SeeOther, first.StatusCode);
         Assert.Equal("/a%20b/?folder=%2Fhome&x=1", first.Headers.Location!.OriginalString);
@@ -33,8 +74,8 @@ public sealed class HostRoutingTests(HostGatewayWithBackends env) : IClassFixtur
         Assert.Contains("Path=/", attributes);
         Assert.DoesNotContain(attributes, attribute => attribute.StartsWith("Domain", StringComparison.OrdinalIgnoreCase));
 
-        using var second = await SendAsync(host, "/a%20b/?folder=%2Fhome&x=1", cookie: attributes[0]);
-        var echo = await EchoOf(second);
+        using var second = await env.SendAsync(host, "/a%20b/?folder=%2Fhome&x=1", cookie: attributes[0]);
+        var echo = await HostGatewayWithBackends.EchoOf(second);
 
         Assert.Equal(("A", "/a%20b/?folder=%2Fhome&x=1"), (echo.Backend, echo.RawTarget));
         Assert.Equal(host, echo.Headers["x-forwarded-host"]);
@@ -49,7 +90,7 @@ public sealed class HostRoutingTests(HostGatewayWithBackends env) : IClassFixtur
         var host = $"{sid}.{HostGatewayWithBackends.Domain}";
         using var balancer = env.Gateway.CreateClientFrom(IPAddress.Parse("127.0.0.2"));
 
-        using var first = await SendAsync(host, $"/?ticket={TestTickets.Ticket(sid)}", https: true, client: balancer);
+        using var first = await env.SendAsync(host, $"/?ticket={TestTickets.Ticket(sid)}", https: true, client: balancer);
         var attributes = first.Headers.GetValues("Set-Cookie").Single().Split("; ");
 
         Assert.Equal(HttpStatusCode.SeeOther, first.StatusCode);
@@ -57,12 +98,12 @@ public sealed class HostRoutingTests(HostGatewayWithBackends env) : IClassFixtur
         Assert.Contains("Secure", attributes);
         Assert.Contains("Path=/", attributes);
 
-        using var withPrefixed = await SendAsync(host, "/", cookie: attributes[0] + "; theme=dark", https: true, client: balancer);
-        var echo = await EchoOf(withPrefixed);
+        using var withPrefixed = await env.SendAsync(host, "/", cookie: attributes[0] + "; theme=dark", https: true, client: balancer);
+        var echo = await HostGatewayWithBackends.EchoOf(withPrefixed);
         Assert.Equal("theme=dark", echo.Headers["cookie"]);
 
         // What a page on another workspace's origin could plant with Domain=: the unprefixed name, ignored here.
-        using var planted = await SendAsync(host, "/", cookie: "gw_session=" + TestTickets.Session(sid), https: true, client: balancer);
+        using var planted = await env.SendAsync(host, "/", cookie: "gw_session=" + TestTickets.Session(sid), https: true, client: balancer);
         Assert.Equal(HttpStatusCode.Unauthorized, planted.StatusCode);
     }
 
@@ -71,8 +112,8 @@ public sealed class HostRoutingTests(HostGatewayWithBackends env) : IClassFixtur
     {
         var sid = await env.RouteAsync(env.A);
 
-        using var response = await SendAsync($"3000--{sid}.{HostGatewayWithBackends.Domain}", "/app/main.js?v=2", cookie: "gw_session=" + TestTickets.Session(sid));
-        var echo = await EchoOf(response);
+        using var response = await env.SendAsync($"3000--{sid}.{HostGatewayWithBackends.Domain}", "/app/main.js?v=2", cookie: "gw_session=" + TestTickets.Session(sid));
+        var echo = await HostGatewayWithBackends.EchoOf(response);
 
         Assert.Equal(("A", "/proxy/3000/app/main.js?v=2"), (echo.Backend, echo.RawTarget));
     }
@@ -83,8 +124,8 @@ public sealed class HostRoutingTests(HostGatewayWithBackends env) : IClassFixtur
         var sid = await env.RouteAsync(env.A);
         var other = await env.RouteAsync(env.B);
 
-        using var response = await SendAsync($"{sid}.{HostGatewayWithBackends.Domain}", $"/ws/{other}/", cookie: "gw_session=" + TestTickets.Session(sid));
-        var echo = await EchoOf(response);
+        using var response = await env.SendAsync($"{sid}.{HostGatewayWithBackends.Domain}", $"/ws/{other}/", cookie: "gw_session=" + TestTickets.Session(sid));
+        var echo = await HostGatewayWithBackends.EchoOf(response);
 
         Assert.Equal(("A", $"/ws/{other}/"), (echo.Backend, echo.RawTarget));
     }
@@ -96,8 +137,8 @@ public sealed class HostRoutingTests(HostGatewayWithBackends env) : IClassFixtur
         var other = await env.RouteAsync(env.B);
         var before = env.A.Requests;
 
-        using var withCookie = await SendAsync($"{sid}.{HostGatewayWithBackends.Domain}", "/", cookie: "gw_session=" + TestTickets.Session(other));
-        using var withTicket = await SendAsync($"3000--{sid}.{HostGatewayWithBackends.Domain}", $"/?ticket={TestTickets.Ticket(other)}");
+        using var withCookie = await env.SendAsync($"{sid}.{HostGatewayWithBackends.Domain}", "/", cookie: "gw_session=" + TestTickets.Session(other));
+        using var withTicket = await env.SendAsync($"3000--{sid}.{HostGatewayWithBackends.Domain}", $"/?ticket={TestTickets.Ticket(other)}");
 
         Assert.Equal(HttpStatusCode.Forbidden, withCookie.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, withTicket.StatusCode);
@@ -116,7 +157,7 @@ public sealed class HostRoutingTests(HostGatewayWithBackends env) : IClassFixtur
         request.Headers.TryAddWithoutValidation("X-Forwarded-Host", $"{other}.{HostGatewayWithBackends.Domain}");
         request.Headers.TryAddWithoutValidation("Cookie", "gw_session=" + TestTickets.Session(sid));
         using var response = await Client.SendAsync(request);
-        var echo = await EchoOf(response);
+        var echo = await HostGatewayWithBackends.EchoOf(response);
 
         Assert.Equal("A", echo.Backend);
         Assert.Equal(host, echo.Headers["x-forwarded-host"]);
@@ -138,7 +179,7 @@ public sealed class HostRoutingTests(HostGatewayWithBackends env) : IClassFixtur
         var sid = await env.RouteAsync(env.A);
         var before = env.A.Requests;
 
-        using var response = await SendAsync(template.Replace("{sid}", sid, StringComparison.Ordinal).Replace("{SID}", sid.ToUpperInvariant(), StringComparison.Ordinal), "/", cookie: "gw_session=" + TestTickets.Session(sid));
+        using var response = await env.SendAsync(template.Replace("{sid}", sid, StringComparison.Ordinal).Replace("{SID}", sid.ToUpperInvariant(), StringComparison.Ordinal), "/", cookie: "gw_session=" + TestTickets.Session(sid));
 
         Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
         Assert.Equal("invalid_host", (await response.Content.ReadFromJsonAsync<JsonObject>())!["code"]!.GetValue<string>());
@@ -211,46 +252,13 @@ public sealed class HostRoutingTests(HostGatewayWithBackends env) : IClassFixtur
     {
         var sid = await env.RouteAsync(env.A);
 
-        using var response = await SendAsync("localhost", $"/ws/{sid}/x", cookie: "gw_session=" + TestTickets.Session(sid));
-        var echo = await EchoOf(response);
+        using var response = await env.SendAsync("localhost", $"/ws/{sid}/x", cookie: "gw_session=" + TestTickets.Session(sid));
+        var echo = await HostGatewayWithBackends.EchoOf(response);
 
         Assert.Equal(("A", "/x"), (echo.Backend, echo.RawTarget));
         Assert.Equal($"/ws/{sid}", echo.Headers["x-forwarded-prefix"]);
     }
 
-    private async Task<HttpResponseMessage> SendAsync(
-        string host, string pathAndQuery, string? cookie = null, bool https = false, HttpClient? client = null, HttpMethod? method = null, params string[] headers)
-    {
-        using var request = new HttpRequestMessage(method ?? HttpMethod.Get, new Uri(env.Gateway.Address, new Uri(pathAndQuery, UriKind.Relative)));
-        request.Headers.Host = host;
-        request.Headers.Accept.ParseAdd("application/json");
-        var all = new List<string>(headers);
-        if (https)
-        {
-            all.Add("X-Forwarded-Proto: https");
-        }
-
-        if (cookie is not null)
-        {
-            all.Add("Cookie: " + cookie);
-        }
-
-        foreach (var header in all)
-        {
-            var colon = header.IndexOf(':', StringComparison.Ordinal);
-            request.Headers.TryAddWithoutValidation(header[..colon], header[(colon + 2)..]);
-        }
-
-        return await (client ?? Client).SendAsync(request);
-    }
-
     private Task<HttpResponseMessage> PreflightAsync(string host, string origin) =>
-        SendAsync(host, "/api/items", method: HttpMethod.Options, headers: ["Origin: " + origin, "Access-Control-Request-Method: PUT", "Access-Control-Request-Headers: content-type,x-token"]);
-
-    private static async Task<EchoReply> EchoOf(HttpResponseMessage response)
-    {
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {body}");
-        return TestBackend.ParseEcho(body);
-    }
+        env.SendAsync(host, "/api/items", method: HttpMethod.Options, headers: ["Origin: " + origin, "Access-Control-Request-Method: PUT", "Access-Control-Request-Headers: content-type,x-token"]);
 }

@@ -2,6 +2,7 @@ using Gateway.Configuration;
 using Gateway.Routing;
 using Gateway.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
+using ServiceDefaults.Sharing;
 
 namespace Gateway.Tests.Routing;
 
@@ -209,11 +210,51 @@ public sealed class RouteCacheTests : IDisposable
         Assert.Equal("10.0.0.9:1", current.Route!.Address);
     }
 
+    [Fact]
+    public async Task Sharing_comes_with_the_route_and_with_a_stopped_workspace_and_unreadable_sharing_shares_nothing()
+    {
+        _store.Routes["a"] = "10.0.0.1:1";
+        _store.Shares["a"] = "3000=public,8080=authenticated";
+        _store.Shares["stopped"] = "3000=public";
+        _store.Routes["bad"] = "10.0.0.2:1";
+        _store.Shares["bad"] = "3000=everyone";
+
+        var running = await _cache.ResolveAsync("a", default);
+        Assert.Equal(PortSharing.Public, running.Shares.For(3000));
+        Assert.Equal(PortSharing.Authenticated, running.Shares.For(8080));
+        Assert.Equal(PortSharing.Private, running.Shares.For(5173));
+
+        var stopped = await _cache.ResolveAsync("stopped", default);
+        Assert.Equal(RouteLookupStatus.NotFound, stopped.Status);
+        Assert.Equal(PortSharing.Public, stopped.Shares.For(3000));
+
+        var bad = await _cache.ResolveAsync("bad", default);
+        Assert.Equal(RouteLookupStatus.Found, bad.Status);
+        Assert.Equal(PortSharing.Private, bad.Shares.For(3000));
+    }
+
+    [Fact]
+    public async Task Revalidation_reports_a_change_of_sharing_alone()
+    {
+        _store.Routes["a"] = "10.0.0.1:1";
+        _store.Shares["a"] = "3000=public";
+        await _cache.ResolveAsync("a", default);
+
+        Assert.Empty(await _cache.RevalidateAsync(default));
+        _store.Shares.Remove("a");
+        Assert.Equal(["a"], await _cache.RevalidateAsync(default));
+        Assert.True(_cache.TryGetCached("a", out var current));
+        Assert.Equal(PortSharing.Private, current.Shares.For(3000));
+        Assert.Equal("10.0.0.1:1", current.Route!.Address);
+    }
+
     private sealed class ControlledStore : IRouteStore
     {
         private int _calls;
 
         public Dictionary<string, string> Routes { get; } = [];
+
+        public Dictionary<string, string> Shares { get; } = [];
 
         public TaskCompletionSource? Gate { get; set; }
 
@@ -221,7 +262,7 @@ public sealed class RouteCacheTests : IDisposable
 
         public int Calls => Volatile.Read(ref _calls);
 
-        public async Task<string?> GetAddressAsync(string sid, CancellationToken cancellationToken)
+        public async Task<StoredRoute> GetAsync(string sid, CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref _calls);
             if (Gate is { } gate)
@@ -234,7 +275,7 @@ public sealed class RouteCacheTests : IDisposable
                 throw new RouteStoreUnavailableException("down");
             }
 
-            return Routes.GetValueOrDefault(sid);
+            return new StoredRoute(Routes.GetValueOrDefault(sid), Shares.GetValueOrDefault(sid));
         }
 
         public TaskCompletionSource? BulkGate { get; set; }
@@ -242,7 +283,7 @@ public sealed class RouteCacheTests : IDisposable
         /// <summary>What a gated bulk read answers (the values it read before the gate opened).</summary>
         public Dictionary<string, string>? SnapshotForBulk { get; set; }
 
-        public async Task<string?[]> GetAddressesAsync(IReadOnlyList<string> sids, CancellationToken cancellationToken)
+        public async Task<StoredRoute[]> GetManyAsync(IReadOnlyList<string> sids, CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref _calls);
             if (BulkGate is { } gate)
@@ -256,7 +297,7 @@ public sealed class RouteCacheTests : IDisposable
             }
 
             var source = SnapshotForBulk ?? Routes;
-            return [.. sids.Select(source.GetValueOrDefault)];
+            return [.. sids.Select(sid => new StoredRoute(source.GetValueOrDefault(sid), Shares.GetValueOrDefault(sid)))];
         }
     }
 }

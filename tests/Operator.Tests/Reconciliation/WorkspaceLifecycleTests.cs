@@ -245,6 +245,50 @@ public sealed class WorkspaceLifecycleTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Shared_ports_reach_the_gateways_hash_beside_the_route_stay_while_stopped_and_go_with_the_workspace()
+    {
+        await StartRunningAsync("dan-1", "10.1.2.6");
+        var noticesBefore = _routes.Messages.Count(m => m == "dan-1");
+
+        using var shared = await _operator.Client.PutAsJsonAsync(
+            "/api/workspaces/dan-1/ports", new { ports = new object[] { new { port = 8080, sharing = "authenticated" }, new { port = 3000, sharing = "public" }, new { port = 5000, sharing = "private" } } });
+
+        Assert.Equal(HttpStatusCode.OK, shared.StatusCode);
+        Assert.Equal([new("3000", "public"), new("8080", "authenticated")], (await OperatorHost.InfoAsync(shared)).Ports.Select(p => new KeyValuePair<string, string>(p.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), p.Sharing)));
+        Assert.Equal("authenticated", _api.Workspaces.Get(Ns, "dan-1")!["spec"]!["ports"]![0]!["sharing"]!.GetValue<string>());
+        await Eventually.TrueAsync(async () => await SharesOf("dan-1") == "3000=public,8080=authenticated", "the sharing is in hash shares");
+        await Eventually.TrueAsync(() => _routes.Messages.Count(m => m == "dan-1") == noticesBefore + 1, "the sid is published once for it");
+
+        using var stopped = await _operator.StopWorkspaceAsync("dan-1");
+        Assert.Null(await HostOf("dan-1"));
+        Assert.Equal("3000=public,8080=authenticated", await SharesOf("dan-1"));
+
+        using var unshared = await _operator.Client.PutAsJsonAsync("/api/workspaces/dan-1/ports", new { ports = new[] { new { port = 8080, sharing = "authenticated" } } });
+        await Eventually.TrueAsync(async () => await SharesOf("dan-1") == "8080=authenticated", "port 3000 is private again");
+
+        using var deleted = await _operator.DeleteWorkspaceAsync("dan-1");
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        Assert.Null(await SharesOf("dan-1"));
+    }
+
+    [Theory]
+    [InlineData("""{"ports":[{"port":0,"sharing":"public"}]}""", "ports[0].port")]
+    [InlineData("""{"ports":[{"port":3000,"sharing":"everyone"}]}""", "ports[0].sharing")]
+    [InlineData("""{"ports":[{"port":3000,"sharing":"public"},{"port":3000,"sharing":"private"}]}""", "ports")]
+    public async Task A_sharing_request_the_gateway_could_not_follow_is_refused_whole(string body, string field)
+    {
+        using var created = await _operator.CreateAsync("erin-1", start: false);
+
+        using var refused = await _operator.Client.PutAsync("/api/workspaces/erin-1/ports", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+        using var missing = await _operator.Client.PutAsJsonAsync("/api/workspaces/nobody/ports", new { ports = Array.Empty<object>() });
+
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains(field, (await refused.Content.ReadFromJsonAsync<ValidationProblemDetails>())!.Errors.Keys);
+        Assert.Null(_api.Workspaces.Get(Ns, "erin-1")!["spec"]!["ports"]);
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+    }
+
+    [Fact]
     public async Task Bad_requests_get_clear_answers()
     {
         using var invalid = await _operator.CreateAsync("Not_A_DNS_Label");
@@ -278,4 +322,6 @@ public sealed class WorkspaceLifecycleTests : IAsyncLifetime, IDisposable
     private string? Phase(string sid) => _api.Workspaces.Get(Ns, sid)?["status"]?["phase"]?.GetValue<string>();
 
     private async Task<string?> HostOf(string sid) => (string?)await _redisClient.ExecuteAsync("HGET", "hosts", sid);
+
+    private async Task<string?> SharesOf(string sid) => (string?)await _redisClient.ExecuteAsync("HGET", "shares", sid);
 }

@@ -77,11 +77,17 @@ public sealed class InMemoryWorkspaceStore(ObjectTable table, string ns) : IWork
         }
     }
 
-    public Task<Workspace?> SetDesiredStateAsync(string name, DesiredState state, CancellationToken cancellationToken)
+    public Task<Workspace?> SetDesiredStateAsync(string name, DesiredState state, CancellationToken cancellationToken) =>
+        PatchSpec(name, new JsonObject { ["state"] = state.ToString() });
+
+    public Task<Workspace?> SetPortsAsync(string name, IReadOnlyList<WorkspacePort> ports, CancellationToken cancellationToken) =>
+        PatchSpec(name, new JsonObject { ["ports"] = new JsonArray([.. ports.Select(p => new JsonObject { ["port"] = p.Port, ["sharing"] = p.Sharing })]) });
+
+    private Task<Workspace?> PatchSpec(string name, JsonObject spec)
     {
         try
         {
-            var patch = new JsonObject { ["spec"] = new JsonObject { ["state"] = state.ToString() } };
+            var patch = new JsonObject { ["spec"] = spec };
             return Task.FromResult<Workspace?>(ToTyped(table.Patch(ns, name, patch, status: false)));
         }
         catch (ObjectTableException ex) when (ex.StatusCode == HttpStatusCode.NotFound)
