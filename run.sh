@@ -244,28 +244,35 @@ start webapi env \
   --WebApi:Database:ConnectionString="Data Source=$data/webapi.db" \
   --WebApi:Operator:Url="http://127.0.0.1:$OPERATOR_PORT" \
   --WebApi:Tickets:GatewayUrl= \
+  --WebApi:Tickets:WorkspaceDomain="$WORKSPACE_DOMAIN" \
   --WebApi:CatalogFile="$root/config/catalog.json" \
   --WebApi:TrustedProxies:0=127.0.0.1 \
   --WebApi:IdleStop:Redis="$redis"
 wait_ready webapi "$WEBAPI_PORT" /healthz
 
-# One origin: the gateway serves the page (static route to the web API) and /ws/<sid>/ (the editors), so
-# the tickets' links are relative and nothing else is exposed.
+# The gateway serves the page (static route to the web API) and the editors: by path, /ws/<sid>/, on the
+# page's own origin, or each on its own origin under WORKSPACE_DOMAIN (then the log-in page is named in
+# full, since a workspace's origin is another one).
+login_url=/
+[ -n "$WORKSPACE_DOMAIN" ] && login_url="http://$WORKSPACE_DOMAIN/"
 say "starting the gateway on $GATEWAY_ADDRESS:$GATEWAY_PORT"
 start gateway env \
   Gateway__Auth__SigningKey="$signing_key" \
   dotnet "$(bin Gateway)" --ConfigFile="$root/config/gateway.json" \
   --urls="http://$GATEWAY_ADDRESS:$GATEWAY_PORT" \
   --Gateway:Redis:Configuration="$redis" \
+  --Gateway:Routes:WorkspaceDomain="$WORKSPACE_DOMAIN" \
   --Gateway:Auth:Mode=Ticket \
-  --Gateway:Auth:LoginUrl=/ \
+  --Gateway:Auth:LoginUrl="$login_url" \
   --Gateway:StaticRoutes:web:PathPrefix=/ \
   --Gateway:StaticRoutes:web:Destination="http://127.0.0.1:$WEBAPI_PORT"
 wait_ready gateway "$GATEWAY_PORT" /healthz
 
 host=$GATEWAY_ADDRESS
 [ "$host" = 0.0.0.0 ] && host=$(hostname -I 2>/dev/null | cut -d' ' -f1)
-printf '\n  %sOpen http://%s:%s/%s   (register, create a workspace, Open)\n' "$green" "$host" "$GATEWAY_PORT" "$plain"
+page="http://$host:$GATEWAY_PORT/"
+[ -n "$WORKSPACE_DOMAIN" ] && page="http://$WORKSPACE_DOMAIN/"
+printf '\n  %sOpen %s%s   (register, create a workspace, Open)\n' "$green" "$page" "$plain"
 printf '  logs: %s/logs/   data: %s   Ctrl-C stops everything\n\n' "$data" "$data"
 
 # Runs until Ctrl-C, or until one of the programs exits by itself: then the others are stopped too.

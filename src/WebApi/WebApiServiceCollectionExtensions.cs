@@ -84,6 +84,7 @@ public static class WebApiServiceCollectionExtensions
         app.MapAccounts();
         app.MapCatalog();
         app.MapWorkspaces();
+        app.MapTickets();
         return app;
     }
 

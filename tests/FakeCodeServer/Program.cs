@@ -52,6 +52,9 @@ app.MapGet("/", () => Results.Content(
     $"<!doctype html><title>fake code-server</title><h1>Editor for {System.Net.WebUtility.HtmlEncode(folder)}</h1>",
     "text/html"));
 app.MapGet("/whoami", () => Results.Text(folder));
+
+// code-server's port proxy, standing in for a dev server listening on that port inside the workspace.
+app.MapGet("/proxy/{port:int}/{**rest}", (int port, string? rest) => Results.Text($"dev server on {port} in {folder}: /{rest}"));
 app.MapGet("/env/{name}", (string name) => Environment.GetEnvironmentVariable(name) is { } value ? Results.Text(value) : Results.NotFound());
 app.MapGet("/files/{name}", (string name) =>
     File.Exists(Path.Combine(folder, name)) ? Results.Text(File.ReadAllText(Path.Combine(folder, name))) : Results.NotFound());

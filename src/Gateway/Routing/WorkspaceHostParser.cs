@@ -14,7 +14,7 @@ namespace Gateway.Routing;
 /// </summary>
 internal sealed class WorkspaceHostParser
 {
-    private const string PortSeparator = "--";
+    private const string PortSeparator = ServiceDefaults.Routing.WorkspaceOrigins.PortSeparator;
 
     // RFC 1035 §2.3.1 labels, lower-case only (see above).
     private static readonly SearchValues<char> LabelCharacters = SearchValues.Create("abcdefghijklmnopqrstuvwxyz0123456789-");

@@ -71,6 +71,13 @@ public sealed class TicketOptions
 
     /// <summary>Where the gateway is, as the browser sees it; empty: same origin as this API.</summary>
     public string GatewayUrl { get; set; } = "";
+
+    /// <summary>
+    /// The gateway's <c>Gateway:Routes:WorkspaceDomain</c> (e.g. <c>localhost:8080</c>): editors open on
+    /// <c>&lt;sid&gt;.&lt;domain&gt;</c> and shared ports on <c>&lt;port&gt;--&lt;sid&gt;.&lt;domain&gt;</c>, over
+    /// <see cref="GatewayUrl"/>'s scheme (this API's when that is empty). Empty: editors open by path.
+    /// </summary>
+    public string WorkspaceDomain { get; set; } = "";
 }
 
 public sealed class AccountOptions

@@ -23,6 +23,14 @@ internal sealed class WebApiOptionsValidator : IValidateOptions<WebApiOptions>
             failures.Add("WebApi:Tickets:SigningKey must be the gateway's Gateway:Auth:SigningKey: base64 of at least 32 random bytes (openssl rand -base64 32)");
         }
 
+        if (options.Tickets.WorkspaceDomain.Length > 0
+            && (options.Tickets.WorkspaceDomain.Any(char.IsAsciiLetterUpper)
+                || Uri.CheckHostName(options.Tickets.WorkspaceDomain.Split(':')[0]) != UriHostNameType.Dns
+                || !Uri.TryCreate("http://x." + options.Tickets.WorkspaceDomain + "/", UriKind.Absolute, out _)))
+        {
+            failures.Add("WebApi:Tickets:WorkspaceDomain must be the gateway's Gateway:Routes:WorkspaceDomain: a lower-case DNS name with an optional port, or empty");
+        }
+
         if (options.Tickets.Lifetime <= TimeSpan.Zero || options.Tickets.Lifetime > TimeSpan.FromMinutes(10))
         {
             failures.Add("WebApi:Tickets:Lifetime must be between 0 and 10 minutes: a ticket is used once, at once");

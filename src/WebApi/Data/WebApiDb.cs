@@ -20,6 +20,8 @@ public abstract class WebApiDb(DbContextOptions options) : DbContext(options)
 
     public DbSet<Workspace> Workspaces => Set<Workspace>();
 
+    public DbSet<SharedPort> SharedPorts => Set<SharedPort>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.Entity<User>(user =>
@@ -55,6 +57,14 @@ public abstract class WebApiDb(DbContextOptions options) : DbContext(options)
             workspace.HasOne(w => w.Owner).WithMany().HasForeignKey(w => w.OwnerId).OnDelete(DeleteBehavior.Restrict);
             workspace.HasOne(w => w.Template).WithMany().HasForeignKey(w => w.TemplateId).OnDelete(DeleteBehavior.Restrict);
             workspace.HasOne(w => w.Spec).WithMany().HasForeignKey(w => w.SpecId).OnDelete(DeleteBehavior.Restrict);
+        });
+
+        modelBuilder.Entity<SharedPort>(shared =>
+        {
+            shared.HasKey(s => new { s.WorkspaceId, s.Port });
+            shared.Property(s => s.Sharing).HasConversion<string>().HasMaxLength(16);
+            shared.HasOne<Workspace>().WithMany(w => w.SharedPorts).HasForeignKey(s => s.WorkspaceId).OnDelete(DeleteBehavior.Cascade);
+            shared.ToTable(t => t.HasCheckConstraint("CK_SharedPorts_Port", "\"Port\" BETWEEN 1 AND 65535"));
         });
     }
 }

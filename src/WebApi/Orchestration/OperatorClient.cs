@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
+using ServiceDefaults.Sharing;
 using WebApi.Configuration;
 
 namespace WebApi.Orchestration;
@@ -31,6 +32,10 @@ internal sealed class OperatorClient(HttpClient http, IOptions<WebApiOptions> op
 
     public Task<OperatorOutcome> StopAsync(string sid, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Post, $"/api/workspaces/{sid}/stop?wait=60", null, cancellationToken);
+
+    /// <summary>Replaces the sharing of the workspace's ports (those not listed are private).</summary>
+    public Task<OperatorOutcome> SetPortsAsync(string sid, IEnumerable<(int Port, PortSharing Sharing)> ports, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Put, $"/api/workspaces/{sid}/ports", new { ports = ports.Select(p => new { port = p.Port, sharing = PortShares.Word(p.Sharing) }) }, cancellationToken);
 
     public async Task<OperatorOutcome> DeleteAsync(string sid, CancellationToken cancellationToken)
     {

@@ -47,4 +47,7 @@ public sealed class Workspace
 
     /// <summary>Why the last start or stop failed, in words for the user; null after a success.</summary>
     public string? LastError { get; set; }
+
+    /// <summary>Its dev-server ports shared beyond the owner; every other port is private.</summary>
+    public List<SharedPort> SharedPorts { get; set; } = [];
 }

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using ServiceDefaults.Sharing;
 using WebApi.Accounts;
 using WebApi.Data;
 using WebApi.Orchestration;
@@ -12,7 +13,12 @@ namespace WebApi.Workspaces;
 
 public sealed record CreateWorkspaceRequest(string? Name, string? Template, string? Spec, bool Start = false);
 
-public sealed record WorkspaceView(string Sid, string Name, string State, string Template, string Spec, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, string? LastError);
+public sealed record WorkspaceView(
+    string Sid, string Name, string State, string Template, string Spec, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, string? LastError,
+    SharedPortView[] Ports);
+
+/// <summary>A shared dev-server port and where it opens (null without host-based routing).</summary>
+public sealed record SharedPortView(int Port, string Sharing, string? Url);
 
 public sealed record OpenView(string Url);
 
@@ -35,17 +41,18 @@ public static partial class WorkspaceEndpoints
         api.MapPost("/{sid}/stop", Stop);
         api.MapDelete("/{sid}", Delete);
         api.MapPost("/{sid}/open", Open);
+        api.MapPut("/{sid}/ports/{port}", PortSharingEndpoints.Set);
         return app;
     }
 
-    internal static async Task<Ok<WorkspaceView[]>> List(ClaimsPrincipal user, WebApiDb db) =>
-        TypedResults.Ok((await Owned(db, user.UserId()).OrderBy(w => w.CreatedAt).ToListAsync()).Select(View).ToArray());
+    internal static async Task<Ok<WorkspaceView[]>> List(ClaimsPrincipal user, WebApiDb db, TicketIssuer tickets, HttpContext http) =>
+        TypedResults.Ok((await Owned(db, user.UserId()).OrderBy(w => w.CreatedAt).ToListAsync()).Select(w => View(w, tickets, http)).ToArray());
 
-    internal static async Task<Results<Ok<WorkspaceView>, ProblemHttpResult>> Get(string sid, ClaimsPrincipal user, WebApiDb db) =>
-        await Find(db, user.UserId(), sid) is { } workspace ? TypedResults.Ok(View(workspace)) : NotYours(sid);
+    internal static async Task<Results<Ok<WorkspaceView>, ProblemHttpResult>> Get(string sid, ClaimsPrincipal user, WebApiDb db, TicketIssuer tickets, HttpContext http) =>
+        await Find(db, user.UserId(), sid) is { } workspace ? TypedResults.Ok(View(workspace, tickets, http)) : NotYours(sid);
 
     internal static async Task<Results<Created<WorkspaceView>, ValidationProblem, ProblemHttpResult>> Create(
-        CreateWorkspaceRequest request, ClaimsPrincipal user, WebApiDb db, OperatorClient operatorApi, TimeProvider time, CancellationToken cancellationToken)
+        CreateWorkspaceRequest request, ClaimsPrincipal user, WebApiDb db, OperatorClient operatorApi, TimeProvider time, TicketIssuer tickets, HttpContext http, CancellationToken cancellationToken)
     {
         var ownerId = user.UserId();
         var errors = new Dictionary<string, string[]>();
@@ -127,11 +134,11 @@ public static partial class WorkspaceEndpoints
             }
         }
 
-        return TypedResults.Created($"/api/workspaces/{workspace.Sid}", View(await Find(db, ownerId, workspace.Sid) ?? workspace));
+        return TypedResults.Created($"/api/workspaces/{workspace.Sid}", View(await Find(db, ownerId, workspace.Sid) ?? workspace, tickets, http));
     }
 
     internal static async Task<Results<Ok<WorkspaceView>, ProblemHttpResult>> Start(
-        string sid, ClaimsPrincipal user, WebApiDb db, OperatorClient operatorApi, TimeProvider time, CancellationToken cancellationToken)
+        string sid, ClaimsPrincipal user, WebApiDb db, OperatorClient operatorApi, TimeProvider time, TicketIssuer tickets, HttpContext http, CancellationToken cancellationToken)
     {
         var workspace = await Find(db, user.UserId(), sid);
         if (workspace is null)
@@ -140,11 +147,11 @@ public static partial class WorkspaceEndpoints
         }
 
         var result = await StartAsync(db, workspace, operatorApi, time, cancellationToken);
-        return result is ProblemHttpResult problem ? problem : TypedResults.Ok(View((await Find(db, user.UserId(), sid))!));
+        return result is ProblemHttpResult problem ? problem : TypedResults.Ok(View((await Find(db, user.UserId(), sid))!, tickets, http));
     }
 
     internal static async Task<Results<Ok<WorkspaceView>, ProblemHttpResult>> Stop(
-        string sid, ClaimsPrincipal user, WebApiDb db, OperatorClient operatorApi, CancellationToken cancellationToken)
+        string sid, ClaimsPrincipal user, WebApiDb db, OperatorClient operatorApi, TicketIssuer tickets, HttpContext http, CancellationToken cancellationToken)
     {
         var ownerId = user.UserId();
         var stopped = await StopAsync(db, operatorApi, Owned(db, ownerId).Where(w => w.Sid == sid), sid, cancellationToken);
@@ -152,11 +159,11 @@ public static partial class WorkspaceEndpoints
         {
             var current = await Find(db, ownerId, sid);
             return current is null ? NotYours(sid)
-                : current.State == WorkspaceState.Stopped ? TypedResults.Ok(View(current))
+                : current.State == WorkspaceState.Stopped ? TypedResults.Ok(View(current, tickets, http))
                 : Busy(current);
         }
 
-        return stopped.Succeeded ? TypedResults.Ok(View((await Find(db, ownerId, sid))!)) : Unavailable(stopped);
+        return stopped.Succeeded ? TypedResults.Ok(View((await Find(db, ownerId, sid))!, tickets, http)) : Unavailable(stopped);
     }
 
     /// <summary>
@@ -202,7 +209,7 @@ public static partial class WorkspaceEndpoints
         return TypedResults.NoContent();
     }
 
-    internal static async Task<Results<Ok<OpenView>, ProblemHttpResult>> Open(string sid, ClaimsPrincipal user, WebApiDb db, TicketIssuer tickets)
+    internal static async Task<Results<Ok<OpenView>, ProblemHttpResult>> Open(string sid, ClaimsPrincipal user, WebApiDb db, TicketIssuer tickets, HttpContext http)
     {
         var workspace = await Find(db, user.UserId(), sid);
         if (workspace is null)
@@ -211,7 +218,7 @@ public static partial class WorkspaceEndpoints
         }
 
         return workspace.State == WorkspaceState.Running
-            ? TypedResults.Ok(new OpenView(tickets.OpenUrl(sid, user.UserId())))
+            ? TypedResults.Ok(new OpenView(TicketIssuer.WithTicket(tickets.EditorAddress(sid, http.Request.Scheme), tickets.Issue(sid, user.UserId()))))
             : Problems.Conflict("not_running", $"'{workspace.Name}' is not running: start it first.");
     }
 
@@ -274,13 +281,13 @@ public static partial class WorkspaceEndpoints
             .ExecuteUpdateAsync(w => w.SetProperty(x => x.State, state).SetProperty(x => x.LastError, error), cancellationToken);
 
     private static IQueryable<Workspace> Owned(WebApiDb db, long ownerId) =>
-        db.Workspaces.AsNoTracking().Include(w => w.Template).Include(w => w.Spec).Where(w => w.OwnerId == ownerId);
+        db.Workspaces.AsNoTracking().Include(w => w.Template).Include(w => w.Spec).Include(w => w.SharedPorts).Where(w => w.OwnerId == ownerId);
 
-    private static Task<Workspace?> Find(WebApiDb db, long ownerId, string sid) =>
+    internal static Task<Workspace?> Find(WebApiDb db, long ownerId, string sid) =>
         Owned(db, ownerId).SingleOrDefaultAsync(w => w.Sid == sid);
 
     // Someone else's workspace and no workspace look the same: sids are not probed this way.
-    private static ProblemHttpResult NotYours(string sid) => Problems.NotFound($"You have no workspace '{sid}'.");
+    internal static ProblemHttpResult NotYours(string sid) => Problems.NotFound($"You have no workspace '{sid}'.");
 
     private static ProblemHttpResult Busy(Workspace workspace) =>
         Problems.Conflict("busy", $"'{workspace.Name}' is {StateWord(workspace)}; try again in a moment.");
@@ -290,14 +297,15 @@ public static partial class WorkspaceEndpoints
     private static ProblemHttpResult LimitReached() =>
         Problems.Unprocessable("workspace_limit", $"You have {Workspace.MaxPerUser} workspaces, the most allowed; delete one first.");
 
-    private static ProblemHttpResult Unavailable(OperatorOutcome outcome) =>
+    internal static ProblemHttpResult Unavailable(OperatorOutcome outcome) =>
         Problems.Of(
             outcome.Status == System.Net.HttpStatusCode.ServiceUnavailable ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status502BadGateway,
             outcome.Reason.Length > 0 ? outcome.Reason : "operator_failed",
             outcome.Detail.Length > 0 ? outcome.Detail : "The workspace service could not do that; try again.");
 
-    private static WorkspaceView View(Workspace w) =>
-        new(w.Sid, w.Name, w.State.ToString(), w.Template?.Key ?? "", w.Spec?.Key ?? "", w.CreatedAt, w.StartedAt, w.LastError);
+    internal static WorkspaceView View(Workspace w, TicketIssuer tickets, HttpContext http) =>
+        new(w.Sid, w.Name, w.State.ToString(), w.Template?.Key ?? "", w.Spec?.Key ?? "", w.CreatedAt, w.StartedAt, w.LastError,
+            [.. w.SharedPorts.OrderBy(p => p.Port).Select(p => new SharedPortView(p.Port, PortShares.Word(p.Sharing), tickets.PortAddress(w.Sid, p.Port, http.Request.Scheme)))]);
 
     // "ws-" and 12 base32 characters: a DNS label (the operator's resource name) with 60 bits of randomness.
     private static string NewSid()

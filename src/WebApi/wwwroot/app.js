@@ -45,20 +45,15 @@ function formJson(form) {
 }
 
 // The gateway sends a browser that has no valid session for a workspace here, with ?returnTo=<the address
-// it asked for> (Gateway:Auth:LoginUrl): e.g. an editor tab reloaded after its session expired. Once signed
-// in, go back there with a fresh ticket, or show why not (not yours, not running). Only /ws/<sid>/...
-// addresses are followed, so the parameter cannot send anyone elsewhere.
+// it asked for> (Gateway:Auth:LoginUrl): an editor tab reloaded after its session expired, or a dev-server
+// port shared with signed-in users. Once signed in, the API turns that address into one with a ticket
+// (only addresses of this platform's workspaces that are the user's or shared with them), or says why not.
 async function resumeReturnTo() {
   const returnTo = new URLSearchParams(location.search).get("returnTo");
   if (returnTo === null) return;
   history.replaceState(null, "", location.pathname);
-  const match = /^\/ws\/([A-Za-z0-9_-]{1,64})\//.exec(returnTo);
-  if (!match) return;
-  const { url } = await api("POST", `/api/workspaces/${match[1]}/open`);
-  const ticketed = new URL(url, location.href);
-  const target = new URL(returnTo, ticketed);
-  target.searchParams.set("ticket", ticketed.searchParams.get("ticket"));
-  location.assign(target.href);
+  const { url } = await api("POST", "/api/tickets", { returnTo });
+  location.assign(url);
 }
 
 async function showSignedIn(user) {
@@ -119,6 +114,7 @@ async function refresh() {
       button("Delete", () => confirm(`Delete "${w.name}" and its files?`) ? act("DELETE", `/api/workspaces/${w.sid}`) : null);
     }
     row.append(name, state, template, spec, actions);
+    if (w.state === "Running" || w.ports.length > 0) name.append(portSharing(w));
     return row;
   });
   $("#workspaces tbody").replaceChildren(...rows);
@@ -127,6 +123,58 @@ async function refresh() {
   if (workspaces.some((w) => ["Starting", "Stopping", "Deleting"].includes(w.state))) {
     pollTimer = setTimeout(() => run(refresh), 2000);
   }
+}
+
+// The workspace's shared dev-server ports (each on its own origin) and a small form to share one more.
+function portSharing(w) {
+  const box = document.createElement("div");
+  box.className = "ports";
+  const levels = ["private", "authenticated", "public"];
+  const levelSelect = (current) => {
+    const select = document.createElement("select");
+    select.append(...levels.map((level) => new Option(level, level, false, level === current)));
+    return select;
+  };
+  for (const p of w.ports) {
+    const line = document.createElement("div");
+    line.className = "port";
+    const link = document.createElement("a");
+    link.textContent = `port ${p.port}`;
+    if (p.url) { link.href = p.url; link.target = "_blank"; link.rel = "noopener"; }
+    const select = levelSelect(p.sharing);
+    select.setAttribute("aria-label", `sharing of port ${p.port}`);
+    select.addEventListener("change", () => run(() => share(w.sid, p.port, select.value)));
+    line.append(link, " ", select);
+    box.append(line);
+  }
+  const form = document.createElement("form");
+  form.className = "share-form";
+  const port = document.createElement("input");
+  port.name = "port";
+  port.type = "number";
+  port.min = "1";
+  port.max = "65535";
+  port.required = true;
+  port.placeholder = "port";
+  port.setAttribute("aria-label", "port to share");
+  const select = levelSelect("public");
+  select.name = "sharing";
+  select.setAttribute("aria-label", "sharing level");
+  const submit = document.createElement("button");
+  submit.type = "submit";
+  submit.textContent = "Share";
+  form.append(port, " ", select, " ", submit);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    run(() => share(w.sid, port.value, select.value));
+  });
+  box.append(form);
+  return box;
+}
+
+async function share(sid, port, sharing) {
+  await api("PUT", `/api/workspaces/${sid}/ports/${encodeURIComponent(port)}`, { sharing });
+  await refresh();
 }
 
 async function act(method, path) {

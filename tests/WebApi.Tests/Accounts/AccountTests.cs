@@ -144,7 +144,8 @@ public abstract class AccountTests<TWebApi>(TWebApi platform) : IClassFixture<TW
         using var document = System.Text.Json.JsonDocument.Parse(await client.GetStringAsync("/openapi/v1.json"));
         var paths = document.RootElement.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToHashSet();
         foreach (var path in (string[])["/api/accounts/register", "/api/accounts/login", "/api/accounts/me", "/api/templates", "/api/specs",
-                     "/api/workspaces", "/api/workspaces/{sid}", "/api/workspaces/{sid}/start", "/api/workspaces/{sid}/stop", "/api/workspaces/{sid}/open"])
+                     "/api/workspaces", "/api/workspaces/{sid}", "/api/workspaces/{sid}/start", "/api/workspaces/{sid}/stop", "/api/workspaces/{sid}/open",
+                     "/api/workspaces/{sid}/ports/{port}", "/api/tickets"])
         {
             Assert.Contains(path, paths);
         }

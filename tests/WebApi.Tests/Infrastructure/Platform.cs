@@ -52,11 +52,14 @@ public class Platform : IAsyncLifetime, IWebApiUnderTest
     /// <summary>Extra settings for the operator.</summary>
     public List<string> OperatorOverrides { get; } = [];
 
+    /// <summary>Settings a derived platform adds to the gateway's command line.</summary>
+    public List<string> GatewayOverrides { get; } = [];
+
     public virtual async Task InitializeAsync()
     {
         await (_sentinels is null ? _redis.InitializeAsync() : _sentinels.InitializeAsync());
         _operator = await OperatorHost.StartLocalAsync(Path.Combine(_data.FullName, "workspaces"), Path.Combine(AppContext.BaseDirectory, "FakeCodeServer"), RedisConfiguration, [.. OperatorOverrides]);
-        Gateway = await GatewayHost.StartAsync(RedisConfiguration, RepositoryPaths.GatewayConfig, "--Gateway:Auth:Mode=Ticket", $"--Gateway:Auth:SigningKey={SigningKey}");
+        Gateway = await GatewayHost.StartAsync(RedisConfiguration, RepositoryPaths.GatewayConfig, ["--Gateway:Auth:Mode=Ticket", $"--Gateway:Auth:SigningKey={SigningKey}", .. GatewayOverrides]);
         string[] args =
         [
             "--urls=http://127.0.0.1:0",
@@ -104,6 +107,20 @@ public class Platform : IAsyncLifetime, IWebApiUnderTest
         BaseAddress = Address,
         Timeout = TimeSpan.FromSeconds(90),
     };
+}
+
+/// <summary>Workspaces and their ports on their own origins under <see cref="Domain"/> (gateway and web API agree on it).</summary>
+public sealed class HostRoutingPlatform : Platform
+{
+    public const string Domain = "ws.test";
+
+    public override Task InitializeAsync()
+    {
+        GatewayOverrides.Add($"--Gateway:Routes:WorkspaceDomain={Domain}");
+        GatewayOverrides.Add("--Gateway:Auth:LoginUrl=http://platform.test/");
+        WebApiOverrides.Add($"--WebApi:Tickets:WorkspaceDomain={Domain}");
+        return base.InitializeAsync();
+    }
 }
 
 /// <summary>Idle workspaces are stopped after two seconds instead of an hour.</summary>

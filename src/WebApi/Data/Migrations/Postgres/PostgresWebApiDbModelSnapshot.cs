@@ -146,6 +146,27 @@ namespace WebApi.Data.Migrations.Postgres
                     b.ToTable("Templates");
                 });
 
+            modelBuilder.Entity("WebApi.Workspaces.SharedPort", b =>
+                {
+                    b.Property<long>("WorkspaceId")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Port")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Sharing")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.HasKey("WorkspaceId", "Port");
+
+                    b.ToTable("SharedPorts", t =>
+                        {
+                            t.HasCheckConstraint("CK_SharedPorts_Port", "\"Port\" BETWEEN 1 AND 65535");
+                        });
+                });
+
             modelBuilder.Entity("WebApi.Workspaces.Workspace", b =>
                 {
                     b.Property<long>("Id")
@@ -207,6 +228,15 @@ namespace WebApi.Data.Migrations.Postgres
                     b.ToTable("Workspaces");
                 });
 
+            modelBuilder.Entity("WebApi.Workspaces.SharedPort", b =>
+                {
+                    b.HasOne("WebApi.Workspaces.Workspace", null)
+                        .WithMany("SharedPorts")
+                        .HasForeignKey("WorkspaceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("WebApi.Workspaces.Workspace", b =>
                 {
                     b.HasOne("WebApi.Accounts.User", "Owner")
@@ -232,6 +262,11 @@ namespace WebApi.Data.Migrations.Postgres
                     b.Navigation("Spec");
 
                     b.Navigation("Template");
+                });
+
+            modelBuilder.Entity("WebApi.Workspaces.Workspace", b =>
+                {
+                    b.Navigation("SharedPorts");
                 });
 #pragma warning restore 612, 618
         }

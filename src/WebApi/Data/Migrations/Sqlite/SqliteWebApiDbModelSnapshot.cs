@@ -134,6 +134,27 @@ namespace WebApi.Data.Migrations.Sqlite
                     b.ToTable("Templates");
                 });
 
+            modelBuilder.Entity("WebApi.Workspaces.SharedPort", b =>
+                {
+                    b.Property<long>("WorkspaceId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Port")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Sharing")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("WorkspaceId", "Port");
+
+                    b.ToTable("SharedPorts", t =>
+                        {
+                            t.HasCheckConstraint("CK_SharedPorts_Port", "\"Port\" BETWEEN 1 AND 65535");
+                        });
+                });
+
             modelBuilder.Entity("WebApi.Workspaces.Workspace", b =>
                 {
                     b.Property<long>("Id")
@@ -193,6 +214,15 @@ namespace WebApi.Data.Migrations.Sqlite
                     b.ToTable("Workspaces");
                 });
 
+            modelBuilder.Entity("WebApi.Workspaces.SharedPort", b =>
+                {
+                    b.HasOne("WebApi.Workspaces.Workspace", null)
+                        .WithMany("SharedPorts")
+                        .HasForeignKey("WorkspaceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("WebApi.Workspaces.Workspace", b =>
                 {
                     b.HasOne("WebApi.Accounts.User", "Owner")
@@ -218,6 +248,11 @@ namespace WebApi.Data.Migrations.Sqlite
                     b.Navigation("Spec");
 
                     b.Navigation("Template");
+                });
+
+            modelBuilder.Entity("WebApi.Workspaces.Workspace", b =>
+                {
+                    b.Navigation("SharedPorts");
                 });
 #pragma warning restore 612, 618
         }

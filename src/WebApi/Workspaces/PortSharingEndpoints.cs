@@ -1,0 +1,90 @@
+using System.Globalization;
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using ServiceDefaults.Sharing;
+using WebApi.Accounts;
+using WebApi.Data;
+using WebApi.Orchestration;
+using WebApi.Tickets;
+
+namespace WebApi.Workspaces;
+
+public sealed record SharePortRequest(string? Sharing);
+
+/// <summary>
+/// Who may open a dev-server port of one's own workspace: <c>private</c> (the owner; the default),
+/// <c>authenticated</c> (any signed-in user), <c>public</c> (anyone with the link). Kept here, and the
+/// operator is told the whole list, from which the gateway follows within its propagation time.
+/// </summary>
+internal static class PortSharingEndpoints
+{
+    internal static async Task<Results<Ok<WorkspaceView>, ValidationProblem, ProblemHttpResult>> Set(
+        string sid, string port, SharePortRequest request, ClaimsPrincipal user, WebApiDb db, OperatorClient operatorApi,
+        TicketIssuer tickets, HttpContext http, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (!int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || !PortShares.IsPort(number) || port[0] == '0')
+        {
+            errors["port"] = ["a port number from 1 to 65535"];
+        }
+
+        if (!PortShares.TryParseLevel(request.Sharing, out var sharing))
+        {
+            errors["sharing"] = ["private, authenticated or public"];
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, title: "The sharing request is invalid");
+        }
+
+        var ownerId = user.UserId();
+        var workspace = await db.Workspaces.Include(w => w.SharedPorts).SingleOrDefaultAsync(w => w.Sid == sid && w.OwnerId == ownerId, cancellationToken);
+        if (workspace is null)
+        {
+            // Someone else's workspace and no workspace look the same.
+            return WorkspaceEndpoints.NotYours(sid);
+        }
+
+        if (!tickets.HostRouting)
+        {
+            return Problems.Conflict("no_host_routing", "Ports can be shared only where workspaces have their own origins (WebApi:Tickets:WorkspaceDomain); ask your administrator.");
+        }
+
+        // The row and the operator agree, or neither changes: the transaction commits only after the operator took the list.
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            var row = workspace.SharedPorts.SingleOrDefault(p => p.Port == number);
+            if (sharing == PortSharing.Private && row is not null)
+            {
+                workspace.SharedPorts.Remove(row);
+                db.SharedPorts.Remove(row);
+            }
+            else if (sharing != PortSharing.Private && row is not null)
+            {
+                row.Sharing = sharing;
+            }
+            else if (sharing != PortSharing.Private)
+            {
+                if (workspace.SharedPorts.Count >= PortShares.MaxPorts)
+                {
+                    return Problems.Unprocessable("too_many_shared_ports", $"At most {PortShares.MaxPorts} ports of a workspace can be shared; make one private first.");
+                }
+
+                workspace.SharedPorts.Add(new SharedPort { WorkspaceId = workspace.Id, Port = number, Sharing = sharing });
+            }
+
+            await db.SaveChangesAsync(cancellationToken);
+            var told = await operatorApi.SetPortsAsync(sid, workspace.SharedPorts.Select(p => (p.Port, p.Sharing)), cancellationToken);
+            if (!told.Succeeded)
+            {
+                return WorkspaceEndpoints.Unavailable(told);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        return TypedResults.Ok(WorkspaceEndpoints.View((await WorkspaceEndpoints.Find(db, ownerId, sid))!, tickets, http));
+    }
+}
