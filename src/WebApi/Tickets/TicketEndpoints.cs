@@ -48,6 +48,9 @@ public static class TicketEndpoints
             return TypedResults.Ok(new OpenView(TicketIssuer.WithTicket(target.Address, tickets.Issue(target.Sid, userId, target.Port))));
         }
 
-        return Problems.NotFound("Nothing at that address is yours or shared with you.");
+        // The same answer whether the workspace exists, is someone else's, or keeps that port private.
+        return target.Port == 0
+            ? WorkspaceEndpoints.NotYours(target.Sid)
+            : Problems.NotFound("Nothing at that address is yours or shared with you.");
     }
 }

@@ -15,7 +15,7 @@ public sealed record CreateWorkspaceRequest(string? Name, string? Template, stri
 
 public sealed record WorkspaceView(
     string Sid, string Name, string State, string Template, string Spec, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, string? LastError,
-    SharedPortView[] Ports);
+    SharedPortView[] Ports, bool PortsShareable);
 
 /// <summary>A shared dev-server port and where it opens (null without host-based routing).</summary>
 public sealed record SharedPortView(int Port, string Sharing, string? Url);
@@ -305,7 +305,8 @@ public static partial class WorkspaceEndpoints
 
     internal static WorkspaceView View(Workspace w, TicketIssuer tickets, HttpContext http) =>
         new(w.Sid, w.Name, w.State.ToString(), w.Template?.Key ?? "", w.Spec?.Key ?? "", w.CreatedAt, w.StartedAt, w.LastError,
-            [.. w.SharedPorts.OrderBy(p => p.Port).Select(p => new SharedPortView(p.Port, PortShares.Word(p.Sharing), tickets.PortAddress(w.Sid, p.Port, http.Request.Scheme)))]);
+            [.. w.SharedPorts.OrderBy(p => p.Port).Select(p => new SharedPortView(p.Port, PortShares.Word(p.Sharing), tickets.PortAddress(w.Sid, p.Port, http.Request.Scheme)))],
+            tickets.HostRouting);
 
     // "ws-" and 12 base32 characters: a DNS label (the operator's resource name) with 60 bits of randomness.
     private static string NewSid()

@@ -114,7 +114,7 @@ async function refresh() {
       button("Delete", () => confirm(`Delete "${w.name}" and its files?`) ? act("DELETE", `/api/workspaces/${w.sid}`) : null);
     }
     row.append(name, state, template, spec, actions);
-    if (w.state === "Running" || w.ports.length > 0) name.append(portSharing(w));
+    if (w.portsShareable && (w.state === "Running" || w.ports.length > 0)) name.append(portSharing(w));
     return row;
   });
   $("#workspaces tbody").replaceChildren(...rows);

@@ -61,7 +61,7 @@ public static class HostileCases
 
     // A kept-alive connection is read for 2 s: long enough for a smuggled second request to be answered.
     private static IEnumerable<HostileCase> Build() =>
-        new[] { Credentials(), Paths(), Ports(), ControlCharacters(), Sizes(), Framing(), Upgrades(), Spoofing(), SlowClients() }
+        new[] { Credentials(), Paths(), Ports(), ControlCharacters(), Sizes(), Framing(), Upgrades(), Spoofing(), Origins(), SlowClients() }
             .SelectMany(cases => cases)
             .Select(c => c.Write is null && !c.Template.Contains("Connection: close", StringComparison.Ordinal) ? c with { Deadline = TimeSpan.FromSeconds(2) } : c);
 
@@ -423,6 +423,42 @@ public static class HostileCases
         yield return new(c, "X-Original-URL naming B is ignored", Get($"/ws/{A}/", BearerA, $"X-Original-URL: /ws/{B}/"), Expectation.FromA());
         yield return new(c, "X-Rewrite-URL naming B is ignored", Get($"/ws/{A}/", BearerA, $"X-Rewrite-URL: /ws/{B}/"), Expectation.FromA());
         yield return new(c, "X-HTTP-Method-Override is passed, not obeyed", Request("GET", $"/ws/{A}/", [BearerA, "X-HTTP-Method-Override: DELETE"]), Expectation.FromA());
+    }
+
+    /// <summary>The workspace domain of <see cref="HostileGateway"/>; its origins name the lower-case sids below.</summary>
+    public const string Domain = "ws.hostile";
+
+    /// <summary>A and B again, under sids that are DNS labels, so they have origins of their own.</summary>
+    public const string OriginA = "hostilea";
+    public const string OriginB = "hostileb";
+
+    /// <summary>No route (stopped), with port 3000 shared publicly.</summary>
+    public const string Stopped = "hostilestopped";
+
+    private static IEnumerable<HostileCase> Origins()
+    {
+        const string c = "workspace origins";
+        var sessionA = "Cookie: gw_session=" + TestTickets.Session(OriginA, "attacker");
+        var portTicketA = TestTickets.PortTicket(OriginA, 3000, "attacker");
+        static string OnHost(string host, string target, params string[] headers) => Get(target, [$"Host: {host}", .. headers]);
+
+        yield return new(c, "B's origin with A's cookie", OnHost($"{OriginB}.{Domain}", "/", sessionA), Expectation.Is(403));
+        yield return new(c, "B's port with A's port ticket", OnHost($"3000--{OriginB}.{Domain}", $"/?ticket={portTicketA}"), Expectation.Is(403));
+        yield return new(c, "A's private port with a port ticket", OnHost($"3000--{OriginA}.{Domain}", $"/?ticket={portTicketA}"), Expectation.Is(403));
+        yield return new(c, "A's editor with a port ticket", OnHost($"{OriginA}.{Domain}", "/", "Authorization: Bearer " + portTicketA), Expectation.Is(403));
+        yield return new(c, "a path naming B on A's origin stays in A", OnHost($"{OriginA}.{Domain}", $"/ws/{OriginB}/", sessionA), Expectation.FromA());
+        yield return new(c, "B's origin in upper case", OnHost($"{OriginB.ToUpperInvariant()}.{Domain}", "/", sessionA), Expectation.Is(400));
+        yield return new(c, "B's origin with a trailing dot", OnHost($"{OriginB}.{Domain}.", "/", sessionA), Expectation.Is(400));
+        yield return new(c, "B's origin on another port", OnHost($"{OriginB}.{Domain}:8443", "/", sessionA), Expectation.Is(400));
+        yield return new(c, "an empty label before the domain", OnHost($"{OriginB}..{Domain}", "/", sessionA), Expectation.Is(400));
+        yield return new(c, "one label too many", OnHost($"{OriginA}.{OriginB}.{Domain}", "/", sessionA), Expectation.Is(400));
+        yield return new(c, "a punycode label", OnHost($"xn--{OriginB}.{Domain}", "/", sessionA), Expectation.Is(400));
+        yield return new(c, "a port label with a leading zero", OnHost($"03000--{OriginB}.{Domain}", "/", sessionA), Expectation.Is(400));
+        yield return new(c, "a port label out of range", OnHost($"70000--{OriginB}.{Domain}", "/", sessionA), Expectation.Is(400));
+        yield return new(c, "a sid valid on paths but not as a label", OnHost($"{B}.{Domain}", "/", sessionA), Expectation.Is(400));
+        yield return new(c, "X-Forwarded-Host naming B's origin from an untrusted peer", Get($"/ws/{A}/", BearerA, $"X-Forwarded-Host: {OriginB}.{Domain}"), Expectation.FromA());
+        yield return new(c, "a public link to a stopped workspace's port", OnHost($"3000--{Stopped}.{Domain}", "/"), Expectation.Is(404));
+        yield return new(c, "a private link to a stopped workspace's port", OnHost($"8080--{Stopped}.{Domain}", "/"), Expectation.Is(401));
     }
 
     private static IEnumerable<HostileCase> SlowClients()

@@ -11,7 +11,8 @@ public sealed class HostileGateway : GatewayWithBackends
     private Task? _routed;
 
     protected override string[] GatewayArguments =>
-        [.. TestTickets.GatewayArgs, "--Gateway:Limits:MaxRequestBodySize=1048576", "--Gateway:Limits:RequestHeadersTimeout=00:00:02"];
+        [.. TestTickets.GatewayArgs, "--Gateway:Limits:MaxRequestBodySize=1048576", "--Gateway:Limits:RequestHeadersTimeout=00:00:02",
+            $"--Gateway:Routes:WorkspaceDomain={HostileCases.Domain}"];
 
     public Task EnsureRoutedAsync() => _routed ??= RouteBothAsync();
 
@@ -19,6 +20,10 @@ public sealed class HostileGateway : GatewayWithBackends
     {
         await RouteAsync(A, HostileCases.A);
         await RouteAsync(B, HostileCases.B);
+        await RouteAsync(A, HostileCases.OriginA);
+        await RouteAsync(B, HostileCases.OriginB);
+        await Writer.SetSharesAsync(HostileCases.Stopped, "3000=public");
+        await Writer.PublishAsync(HostileCases.Stopped);
     }
 }
 
