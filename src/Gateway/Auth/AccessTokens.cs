@@ -113,7 +113,7 @@ internal sealed partial class AccessTokens
         if (jwt.TryGetPayloadValue<object>("port", out var portClaim))
         {
             port = portClaim switch { int i => i, long l and >= 1 and <= 65535 => (int)l, _ => 0 };
-            if (!ServiceDefaults.Sharing.PortShares.IsPort(port))
+            if (!ServiceDefaults.Routing.PortNumber.IsValid(port))
             {
                 return TokenCheck.Invalid("no valid port claim");
             }
@@ -130,6 +130,12 @@ internal sealed partial class AccessTokens
         var snapshot = _current;
         var now = _time.GetUtcNow();
         var session = credential with { ExpiresAt = now + snapshot.Options.SessionLifetime };
+        var claims = new Dictionary<string, object> { ["sub"] = credential.Subject, ["sid"] = credential.Sid };
+        if (credential.Port != 0)
+        {
+            claims["port"] = credential.Port;
+        }
+
         var token = _handler.CreateToken(new SecurityTokenDescriptor
         {
             Issuer = Issuer,
@@ -137,9 +143,7 @@ internal sealed partial class AccessTokens
             IssuedAt = now.UtcDateTime,
             NotBefore = now.UtcDateTime,
             Expires = session.ExpiresAt.UtcDateTime,
-            Claims = credential.Port == 0
-                ? new Dictionary<string, object> { ["sub"] = credential.Subject, ["sid"] = credential.Sid }
-                : new Dictionary<string, object> { ["sub"] = credential.Subject, ["sid"] = credential.Sid, ["port"] = credential.Port },
+            Claims = claims,
             SigningCredentials = snapshot.SessionSigning,
         });
 

@@ -169,16 +169,9 @@ internal sealed partial class WorkspaceForwardingMiddleware
     /// </summary>
     private async Task ServeSharedPortAsync(HttpContext context, Target target, bool preflight)
     {
-        if (!_resolver.TryGetCached(target.Sid, out var lookup))
+        if (await LookUpAsync(context, target) is not { } lookup)
         {
-            try
-            {
-                lookup = await _resolver.ResolveAsync(target.Sid.ToString(), context.RequestAborted);
-            }
-            catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
-            {
-                return;
-            }
+            return;
         }
 
         var sharing = lookup.Shares.For(target.Port);
@@ -208,29 +201,49 @@ internal sealed partial class WorkspaceForwardingMiddleware
 
     private Task RouteAsync(HttpContext context, Target target, Admission admission)
     {
+        var lookup = LookUpAsync(context, target);
+        if (lookup.IsCompletedSuccessfully)
+        {
+            return lookup.Result is { } found ? ForwardAsync(context, found, target, admission) : Task.CompletedTask;
+        }
+
+        return LookUpThenForwardAsync(lookup, context, target, admission);
+    }
+
+    private async Task LookUpThenForwardAsync(ValueTask<RouteLookup?> lookup, HttpContext context, Target target, Admission admission)
+    {
+        if (await lookup is { } found)
+        {
+            await ForwardAsync(context, found, target, admission);
+        }
+    }
+
+    /// <summary>
+    /// The target's route: a cached answer at once (no allocation), otherwise the one lookup shared by every
+    /// waiter for that sid; null when the client left while waiting.
+    /// </summary>
+    private ValueTask<RouteLookup?> LookUpAsync(HttpContext context, Target target)
+    {
         if (_resolver.TryGetCached(target.Sid, out var cached))
         {
             _metrics.CacheHit();
-            return ForwardAsync(context, cached, target, admission);
+            return new ValueTask<RouteLookup?>(cached);
         }
 
         _metrics.CacheMiss();
-        return ResolveAndForwardAsync(context, target, admission);
+        return ResolveAsync(context, target.Sid.ToString());
     }
 
-    private async Task ResolveAndForwardAsync(HttpContext context, Target target, Admission admission)
+    private async ValueTask<RouteLookup?> ResolveAsync(HttpContext context, string sid)
     {
-        RouteLookup lookup;
         try
         {
-            lookup = await _resolver.ResolveAsync(target.Sid.ToString(), context.RequestAborted);
+            return await _resolver.ResolveAsync(sid, context.RequestAborted);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
-            return;
+            return null;
         }
-
-        await ForwardAsync(context, lookup, target, admission);
     }
 
     private async Task ForwardAsync(HttpContext context, RouteLookup lookup, Target target, Admission admission)
