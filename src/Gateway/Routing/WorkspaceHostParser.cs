@@ -78,7 +78,7 @@ internal sealed class WorkspaceHostParser
 
         var sidStart = separator + PortSeparator.Length;
         var sid = label[sidStart..];
-        if (!TryParsePort(label[..separator], out var number) || !IsSidLabel(sid))
+        if (!ServiceDefaults.Routing.PortNumber.TryParse(label[..separator], out var number) || !IsSidLabel(sid))
         {
             return new WorkspaceHost(WorkspaceHostKind.Invalid);
         }
@@ -98,23 +98,6 @@ internal sealed class WorkspaceHostParser
     private bool IsSidLabel(ReadOnlySpan<char> sid) =>
         sid.Length > 0 && sid[0] != '-' && sid[^1] != '-'
         && !sid.Contains(PortSeparator, StringComparison.Ordinal) && _paths.IsValidSid(sid);
-
-    // 1..65535 in its one spelling: no sign, no leading zero (two spellings of a port would be two origins).
-    private static bool TryParsePort(ReadOnlySpan<char> digits, out int port)
-    {
-        port = 0;
-        if (digits.Length is < 1 or > 5 || digits[0] == '0' || digits.ContainsAnyExceptInRange('0', '9'))
-        {
-            return false;
-        }
-
-        foreach (var digit in digits)
-        {
-            port = (port * 10) + (digit - '0');
-        }
-
-        return port <= 65535;
-    }
 
     private sealed class Domain(string name, string port)
     {

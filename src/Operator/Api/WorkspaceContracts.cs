@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using ServiceDefaults.Routing;
 using ServiceDefaults.Sharing;
 using WorkspaceOperator.Kubernetes;
 using WorkspaceOperator.Workspaces;
@@ -98,7 +99,7 @@ internal static partial class WorkspaceRequestRules
             }
         }
 
-        if (request.Port is < 1 or > 65535)
+        if (request.Port is { } port && !PortNumber.IsValid(port))
         {
             errors["port"] = ["must be between 1 and 65535"];
         }
@@ -122,7 +123,7 @@ internal static partial class WorkspaceRequestRules
 
         for (var i = 0; i < ports.Count; i++)
         {
-            if (!PortShares.IsPort(ports[i].Port))
+            if (!PortNumber.IsValid(ports[i].Port))
             {
                 errors[$"ports[{i}].port"] = ["must be between 1 and 65535"];
             }

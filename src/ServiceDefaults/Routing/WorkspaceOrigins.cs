@@ -43,11 +43,8 @@ public static class WorkspaceOrigins
             return true;
         }
 
-        var digits = label[..separator];
-        if (digits.Length is < 1 or > 5 || digits[0] == '0'
-            || !int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out port) || port > 65535)
+        if (!PortNumber.TryParse(label.AsSpan(0, separator), out port))
         {
-            port = 0;
             return false;
         }
 

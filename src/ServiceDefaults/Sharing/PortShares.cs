@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using ServiceDefaults.Routing;
 
 namespace ServiceDefaults.Sharing;
 
@@ -59,7 +60,7 @@ public sealed class PortShares
         var byPort = new SortedDictionary<int, PortSharing>();
         foreach (var (port, sharing) in levels)
         {
-            if (!IsPort(port) || !Enum.IsDefined(sharing))
+            if (!PortNumber.IsValid(port) || !Enum.IsDefined(sharing))
             {
                 throw new ArgumentOutOfRangeException(nameof(levels), $"{port}={sharing} is not a port and a sharing level");
             }
@@ -89,9 +90,8 @@ public sealed class PortShares
         foreach (var part in value.Split(','))
         {
             var equals = part.IndexOf('=', StringComparison.Ordinal);
-            if (equals <= 0
-                || !int.TryParse(part.AsSpan(0, equals), NumberStyles.None, CultureInfo.InvariantCulture, out var port)
-                || !IsPort(port) || part[0] == '0'
+            if (equals < 0
+                || !PortNumber.TryParse(part.AsSpan(0, equals), out var port)
                 || !TryParseLevel(part.AsSpan(equals + 1), out var sharing)
                 || levels.Count == MaxPorts)
             {
@@ -125,8 +125,6 @@ public sealed class PortShares
     };
 
     public bool SameAs(PortShares other) => ReferenceEquals(this, other) || _entries.AsSpan().SequenceEqual(other._entries);
-
-    public static bool IsPort(int port) => port is >= 1 and <= 65535;
 
     /// <summary>The stored spelling; empty when every port is private.</summary>
     public override string ToString()

@@ -1,7 +1,7 @@
-using System.Globalization;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using ServiceDefaults.Routing;
 using ServiceDefaults.Sharing;
 using WebApi.Accounts;
 using WebApi.Data;
@@ -24,7 +24,7 @@ internal static class PortSharingEndpoints
         TicketIssuer tickets, HttpContext http, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
-        if (!int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || !PortShares.IsPort(number) || port[0] == '0')
+        if (!PortNumber.TryParse(port, out var number))
         {
             errors["port"] = ["a port number from 1 to 65535"];
         }
