@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using k8s;
 using k8s.Models;
+using ServiceDefaults.Routing;
 using ServiceDefaults.Sharing;
 using WorkspaceOperator.Kubernetes;
 
@@ -104,10 +105,19 @@ public sealed class WorkspacePort
     /// What the gateway is told (<see cref="PortShares"/>): entries the CRD's schema would refuse are left out,
     /// so a hand-edited resource can make a port private but never share one by accident.
     /// </summary>
-    public static PortShares SharesOf(IEnumerable<WorkspacePort>? ports) =>
-        PortShares.From((ports ?? []).Where(p => PortShares.IsPort(p.Port) && PortShares.TryParseLevel(p.Sharing, out _))
-            .Select(p => (p.Port, PortShares.TryParseLevel(p.Sharing, out var sharing) ? sharing : PortSharing.Private))
-            .Take(PortShares.MaxPorts));
+    public static PortShares SharesOf(IEnumerable<WorkspacePort>? ports)
+    {
+        var valid = new List<(int, PortSharing)>();
+        foreach (var port in ports ?? [])
+        {
+            if (PortNumber.IsValid(port.Port) && PortShares.TryParseLevel(port.Sharing, out var sharing) && valid.Count < PortShares.MaxPorts)
+            {
+                valid.Add((port.Port, sharing));
+            }
+        }
+
+        return PortShares.From(valid);
+    }
 }
 
 public static class WorkspacePhase
