@@ -37,9 +37,7 @@ public static class TicketEndpoints
             .SingleOrDefaultAsync(w => w.Sid == target.Sid, cancellationToken);
         if (workspace?.OwnerId == userId)
         {
-            return workspace.State == WorkspaceState.Running
-                ? TypedResults.Ok(new OpenView(TicketIssuer.WithTicket(target.Address, tickets.Issue(target.Sid, userId))))
-                : Problems.Conflict("not_running", $"'{workspace.Name}' is not running: start it first.");
+            return WorkspaceEndpoints.OpenForOwner(workspace, target.Address, tickets);
         }
 
         if (workspace is not null && target.Port != 0

@@ -217,10 +217,14 @@ public static partial class WorkspaceEndpoints
             return NotYours(sid);
         }
 
-        return workspace.State == WorkspaceState.Running
-            ? TypedResults.Ok(new OpenView(TicketIssuer.WithTicket(tickets.EditorAddress(sid, http.Request.Scheme), tickets.Issue(sid, user.UserId()))))
-            : Problems.Conflict("not_running", $"'{workspace.Name}' is not running: start it first.");
+        return OpenForOwner(workspace, tickets.EditorAddress(sid, http.Request.Scheme), tickets);
     }
+
+    /// <summary><paramref name="address"/> (the editor or one of its ports) with the owner's ticket, if the workspace runs.</summary>
+    internal static Results<Ok<OpenView>, ProblemHttpResult> OpenForOwner(Workspace workspace, string address, TicketIssuer tickets) =>
+        workspace.State == WorkspaceState.Running
+            ? TypedResults.Ok(new OpenView(TicketIssuer.WithTicket(address, tickets.Issue(workspace.Sid, workspace.OwnerId))))
+            : Problems.Conflict("not_running", $"'{workspace.Name}' is not running: start it first.");
 
     private static async Task<IResult> StartAsync(WebApiDb db, Workspace workspace, OperatorClient operatorApi, TimeProvider time, CancellationToken cancellationToken)
     {
