@@ -24,7 +24,8 @@ public sealed class RealEditorTests(HeadlessChromium chromium, ITestOutputHelper
     [Fact]
     public async Task A_newcomer_runs_the_platform_and_works_in_the_real_editor_through_the_gateway()
     {
-        await using var platform = await RunScript.StartAsync();
+        // The old platform's addresses, /ws/<sid>/, which stay for its links.
+        await using var platform = await RunScript.StartAsync(("WORKSPACE_DOMAIN", ""));
         output.WriteLine($"run.sh is up at {platform.Url}");
         var scenario = new Scenario(platform, output);
         var viewport = new ViewportSize { Width = 1400, Height = 900 };
@@ -49,19 +50,12 @@ public sealed class RealEditorTests(HeadlessChromium chromium, ITestOutputHelper
             await login.GetByRole(AriaRole.Button, new() { Name = "Log in" }).ClickAsync();
             await Assertions.Expect(page.Locator("#who-name")).ToHaveTextAsync("alice");
 
-            var create = page.Locator("#create-form");
-            await create.GetByLabel("Name").FillAsync("my project");
-            await create.GetByLabel("Template").SelectOptionAsync("python");
-            await create.GetByRole(AriaRole.Button, new() { Name = "Create" }).ClickAsync();
-            row = page.Locator("#workspaces tbody tr", new() { HasText = "my project" });
-            await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("Running", new() { Timeout = 90_000 });
-            sid = await row.GetAttributeAsync("data-sid") ?? throw new InvalidOperationException("the row has no sid");
-            scenario.Involves(sid);
+            (row, sid) = await CreateAndStartAsync(page, "my project", scenario);
         });
 
         await scenario.StepAsync("2. open the editor through the gateway; the workbench connects and shows the folder", async () =>
         {
-            editor = await OpenEditorAsync(alice, row, sid, platform.Url, scenario);
+            editor = await OpenEditorAsync(alice, row, new Uri(platform.Url, $"/ws/{sid}/"), scenario);
             Assert.DoesNotContain("ticket=", editor.Url, StringComparison.Ordinal);
             await HeadlessChromium.ScreenshotAsync(editor, "real-editor-workbench.png");
         });
@@ -97,7 +91,7 @@ public sealed class RealEditorTests(HeadlessChromium chromium, ITestOutputHelper
 
             await row.GetByRole(AriaRole.Button, new() { Name = "Start" }).ClickAsync();
             await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("Running", new() { Timeout = 90_000 });
-            editor = await OpenEditorAsync(alice, row, sid, platform.Url, scenario);
+            editor = await OpenEditorAsync(alice, row, new Uri(platform.Url, $"/ws/{sid}/"), scenario);
             var file = editor.GetByRole(AriaRole.Treeitem, new() { Name = "hello.txt" });
             await Assertions.Expect(file).ToBeVisibleAsync(new() { Timeout = 30_000 });
             await file.ClickAsync();
@@ -107,13 +101,7 @@ public sealed class RealEditorTests(HeadlessChromium chromium, ITestOutputHelper
         var devPort = FreePort.Next();
         await scenario.StepAsync($"4. start an HTTP server in the workspace's terminal, reach it at /ws/<sid>/proxy/{devPort}/", async () =>
         {
-            await editor.Keyboard.PressAsync("F1");
-            await editor.Keyboard.TypeAsync("Terminal: Create New Terminal");
-            await editor.Keyboard.PressAsync("Enter");
-            var terminal = editor.Locator(".terminal-wrapper .xterm").First;
-            await Assertions.Expect(terminal).ToBeVisibleAsync(new() { Timeout = 30_000 });
-            await terminal.ClickAsync();
-            await editor.Keyboard.TypeAsync($"python3 -m http.server {devPort} --bind 127.0.0.1\n");
+            await StartDevServerAsync(editor, devPort);
 
             // Until the server listens, code-server's proxy answers 5xx.
             var listing = "";
@@ -235,15 +223,110 @@ public sealed class RealEditorTests(HeadlessChromium chromium, ITestOutputHelper
         });
     }
 
-    /// <summary>Open on the page: a new tab through the gateway with a ticket, then VS Code with the workspace's folder in the Explorer.</summary>
-    private static async Task<IPage> OpenEditorAsync(IBrowserContext context, ILocator row, string sid, Uri platform, Scenario scenario)
+    /// <summary>
+    /// run.sh's default: each workspace, and each port of it, on its own origin under <c>localhost:&lt;port&gt;</c>
+    /// (Chromium resolves every <c>*.localhost</c> name to loopback). The editor opens on its origin; a dev
+    /// server started in its terminal is reached on <c>&lt;port&gt;--&lt;sid&gt;</c>; shared publicly from the page,
+    /// a browser that never logged in reaches it; made private again, that browser is refused.
+    /// </summary>
+    [Fact]
+    public async Task Each_workspace_and_port_has_its_own_origin_and_a_port_is_shared_on_purpose()
+    {
+        await using var platform = await RunScript.StartAsync();
+        output.WriteLine($"run.sh is up at {platform.Url}");
+        var scenario = new Scenario(platform, output);
+        await using var alice = await chromium.Browser.NewContextAsync(new() { BaseURL = platform.Url.ToString(), ViewportSize = new ViewportSize { Width = 1400, Height = 900 } });
+        scenario.Watch(alice, "alice");
+        var page = await alice.NewPageAsync();
+        ILocator row = null!;
+        IPage editor = null!;
+        var sid = "";
+        var devPort = FreePort.Next();
+        Uri DevServer() => new($"http://{devPort}--{sid}.{platform.Url.Authority}/");
+
+        await scenario.StepAsync("1. the page is on localhost; register, create and start a workspace", async () =>
+        {
+            Assert.Equal("localhost", platform.Url.Host);
+            await page.GotoAsync("/");
+            await PlatformPage.RegisterAsync(page, "alice");
+            (row, sid) = await CreateAndStartAsync(page, "origins", scenario);
+        });
+
+        await scenario.StepAsync("2. Open: the editor on its own origin, with a cookie for that host only", async () =>
+        {
+            var origin = new Uri($"http://{sid}.{platform.Url.Authority}/");
+            editor = await OpenEditorAsync(alice, row, origin, scenario);
+            Assert.DoesNotContain("ticket=", editor.Url, StringComparison.Ordinal);
+            Assert.Contains(await alice.CookiesAsync(), c => c.Name == "gw_session" && c.Domain == origin.Host && c.Path == "/");
+            await ScreenshotWithAddressAsync(editor, "origin-editor.png");
+        });
+
+        IPage devPage = null!;
+        await scenario.StepAsync($"3. a dev server started in the terminal, on its own origin {devPort}--<sid>", async () =>
+        {
+            await StartDevServerAsync(editor, devPort);
+
+            // The owner's first visit there goes through the platform's page for a ticket and comes back
+            // (one navigation: a second one would race the page's own).
+            devPage = await alice.NewPageAsync();
+            await devPage.GotoAsync(DevServer().ToString());
+            await devPage.WaitForURLAsync(DevServer().ToString(), new() { Timeout = 30_000 });
+
+            // Until the server listens, code-server's proxy answers 5xx.
+            await Eventually.TrueAsync(async () => (await devPage.ReloadAsync())?.Status == 200, "the dev server answers on its origin", TimeSpan.FromSeconds(60));
+            await Assertions.Expect(devPage.GetByText("Directory listing for /")).ToBeVisibleAsync(new() { Timeout = 15_000 });
+            Assert.Equal(DevServer(), new Uri(devPage.Url));
+            await ScreenshotWithAddressAsync(devPage, "origin-dev-server.png");
+        });
+
+        await scenario.StepAsync("4. shared publicly from the page, it opens in a browser that never logged in; private again, that browser is refused", async () =>
+        {
+            await page.BringToFrontAsync();
+            await row.GetByLabel("port to share").FillAsync(devPort.ToString(CultureInfo.InvariantCulture));
+            await row.GetByLabel("sharing level").SelectOptionAsync("public");
+            await row.GetByRole(AriaRole.Button, new() { Name = "Share" }).ClickAsync();
+            await Assertions.Expect(row.GetByRole(AriaRole.Link, new() { Name = $"port {devPort}" })).ToHaveAttributeAsync("href", DevServer().ToString());
+            await HeadlessChromium.ScreenshotAsync(page, "origin-share-public.png");
+
+            await using var stranger = await chromium.Browser.NewContextAsync();
+            var strangerPage = await stranger.NewPageAsync();
+            await Eventually.TrueAsync(
+                async () => (await strangerPage.GotoAsync(DevServer().ToString()))?.Status == 200 && new Uri(strangerPage.Url) == DevServer(),
+                "a stranger reaches the public port",
+                TimeSpan.FromSeconds(10));
+            await Assertions.Expect(strangerPage.GetByText("Directory listing for /")).ToBeVisibleAsync();
+            await ScreenshotWithAddressAsync(strangerPage, "origin-public-stranger.png");
+
+            // Private again: the stranger is sent to log in; the owner's page keeps working.
+            await row.GetByLabel($"sharing of port {devPort}").SelectOptionAsync("private");
+            await Assertions.Expect(row.GetByRole(AriaRole.Link, new() { Name = $"port {devPort}" })).ToHaveCountAsync(0);
+            await Eventually.TrueAsync(
+                async () => (await strangerPage.GotoAsync(DevServer().ToString()))?.Status == 200 && new Uri(strangerPage.Url).Authority == platform.Url.Authority,
+                "the stranger is refused the private port and sent to log in",
+                TimeSpan.FromSeconds(10));
+            await Assertions.Expect(strangerPage.Locator("#login-form")).ToBeVisibleAsync();
+            Assert.Equal(200, (await devPage.ReloadAsync())?.Status);
+        });
+
+        await scenario.StepAsync("5. Ctrl-C stops everything run.sh started", async () =>
+        {
+            Assert.True(await platform.InterruptAsync(TimeSpan.FromSeconds(60)), "run.sh ended within 60 s of Ctrl-C");
+            Assert.False(Listening(devPort), "the workspace's dev server stopped with its editor");
+        });
+    }
+
+    /// <summary>
+    /// Open on the page: a new tab through the gateway with a ticket, then VS Code at <paramref name="editorAddress"/>
+    /// (<c>/ws/&lt;sid&gt;/</c> or the workspace's own origin) with the workspace's folder in the Explorer.
+    /// </summary>
+    private static async Task<IPage> OpenEditorAsync(IBrowserContext context, ILocator row, Uri editorAddress, Scenario scenario)
     {
         var sockets = 0;
         var frames = 0;
         var editor = await context.RunAndWaitForPageAsync(() => row.GetByRole(AriaRole.Button, new() { Name = "Open" }).ClickAsync(), new() { Timeout = 30_000 });
         editor.WebSocket += (_, socket) =>
         {
-            if (socket.Url.StartsWith($"ws://{platform.Authority}/ws/{sid}/", StringComparison.Ordinal))
+            if (socket.Url.StartsWith($"ws://{editorAddress.Authority}{editorAddress.AbsolutePath}", StringComparison.Ordinal))
             {
                 Interlocked.Increment(ref sockets);
                 socket.FrameReceived += (_, _) => Interlocked.Increment(ref frames);
@@ -255,9 +338,35 @@ public sealed class RealEditorTests(HeadlessChromium chromium, ITestOutputHelper
         // The Explorer lists the folder only once the editor's WebSocket to its server works.
         await Assertions.Expect(editor.Locator(".sidebar .pane-header", new() { HasText = "workspace" })).ToBeVisibleAsync(new() { Timeout = 90_000 });
         await Assertions.Expect(editor.Locator(".explorer-folders-view")).ToBeVisibleAsync();
-        Assert.StartsWith(new Uri(platform, $"/ws/{sid}/").ToString(), editor.Url, StringComparison.Ordinal);
+        Assert.StartsWith(editorAddress.ToString(), editor.Url, StringComparison.Ordinal);
         Assert.True(sockets > 0 && frames > 0, $"the workbench's WebSocket through the gateway carries frames ({sockets} sockets, {frames} frames)");
         return editor;
+    }
+
+    /// <summary>The page's New workspace form (start now ticked), until the row says Running.</summary>
+    private static async Task<(ILocator Row, string Sid)> CreateAndStartAsync(IPage page, string name, Scenario scenario)
+    {
+        var create = page.Locator("#create-form");
+        await create.GetByLabel("Name").FillAsync(name);
+        await create.GetByLabel("Template").SelectOptionAsync("python");
+        await create.GetByRole(AriaRole.Button, new() { Name = "Create" }).ClickAsync();
+        var row = page.Locator("#workspaces tbody tr", new() { HasText = name });
+        await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("Running", new() { Timeout = 90_000 });
+        var sid = await row.GetAttributeAsync("data-sid") ?? throw new InvalidOperationException("the row has no sid");
+        scenario.Involves(sid);
+        return (row, sid);
+    }
+
+    /// <summary>A terminal in the editor running a static file server on <paramref name="port"/>, bound to localhost inside the workspace.</summary>
+    private static async Task StartDevServerAsync(IPage editor, int port)
+    {
+        await editor.Keyboard.PressAsync("F1");
+        await editor.Keyboard.TypeAsync("Terminal: Create New Terminal");
+        await editor.Keyboard.PressAsync("Enter");
+        var terminal = editor.Locator(".terminal-wrapper .xterm").First;
+        await Assertions.Expect(terminal).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        await terminal.ClickAsync();
+        await editor.Keyboard.TypeAsync($"python3 -m http.server {port} --bind 127.0.0.1\n");
     }
 
     /// <summary>A headless screenshot has no address bar: this one shows the page's address in a label the test adds (README).</summary>

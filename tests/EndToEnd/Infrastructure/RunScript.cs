@@ -43,7 +43,8 @@ public sealed partial class RunScript : IAsyncDisposable
     /// <summary>What run.sh printed so far, ANSI colours removed.</summary>
     public string Output => string.Join('\n', _output);
 
-    public static async Task<RunScript> StartAsync()
+    /// <param name="settings">config/run.env settings to give besides the ports and the data folder.</param>
+    public static async Task<RunScript> StartAsync(params (string Name, string Value)[] settings)
     {
         var data = Directory.CreateTempSubdirectory("run-sh-e2e").FullName;
         var ports = PortSettings.ToDictionary(name => name, _ => FreePort.Next());
@@ -58,6 +59,11 @@ public sealed partial class RunScript : IAsyncDisposable
             UseShellExecute = false,
         };
         start.Environment["DATA_DIR"] = data;
+        foreach (var (name, value) in settings)
+        {
+            start.Environment[name] = value;
+        }
+
         foreach (var (name, port) in ports)
         {
             start.Environment[name] = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
