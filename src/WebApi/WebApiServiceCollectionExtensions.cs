@@ -44,6 +44,10 @@ public static class WebApiServiceCollectionExtensions
         services.AddTelemetryExport(configuration, "WebApi:Telemetry", WebApiApplication.ServiceName, [], []);
         services.AddRedis(WebApiApplication.ServiceName, sp => sp.GetRequiredService<IOptions<WebApiOptions>>().Value.IdleStop.Redis);
         services.AddHostedService<IdleStopper>();
+        services.AddSingleton<WorkspaceActivity>();
+        services.AddSingleton<OperatorStatus>();
+        services.AddHostedService<OperatorStatusFollower>();
+        services.AddSingleton<WorkspaceViews>();
 
         // Sessions survive a restart: the cookie keys are kept in the data folder.
         services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(Path.GetFullPath(Path.Combine(options.DataDirectory, "keys"))));

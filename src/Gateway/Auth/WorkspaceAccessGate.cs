@@ -160,6 +160,29 @@ internal sealed partial class WorkspaceAccessGate
             context, sid, failure is null ? GatewayProblem.AuthenticationRequired : GatewayProblem.CredentialInvalid, failure ?? "no credential");
     }
 
+    /// <summary>
+    /// Sends the owner's browser, navigating to a workspace that is not running, to the platform's page with
+    /// the address it asked for: the page offers to start it and comes back there (a bare 404 left the user to
+    /// find the workspace and reopen it by hand). It is the very redirect a visitor without a credential gets,
+    /// so it says nothing about whether the workspace exists. False, with nothing written, for anything but a
+    /// page navigation (scripts and WebSocket reconnects keep their 404) or without a log-in page.
+    /// </summary>
+    public bool TrySendToPlatform(HttpContext context, bool ownOrigin)
+    {
+        var options = _tokens.Options;
+        var request = context.Request;
+        if (!Enabled || string.IsNullOrEmpty(options.LoginUrl)
+            || !(HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
+            || context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true }
+            || !AcceptsHtml(request))
+        {
+            return false;
+        }
+
+        RedirectToLogin(context, options, ownOrigin);
+        return true;
+    }
+
     private static string DescribeRefusal(Credential credential, Door door, string what) =>
         credential.Sid != door.Sid ? what + " for another workspace"
         : credential.Port == 0 ? what + " for the workspace"

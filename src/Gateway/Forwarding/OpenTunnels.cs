@@ -151,12 +151,28 @@ internal sealed partial class OpenTunnels : IRouteChangeObserver, IDisposable
             return;
         }
 
-        // Moved, stopped, or let in by a sharing level the port no longer has.
-        var closed = AbortWhere(tunnels, tunnel => !string.Equals(tunnel.Address, current, StringComparison.Ordinal)
-            || !tunnel.Admission.StillAllowed(lookup.Shares.For(tunnel.Port)));
-        if (closed > 0)
+        // Stopped, moved, or let in by a sharing level the port no longer has: a WebSocket is told which.
+        var closing = new List<(Tunnel Tunnel, byte[] Frame)>();
+        lock (tunnels)
         {
-            LogClosed(sid, closed, current ?? "none");
+            foreach (var tunnel in tunnels.Items)
+            {
+                if (!string.Equals(tunnel.Address, current, StringComparison.Ordinal))
+                {
+                    closing.Add((tunnel, current is null ? WebSocketCloseFrame.WorkspaceStopped : WebSocketCloseFrame.WorkspaceMoved));
+                }
+                else if (!tunnel.Admission.StillAllowed(lookup.Shares.For(tunnel.Port)))
+                {
+                    closing.Add((tunnel, WebSocketCloseFrame.NoLongerShared));
+                }
+            }
+        }
+
+        if (closing.Count > 0)
+        {
+            LogClosed(sid, closing.Count, current ?? "none");
+            // Not awaited: the next sid's review must not wait a second for this one's browsers.
+            _ = Task.WhenAll(closing.Select(entry => CloseAsync(tunnels, entry.Tunnel, entry.Frame)));
         }
     }
 
@@ -173,24 +189,28 @@ internal sealed partial class OpenTunnels : IRouteChangeObserver, IDisposable
         }
 
         LogClosingForShutdown(all.Count);
-        await Task.WhenAll(all.Select(async entry =>
-        {
-            // The relay sends the close frame at the next frame boundary and ends; give the browser a moment
-            // to read it, then cut whatever is left.
-            if (await entry.Tunnel.GoAwayAsync(GoingAwayWithin))
-            {
-                await Task.WhenAny(entry.Tunnel.Ended, Task.Delay(GoingAwayWithin));
-            }
+        await Task.WhenAll(all.Select(entry => CloseAsync(entry.Set, entry.Tunnel, WebSocketCloseFrame.ShuttingDown)));
+    }
 
-            lock (entry.Set)
+    /// <summary>
+    /// A relayed WebSocket gets <paramref name="frame"/> at its next frame boundary and a moment to read it;
+    /// whatever is left (another upgrade, a frame stuck half-sent, a browser that does not answer) is cut.
+    /// </summary>
+    private static async Task CloseAsync(SidTunnels set, Tunnel tunnel, byte[] frame)
+    {
+        if (await tunnel.GoAwayAsync(GoingAwayWithin, frame))
+        {
+            await Task.WhenAny(tunnel.Ended, Task.Delay(GoingAwayWithin));
+        }
+
+        lock (set)
+        {
+            // Not once the request is over: Kestrel may already have reused the context.
+            if (set.Items.Contains(tunnel))
             {
-                // Not once the request is over: Kestrel may already have reused the context.
-                if (entry.Set.Items.Contains(entry.Tunnel))
-                {
-                    entry.Tunnel.Context.Abort();
-                }
+                tunnel.Context.Abort();
             }
-        }));
+        }
     }
 
     private static int AbortWhere(SidTunnels tunnels, Func<Tunnel, bool> predicate)
@@ -261,7 +281,7 @@ internal sealed partial class OpenTunnels : IRouteChangeObserver, IDisposable
         private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private volatile Stream? _workspace;
         private long _lastActivity = Environment.TickCount64;
-        private volatile bool _goingAway;
+        private volatile byte[]? _closeFrame;
         private volatile bool _goingAwaySent;
         private volatile bool _parked;
 
@@ -287,8 +307,11 @@ internal sealed partial class OpenTunnels : IRouteChangeObserver, IDisposable
             set => _parked = value;
         }
 
-        /// <summary>Shutting down: the relay ends at the next frame boundary with 1001.</summary>
-        public bool GoingAway => _goingAway;
+        /// <summary>Being closed: the relay ends at the next frame boundary with <see cref="CloseFrame"/>.</summary>
+        public bool GoingAway => _closeFrame is not null;
+
+        /// <summary>What the relay sends the browser last, once <see cref="GoingAway"/>.</summary>
+        public byte[] CloseFrame => _closeFrame ?? WebSocketCloseFrame.ShuttingDown;
 
         /// <summary>Milliseconds since a byte last went through (Environment.TickCount64 clock).</summary>
         public long IdleMilliseconds(long now) => now - Volatile.Read(ref _lastActivity);
@@ -307,17 +330,18 @@ internal sealed partial class OpenTunnels : IRouteChangeObserver, IDisposable
         public void GoingAwaySent() => _goingAwaySent = true;
 
         /// <summary>
-        /// Asks the relay for 1001 at the next frame boundary. True once it is sent; false when the tunnel is
-        /// not a relayed WebSocket or no boundary came within <paramref name="within"/> (a frame stuck half-sent).
+        /// Asks the relay for <paramref name="closeFrame"/> at the next frame boundary. True once it is sent;
+        /// false when the tunnel is not a relayed WebSocket or no boundary came within <paramref name="within"/>
+        /// (a frame stuck half-sent).
         /// </summary>
-        public async Task<bool> GoAwayAsync(TimeSpan within)
+        public async Task<bool> GoAwayAsync(TimeSpan within, byte[] closeFrame)
         {
             if (!IsWebSocket || _workspace is not { } workspace)
             {
                 return false;
             }
 
-            _goingAway = true;
+            _closeFrame = closeFrame;
             var deadline = Task.Delay(within);
             // Polled rather than awaited: shutdown is rare, and a flag costs each tunnel less than a task would.
             while (!_goingAwaySent && !deadline.IsCompleted && !_ended.Task.IsCompleted)

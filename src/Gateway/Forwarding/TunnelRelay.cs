@@ -14,9 +14,6 @@ namespace Gateway.Forwarding;
 /// </summary>
 internal sealed partial class TunnelRelay(ILogger<TunnelRelay> logger)
 {
-    // Close frame, server to client (unmasked): FIN + opcode 8, payload 2 bytes = status 1001 "going away".
-    private static readonly byte[] GoingAwayFrame = [0x88, 0x02, 0x03, 0xE9];
-
     // Rented only while bytes move, so the size costs nothing while a tunnel is idle. An editor's messages
     // are small, but files and terminal floods pass through tunnels too, and a 64 KiB message should take
     // one read on the workspace's side (YARP's copier used the same size).
@@ -186,7 +183,7 @@ internal sealed partial class TunnelRelay(ILogger<TunnelRelay> logger)
         {
             try
             {
-                await browser.WriteAsync(GoingAwayFrame);
+                await browser.WriteAsync(tunnel.CloseFrame);
                 tunnel.GoingAwaySent();
             }
             catch (Exception ex) when (IsConnectionEnd(ex))

@@ -255,6 +255,12 @@ internal sealed partial class WorkspaceForwardingMiddleware
             case RouteLookupStatus.Found:
                 break;
             case RouteLookupStatus.NotFound:
+                if (admission == Admission.Owner && _access.TrySendToPlatform(context, target.OwnOrigin))
+                {
+                    LogSentToPlatform(sid);
+                    return;
+                }
+
                 await GatewayProblemWriter.WriteAsync(context, GatewayProblem.WorkspaceNotRunning, sid);
                 return;
             case RouteLookupStatus.Invalid:
@@ -318,6 +324,9 @@ internal sealed partial class WorkspaceForwardingMiddleware
     {
         public ReadOnlySpan<char> Sid => Source.AsSpan(SidStart, SidLength);
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Workspace {Sid} is not running: its owner was sent to the platform's page to start it")]
+    private partial void LogSentToPlatform(string sid);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Client left during forwarding to workspace {Sid}: {Error}")]
     private partial void LogClientGone(string sid, ForwarderError error);

@@ -1,52 +1,16 @@
 using System.Text.RegularExpressions;
 using ServiceDefaults.Routing;
 using ServiceDefaults.Sharing;
+using ServiceDefaults.Workspaces;
 using WorkspaceOperator.Kubernetes;
 using WorkspaceOperator.Workspaces;
 
 namespace WorkspaceOperator.Api;
 
-/// <summary>Create (and by default start) a workspace: the old RPC's "create space".</summary>
-public sealed record CreateWorkspaceRequest(
-    string? Sid,
-    string? Image,
-    string? Cpu,
-    string? Memory,
-    string? Storage,
-    string? Hardware,
-    int? Port,
-    string? MountPath,
-    string? Owner,
-    bool Start = true);
-
-/// <summary>One port's sharing level: <c>private</c>, <c>authenticated</c> or <c>public</c>.</summary>
-public sealed record SharedPort(int Port, string Sharing);
-
-/// <summary>Replaces the sharing of a workspace's ports: ports not listed become private.</summary>
-public sealed record SetPortsRequest(IReadOnlyList<SharedPort>? Ports);
-
-/// <summary>What the web API shows and needs: state, and where the editor runs (the old RPC's pod info).</summary>
-public sealed record WorkspaceInfo(
-    string Sid,
-    string DesiredState,
-    string Phase,
-    bool Ready,
-    string? Reason,
-    string? Message,
-    string? Address,
-    string? PodIP,
-    string? NodeName,
-    int? Port,
-    string? Owner,
-    string Image,
-    string Cpu,
-    string Memory,
-    string Storage,
-    string? Hardware,
-    DateTimeOffset? CreatedAt,
-    IReadOnlyList<SharedPort> Ports)
+/// <summary>The operator's side of <see cref="WorkspaceInfo"/>: a Workspace resource as the API shows it.</summary>
+internal static class WorkspaceInfoMapping
 {
-    public static WorkspaceInfo From(Workspace workspace)
+    public static WorkspaceInfo ToInfo(this Workspace workspace)
     {
         var status = workspace.Status;
         var ready = status?.Condition(WorkspaceCondition.Ready);
@@ -69,7 +33,7 @@ public sealed record WorkspaceInfo(
             spec.Storage,
             spec.Hardware,
             workspace.Metadata.CreationTimestamp is { } created ? new DateTimeOffset(DateTime.SpecifyKind(created, DateTimeKind.Utc)) : null,
-            [.. WorkspacePort.SharesOf(spec.Ports).Entries.Select(e => new SharedPort(e.Port, PortShares.Word(e.Sharing)))]);
+            [.. WorkspacePort.SharesOf(spec.Ports).Entries.Select(e => new PortSharingInfo(e.Port, PortShares.Word(e.Sharing)))]);
     }
 }
 

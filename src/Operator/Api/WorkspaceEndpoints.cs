@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using WorkspaceOperator.Configuration;
 using WorkspaceOperator.Reconciliation;
 using WorkspaceOperator.Workspaces;
+using ServiceDefaults.Workspaces;
 
 namespace WorkspaceOperator.Api;
 
@@ -30,10 +31,10 @@ public static class WorkspaceEndpoints
     }
 
     internal static Ok<WorkspaceInfo[]> List(WorkspaceInformer informer) =>
-        TypedResults.Ok(informer.Workspaces.Values.OrderBy(w => w.Sid, StringComparer.Ordinal).Select(WorkspaceInfo.From).ToArray());
+        TypedResults.Ok(informer.Workspaces.Values.OrderBy(w => w.Sid, StringComparer.Ordinal).Select(WorkspaceInfoMapping.ToInfo).ToArray());
 
     internal static Results<Ok<WorkspaceInfo>, ProblemHttpResult> Get(string sid, WorkspaceInformer informer) =>
-        informer.Get(sid) is { } workspace ? TypedResults.Ok(WorkspaceInfo.From(workspace)) : NotFound(sid);
+        informer.Get(sid) is { } workspace ? TypedResults.Ok(workspace.ToInfo()) : NotFound(sid);
 
     internal static async Task<Results<Created<WorkspaceInfo>, ValidationProblem, ProblemHttpResult>> Create(
         CreateWorkspaceRequest request,
@@ -75,7 +76,7 @@ public static class WorkspaceEndpoints
         var location = $"/api/workspaces/{created.Sid}";
         if (!request.Start)
         {
-            return TypedResults.Created(location, WorkspaceInfo.From(created));
+            return TypedResults.Created(location, created.ToInfo());
         }
 
         var outcome = await WaitForPhaseAsync(waiter, created, WorkspacePhase.Running, Timeout(wait, options), cancellationToken);
@@ -107,7 +108,7 @@ public static class WorkspaceEndpoints
 
         var ports = (request.Ports ?? []).Select(p => new WorkspacePort { Port = p.Port, Sharing = p.Sharing }).ToList();
         return await workspaces.SetPortsAsync(sid, ports, cancellationToken) is { } changed
-            ? TypedResults.Ok(WorkspaceInfo.From(changed))
+            ? TypedResults.Ok(changed.ToInfo())
             : NotFound(sid);
     }
 
@@ -187,7 +188,7 @@ public static class WorkspaceEndpoints
 
         if (settled && last.Status!.Phase == phase)
         {
-            return TypedResults.Ok(WorkspaceInfo.From(last));
+            return TypedResults.Ok(last.ToInfo());
         }
 
         if (settled)

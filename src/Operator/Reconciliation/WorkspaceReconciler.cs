@@ -3,6 +3,7 @@ using ServiceDefaults.Sharing;
 using WorkspaceOperator.Configuration;
 using WorkspaceOperator.Routes;
 using WorkspaceOperator.Workspaces;
+using ServiceDefaults.Workspaces;
 
 namespace WorkspaceOperator.Reconciliation;
 

@@ -63,7 +63,7 @@ internal sealed partial class KubernetesWorkspaceDriver(
         {
             await CreateIgnoringExistingAsync(() => kubernetes.CoreV1.CreateNamespacedPodAsync(wanted, ns, cancellationToken: cancellationToken));
             LogCreated("pod", workspace.Sid);
-            return new(WorkloadState.Starting, "PodCreated", "waiting for the pod to be scheduled");
+            return new(WorkloadState.Starting, "Scheduling", "waiting for a node with room for this workspace");
         }
 
         if (pod.Metadata.DeletionTimestamp is not null)
@@ -128,12 +128,41 @@ internal sealed partial class KubernetesWorkspaceDriver(
             return new(WorkloadState.Stuck, "EditorFailing", $"the editor keeps failing to start ({waiting.Reason}, {container!.RestartCount} restarts): {waiting.Message}");
         }
 
-        var detail = waiting?.Reason ?? (container is null ? status?.Phase ?? "Pending" : "Probing");
-        return new(WorkloadState.Starting, detail, detail == "Probing" ? "waiting for the editor to answer /healthz" : $"the pod is {detail}")
+        var (step, message) = Progress(status, container, pod.Spec?.NodeName);
+        return new(WorkloadState.Starting, step, message)
         {
             PodIP = string.IsNullOrEmpty(status?.PodIP) ? null : status.PodIP,
             NodeName = pod.Spec?.NodeName,
         };
+    }
+
+    /// <summary>
+    /// Where a start is on the way to Ready, in the order a user sees it: a node is found, the volume is
+    /// attached (the kubelet mounts volumes before it builds the sandbox, so <c>PodReadyToStartContainers</c>
+    /// says both; clusters before 1.29 lack it and skip that step), the image is pulled and the container
+    /// created, the editor answers its probe.
+    /// </summary>
+    private static (string Reason, string Message) Progress(V1PodStatus? status, V1ContainerStatus? container, string? node)
+    {
+        var conditions = status?.Conditions;
+        if (conditions?.FirstOrDefault(c => c.Type == "PodScheduled") is not { Status: "True" })
+        {
+            return ("Scheduling", "waiting for a node with room for this workspace");
+        }
+
+        if (conditions.FirstOrDefault(c => c.Type == "PodReadyToStartContainers") is { Status: not "True" })
+        {
+            return ("VolumeAttaching", $"scheduled on {node ?? "a node"}; attaching the workspace's volume");
+        }
+
+        if (container?.State?.Running is not null)
+        {
+            return ("Probing", "the editor is starting; waiting for it to answer /healthz");
+        }
+
+        return container?.State?.Waiting?.Reason is { } waiting and not ("ContainerCreating" or "PodInitializing")
+            ? (waiting, $"the editor's container is waiting ({waiting})")
+            : ("EditorCreating", "volume attached; pulling the image and creating the editor");
     }
 
     internal V1PersistentVolumeClaim NewClaim(Workspace workspace)

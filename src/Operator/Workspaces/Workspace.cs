@@ -5,6 +5,7 @@ using k8s.Models;
 using ServiceDefaults.Routing;
 using ServiceDefaults.Sharing;
 using WorkspaceOperator.Kubernetes;
+using ServiceDefaults.Workspaces;
 
 namespace WorkspaceOperator.Workspaces;
 
@@ -118,17 +119,6 @@ public sealed class WorkspacePort
 
         return PortShares.From(valid);
     }
-}
-
-public static class WorkspacePhase
-{
-    public const string Pending = "Pending";
-    public const string Starting = "Starting";
-    public const string Running = "Running";
-    public const string Stopping = "Stopping";
-    public const string Stopped = "Stopped";
-    public const string Failed = "Failed";
-    public const string Deleting = "Deleting";
 }
 
 public sealed class WorkspaceStatus

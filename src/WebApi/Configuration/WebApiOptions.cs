@@ -57,6 +57,9 @@ public sealed class OperatorApiOptions
 
     /// <summary>How long a start may take before the user is told it did not finish.</summary>
     public TimeSpan StartTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How often the operator is asked what every workspace is doing (the page's truth and progress).</summary>
+    public TimeSpan StatusInterval { get; set; } = TimeSpan.FromSeconds(1);
 }
 
 public sealed class TicketOptions

@@ -51,6 +51,11 @@ internal sealed class WebApiOptionsValidator : IValidateOptions<WebApiOptions>
             failures.Add("WebApi:Accounts:LoginAttemptsPerMinute must be at least 1, and LoginAttemptsPerAddressPerMinute at least as large");
         }
 
+        if (options.Operator.StatusInterval <= TimeSpan.Zero)
+        {
+            failures.Add("WebApi:Operator:StatusInterval must be positive");
+        }
+
         if (options.IdleStop.Enabled && !RedisConfiguration.TryParse(options.IdleStop.Redis, WebApiApplication.ServiceName, out _, out var redisError))
         {
             failures.Add($"WebApi:IdleStop:Redis (the gateway's Redis) {redisError}");

@@ -43,6 +43,7 @@ public abstract class WebApiDb(DbContextOptions options) : DbContext(options)
         modelBuilder.Entity<Workspace>(workspace =>
         {
             workspace.Property(w => w.State).HasConversion<string>().HasMaxLength(16);
+            workspace.Property(w => w.StopCause).HasConversion<string>().HasMaxLength(16);
             workspace.Property(w => w.Sid).HasMaxLength(63);
             workspace.Property(w => w.Name).HasMaxLength(64);
             workspace.HasIndex(w => w.Sid).IsUnique();

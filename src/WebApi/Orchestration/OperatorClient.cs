@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using ServiceDefaults.Sharing;
+using ServiceDefaults.Workspaces;
 using WebApi.Configuration;
 
 namespace WebApi.Orchestration;
@@ -25,7 +26,7 @@ internal sealed class OperatorClient(HttpClient http, IOptions<WebApiOptions> op
     private readonly OperatorApiOptions _options = options.Value.Operator;
 
     public Task<OperatorOutcome> CreateAsync(string sid, string image, string cpu, string memory, string storage, string hardware, string owner, CancellationToken cancellationToken) =>
-        SendAsync(HttpMethod.Post, "/api/workspaces?wait=0", new { sid, image, cpu, memory, storage, hardware, owner, start = false }, cancellationToken);
+        SendAsync(HttpMethod.Post, "/api/workspaces?wait=0", new CreateWorkspaceRequest(sid, image, cpu, memory, storage, hardware, Port: null, MountPath: null, owner, Start: false), cancellationToken);
 
     public Task<OperatorOutcome> StartAsync(string sid, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Post, $"/api/workspaces/{sid}/start?wait={(int)_options.StartTimeout.TotalSeconds}", null, cancellationToken);
@@ -35,7 +36,22 @@ internal sealed class OperatorClient(HttpClient http, IOptions<WebApiOptions> op
 
     /// <summary>Replaces the sharing of the workspace's ports (those not listed are private).</summary>
     public Task<OperatorOutcome> SetPortsAsync(string sid, IEnumerable<(int Port, PortSharing Sharing)> ports, CancellationToken cancellationToken) =>
-        SendAsync(HttpMethod.Put, $"/api/workspaces/{sid}/ports", new { ports = ports.Select(p => new { port = p.Port, sharing = PortShares.Word(p.Sharing) }) }, cancellationToken);
+        SendAsync(HttpMethod.Put, $"/api/workspaces/{sid}/ports", new SetPortsRequest([.. ports.Select(p => new PortSharingInfo(p.Port, PortShares.Word(p.Sharing)))]), cancellationToken);
+
+    /// <summary>Every workspace as the operator sees it now; null when it cannot say (unreachable, refused).</summary>
+    public async Task<IReadOnlyList<WorkspaceInfo>?> ListAsync(CancellationToken cancellationToken)
+    {
+        using var request = NewRequest(HttpMethod.Get, "/api/workspaces", null);
+        try
+        {
+            using var response = await http.SendAsync(request, cancellationToken);
+            return response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<WorkspaceInfo[]>(Json, cancellationToken) : null;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or JsonException || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            return null;
+        }
+    }
 
     public async Task<OperatorOutcome> DeleteAsync(string sid, CancellationToken cancellationToken)
     {
@@ -45,9 +61,9 @@ internal sealed class OperatorClient(HttpClient http, IOptions<WebApiOptions> op
         return outcome.Status == HttpStatusCode.NotFound ? OperatorOutcome.Success : outcome;
     }
 
-    private async Task<OperatorOutcome> SendAsync(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
+    private HttpRequestMessage NewRequest(HttpMethod method, string path, object? body)
     {
-        using var request = new HttpRequestMessage(method, path);
+        var request = new HttpRequestMessage(method, path);
         if (body is not null)
         {
             request.Content = JsonContent.Create(body, options: Json);
@@ -58,6 +74,12 @@ internal sealed class OperatorClient(HttpClient http, IOptions<WebApiOptions> op
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _options.Token);
         }
 
+        return request;
+    }
+
+    private async Task<OperatorOutcome> SendAsync(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
+    {
+        using var request = NewRequest(method, path, body);
         try
         {
             using var response = await http.SendAsync(request, cancellationToken);

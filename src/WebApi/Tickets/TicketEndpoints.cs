@@ -24,7 +24,7 @@ public static class TicketEndpoints
     }
 
     internal static async Task<Results<Ok<OpenView>, ProblemHttpResult>> Create(
-        TicketRequest request, ClaimsPrincipal user, WebApiDb db, TicketIssuer tickets, HttpContext http, CancellationToken cancellationToken)
+        TicketRequest request, ClaimsPrincipal user, WebApiDb db, TicketIssuer tickets, WorkspaceViews views, HttpContext http, CancellationToken cancellationToken)
     {
         var target = tickets.Read(request.ReturnTo, http.Request.Scheme);
         if (target is null)
@@ -37,7 +37,7 @@ public static class TicketEndpoints
             .SingleOrDefaultAsync(w => w.Sid == target.Sid, cancellationToken);
         if (workspace?.OwnerId == userId)
         {
-            return WorkspaceEndpoints.OpenForOwner(workspace, target.Address, tickets);
+            return WorkspaceEndpoints.OpenForOwner(workspace, target.Address, tickets, views);
         }
 
         if (workspace is not null && target.Port != 0

@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -17,6 +18,7 @@ namespace WebApi.Workspaces;
 internal sealed partial class IdleStopper(
     IServiceProvider services,
     IServiceScopeFactory scopes,
+    WorkspaceActivity activity,
     IOptions<WebApiOptions> options,
     TimeProvider time,
     ILogger<IdleStopper> logger) : BackgroundService
@@ -37,8 +39,9 @@ internal sealed partial class IdleStopper(
 
         // Resolved only when enabled: the connection is not opened for nothing.
         var redis = services.GetRequiredService<IConnectionMultiplexer>().GetDatabase();
+        // The first round at once: the page shows "last used" and when a stop is due from the start.
         using var ticks = new PeriodicTimer(_options.CheckInterval, time);
-        while (await ticks.WaitForNextTickAsync(stoppingToken))
+        do
         {
             try
             {
@@ -50,15 +53,16 @@ internal sealed partial class IdleStopper(
                 LogCheckFailed(ex);
             }
         }
+        while (await ticks.WaitForNextTickAsync(stoppingToken));
     }
 
     internal async Task CheckAsync(IDatabase redis, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var since = now - _options.IdleTimeout;
-        var recent = (await redis.SortedSetRangeByScoreAsync(_options.ActivityKey, since.ToUnixTimeSeconds()).WaitAsync(CallTimeout, cancellationToken))
-            .Select(member => (string)member!)
-            .ToHashSet(StringComparer.Ordinal);
+        var lastUsed = (await redis.SortedSetRangeByScoreWithScoresAsync(_options.ActivityKey, (now - Retention).ToUnixTimeSeconds()).WaitAsync(CallTimeout, cancellationToken))
+            .ToFrozenDictionary(entry => (string)entry.Element!, entry => DateTimeOffset.FromUnixTimeSeconds((long)entry.Score), StringComparer.Ordinal);
+        activity.Publish(lastUsed);
 
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<WebApiDb>();
@@ -70,10 +74,10 @@ internal sealed partial class IdleStopper(
                 .Select(w => new { w.Id, w.Sid, w.StartedAt })
                 .ToListAsync(cancellationToken))
             .Where(w => w.StartedAt is null || w.StartedAt < since)
-            .Where(w => !recent.Contains(w.Sid));
+            .Where(w => !(lastUsed.TryGetValue(w.Sid, out var used) && used.ToUnixTimeSeconds() >= since.ToUnixTimeSeconds()));
         foreach (var idle in candidates)
         {
-            var outcome = await WorkspaceEndpoints.StopAsync(db, operatorApi, db.Workspaces.Where(w => w.Id == idle.Id), idle.Sid, cancellationToken);
+            var outcome = await WorkspaceEndpoints.StopAsync(db, operatorApi, db.Workspaces.Where(w => w.Id == idle.Id), idle.Sid, StopCause.Idle, cancellationToken);
             if (outcome is { Succeeded: true })
             {
                 LogStopped(idle.Sid, _options.IdleTimeout);

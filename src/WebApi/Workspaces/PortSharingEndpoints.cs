@@ -21,7 +21,7 @@ internal static class PortSharingEndpoints
 {
     internal static async Task<Results<Ok<WorkspaceView>, ValidationProblem, ProblemHttpResult>> Set(
         string sid, string port, SharePortRequest request, ClaimsPrincipal user, WebApiDb db, OperatorClient operatorApi,
-        TicketIssuer tickets, HttpContext http, CancellationToken cancellationToken)
+        TicketIssuer tickets, WorkspaceViews views, HttpContext http, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
         if (!PortNumber.TryParse(port, out var number))
@@ -85,6 +85,6 @@ internal static class PortSharingEndpoints
             await transaction.CommitAsync(cancellationToken);
         }
 
-        return TypedResults.Ok(WorkspaceEndpoints.View((await WorkspaceEndpoints.Find(db, ownerId, sid))!, tickets, http));
+        return TypedResults.Ok(views.For((await WorkspaceEndpoints.Find(db, ownerId, sid))!, http.Request.Scheme));
     }
 }

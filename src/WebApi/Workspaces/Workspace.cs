@@ -12,6 +12,19 @@ public enum WorkspaceState
     Deleting,
 }
 
+/// <summary>Why a workspace last stopped: the start page says it ("stopped 12 minutes ago, idle").</summary>
+public enum StopCause
+{
+    /// <summary>Its owner pressed Stop.</summary>
+    Owner,
+
+    /// <summary>Nobody used it for the idle timeout.</summary>
+    Idle,
+
+    /// <summary>Stopped outside this web API: by an administrator, or by the operator itself.</summary>
+    Operator,
+}
+
 public sealed class Workspace
 {
     /// <summary>At most this many workspaces per user (the old platform's rule).</summary>
@@ -44,6 +57,11 @@ public sealed class Workspace
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset? StartedAt { get; set; }
+
+    /// <summary>When it last stopped; null while it runs and before its first start.</summary>
+    public DateTimeOffset? StoppedAt { get; set; }
+
+    public StopCause? StopCause { get; set; }
 
     /// <summary>Why the last start or stop failed, in words for the user; null after a success.</summary>
     public string? LastError { get; set; }

@@ -13,13 +13,6 @@ namespace WebApi.Workspaces;
 
 public sealed record CreateWorkspaceRequest(string? Name, string? Template, string? Spec, bool Start = false);
 
-public sealed record WorkspaceView(
-    string Sid, string Name, string State, string Template, string Spec, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, string? LastError,
-    SharedPortView[] Ports, bool PortsShareable);
-
-/// <summary>A shared dev-server port and where it opens (null without host-based routing).</summary>
-public sealed record SharedPortView(int Port, string Sharing, string? Url);
-
 public sealed record OpenView(string Url);
 
 /// <summary>
@@ -36,6 +29,7 @@ public static partial class WorkspaceEndpoints
         var api = app.MapGroup("/api/workspaces").WithTags("Workspaces").RequireAuthorization();
         api.MapGet("/", List);
         api.MapGet("/{sid}", Get);
+        api.MapGet("/{sid}/events", WorkspaceEventEndpoints.Events);
         api.MapPost("/", Create);
         api.MapPost("/{sid}/start", Start);
         api.MapPost("/{sid}/stop", Stop);
@@ -45,14 +39,14 @@ public static partial class WorkspaceEndpoints
         return app;
     }
 
-    internal static async Task<Ok<WorkspaceView[]>> List(ClaimsPrincipal user, WebApiDb db, TicketIssuer tickets, HttpContext http) =>
-        TypedResults.Ok((await Owned(db, user.UserId()).OrderBy(w => w.CreatedAt).ToListAsync()).Select(w => View(w, tickets, http)).ToArray());
+    internal static async Task<Ok<WorkspaceView[]>> List(ClaimsPrincipal user, WebApiDb db, WorkspaceViews views, HttpContext http) =>
+        TypedResults.Ok((await Owned(db, user.UserId()).OrderBy(w => w.CreatedAt).ToListAsync()).Select(w => views.For(w, http.Request.Scheme)).ToArray());
 
-    internal static async Task<Results<Ok<WorkspaceView>, ProblemHttpResult>> Get(string sid, ClaimsPrincipal user, WebApiDb db, TicketIssuer tickets, HttpContext http) =>
-        await Find(db, user.UserId(), sid) is { } workspace ? TypedResults.Ok(View(workspace, tickets, http)) : NotYours(sid);
+    internal static async Task<Results<Ok<WorkspaceView>, ProblemHttpResult>> Get(string sid, ClaimsPrincipal user, WebApiDb db, WorkspaceViews views, HttpContext http) =>
+        await Find(db, user.UserId(), sid) is { } workspace ? TypedResults.Ok(views.For(workspace, http.Request.Scheme)) : NotYours(sid);
 
     internal static async Task<Results<Created<WorkspaceView>, ValidationProblem, ProblemHttpResult>> Create(
-        CreateWorkspaceRequest request, ClaimsPrincipal user, WebApiDb db, OperatorClient operatorApi, TimeProvider time, TicketIssuer tickets, HttpContext http, CancellationToken cancellationToken)
+        CreateWorkspaceRequest request, ClaimsPrincipal user, WebApiDb db, OperatorClient operatorApi, TimeProvider time, WorkspaceViews views, HttpContext http, CancellationToken cancellationToken)
     {
         var ownerId = user.UserId();
         var errors = new Dictionary<string, string[]>();
@@ -134,11 +128,11 @@ public static partial class WorkspaceEndpoints
             }
         }
 
-        return TypedResults.Created($"/api/workspaces/{workspace.Sid}", View(await Find(db, ownerId, workspace.Sid) ?? workspace, tickets, http));
+        return TypedResults.Created($"/api/workspaces/{workspace.Sid}", views.For(await Find(db, ownerId, workspace.Sid) ?? workspace, http.Request.Scheme));
     }
 
     internal static async Task<Results<Ok<WorkspaceView>, ProblemHttpResult>> Start(
-        string sid, ClaimsPrincipal user, WebApiDb db, OperatorClient operatorApi, TimeProvider time, TicketIssuer tickets, HttpContext http, CancellationToken cancellationToken)
+        string sid, ClaimsPrincipal user, WebApiDb db, OperatorClient operatorApi, TimeProvider time, WorkspaceViews views, HttpContext http, CancellationToken cancellationToken)
     {
         var workspace = await Find(db, user.UserId(), sid);
         if (workspace is null)
@@ -147,23 +141,23 @@ public static partial class WorkspaceEndpoints
         }
 
         var result = await StartAsync(db, workspace, operatorApi, time, cancellationToken);
-        return result is ProblemHttpResult problem ? problem : TypedResults.Ok(View((await Find(db, user.UserId(), sid))!, tickets, http));
+        return result is ProblemHttpResult problem ? problem : TypedResults.Ok(views.For((await Find(db, user.UserId(), sid))!, http.Request.Scheme));
     }
 
     internal static async Task<Results<Ok<WorkspaceView>, ProblemHttpResult>> Stop(
-        string sid, ClaimsPrincipal user, WebApiDb db, OperatorClient operatorApi, TicketIssuer tickets, HttpContext http, CancellationToken cancellationToken)
+        string sid, ClaimsPrincipal user, WebApiDb db, OperatorClient operatorApi, WorkspaceViews views, HttpContext http, CancellationToken cancellationToken)
     {
         var ownerId = user.UserId();
-        var stopped = await StopAsync(db, operatorApi, Owned(db, ownerId).Where(w => w.Sid == sid), sid, cancellationToken);
+        var stopped = await StopAsync(db, operatorApi, Owned(db, ownerId).Where(w => w.Sid == sid), sid, StopCause.Owner, cancellationToken);
         if (stopped is null)
         {
             var current = await Find(db, ownerId, sid);
             return current is null ? NotYours(sid)
-                : current.State == WorkspaceState.Stopped ? TypedResults.Ok(View(current, tickets, http))
+                : current.State == WorkspaceState.Stopped ? TypedResults.Ok(views.For(current, http.Request.Scheme))
                 : Busy(current);
         }
 
-        return stopped.Succeeded ? TypedResults.Ok(View((await Find(db, ownerId, sid))!, tickets, http)) : Unavailable(stopped);
+        return stopped.Succeeded ? TypedResults.Ok(views.For((await Find(db, ownerId, sid))!, http.Request.Scheme)) : Unavailable(stopped);
     }
 
     /// <summary>
@@ -171,7 +165,7 @@ public static partial class WorkspaceEndpoints
     /// Running with the reason). Null when <paramref name="workspace"/> was not running: nothing was done.
     /// Shared by the endpoint and the idle stopper.
     /// </summary>
-    internal static async Task<OperatorOutcome?> StopAsync(WebApiDb db, OperatorClient operatorApi, IQueryable<Workspace> workspace, string sid, CancellationToken cancellationToken)
+    internal static async Task<OperatorOutcome?> StopAsync(WebApiDb db, OperatorClient operatorApi, IQueryable<Workspace> workspace, string sid, StopCause cause, CancellationToken cancellationToken)
     {
         var marked = await workspace.Where(w => w.State == WorkspaceState.Running || w.State == WorkspaceState.Starting)
             .ExecuteUpdateAsync(w => w.SetProperty(x => x.State, WorkspaceState.Stopping), cancellationToken);
@@ -181,7 +175,15 @@ public static partial class WorkspaceEndpoints
         }
 
         var stopped = await operatorApi.StopAsync(sid, cancellationToken);
-        await SetStateAsync(db, sid, stopped.Succeeded ? WorkspaceState.Stopped : WorkspaceState.Running, stopped.Succeeded ? null : stopped.Detail, cancellationToken);
+        if (stopped.Succeeded)
+        {
+            await MarkStoppedAsync(db, sid, cause, null, cancellationToken);
+        }
+        else
+        {
+            await SetStateAsync(db, sid, WorkspaceState.Running, stopped.Detail, cancellationToken);
+        }
+
         return stopped;
     }
 
@@ -209,7 +211,7 @@ public static partial class WorkspaceEndpoints
         return TypedResults.NoContent();
     }
 
-    internal static async Task<Results<Ok<OpenView>, ProblemHttpResult>> Open(string sid, ClaimsPrincipal user, WebApiDb db, TicketIssuer tickets, HttpContext http)
+    internal static async Task<Results<Ok<OpenView>, ProblemHttpResult>> Open(string sid, ClaimsPrincipal user, WebApiDb db, TicketIssuer tickets, WorkspaceViews views, HttpContext http)
     {
         var workspace = await Find(db, user.UserId(), sid);
         if (workspace is null)
@@ -217,14 +219,23 @@ public static partial class WorkspaceEndpoints
             return NotYours(sid);
         }
 
-        return OpenForOwner(workspace, tickets.EditorAddress(sid, http.Request.Scheme), tickets);
+        return OpenForOwner(workspace, tickets.EditorAddress(sid, http.Request.Scheme), tickets, views);
     }
 
     /// <summary><paramref name="address"/> (the editor or one of its ports) with the owner's ticket, if the workspace runs.</summary>
-    internal static Results<Ok<OpenView>, ProblemHttpResult> OpenForOwner(Workspace workspace, string address, TicketIssuer tickets) =>
-        workspace.State == WorkspaceState.Running
+    /// <remarks>
+    /// Only when it runs as far as the operator last said: a ticket for an editor the gateway has no route to
+    /// would bounce the browser back here, and again (gitpod-io/gitpod#8125). The 409 names the workspace so
+    /// the page can offer its start page instead.
+    /// </remarks>
+    internal static Results<Ok<OpenView>, ProblemHttpResult> OpenForOwner(Workspace workspace, string address, TicketIssuer tickets, WorkspaceViews views) =>
+        views.IsOpenable(workspace)
             ? TypedResults.Ok(new OpenView(TicketIssuer.WithTicket(address, tickets.Issue(workspace.Sid, workspace.OwnerId))))
-            : Problems.Conflict("not_running", $"'{workspace.Name}' is not running: start it first.");
+            : TypedResults.Problem(
+                detail: $"'{workspace.Name}' is not running: start it first.",
+                statusCode: StatusCodes.Status409Conflict,
+                title: "not_running",
+                extensions: new Dictionary<string, object?> { ["sid"] = workspace.Sid });
 
     private static async Task<IResult> StartAsync(WebApiDb db, Workspace workspace, OperatorClient operatorApi, TimeProvider time, CancellationToken cancellationToken)
     {
@@ -256,10 +267,16 @@ public static partial class WorkspaceEndpoints
             return TypedResults.Ok();
         }
 
-        await SetStateAsync(db, workspace.Sid, WorkspaceState.Stopped, started.Detail, cancellationToken);
+        // The operator keeps trying a start it was asked for; the page would call it Stopped while it might come
+        // up later and hold the one-running slot unseen. Asked back to stopped (best effort: a workspace the
+        // operator cannot even be reached for was not started either).
+        await operatorApi.StopAsync(workspace.Sid, CancellationToken.None);
+        var words = FailureWords.Describe(started.Reason, started.Detail);
+        await MarkStoppedAsync(db, workspace.Sid, null, words, CancellationToken.None);
         return started.Reason == "ResourcesExhausted"
-            ? Problems.Of(StatusCodes.Status503ServiceUnavailable, "no_capacity", "There is no room for this workspace right now; try a smaller spec or again later.")
-            : Unavailable(started);
+            ? Problems.Of(StatusCodes.Status503ServiceUnavailable, "no_capacity", words)
+            : Problems.Of(started.Status == System.Net.HttpStatusCode.ServiceUnavailable ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status502BadGateway,
+                started.Reason.Length > 0 ? started.Reason : "operator_failed", words);
     }
 
     private static async Task<ProblemHttpResult> AnotherActiveAsync(WebApiDb db, Workspace workspace, CancellationToken cancellationToken)
@@ -279,6 +296,14 @@ public static partial class WorkspaceEndpoints
             .ExecuteUpdateAsync(u => u.SetProperty(x => x.WorkspaceCount, x => x.WorkspaceCount - removed), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
+
+    /// <summary>Stopped, and since when and why (null cause: it never got going); the start page says it.</summary>
+    private static Task<int> MarkStoppedAsync(WebApiDb db, string sid, StopCause? cause, string? error, CancellationToken cancellationToken) =>
+        db.Workspaces.Where(w => w.Sid == sid)
+            .ExecuteUpdateAsync(
+                w => w.SetProperty(x => x.State, WorkspaceState.Stopped).SetProperty(x => x.LastError, error)
+                    .SetProperty(x => x.StoppedAt, DateTimeOffset.UtcNow).SetProperty(x => x.StopCause, cause),
+                cancellationToken);
 
     private static Task<int> SetStateAsync(WebApiDb db, string sid, WorkspaceState state, string? error, CancellationToken cancellationToken) =>
         db.Workspaces.Where(w => w.Sid == sid)
@@ -306,11 +331,6 @@ public static partial class WorkspaceEndpoints
             outcome.Status == System.Net.HttpStatusCode.ServiceUnavailable ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status502BadGateway,
             outcome.Reason.Length > 0 ? outcome.Reason : "operator_failed",
             outcome.Detail.Length > 0 ? outcome.Detail : "The workspace service could not do that; try again.");
-
-    internal static WorkspaceView View(Workspace w, TicketIssuer tickets, HttpContext http) =>
-        new(w.Sid, w.Name, w.State.ToString(), w.Template?.Key ?? "", w.Spec?.Key ?? "", w.CreatedAt, w.StartedAt, w.LastError,
-            [.. w.SharedPorts.OrderBy(p => p.Port).Select(p => new SharedPortView(p.Port, PortShares.Word(p.Sharing), tickets.PortAddress(w.Sid, p.Port, http.Request.Scheme)))],
-            tickets.HostRouting);
 
     // "ws-" and 12 base32 characters: a DNS label (the operator's resource name) with 60 bits of randomness.
     private static string NewSid()

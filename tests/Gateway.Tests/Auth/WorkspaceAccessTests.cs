@@ -229,6 +229,45 @@ public sealed class WorkspaceAccessTests(TicketGatewayWithBackends env) : IClass
     }
 
     [Fact]
+    public async Task The_owner_navigating_to_a_stopped_workspace_is_sent_to_the_platform_to_start_it_exactly_like_a_stranger()
+    {
+        await using var gateway = await GatewayHost.StartAsync(env.Redis, [.. TestTickets.GatewayArgs, "--Gateway:Auth:LoginUrl=/login?from=gateway"]);
+        var sid = await env.RouteAsync(env.A);
+        await env.Writer.RemoveRouteAsync(sid);
+        await env.Writer.PublishAsync(sid);
+        var owner = "gw_session=" + TestTickets.Session(sid);
+
+        async Task<(HttpStatusCode Status, string? Location)> NavigateAsync(string? cookie)
+        {
+            using var navigation = new HttpRequestMessage(HttpMethod.Get, $"/ws/{sid}/x?y=1");
+            navigation.Headers.Accept.ParseAdd("text/html");
+            navigation.Headers.Add("Sec-Fetch-Mode", "navigate");
+            if (cookie is not null)
+            {
+                navigation.Headers.Add("Cookie", cookie);
+            }
+
+            using var response = await gateway.Client.SendAsync(navigation);
+            return (response.StatusCode, response.Headers.Location?.OriginalString);
+        }
+
+        // The page at the login address offers Start and comes back to the very address asked for.
+        var expected = (HttpStatusCode.Found, $"/login?from=gateway&returnTo={Uri.EscapeDataString($"/ws/{sid}/x?y=1")}");
+        Assert.Equal(expected, await NavigateAsync(owner));
+        Assert.Equal(expected, await NavigateAsync(cookie: null));
+
+        // Scripts and the editor's reconnecting WebSocket keep the problem answer; nothing starts by itself.
+        using var script = await SendAsync($"/ws/{sid}/x", cookie: owner, client: gateway.Client);
+        Assert.Equal(HttpStatusCode.NotFound, script.StatusCode);
+        Assert.Contains("not running", await script.Content.ReadAsStringAsync());
+        using var socket = new ClientWebSocket();
+        socket.Options.SetRequestHeader("Cookie", owner);
+        socket.Options.CollectHttpResponseDetails = true;
+        await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(gateway.WebSocketUri($"/ws/{sid}/socket"), CancellationToken.None));
+        Assert.Equal(HttpStatusCode.NotFound, socket.HttpStatusCode);
+    }
+
+    [Fact]
     public async Task Access_checks_cost_no_redis_call_a_stranger_costs_no_lookup_at_all()
     {
         var sid = await env.RouteAsync(env.A);

@@ -43,7 +43,25 @@ public sealed class TunnelLifetimeTests(GatewayWithBackends env) : IClassFixture
         await env.Writer.RemoveRouteAsync(sid);
         await env.Writer.PublishAsync(sid);
 
-        await AssertClosedAsync(socket, TimeSpan.FromSeconds(1));
+        // A close frame with the reason, not a cut connection: the editor logs why and reconnects at once.
+        var (status, reason) = await CloseReceivedAsync(socket, TimeSpan.FromSeconds(2));
+        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, status);
+        Assert.Equal("The workspace was stopped", reason);
+    }
+
+    [Fact]
+    public async Task A_moved_workspace_tells_its_websockets_to_reconnect()
+    {
+        var sid = await env.RouteAsync(env.A);
+        using var socket = await ConnectAsync(sid);
+        Assert.Equal("A:ping", await socket.EchoAsync("ping"));
+
+        await env.Writer.SetRouteAsync(sid, env.B.Address);
+        await env.Writer.PublishAsync(sid);
+
+        var (status, reason) = await CloseReceivedAsync(socket, TimeSpan.FromSeconds(2));
+        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, status);
+        Assert.Equal("The workspace moved; reconnect", reason);
     }
 
     [Fact]
@@ -187,6 +205,20 @@ public sealed class TunnelLifetimeTests(GatewayWithBackends env) : IClassFixture
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
             Assert.Fail($"the WebSocket was still open after {within.TotalMilliseconds:F0} ms");
+        }
+    }
+
+    private static async Task<(WebSocketCloseStatus? Status, string? Reason)> CloseReceivedAsync(ClientWebSocket socket, TimeSpan within)
+    {
+        var buffer = new byte[1024];
+        using var deadline = new CancellationTokenSource(within);
+        while (true)
+        {
+            var result = await socket.ReceiveAsync(buffer, deadline.Token);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return (result.CloseStatus, result.CloseStatusDescription);
+            }
         }
     }
 

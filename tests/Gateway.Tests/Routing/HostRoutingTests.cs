@@ -119,6 +119,27 @@ public sealed class HostRoutingTests(HostGatewayWithBackends env) : IClassFixtur
     }
 
     [Fact]
+    public async Task The_owner_navigating_to_a_stopped_workspaces_origin_is_sent_to_the_platform_with_the_whole_address()
+    {
+        var sid = await env.RouteAsync(env.A);
+        await env.Writer.RemoveRouteAsync(sid);
+        await env.Writer.PublishAsync(sid);
+        var owner = "gw_session=" + TestTickets.Session(sid);
+
+        foreach (var host in new[] { $"{sid}.{HostGatewayWithBackends.Domain}", $"3000--{sid}.{HostGatewayWithBackends.Domain}" })
+        {
+            using var navigation = await env.SendAsync(host, "/src/app.ts?line=4", cookie: owner, headers: ["Accept: text/html", "Sec-Fetch-Mode: navigate"]);
+            Assert.Equal(HttpStatusCode.Found, navigation.StatusCode);
+            Assert.Equal(
+                HostGatewayWithBackends.LoginUrl + "?returnTo=" + Uri.EscapeDataString($"http://{host}/src/app.ts?line=4"),
+                navigation.Headers.Location!.OriginalString);
+
+            using var script = await env.SendAsync(host, "/src/app.ts", cookie: owner);
+            Assert.Equal(HttpStatusCode.NotFound, script.StatusCode);
+        }
+    }
+
+    [Fact]
     public async Task A_path_naming_another_workspace_stays_inside_this_one()
     {
         var sid = await env.RouteAsync(env.A);

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using WorkspaceOperator.Kubernetes;
 using WorkspaceOperator.Workspaces;
+using ServiceDefaults.Workspaces;
 
 namespace WorkspaceOperator.Tests.Deploy;
 

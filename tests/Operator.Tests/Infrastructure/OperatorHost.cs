@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using WorkspaceOperator.Api;
+using ServiceDefaults.Workspaces;
 
 namespace WorkspaceOperator.Tests.Infrastructure;
 

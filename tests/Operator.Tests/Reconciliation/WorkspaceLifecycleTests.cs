@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Mvc;
 using WorkspaceOperator.Kubernetes;
 using WorkspaceOperator.Tests.Infrastructure;
 using WorkspaceOperator.Workspaces;
+using ServiceDefaults.Workspaces;
 
 namespace WorkspaceOperator.Tests.Reconciliation;
 

@@ -17,8 +17,8 @@ public sealed class IdleStopTests(QuickIdlePlatform platform) : IClassFixture<Qu
         using var busyUser = await platform.NewUserAsync();
         using var idleUser = await platform.NewUserAsync();
         var busy = await busyUser.StartedAsync("busy");
-        var idle = await idleUser.StartedAsync("idle");
 
+        // Recorded from now on: starting the other one may take longer than the idle timeout.
         using var redis = platform.Redis.Connect();
         using var keepBusy = new CancellationTokenSource();
         var recording = Task.Run(async () =>
@@ -29,6 +29,7 @@ public sealed class IdleStopTests(QuickIdlePlatform platform) : IClassFixture<Qu
                 await Task.Delay(250);
             }
         });
+        var idle = await idleUser.StartedAsync("idle");
 
         await Eventually.TrueAsync(async () => await idleUser.StateAsync(idle) == "Stopped", "the unused workspace is stopped", TimeSpan.FromSeconds(15));
         Assert.Equal("Running", await busyUser.StateAsync(busy));

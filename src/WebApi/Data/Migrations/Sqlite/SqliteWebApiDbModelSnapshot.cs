@@ -191,6 +191,13 @@ namespace WebApi.Data.Migrations.Sqlite
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("StopCause")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("StoppedAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("TemplateId")
                         .HasColumnType("INTEGER");
 

@@ -1,0 +1,60 @@
+namespace ServiceDefaults.Workspaces;
+
+// The operator's HTTP API as both sides spell it: the operator answers with these, the web API sends and
+// reads them. One definition, so a field renamed on one side cannot silently read as null on the other.
+
+/// <summary>Create (and by default start) a workspace: the old RPC's "create space".</summary>
+public sealed record CreateWorkspaceRequest(
+    string? Sid,
+    string? Image,
+    string? Cpu,
+    string? Memory,
+    string? Storage,
+    string? Hardware,
+    int? Port,
+    string? MountPath,
+    string? Owner,
+    bool Start = true);
+
+/// <summary>One port's sharing level: <c>private</c>, <c>authenticated</c> or <c>public</c>.</summary>
+public sealed record PortSharingInfo(int Port, string Sharing);
+
+/// <summary>Replaces the sharing of a workspace's ports: ports not listed become private.</summary>
+public sealed record SetPortsRequest(IReadOnlyList<PortSharingInfo>? Ports);
+
+/// <summary>
+/// A workspace as the operator sees it: what was asked (<see cref="DesiredState"/>), what is
+/// (<see cref="Phase"/>, one of <see cref="WorkspacePhase"/>), why (<see cref="Reason"/>, a stable word, and
+/// <see cref="Message"/>, a sentence), and where the editor runs (the old RPC's pod info).
+/// </summary>
+public sealed record WorkspaceInfo(
+    string Sid,
+    string DesiredState,
+    string Phase,
+    bool Ready,
+    string? Reason,
+    string? Message,
+    string? Address,
+    string? PodIP,
+    string? NodeName,
+    int? Port,
+    string? Owner,
+    string Image,
+    string Cpu,
+    string Memory,
+    string Storage,
+    string? Hardware,
+    DateTimeOffset? CreatedAt,
+    IReadOnlyList<PortSharingInfo> Ports);
+
+/// <summary>The values of <see cref="WorkspaceInfo.Phase"/>, the CRD's <c>status.phase</c>.</summary>
+public static class WorkspacePhase
+{
+    public const string Pending = "Pending";
+    public const string Starting = "Starting";
+    public const string Running = "Running";
+    public const string Stopping = "Stopping";
+    public const string Stopped = "Stopped";
+    public const string Failed = "Failed";
+    public const string Deleting = "Deleting";
+}
