@@ -39,6 +39,19 @@ if (Environment.GetEnvironmentVariable("FAKE_CODE_SERVER_FAIL") is { Length: > 0
     return 3;
 }
 
+// An editor that keeps failing in one workspace only: a file a test puts beside its user data.
+if (userDataDir is not null && File.Exists(Path.Combine(userDataDir, "fail-to-start")))
+{
+    Console.Error.WriteLine("failing on purpose: fail-to-start is present");
+    return 4;
+}
+
+// code-server takes seconds to answer; a test that watches a start's progress asks for as long.
+if (userDataDir is not null && File.Exists(Path.Combine(userDataDir, "start-delay-ms")))
+{
+    await Task.Delay(int.Parse(File.ReadAllText(Path.Combine(userDataDir, "start-delay-ms")).Trim(), System.Globalization.CultureInfo.InvariantCulture));
+}
+
 // Like the editor's extension host and terminals: a child that must die with its parent's group.
 using var child = Process.Start(new ProcessStartInfo("sleep", "600") { UseShellExecute = false })!;
 File.WriteAllText(Path.Combine(userDataDir ?? folder, "child.pid"), child.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));

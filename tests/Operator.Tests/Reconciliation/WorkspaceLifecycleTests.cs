@@ -159,6 +159,39 @@ public sealed class WorkspaceLifecycleTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task A_start_reports_each_step_the_pod_takes_so_the_start_page_can_show_progress()
+    {
+        var creating = _operator.CreateAsync("gina-1", wait: 60);
+        await Eventually.TrueAsync(() => _api.Pods.Get(Ns, "gina-1") is not null, "the pod exists");
+        await Eventually.TrueAsync(() => Reason("gina-1") == "Scheduling", "waiting for a node");
+
+        (string Status, string Reason)[] steps =
+        [
+            ("""{"phase":"Pending","conditions":[{"type":"PodScheduled","status":"True"},{"type":"PodReadyToStartContainers","status":"False"}]}""", "VolumeAttaching"),
+            ("""
+             {"phase":"Pending","conditions":[{"type":"PodScheduled","status":"True"},{"type":"PodReadyToStartContainers","status":"True"}],
+              "containerStatuses":[{"name":"code-server","ready":false,"restartCount":0,"state":{"waiting":{"reason":"ContainerCreating"}}}]}
+             """, "EditorCreating"),
+            ("""
+             {"phase":"Running","podIP":"10.1.2.10","conditions":[{"type":"PodScheduled","status":"True"},{"type":"PodReadyToStartContainers","status":"True"}],
+              "containerStatuses":[{"name":"code-server","ready":false,"restartCount":0,"state":{"running":{}}}]}
+             """, "Probing"),
+        ];
+        foreach (var (status, reason) in steps)
+        {
+            _api.SetPodStatus(Ns, "gina-1", JsonNode.Parse(status)!.AsObject());
+            await Eventually.TrueAsync(() => Reason("gina-1") == reason, $"the workspace reports {reason}");
+            Assert.Equal(WorkspacePhase.Starting, Phase("gina-1"));
+            Assert.Null(await HostOf("gina-1"));
+        }
+
+        _api.SetPodStatus(Ns, "gina-1", FakeApiServer.ReadyPodStatus("10.1.2.10"));
+        using var created = await creating;
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Equal(WorkspacePhase.Running, Phase("gina-1"));
+    }
+
+    [Fact]
     public async Task Conflicting_writes_are_retried_on_a_fresh_copy()
     {
         _api.InjectConflicts("workspaces", 4);
@@ -321,6 +354,8 @@ public sealed class WorkspaceLifecycleTests : IAsyncLifetime, IDisposable
     }
 
     private string? Phase(string sid) => _api.Workspaces.Get(Ns, sid)?["status"]?["phase"]?.GetValue<string>();
+
+    private string? Reason(string sid) => _api.Workspaces.Get(Ns, sid)?["status"]?["conditions"]?[0]?["reason"]?.GetValue<string>();
 
     private async Task<string?> HostOf(string sid) => (string?)await _redisClient.ExecuteAsync("HGET", "hosts", sid);
 

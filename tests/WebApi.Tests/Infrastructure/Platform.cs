@@ -41,6 +41,12 @@ public class Platform : IAsyncLifetime, IWebApiUnderTest
 
     public Uri Address { get; private set; } = null!;
 
+    /// <summary>The operator's own API, as an administrator would call it past the web API.</summary>
+    public Uri OperatorAddress => _operator.Address;
+
+    /// <summary>Where the local driver keeps each workspace's folder (<c>&lt;sid&gt;/</c>).</summary>
+    public string WorkspacesDirectory => Path.Combine(_data.FullName, "workspaces");
+
     public IServiceProvider Services => _webApi.Services;
 
     /// <summary>The database context the web API must be using.</summary>
@@ -58,7 +64,7 @@ public class Platform : IAsyncLifetime, IWebApiUnderTest
     public virtual async Task InitializeAsync()
     {
         await (_sentinels is null ? _redis.InitializeAsync() : _sentinels.InitializeAsync());
-        _operator = await OperatorHost.StartLocalAsync(Path.Combine(_data.FullName, "workspaces"), Path.Combine(AppContext.BaseDirectory, "FakeCodeServer"), RedisConfiguration, [.. OperatorOverrides]);
+        _operator = await StartOperatorAsync();
         Gateway = await GatewayHost.StartAsync(RedisConfiguration, RepositoryPaths.GatewayConfig, ["--Gateway:Auth:Mode=Ticket", $"--Gateway:Auth:SigningKey={SigningKey}", .. GatewayOverrides]);
         string[] args =
         [
@@ -92,6 +98,10 @@ public class Platform : IAsyncLifetime, IWebApiUnderTest
         await (_sentinels is null ? _redis.DisposeAsync() : _sentinels.DisposeAsync());
         _data.Delete(recursive: true);
     }
+
+    /// <summary>The operator with its local driver and stand-in editors, unless a derived platform says otherwise.</summary>
+    protected virtual Task<OperatorHost> StartOperatorAsync() =>
+        OperatorHost.StartLocalAsync(WorkspacesDirectory, Path.Combine(AppContext.BaseDirectory, "FakeCodeServer"), RedisConfiguration, [.. OperatorOverrides]);
 
     /// <summary>Idle auto-stop on, checked every 200 ms, with <paramref name="idleTimeout"/> instead of an hour.</summary>
     protected void StopIdleWorkspacesAfter(TimeSpan idleTimeout)
@@ -190,5 +200,25 @@ public sealed class PostgresPlatform : Platform
         {
             await _postgres.DisposeAsync();
         }
+    }
+}
+
+/// <summary>The operator with its Kubernetes driver against the in-process API server: a test plays the kubelet.</summary>
+public sealed class KubernetesPlatform : Platform
+{
+    public const string Namespace = "workspaces";
+
+    public FakeApiServer Api { get; private set; } = null!;
+
+    protected override async Task<OperatorHost> StartOperatorAsync()
+    {
+        Api = await FakeApiServer.StartAsync();
+        return await OperatorHost.StartKubernetesAsync(Api, Redis, [.. OperatorOverrides]);
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await Api.DisposeAsync();
     }
 }
