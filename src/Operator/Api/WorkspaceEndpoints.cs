@@ -3,10 +3,10 @@ using System.Text;
 using k8s.Models;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using ServiceDefaults.Workspaces;
 using WorkspaceOperator.Configuration;
 using WorkspaceOperator.Reconciliation;
 using WorkspaceOperator.Workspaces;
-using ServiceDefaults.Workspaces;
 
 namespace WorkspaceOperator.Api;
 

@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Options;
 using ServiceDefaults.Sharing;
+using ServiceDefaults.Workspaces;
 using WorkspaceOperator.Configuration;
 using WorkspaceOperator.Routes;
 using WorkspaceOperator.Workspaces;
-using ServiceDefaults.Workspaces;
 
 namespace WorkspaceOperator.Reconciliation;
 

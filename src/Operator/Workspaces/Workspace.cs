@@ -5,7 +5,6 @@ using k8s.Models;
 using ServiceDefaults.Routing;
 using ServiceDefaults.Sharing;
 using WorkspaceOperator.Kubernetes;
-using ServiceDefaults.Workspaces;
 
 namespace WorkspaceOperator.Workspaces;
 

@@ -1,9 +1,9 @@
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using ServiceDefaults.Workspaces;
 using WorkspaceOperator.Kubernetes;
 using WorkspaceOperator.Workspaces;
-using ServiceDefaults.Workspaces;
 
 namespace WorkspaceOperator.Tests.Deploy;
 

@@ -3,8 +3,8 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using WorkspaceOperator.Api;
 using ServiceDefaults.Workspaces;
+using WorkspaceOperator.Api;
 
 namespace WorkspaceOperator.Tests.Infrastructure;
 

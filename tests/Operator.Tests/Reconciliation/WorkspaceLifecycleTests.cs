@@ -2,10 +2,10 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Mvc;
+using ServiceDefaults.Workspaces;
 using WorkspaceOperator.Kubernetes;
 using WorkspaceOperator.Tests.Infrastructure;
 using WorkspaceOperator.Workspaces;
-using ServiceDefaults.Workspaces;
 
 namespace WorkspaceOperator.Tests.Reconciliation;
 
