@@ -350,7 +350,7 @@ public sealed class RealEditorTests(HeadlessChromium chromium, ITestOutputHelper
         await create.GetByLabel("Name").FillAsync(name);
         await create.GetByLabel("Template").SelectOptionAsync("python");
         await create.GetByRole(AriaRole.Button, new() { Name = "Create" }).ClickAsync();
-        var row = page.Locator("#workspaces tbody tr", new() { HasText = name });
+        var row = page.Locator("#workspaces .workspace", new() { HasText = name });
         await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("Running", new() { Timeout = 90_000 });
         var sid = await row.GetAttributeAsync("data-sid") ?? throw new InvalidOperationException("the row has no sid");
         scenario.Involves(sid);

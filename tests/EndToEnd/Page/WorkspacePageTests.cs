@@ -32,7 +32,7 @@ public sealed class WorkspacePageTests(Platform platform, HeadlessChromium chrom
         await create.GetByLabel("Size").SelectOptionAsync("1C2G5G");
         await create.GetByRole(AriaRole.Button, new() { Name = "Create" }).ClickAsync();
 
-        var row = page.Locator("#workspaces tbody tr", new() { HasText = "first project" });
+        var row = page.Locator("#workspaces .workspace", new() { HasText = "first project" });
         await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("Running", new() { Timeout = 30_000 });
         await HeadlessChromium.ScreenshotAsync(page, "workspaces-running.png", fullPage: true);
 
@@ -53,6 +53,7 @@ public sealed class WorkspacePageTests(Platform platform, HeadlessChromium chrom
         page.Dialog += (_, dialog) => dialog.AcceptAsync();
         await row.GetByRole(AriaRole.Button, new() { Name = "Delete" }).ClickAsync();
         await Assertions.Expect(page.Locator("#empty")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        await HeadlessChromium.ScreenshotAsync(page, "workspaces-none-yet.png", fullPage: true);
 
         // A reload keeps the session (cookie); logging out shows the forms again.
         await page.ReloadAsync();
@@ -62,6 +63,73 @@ public sealed class WorkspacePageTests(Platform platform, HeadlessChromium chrom
         await Assertions.Expect(page.Locator("#app")).ToBeHiddenAsync();
         await HeadlessChromium.ScreenshotAsync(page, "workspaces-empty.png", fullPage: true);
         Assert.Empty(scriptErrors);
+    }
+
+    [Fact]
+    public async Task A_stopped_workspaces_address_shows_its_owner_the_start_page_which_stops_the_other_one_starts_it_and_lands_there()
+    {
+        var desktop = new ViewportSize { Width = 1280, Height = 800 };
+        var narrow = new ViewportSize { Width = 390, Height = 844 };
+        await using var context = await chromium.Browser.NewContextAsync(new() { BaseURL = platform.Address.ToString(), ViewportSize = desktop });
+        var page = await context.NewPageAsync();
+        var scriptErrors = new List<string>();
+        page.PageError += (_, error) => scriptErrors.Add(error);
+        await page.GotoAsync("/");
+        await PlatformPage.RegisterAsync(page, "startpager");
+
+        var create = page.Locator("#create-form");
+        await create.GetByLabel("Name").FillAsync("bookmarked");
+        await create.GetByRole(AriaRole.Button, new() { Name = "Create" }).ClickAsync();
+        var row = page.Locator("#workspaces .workspace", new() { HasText = "bookmarked" });
+        await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("Running", new() { Timeout = 30_000 });
+        var sid = (await row.GetAttributeAsync("data-sid"))!;
+        await row.GetByRole(AriaRole.Button, new() { Name = "Stop" }).ClickAsync();
+        await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("Stopped", new() { Timeout = 30_000 });
+        await Assertions.Expect(row.Locator(".ws-meta")).ToContainTextAsync("stopped just now (stopped by you)");
+
+        // Another one runs meanwhile: only one may.
+        await create.GetByLabel("Name").FillAsync("the other one");
+        await create.GetByRole(AriaRole.Button, new() { Name = "Create" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#workspaces .workspace", new() { HasText = "the other one" }).Locator(".state")).ToHaveTextAsync("Running", new() { Timeout = 30_000 });
+        await page.SetViewportSizeAsync(narrow.Width, narrow.Height);
+        await HeadlessChromium.ScreenshotAsync(page, "workspaces-narrow.png", fullPage: true);
+        await page.SetViewportSizeAsync(desktop.Width, desktop.Height);
+
+        // An editor that answers after two seconds, as code-server does, so the progress can be seen.
+        var userData = Directory.CreateDirectory(Path.Combine(platform.WorkspacesDirectory, sid, ".code-server", "data"));
+        await File.WriteAllTextAsync(Path.Combine(userData.FullName, "start-delay-ms"), "2000");
+
+        // Where the gateway sends the owner's browser for that address (its own tests check that redirect).
+        var address = $"/ws/{sid}/whoami?x=1";
+        await page.GotoAsync("/?returnTo=" + Uri.EscapeDataString(address));
+        var start = page.Locator("#start-page");
+        await Assertions.Expect(start.Locator("#start-name")).ToHaveTextAsync("bookmarked");
+        await Assertions.Expect(start.Locator("#start-status")).ToContainTextAsync("Stopped just now (stopped by you)");
+        await Assertions.Expect(start.Locator("#start-other")).ToHaveTextAsync("“the other one” is running. One workspace runs at a time.");
+        await Assertions.Expect(start.GetByRole(AriaRole.Button, new() { Name = "Start", Exact = true })).ToBeHiddenAsync();
+        await HeadlessChromium.ScreenshotAsync(page, "start-page-one-running.png");
+        await page.SetViewportSizeAsync(narrow.Width, narrow.Height);
+        await HeadlessChromium.ScreenshotAsync(page, "start-page-narrow.png", fullPage: true);
+        await page.SetViewportSizeAsync(desktop.Width, desktop.Height);
+
+        // Nothing has started by itself.
+        Assert.Equal("Stopped", await StateAsync(context, sid));
+
+        await start.GetByRole(AriaRole.Button, new() { Name = "Stop “the other one” and start" }).ClickAsync();
+        await Assertions.Expect(start.Locator("#start-steps li.current")).ToHaveTextAsync("Editor starting", new() { Timeout = 30_000 });
+        await Assertions.Expect(start.Locator("#start-steps li.done")).ToHaveCountAsync(2);
+        await HeadlessChromium.ScreenshotAsync(page, "start-page-progress.png");
+
+        // Back at the very address, with the ticket traded for the gateway's session.
+        await page.WaitForURLAsync($"{platform.Gateway.Address.ToString().TrimEnd('/')}{address}", new() { Timeout = 30_000 });
+        Assert.EndsWith(Path.Combine(sid, "workspace"), await page.Locator("body").InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Empty(scriptErrors);
+    }
+
+    private static async Task<string> StateAsync(IBrowserContext context, string sid)
+    {
+        await using var response = await context.APIRequest.GetAsync($"/api/workspaces/{sid}");
+        return System.Text.Json.JsonDocument.Parse(await response.TextAsync()).RootElement.GetProperty("state").GetString()!;
     }
 
     [Fact]
@@ -101,7 +169,7 @@ public sealed class WorkspacePageTests(Platform platform, HeadlessChromium chrom
         var create = page.Locator("#create-form");
         await create.GetByLabel("Name").FillAsync("came back");
         await create.GetByRole(AriaRole.Button, new() { Name = "Create" }).ClickAsync();
-        var row = page.Locator("#workspaces tbody tr", new() { HasText = "came back" });
+        var row = page.Locator("#workspaces .workspace", new() { HasText = "came back" });
         await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("Running", new() { Timeout = 30_000 });
         var sid = await row.GetAttributeAsync("data-sid");
 
