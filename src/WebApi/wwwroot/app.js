@@ -108,10 +108,7 @@ async function showSignedIn(user) {
   $("#templates").replaceChildren(...templates.map((t) => new Option(`${t.name} — ${t.description}`, t.key)));
   $("#specs").replaceChildren(...specs.map((s) => new Option(s.displayName, s.key)));
   const returnTo = new URLSearchParams(location.search).get("returnTo");
-  if (returnTo !== null) {
-    history.replaceState(null, "", location.pathname);
-    if (await resumeReturnTo(returnTo)) return;
-  }
+  if (returnTo !== null && await resumeReturnTo(returnTo)) return;
   showDashboard();
   await refresh();
 }
@@ -132,7 +129,8 @@ function showDashboard() {
 // editor tab reloaded after its session expired or after its workspace stopped, or a dev-server port shared
 // with signed-in users. Once signed in, the API turns that address into one with a ticket (only addresses
 // of this platform's workspaces that are the user's or shared with them), or says why not; the owner of a
-// workspace that is not running gets its start page. True when the page went somewhere else.
+// workspace that is not running gets its start page, which keeps returnTo in its address so that a reload
+// shows it again (and starts nothing). True when the page went somewhere else.
 async function resumeReturnTo(returnTo) {
   try {
     const { url } = await api("POST", "/api/tickets", { returnTo });
@@ -143,6 +141,7 @@ async function resumeReturnTo(returnTo) {
       await showStartPage(error.problem.sid, returnTo);
       return true;
     }
+    history.replaceState(null, "", location.pathname);
     showDashboard();
     await refresh();
     throw error;
@@ -164,10 +163,15 @@ function render(list) {
   $("#empty").hidden = list.length > 0;
   clearTimeout(pollTimer);
 
-  // Quickly while something changes; slowly while something runs ("last used", the idle stop time).
-  const delay = list.some((w) => transitional.includes(w.state)) ? 1000 : list.some((w) => w.state === "Running") ? 30000 : 0;
-  if (delay > 0 && !$("#app").hidden) pollTimer = setTimeout(() => run(refresh), delay);
+  // Quickly while something changes; otherwise now and then, since a workspace also changes when another
+  // tab, the idle stop or an administrator acts ("last used" and the idle stop time move too).
+  const delay = list.some((w) => transitional.includes(w.state)) ? 1000 : 10000;
+  if (!$("#app").hidden) pollTimer = setTimeout(() => run(refresh), delay);
 }
+
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "visible" && !$("#app").hidden && !$("#who").hidden) run(refresh);
+});
 
 function card(w) {
   const item = element("li", `workspace state-${w.state}`);
@@ -309,6 +313,7 @@ async function showStartPage(sid, returnTo) {
 
 function leaveStartPage() {
   if (startPage && startPage.events) startPage.events.close();
+  if (startPage) history.replaceState(null, "", location.pathname);
   startPage = null;
   $("#start-page").hidden = true;
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using EndToEnd.Infrastructure;
 using Microsoft.Playwright;
 using Xunit.Abstractions;
@@ -21,6 +22,20 @@ public sealed class RealEditorTests(HeadlessChromium chromium, ITestOutputHelper
     private const string FileText = "hello from the editor, through the gateway";
     private static readonly string[] Programs = ["gateway", "webapi", "operator", "redis"];
 
+    // Every WebSocket's close code and reason, as the page's scripts see them (Playwright reports no reason).
+    private const string RecordWebSocketCloses = """
+        (() => {
+          const Native = window.WebSocket;
+          window.__e2eCloses = [];
+          window.WebSocket = class extends Native {
+            constructor(...args) {
+              super(...args);
+              this.addEventListener('close', (e) => window.__e2eCloses.push(`${e.code} ${e.reason}`));
+            }
+          };
+        })();
+        """;
+
     [Fact]
     public async Task A_newcomer_runs_the_platform_and_works_in_the_real_editor_through_the_gateway()
     {
@@ -31,6 +46,7 @@ public sealed class RealEditorTests(HeadlessChromium chromium, ITestOutputHelper
         var viewport = new ViewportSize { Width = 1400, Height = 900 };
         await using var alice = await chromium.Browser.NewContextAsync(new() { BaseURL = platform.Url.ToString(), ViewportSize = viewport });
         scenario.Watch(alice, "alice");
+        await alice.AddInitScriptAsync(RecordWebSocketCloses);
         var page = await alice.NewPageAsync();
         ILocator row = null!;
         IPage editor = null!;
@@ -60,7 +76,7 @@ public sealed class RealEditorTests(HeadlessChromium chromium, ITestOutputHelper
             await HeadlessChromium.ScreenshotAsync(editor, "real-editor-workbench.png");
         });
 
-        await scenario.StepAsync("3. create a file in the editor, stop and start the workspace, find the file again", async () =>
+        await scenario.StepAsync("3. create a file; stop the workspace from the page in another tab: the editor is told why, its reload lands on the start page, Start shows progress and brings the editor back at the same address with the file", async () =>
         {
             var header = editor.Locator(".sidebar .pane-header", new() { HasText = "workspace" });
             await header.HoverAsync();
@@ -79,7 +95,7 @@ public sealed class RealEditorTests(HeadlessChromium chromium, ITestOutputHelper
             var onDisk = Path.Combine(platform.DataDirectory, "workspaces", sid, "workspace", "hello.txt");
             await Eventually.TrueAsync(() => File.Exists(onDisk) && File.ReadAllText(onDisk) == FileText, "hello.txt saved with the typed text", TimeSpan.FromSeconds(15));
             await HeadlessChromium.ScreenshotAsync(editor, "real-editor-file-saved.png");
-            await editor.CloseAsync();
+            var address = editor.Url;
 
             await page.BringToFrontAsync();
             await row.GetByRole(AriaRole.Button, new() { Name = "Stop" }).ClickAsync();
@@ -89,13 +105,33 @@ public sealed class RealEditorTests(HeadlessChromium chromium, ITestOutputHelper
                 Assert.NotEqual(200, stopped.Status);
             }
 
-            await row.GetByRole(AriaRole.Button, new() { Name = "Start" }).ClickAsync();
-            await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("Running", new() { Timeout = 90_000 });
-            editor = await OpenEditorAsync(alice, row, new Uri(platform.Url, $"/ws/{sid}/"), scenario);
+            // The editor's WebSocket ended with the gateway's reason (VS Code logs it), and VS Code says it lost its server.
+            await editor.BringToFrontAsync();
+            await Eventually.TrueAsync(
+                async () => (await editor.EvaluateAsync<string[]>("() => window.__e2eCloses")).Contains("1001 The workspace was stopped"),
+                "the editor's WebSocket got 1001 with the reason",
+                TimeSpan.FromSeconds(30));
+            await Assertions.Expect(editor.GetByText(new Regex("reconnect", RegexOptions.IgnoreCase)).First).ToBeVisibleAsync(new() { Timeout = 60_000 });
+            await ScreenshotWithAddressAsync(editor, "editor-after-stop.png");
+
+            // A reload of that tab: the start page, which starts nothing by itself.
+            await editor.ReloadAsync();
+            await Assertions.Expect(editor.Locator("#start-name")).ToHaveTextAsync("my project", new() { Timeout = 30_000 });
+            await Assertions.Expect(editor.Locator("#start-status")).ToContainTextAsync("(stopped by you)");
+            await ScreenshotWithAddressAsync(editor, "start-page-after-reload.png");
+            await Task.Delay(1000);
+            await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("Stopped");
+
+            await editor.GetByRole(AriaRole.Button, new() { Name = "Start", Exact = true }).ClickAsync();
+            await Assertions.Expect(editor.Locator("#start-steps li.current")).ToHaveTextAsync("Editor starting", new() { Timeout = 30_000 });
+            await ScreenshotWithAddressAsync(editor, "start-page-starting.png");
+
+            await editor.WaitForURLAsync(address, new() { Timeout = 120_000 });
             var file = editor.GetByRole(AriaRole.Treeitem, new() { Name = "hello.txt" });
-            await Assertions.Expect(file).ToBeVisibleAsync(new() { Timeout = 30_000 });
+            await Assertions.Expect(file).ToBeVisibleAsync(new() { Timeout = 90_000 });
             await file.ClickAsync();
             await Assertions.Expect(editor.Locator(".editor-instance .view-lines")).ToContainTextAsync(FileText, new() { Timeout = 30_000 });
+            await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("Running", new() { Timeout = 30_000 });
         });
 
         var devPort = FreePort.Next();

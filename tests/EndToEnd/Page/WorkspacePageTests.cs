@@ -112,7 +112,9 @@ public sealed class WorkspacePageTests(Platform platform, HeadlessChromium chrom
         await HeadlessChromium.ScreenshotAsync(page, "start-page-narrow.png", fullPage: true);
         await page.SetViewportSizeAsync(desktop.Width, desktop.Height);
 
-        // Nothing has started by itself.
+        // A reload shows the same page again; nothing has started by itself.
+        await page.ReloadAsync();
+        await Assertions.Expect(start.Locator("#start-other")).ToBeVisibleAsync();
         Assert.Equal("Stopped", await StateAsync(context, sid));
 
         await start.GetByRole(AriaRole.Button, new() { Name = "Stop “the other one” and start" }).ClickAsync();
