@@ -77,7 +77,7 @@ internal sealed partial class IdleStopper(
             .Where(w => !(lastUsed.TryGetValue(w.Sid, out var used) && used.ToUnixTimeSeconds() >= since.ToUnixTimeSeconds()));
         foreach (var idle in candidates)
         {
-            var outcome = await WorkspaceEndpoints.StopAsync(db, operatorApi, db.Workspaces.Where(w => w.Id == idle.Id), idle.Sid, StopCause.Idle, cancellationToken);
+            var outcome = await WorkspaceEndpoints.StopAsync(db, operatorApi, db.Workspaces.Where(w => w.Id == idle.Id), idle.Sid, StopCause.Idle, time, cancellationToken);
             if (outcome is { Succeeded: true })
             {
                 LogStopped(idle.Sid, _options.IdleTimeout);

@@ -145,10 +145,10 @@ public static partial class WorkspaceEndpoints
     }
 
     internal static async Task<Results<Ok<WorkspaceView>, ProblemHttpResult>> Stop(
-        string sid, ClaimsPrincipal user, WebApiDb db, OperatorClient operatorApi, WorkspaceViews views, HttpContext http, CancellationToken cancellationToken)
+        string sid, ClaimsPrincipal user, WebApiDb db, OperatorClient operatorApi, WorkspaceViews views, TimeProvider time, HttpContext http, CancellationToken cancellationToken)
     {
         var ownerId = user.UserId();
-        var stopped = await StopAsync(db, operatorApi, Owned(db, ownerId).Where(w => w.Sid == sid), sid, StopCause.Owner, cancellationToken);
+        var stopped = await StopAsync(db, operatorApi, Owned(db, ownerId).Where(w => w.Sid == sid), sid, StopCause.Owner, time, cancellationToken);
         if (stopped is null)
         {
             var current = await Find(db, ownerId, sid);
@@ -165,7 +165,7 @@ public static partial class WorkspaceEndpoints
     /// Running with the reason). Null when <paramref name="workspace"/> was not running: nothing was done.
     /// Shared by the endpoint and the idle stopper.
     /// </summary>
-    internal static async Task<OperatorOutcome?> StopAsync(WebApiDb db, OperatorClient operatorApi, IQueryable<Workspace> workspace, string sid, StopCause cause, CancellationToken cancellationToken)
+    internal static async Task<OperatorOutcome?> StopAsync(WebApiDb db, OperatorClient operatorApi, IQueryable<Workspace> workspace, string sid, StopCause cause, TimeProvider time, CancellationToken cancellationToken)
     {
         var marked = await workspace.Where(w => w.State == WorkspaceState.Running || w.State == WorkspaceState.Starting)
             .ExecuteUpdateAsync(w => w.SetProperty(x => x.State, WorkspaceState.Stopping), cancellationToken);
@@ -177,7 +177,7 @@ public static partial class WorkspaceEndpoints
         var stopped = await operatorApi.StopAsync(sid, cancellationToken);
         if (stopped.Succeeded)
         {
-            await MarkStoppedAsync(db, sid, cause, null, cancellationToken);
+            await MarkStoppedAsync(db, sid, cause, null, time, cancellationToken);
         }
         else
         {
@@ -272,7 +272,7 @@ public static partial class WorkspaceEndpoints
         // operator cannot even be reached for was not started either).
         await operatorApi.StopAsync(workspace.Sid, CancellationToken.None);
         var words = FailureWords.Describe(started.Reason, started.Detail);
-        await MarkStoppedAsync(db, workspace.Sid, null, words, CancellationToken.None);
+        await MarkStoppedAsync(db, workspace.Sid, null, words, time, CancellationToken.None);
         return started.Reason == "ResourcesExhausted"
             ? Problems.Of(StatusCodes.Status503ServiceUnavailable, "no_capacity", words)
             : Problems.Of(started.Status == System.Net.HttpStatusCode.ServiceUnavailable ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status502BadGateway,
@@ -298,11 +298,11 @@ public static partial class WorkspaceEndpoints
     }
 
     /// <summary>Stopped, and since when and why (null cause: it never got going); the start page says it.</summary>
-    private static Task<int> MarkStoppedAsync(WebApiDb db, string sid, StopCause? cause, string? error, CancellationToken cancellationToken) =>
+    private static Task<int> MarkStoppedAsync(WebApiDb db, string sid, StopCause? cause, string? error, TimeProvider time, CancellationToken cancellationToken) =>
         db.Workspaces.Where(w => w.Sid == sid)
             .ExecuteUpdateAsync(
                 w => w.SetProperty(x => x.State, WorkspaceState.Stopped).SetProperty(x => x.LastError, error)
-                    .SetProperty(x => x.StoppedAt, DateTimeOffset.UtcNow).SetProperty(x => x.StopCause, cause),
+                    .SetProperty(x => x.StoppedAt, time.GetUtcNow()).SetProperty(x => x.StopCause, cause),
                 cancellationToken);
 
     private static Task<int> SetStateAsync(WebApiDb db, string sid, WorkspaceState state, string? error, CancellationToken cancellationToken) =>

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json.Nodes;
 
 namespace WebApi.Tests.Infrastructure;
 
@@ -15,6 +16,18 @@ public static class WorkspaceCalls
         Assert.Equal("Running", workspace.State);
         return workspace.Sid;
     }
+
+    /// <summary>Creates a workspace without starting it; its sid.</summary>
+    public static async Task<string> CreatedAsync(this HttpClient user, string name)
+    {
+        using var created = await user.PostAsJsonAsync("/api/workspaces", new { name, template = "go", spec = "1C2G5G" });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        return (await created.Content.ReadFromJsonAsync<JsonObject>())!["sid"]!.GetValue<string>();
+    }
+
+    /// <summary>The whole view of the workspace, as the page gets it.</summary>
+    public static async Task<JsonObject> ViewAsync(this HttpClient user, string sid) =>
+        (await user.GetFromJsonAsync<JsonObject>($"/api/workspaces/{sid}"))!;
 
     /// <summary>What the list says the workspace is doing (Running, Stopped, ...).</summary>
     public static async Task<string> StateAsync(this HttpClient user, string sid) =>

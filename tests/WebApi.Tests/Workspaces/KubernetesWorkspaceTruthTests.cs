@@ -18,12 +18,12 @@ public sealed class KubernetesWorkspaceTruthTests(KubernetesPlatform platform) :
     public async Task A_start_shows_the_pods_steps_a_cluster_without_room_is_said_in_words_and_nothing_is_left_running()
     {
         using var user = await platform.NewUserAsync();
-        var sid = await CreateAsync(user, "big");
+        var sid = await user.CreatedAsync("big");
         var starting = user.PostAsync($"/api/workspaces/{sid}/start", null);
 
         await Eventually.TrueAsync(() => platform.Api.Pods.Get(Ns, sid) is not null, "the pod exists");
-        await Eventually.TrueAsync(async () => (await ViewAsync(user, sid))["progress"]?["reason"]?.GetValue<string>() == "Scheduling", "the page says it waits for a node", TimeSpan.FromSeconds(10));
-        Assert.Equal("Starting", (await ViewAsync(user, sid))["state"]!.GetValue<string>());
+        await Eventually.TrueAsync(async () => (await user.ViewAsync(sid))["progress"]?["reason"]?.GetValue<string>() == "Scheduling", "the page says it waits for a node", TimeSpan.FromSeconds(10));
+        Assert.Equal("Starting", (await user.ViewAsync(sid))["state"]!.GetValue<string>());
 
         platform.Api.SetPodStatus(Ns, sid, JsonNode.Parse("""
             {"phase":"Pending","conditions":[{"type":"PodScheduled","status":"False","reason":"Unschedulable",
@@ -35,7 +35,7 @@ public sealed class KubernetesWorkspaceTruthTests(KubernetesPlatform platform) :
         var problem = (await failed.Content.ReadFromJsonAsync<JsonObject>())!;
         Assert.Equal("no_capacity", problem["title"]!.GetValue<string>());
         Assert.StartsWith("There is no room for this workspace right now: try a smaller size", problem["detail"]!.GetValue<string>(), StringComparison.Ordinal);
-        var view = await ViewAsync(user, sid);
+        var view = await user.ViewAsync(sid);
         Assert.Equal("Stopped", view["state"]!.GetValue<string>());
         Assert.Contains("Insufficient memory", view["lastError"]!.GetValue<string>(), StringComparison.Ordinal);
 
@@ -48,13 +48,13 @@ public sealed class KubernetesWorkspaceTruthTests(KubernetesPlatform platform) :
     public async Task An_editor_in_crash_loop_after_running_shows_Failed_with_what_to_do()
     {
         using var user = await platform.NewUserAsync();
-        var sid = await CreateAsync(user, "crashy");
+        var sid = await user.CreatedAsync("crashy");
         var starting = user.PostAsync($"/api/workspaces/{sid}/start", null);
         await Eventually.TrueAsync(() => platform.Api.Pods.Get(Ns, sid) is not null, "the pod exists");
         platform.Api.SetPodStatus(Ns, sid, FakeApiServer.ReadyPodStatus("10.1.3.1"));
         using var started = await starting;
         Assert.Equal(HttpStatusCode.OK, started.StatusCode);
-        Assert.Equal("Running", (await ViewAsync(user, sid))["state"]!.GetValue<string>());
+        Assert.Equal("Running", (await user.ViewAsync(sid))["state"]!.GetValue<string>());
 
         platform.Api.SetPodStatus(Ns, sid, JsonNode.Parse("""
             {"phase":"Running","podIP":"10.1.3.1","conditions":[{"type":"PodScheduled","status":"True"}],
@@ -62,19 +62,9 @@ public sealed class KubernetesWorkspaceTruthTests(KubernetesPlatform platform) :
                "state":{"waiting":{"reason":"CrashLoopBackOff","message":"back-off 2m40s restarting failed container"}}}]}
             """)!.AsObject());
 
-        await Eventually.TrueAsync(async () => (await ViewAsync(user, sid))["state"]!.GetValue<string>() == "Failed", "the page shows it failed", TimeSpan.FromSeconds(10));
-        var error = (await ViewAsync(user, sid))["lastError"]!.GetValue<string>();
+        await Eventually.TrueAsync(async () => (await user.ViewAsync(sid))["state"]!.GetValue<string>() == "Failed", "the page shows it failed", TimeSpan.FromSeconds(10));
+        var error = (await user.ViewAsync(sid))["lastError"]!.GetValue<string>();
         Assert.StartsWith("The editor keeps failing to start. Stop the workspace and start it again", error, StringComparison.Ordinal);
         Assert.Contains("CrashLoopBackOff", error, StringComparison.Ordinal);
     }
-
-    private static async Task<string> CreateAsync(HttpClient user, string name)
-    {
-        using var created = await user.PostAsJsonAsync("/api/workspaces", new { name, template = "go", spec = "1C2G5G" });
-        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-        return (await created.Content.ReadFromJsonAsync<JsonObject>())!["sid"]!.GetValue<string>();
-    }
-
-    private static async Task<JsonObject> ViewAsync(HttpClient user, string sid) =>
-        (await user.GetFromJsonAsync<JsonObject>($"/api/workspaces/{sid}"))!;
 }

@@ -26,7 +26,7 @@ public sealed class WorkspaceTruthTests(Platform platform) : IClassFixture<Platf
         Assert.Equal(HttpStatusCode.OK, stopped.StatusCode);
 
         await Eventually.TrueAsync(async () => await user.StateAsync(first) == "Stopped", "the page shows it stopped", TimeSpan.FromSeconds(10));
-        var view = await ViewAsync(user, first);
+        var view = await user.ViewAsync(first);
         Assert.Equal("operator", view["stopCause"]!.GetValue<string>());
         Assert.NotNull(view["stoppedAt"]);
 
@@ -52,7 +52,7 @@ public sealed class WorkspaceTruthTests(Platform platform) : IClassFixture<Platf
 
         await Eventually.TrueAsync(async () => await user.StateAsync(sid) != "Running", "the page stops calling it Running", TimeSpan.FromSeconds(10));
         await Eventually.TrueAsync(async () => await user.StateAsync(sid) == "Failed", "the page shows it failed", TimeSpan.FromSeconds(30));
-        var view = await ViewAsync(user, sid);
+        var view = await user.ViewAsync(sid);
         Assert.Contains("keeps failing", view["lastError"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Contains("Stop the workspace and start it again", view["lastError"]!.GetValue<string>(), StringComparison.Ordinal);
 
@@ -74,8 +74,7 @@ public sealed class WorkspaceTruthTests(Platform platform) : IClassFixture<Platf
     public async Task The_progress_stream_shows_the_operators_steps_until_the_editor_runs()
     {
         using var user = await platform.NewUserAsync();
-        using var created = await user.PostAsJsonAsync("/api/workspaces", new { name = "watched", template = "go", spec = "1C2G5G" });
-        var sid = (await created.Content.ReadFromJsonAsync<JsonObject>())!["sid"]!.GetValue<string>();
+        var sid = await user.CreatedAsync("watched");
 
         // An editor that takes two seconds to answer, as code-server does.
         var userData = Directory.CreateDirectory(Path.Combine(platform.WorkspacesDirectory, sid, ".code-server", "data"));
@@ -143,7 +142,4 @@ public sealed class WorkspaceTruthTests(Platform platform) : IClassFixture<Platf
         using var strangersTicket = await stranger.PostAsJsonAsync("/api/tickets", new { returnTo = $"/ws/{sid}/" });
         Assert.Equal(HttpStatusCode.Unauthorized, strangersTicket.StatusCode);
     }
-
-    private static async Task<JsonObject> ViewAsync(HttpClient user, string sid) =>
-        (await user.GetFromJsonAsync<JsonObject>($"/api/workspaces/{sid}"))!;
 }
