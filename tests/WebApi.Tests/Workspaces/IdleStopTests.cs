@@ -32,7 +32,14 @@ public sealed class IdleStopTests(QuickIdlePlatform platform) : IClassFixture<Qu
         var idle = await idleUser.StartedAsync("idle");
 
         await Eventually.TrueAsync(async () => await idleUser.StateAsync(idle) == "Stopped", "the unused workspace is stopped", TimeSpan.FromSeconds(15));
-        Assert.Equal("Running", await busyUser.StateAsync(busy));
+        Assert.Equal("idle", (await idleUser.ViewAsync(idle))["stopCause"]!.GetValue<string>());
+        var busyView = await busyUser.ViewAsync(busy);
+        Assert.Equal("Running", busyView["state"]!.GetValue<string>());
+
+        // The page says when the busy one was last used and when it would stop if left alone.
+        var lastUsed = busyView["lastUsedAt"]!.GetValue<DateTimeOffset>();
+        Assert.InRange(DateTimeOffset.UtcNow - lastUsed, TimeSpan.Zero - TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5));
+        Assert.Equal(lastUsed + QuickIdlePlatform.IdleTimeout, busyView["idleStopAt"]!.GetValue<DateTimeOffset>());
 
         await keepBusy.CancelAsync();
         await recording;
