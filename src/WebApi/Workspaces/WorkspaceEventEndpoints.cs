@@ -12,11 +12,15 @@ namespace WebApi.Workspaces;
 /// A workspace's view as server-sent events (<c>event: workspace</c>), one each time it changes: the start
 /// page's live progress without polling. It wakes at each operator report and at least every
 /// <see cref="Quiet"/> (a start or stop finishing is the database's news, not the operator's), and runs
-/// until the client leaves; a browser's EventSource reconnects by itself after a proxy cuts it.
+/// until the client leaves. An unchanged view is sent again every <see cref="KeepAlive"/>, so no proxy on
+/// the way (the gateway's own activity timeout is 100 s) cuts a page left open; a browser's EventSource
+/// would reconnect by itself, but a page should not blink for it.
 /// </summary>
 public static class WorkspaceEventEndpoints
 {
     private static readonly TimeSpan Quiet = TimeSpan.FromSeconds(2);
+
+    private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(30);
 
     internal static async Task<Results<ServerSentEventsResult<WorkspaceView>, ProblemHttpResult>> Events(
         string sid, ClaimsPrincipal user, WebApiDb db, WorkspaceViews views, OperatorStatus status, TimeProvider time, HttpContext http)
@@ -34,6 +38,7 @@ public static class WorkspaceEventEndpoints
         string sid, long ownerId, WebApiDb db, WorkspaceViews views, OperatorStatus status, TimeProvider time, string scheme, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         string? last = null;
+        var sentAt = time.GetTimestamp();
         while (!cancellationToken.IsCancellationRequested)
         {
             var next = status.NextAsync;
@@ -45,9 +50,10 @@ public static class WorkspaceEventEndpoints
 
             var view = views.For(workspace, scheme);
             var json = JsonSerializer.Serialize(view, JsonSerializerOptions.Web);
-            if (json != last)
+            if (json != last || time.GetElapsedTime(sentAt) >= KeepAlive)
             {
                 last = json;
+                sentAt = time.GetTimestamp();
                 yield return view;
             }
 
