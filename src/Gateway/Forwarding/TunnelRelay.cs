@@ -119,6 +119,10 @@ internal sealed partial class TunnelRelay(ILogger<TunnelRelay> logger)
     {
         var frames = new WebSocketFrameBoundary();
         byte[]? buffer = null;
+
+        // The workspace's side ended on its own (the editor exited or crashed), not ours or the browser's.
+        var workspaceEnded = false;
+        var writing = false;
         try
         {
             var more = false;
@@ -138,6 +142,7 @@ internal sealed partial class TunnelRelay(ILogger<TunnelRelay> logger)
                 var read = await workspace.ReadAsync(buffer);
                 if (read == 0)
                 {
+                    workspaceEnded = true;
                     break;
                 }
 
@@ -146,7 +151,9 @@ internal sealed partial class TunnelRelay(ILogger<TunnelRelay> logger)
                     frames.Advance(buffer.AsSpan(0, read));
                 }
 
+                writing = true;
                 await browser.WriteAsync(buffer.AsMemory(0, read));
+                writing = false;
                 tunnel.Touch();
 
                 // A full buffer means more is probably waiting: read again at once, with the same buffer.
@@ -165,9 +172,10 @@ internal sealed partial class TunnelRelay(ILogger<TunnelRelay> logger)
         }
         catch (Exception ex) when (IsConnectionEnd(ex))
         {
-            // Also how a shutdown wakes a parked tunnel: it disposes the workspace's stream.
+            // Also how a shutdown wakes a parked tunnel: it disposes the workspace's stream (ObjectDisposed).
             if (!tunnel.GoingAway)
             {
+                workspaceEnded = !writing && ex is IOException or HttpRequestException;
                 LogSideEnded(tunnel.Sid, "workspace to browser", ex.Message);
             }
         }
@@ -179,16 +187,28 @@ internal sealed partial class TunnelRelay(ILogger<TunnelRelay> logger)
             }
         }
 
-        if (tunnel.GoingAway && tunnel.IsWebSocket && frames.AtBoundary)
+        if (!tunnel.IsWebSocket || !frames.AtBoundary)
+        {
+            return;
+        }
+
+        // Ours to close: the reason we were given. The workspace gone without a close of its own: say so,
+        // instead of a cut connection the browser can only call 1006.
+        var goingAway = tunnel.GoingAway;
+        var closeFrame = goingAway ? tunnel.CloseFrame : workspaceEnded && !frames.SawClose ? WebSocketCloseFrame.EditorGone : null;
+        if (closeFrame is not null)
         {
             try
             {
-                await browser.WriteAsync(tunnel.CloseFrame);
-                tunnel.GoingAwaySent();
+                await browser.WriteAsync(closeFrame);
+                if (goingAway)
+                {
+                    tunnel.GoingAwaySent();
+                }
             }
             catch (Exception ex) when (IsConnectionEnd(ex))
             {
-                LogSideEnded(tunnel.Sid, "going-away frame", ex.Message);
+                LogSideEnded(tunnel.Sid, "close frame", ex.Message);
             }
         }
     }

@@ -17,6 +17,9 @@ internal static class WebSocketCloseFrame
 
     public static readonly byte[] WorkspaceMoved = Build(1001, "The workspace moved; reconnect");
 
+    /// <summary>The workspace's side ended without a close frame: its editor exited or crashed.</summary>
+    public static readonly byte[] EditorGone = Build(1001, "The workspace's editor went away");
+
     /// <summary>1008 policy violation: the sharing that let this connection in was withdrawn.</summary>
     public static readonly byte[] NoLongerShared = Build(1008, "This port is no longer shared with you");
 

@@ -13,9 +13,13 @@ internal struct WebSocketFrameBoundary
     private int _headerLength;
     private int _headerNeeded;
     private HeaderBytes _header;
+    private bool _sawClose;
 
     /// <summary>True between frames: nothing of a frame has been seen that is not complete.</summary>
     public readonly bool AtBoundary => _payloadLeft == 0 && _headerLength == 0;
+
+    /// <summary>A close frame (opcode 8) has passed: the closing handshake is under way, nothing may follow it.</summary>
+    public readonly bool SawClose => _sawClose;
 
     public void Advance(ReadOnlySpan<byte> data)
     {
@@ -41,6 +45,7 @@ internal struct WebSocketFrameBoundary
             {
                 _payloadLeft = PayloadLength();
                 _headerLength = 0;
+                _sawClose |= (_header[0] & 0x0F) == 0x8;
             }
         }
     }

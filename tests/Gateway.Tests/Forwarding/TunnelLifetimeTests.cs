@@ -65,6 +65,23 @@ public sealed class TunnelLifetimeTests(GatewayWithBackends env) : IClassFixture
     }
 
     [Fact]
+    public async Task An_editor_that_vanishes_without_closing_is_reported_to_the_browser_with_a_reason()
+    {
+        var sid = await env.RouteAsync(env.A);
+        using var socket = new ClientWebSocket();
+        await socket.ConnectAsync(env.Gateway.WebSocketUri($"/ws/{sid}/socket-dies"), CancellationToken.None);
+        var buffer = new byte[64];
+        await socket.ReceiveAsync(buffer, CancellationToken.None);
+
+        // The workspace drops the connection with no close frame, as a crashed editor does.
+        await socket.SendAsync("die"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
+
+        var (status, reason) = await CloseReceivedAsync(socket, TimeSpan.FromSeconds(5));
+        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, status);
+        Assert.Equal("The workspace's editor went away", reason);
+    }
+
+    [Fact]
     public async Task A_republished_but_unchanged_route_keeps_the_session()
     {
         var sid = await env.RouteAsync(env.A);
