@@ -33,35 +33,22 @@ public sealed class TunnelLifetimeTests(GatewayWithBackends env) : IClassFixture
         Assert.Equal("B:ping", await again.EchoAsync("ping"));
     }
 
-    [Fact]
-    public async Task A_stopped_workspace_has_its_tunnels_closed()
+    // A close frame with the reason, not a cut connection: the editor logs why and reconnects at once.
+    [Theory]
+    [InlineData(false, "The workspace was stopped")]
+    [InlineData(true, "The workspace moved; reconnect")]
+    public async Task A_stopped_or_moved_workspace_tells_its_websockets_why(bool moved, string expected)
     {
         var sid = await env.RouteAsync(env.A);
         using var socket = await ConnectAsync(sid);
         Assert.Equal("A:ping", await socket.EchoAsync("ping"));
 
-        await env.Writer.RemoveRouteAsync(sid);
-        await env.Writer.PublishAsync(sid);
-
-        // A close frame with the reason, not a cut connection: the editor logs why and reconnects at once.
-        var (status, reason) = await CloseReceivedAsync(socket, TimeSpan.FromSeconds(2));
-        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, status);
-        Assert.Equal("The workspace was stopped", reason);
-    }
-
-    [Fact]
-    public async Task A_moved_workspace_tells_its_websockets_to_reconnect()
-    {
-        var sid = await env.RouteAsync(env.A);
-        using var socket = await ConnectAsync(sid);
-        Assert.Equal("A:ping", await socket.EchoAsync("ping"));
-
-        await env.Writer.SetRouteAsync(sid, env.B.Address);
+        await (moved ? env.Writer.SetRouteAsync(sid, env.B.Address) : env.Writer.RemoveRouteAsync(sid));
         await env.Writer.PublishAsync(sid);
 
         var (status, reason) = await CloseReceivedAsync(socket, TimeSpan.FromSeconds(2));
         Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, status);
-        Assert.Equal("The workspace moved; reconnect", reason);
+        Assert.Equal(expected, reason);
     }
 
     [Fact]
