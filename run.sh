@@ -159,6 +159,15 @@ signing_key=$(secret signing-key)
 operator_token=$(secret operator-token)
 redis="127.0.0.1:$REDIS_PORT"
 
+# Each program signs in to Redis as its own user with only its own rights (config/redis-users.acl), as in
+# Kubernetes: one password file per user, generated once, and the ACL file Redis loads rendered from them
+# (hashed) by the same script the Redis pod runs.
+mkdir -p "$data/redis-users" && chmod 700 "$data/redis-users"
+for user in gateway operator webapi admin; do
+  [ -s "$data/redis-users/$user" ] || (umask 077 && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$data/redis-users/$user")
+done
+(umask 077 && sh deploy/base/redis/redis-acl.sh render config/redis-users.acl "$data/redis-users" >"$data/redis/users.acl")
+
 started=()  # "pid name" of everything we started, in start order
 stop_all() {
   trap - INT TERM EXIT
@@ -219,7 +228,8 @@ wait_ready() {
 }
 
 say "starting Redis on $redis"
-start redis redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$data/redis" --save 60 1 --appendonly no --protected-mode yes
+start redis redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$data/redis" --save 60 1 --appendonly no --protected-mode yes \
+  --aclfile "$data/redis/users.acl"
 wait_ready redis "$REDIS_PORT"
 
 say "starting the operator on 127.0.0.1:$OPERATOR_PORT"
@@ -228,7 +238,9 @@ start operator env \
   dotnet "$(bin Operator)" --ConfigFile="$root/config/operator.json" \
   --Urls="http://127.0.0.1:$OPERATOR_PORT" \
   --Operator:Driver=Local \
-  --Operator:Routes:Redis="$redis" \
+  --Operator:Redis:Configuration="$redis" \
+  --Operator:Redis:User=operator \
+  --Operator:Redis:PasswordFile="$data/redis-users/operator" \
   --Operator:Local:DataDirectory="$data/workspaces" \
   --Operator:Local:CodeServer="$tools/bin/code-server"
 wait_ready operator "$OPERATOR_PORT" /healthz
@@ -247,7 +259,9 @@ start webapi env \
   --WebApi:Tickets:WorkspaceDomain="$WORKSPACE_DOMAIN" \
   --WebApi:CatalogFile="$root/config/catalog.json" \
   --WebApi:TrustedProxies:0=127.0.0.1 \
-  --WebApi:IdleStop:Redis="$redis"
+  --WebApi:Redis:Configuration="$redis" \
+  --WebApi:Redis:User=webapi \
+  --WebApi:Redis:PasswordFile="$data/redis-users/webapi"
 wait_ready webapi "$WEBAPI_PORT" /healthz
 
 # The gateway serves the page (static route to the web API) and the editors: by path, /ws/<sid>/, on the
@@ -261,6 +275,8 @@ start gateway env \
   dotnet "$(bin Gateway)" --ConfigFile="$root/config/gateway.json" \
   --urls="http://$GATEWAY_ADDRESS:$GATEWAY_PORT" \
   --Gateway:Redis:Configuration="$redis" \
+  --Gateway:Redis:User=gateway \
+  --Gateway:Redis:PasswordFile="$data/redis-users/gateway" \
   --Gateway:Routes:WorkspaceDomain="$WORKSPACE_DOMAIN" \
   --Gateway:Auth:Mode=Ticket \
   --Gateway:Auth:LoginUrl="$login_url" \

@@ -58,7 +58,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<WorkspacePathParser>();
         services.AddSingleton<WorkspaceHostParser>();
         services.AddSingleton<PortPreflight>();
-        services.AddRedis(GatewayApplication.ServiceName, sp => sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Redis.Configuration);
+        services.AddRedis(GatewayApplication.ServiceName, "Gateway:Redis", sp => sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Redis);
         services.AddSingleton<IRouteStore, RedisRouteStore>();
         services.AddHostedService<RouteStoreWarmUp>();
         services.AddSingleton<RouteCache>();

@@ -37,7 +37,7 @@ public static class OperatorServiceCollectionExtensions
         }
 
         services.AddTelemetryExport(configuration, "Operator:Telemetry", OperatorApplication.ServiceName, [], []);
-        services.AddRedis(OperatorApplication.ServiceName, sp => sp.GetRequiredService<IOptions<OperatorOptions>>().Value.Routes.Redis);
+        services.AddRedis(OperatorApplication.ServiceName, "Operator:Redis", sp => sp.GetRequiredService<IOptions<OperatorOptions>>().Value.Redis);
         services.AddSingleton<IRoutePublisher, RedisRoutePublisher>();
         services.AddSingleton<WorkspaceReconciler>();
         services.AddSingleton<WorkspaceInformer>();

@@ -42,15 +42,16 @@ public static class WebApiServiceCollectionExtensions
 
         services.AddHostedService<DatabasePreparation>();
         services.AddTelemetryExport(configuration, "WebApi:Telemetry", WebApiApplication.ServiceName, [], []);
-        services.AddRedis(WebApiApplication.ServiceName, sp => sp.GetRequiredService<IOptions<WebApiOptions>>().Value.IdleStop.Redis);
+        services.AddRedis(WebApiApplication.ServiceName, "WebApi:Redis", sp => sp.GetRequiredService<IOptions<WebApiOptions>>().Value.Redis);
         services.AddHostedService<IdleStopper>();
         services.AddSingleton<WorkspaceActivity>();
         services.AddSingleton<OperatorStatus>();
         services.AddHostedService<OperatorStatusFollower>();
         services.AddSingleton<WorkspaceViews>();
 
-        // Sessions survive a restart: the cookie keys are kept in the data folder.
-        services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(Path.GetFullPath(Path.Combine(options.DataDirectory, "keys"))));
+        // The keys that protect session cookies live in the database: sessions survive a restart, and every
+        // replica behind the gateway reads a cookie another one issued.
+        services.AddDataProtection().PersistKeysToDbContext<WebApiDb>();
         services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme).AddCookie(cookie =>
         {
             cookie.Cookie.Name = options.Accounts.CookieName;

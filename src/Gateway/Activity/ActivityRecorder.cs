@@ -3,6 +3,7 @@ using Gateway.Diagnostics;
 using Gateway.Forwarding;
 using Gateway.Routing;
 using Microsoft.Extensions.Options;
+using ServiceDefaults.Redis;
 using StackExchange.Redis;
 
 namespace Gateway.Activity;
@@ -20,6 +21,7 @@ internal sealed partial class ActivityRecorder(
     OpenTunnels tunnels,
     IOptionsMonitor<GatewayOptions> options,
     TimeProvider time,
+    RedisRefusals refusals,
     ILogger<ActivityRecorder> logger) : BackgroundService
 {
     private static readonly TimeSpan WriteTimeout = TimeSpan.FromSeconds(2);
@@ -45,16 +47,26 @@ internal sealed partial class ActivityRecorder(
             }
 
             var now = time.GetUtcNow().ToUnixTimeSeconds();
+            var key = options.CurrentValue.Activity.Key;
             try
             {
                 SortedSetEntry[] members = [.. used.Select(sid => new SortedSetEntry(sid, now))];
-                await database.SortedSetAddAsync(options.CurrentValue.Activity.Key, members).WaitAsync(WriteTimeout, stoppingToken);
+                await database.SortedSetAddAsync(key, members).WaitAsync(WriteTimeout, stoppingToken);
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
-                if (_failureLogs.TryTake(out var suppressed))
+                if (!_failureLogs.TryTake(out var suppressed))
                 {
-                    LogWriteFailed(ex, used.Count, suppressed);
+                    continue;
+                }
+
+                if (refusals.Explain(ex, "ZADD " + key) is { } refusal)
+                {
+                    LogWriteRefused(refusal, used.Count, suppressed);
+                }
+                else
+                {
+                    LogWriteFailed(used.Count, ex.GetBaseException().Message, suppressed);
                 }
             }
         }
@@ -80,6 +92,9 @@ internal sealed partial class ActivityRecorder(
         return used;
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not record the activity of {Count} workspaces ({Suppressed} similar suppressed); idle stop may come early for them if this lasts")]
-    private partial void LogWriteFailed(Exception exception, int count, long suppressed);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not record the activity of {Count} workspaces ({Reason}; {Suppressed} similar suppressed); idle stop may come early for them if this lasts")]
+    private partial void LogWriteFailed(int count, string reason, long suppressed);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Refusal}. The activity of {Count} workspaces was not recorded ({Suppressed} similar suppressed); idle stop may come early for them")]
+    private partial void LogWriteRefused(string refusal, int count, long suppressed);
 }

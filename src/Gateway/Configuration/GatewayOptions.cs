@@ -1,3 +1,4 @@
+using ServiceDefaults.Redis;
 using ServiceDefaults.Telemetry;
 
 namespace Gateway.Configuration;
@@ -39,14 +40,9 @@ public sealed class ActivityOptions
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(10);
 }
 
-public sealed class RedisOptions
+/// <summary>The gateway's Redis: where it is and the gateway's user there (<see cref="RedisConnectionOptions"/>), and the bounds of a route lookup.</summary>
+public sealed class RedisOptions : RedisConnectionOptions
 {
-    /// <summary>
-    /// StackExchange.Redis configuration string: <c>host:port,password=...,defaultDatabase=0</c>, several
-    /// endpoints, or Sentinel (<c>sentinel:26379,serviceName=mymaster</c>).
-    /// </summary>
-    public string Configuration { get; set; } = "127.0.0.1:6379";
-
     /// <summary>Upper bound on one route lookup; the client library's own timeouts are far longer.</summary>
     public TimeSpan LookupTimeout { get; set; } = TimeSpan.FromMilliseconds(150);
 

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using ServiceDefaults.Redis;
 
 namespace Gateway.Configuration;
 
@@ -16,10 +15,7 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
     {
         var failures = new List<string>();
 
-        if (!RedisConfiguration.TryParse(options.Redis.Configuration, GatewayApplication.ServiceName, out _, out var redisError))
-        {
-            failures.Add($"Gateway:Redis:Configuration {redisError}.");
-        }
+        options.Redis.Validate("Gateway:Redis", GatewayApplication.ServiceName, failures);
 
         RequirePositive(failures, "Gateway:Redis:LookupTimeout", options.Redis.LookupTimeout);
         RequirePositive(failures, "Gateway:Redis:CircuitBreakDuration", options.Redis.CircuitBreakDuration);

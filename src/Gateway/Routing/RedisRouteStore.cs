@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
+using ServiceDefaults.Redis;
 using StackExchange.Redis;
 
 namespace Gateway.Routing;
@@ -27,10 +28,12 @@ internal sealed class RedisRouteStore : IRouteStore, IDisposable
     private readonly ResiliencePipeline _pipeline;
     private readonly CircuitBreakerManualControl _breaker = new();
     private readonly GatewayMetrics _metrics;
+    private readonly RedisRefusals _refusals;
 
-    public RedisRouteStore(IConnectionMultiplexer redis, IOptionsMonitor<GatewayOptions> options, TimeProvider time, GatewayMetrics metrics)
+    public RedisRouteStore(IConnectionMultiplexer redis, IOptionsMonitor<GatewayOptions> options, TimeProvider time, GatewayMetrics metrics, RedisRefusals refusals)
     {
         _redis = redis;
+        _refusals = refusals;
         _database = redis.GetDatabase();
         _options = options;
         _metrics = metrics;
@@ -76,7 +79,7 @@ internal sealed class RedisRouteStore : IRouteStore, IDisposable
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             _metrics.LookupCompleted(started, succeeded: false);
-            throw Unavailable(ex);
+            throw Unavailable(ex, $"HGET {_options.CurrentValue.Routes.HashKey}");
         }
     }
 
@@ -105,7 +108,7 @@ internal sealed class RedisRouteStore : IRouteStore, IDisposable
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
-                throw Unavailable(ex);
+                throw Unavailable(ex, $"HMGET {routes.HashKey}");
             }
 
             for (var i = 0; i < count; i++)
@@ -128,9 +131,9 @@ internal sealed class RedisRouteStore : IRouteStore, IDisposable
 
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e) => _ = _breaker.CloseAsync();
 
-    private static RouteStoreUnavailableException Unavailable(Exception ex)
+    private RouteStoreUnavailableException Unavailable(Exception ex, string operation)
     {
-        var reason = ex switch
+        var reason = _refusals.Explain(ex, operation) ?? ex switch
         {
             BrokenCircuitException => "circuit open after repeated failures",
             TimeoutRejectedException or TimeoutException => "timed out",

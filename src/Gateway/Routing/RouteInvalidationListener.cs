@@ -2,6 +2,7 @@ using System.Globalization;
 using Gateway.Configuration;
 using Gateway.Telemetry;
 using Microsoft.Extensions.Options;
+using ServiceDefaults.Redis;
 using StackExchange.Redis;
 
 namespace Gateway.Routing;
@@ -39,6 +40,10 @@ internal sealed partial class RouteInvalidationListener : BackgroundService
     private readonly IOptionsMonitor<GatewayOptions> _options;
     private readonly TimeProvider _time;
     private readonly ILogger<RouteInvalidationListener> _logger;
+    private readonly RedisRefusals _refusals;
+    private string? _lastSubscribeFailure;
+    private long _lastSubscribeFailureAt;
+    private long _subscribeFailuresUnsaid;
     private readonly string _channelName;
     private readonly RedisChannel _channel;
     private readonly RedisChannel _probeChannel;
@@ -57,8 +62,10 @@ internal sealed partial class RouteInvalidationListener : BackgroundService
         WorkspacePathParser sids,
         IOptionsMonitor<GatewayOptions> options,
         TimeProvider time,
+        RedisRefusals refusals,
         ILogger<RouteInvalidationListener> logger)
     {
+        _refusals = refusals;
         _redis = redis;
         _cache = cache;
         _observers = [.. observers];
@@ -124,9 +131,35 @@ internal sealed partial class RouteInvalidationListener : BackgroundService
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException)
             {
-                LogSubscribeFailed(ex, _channelName);
+                ReportSubscribeFailed(ex);
                 await Task.Delay(ProbeInterval, _time, stoppingToken);
             }
+        }
+    }
+
+    // A Redis that stays away fails every attempt, four a second: each new reason is said once, and the same
+    // one again after a minute with the count; why Redis is away is the connection monitor's to say.
+    private void ReportSubscribeFailed(Exception error)
+    {
+        var refusal = _refusals.Explain(error, "SUBSCRIBE " + _channelName);
+        var reason = refusal ?? error.GetBaseException().Message;
+        if (reason == _lastSubscribeFailure && _time.GetElapsedTime(_lastSubscribeFailureAt) < TimeSpan.FromMinutes(1))
+        {
+            _subscribeFailuresUnsaid++;
+            return;
+        }
+
+        _lastSubscribeFailure = reason;
+        _lastSubscribeFailureAt = _time.GetTimestamp();
+        var unsaid = _subscribeFailuresUnsaid;
+        _subscribeFailuresUnsaid = 0;
+        if (refusal is not null)
+        {
+            LogRedisRefused(refusal);
+        }
+        else
+        {
+            LogSubscribeFailed(_channelName, reason, unsaid);
         }
     }
 
@@ -143,6 +176,7 @@ internal sealed partial class RouteInvalidationListener : BackgroundService
     {
         var gapStarted = _time.GetTimestamp();
         var lastResubscribe = gapStarted;
+        var probeRefusalReported = false;
         while (true)
         {
             var sent = Interlocked.Increment(ref _probeSent);
@@ -156,7 +190,13 @@ internal sealed partial class RouteInvalidationListener : BackgroundService
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException)
             {
-                // Redis is still away; the next probe tries again.
+                // Redis is still away, and the next probe tries again; or Redis refuses this probe, which
+                // keeps the gateway not ready until its user may publish there: said once a gap.
+                if (!probeRefusalReported && _refusals.Explain(ex, "PUBLISH " + _probeChannel) is { } refusal)
+                {
+                    probeRefusalReported = true;
+                    LogRedisRefused(refusal);
+                }
             }
 
             if (await ProbeArrivedAsync(sent, ProbeInterval - _time.GetElapsedTime(cycle), stoppingToken))
@@ -182,7 +222,7 @@ internal sealed partial class RouteInvalidationListener : BackgroundService
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException)
             {
-                LogSubscribeFailed(ex, _channelName);
+                ReportSubscribeFailed(ex);
             }
         }
 
@@ -347,8 +387,11 @@ internal sealed partial class RouteInvalidationListener : BackgroundService
     [LoggerMessage(Level = LogLevel.Information, Message = "Subscribed to route invalidations on {Channel}")]
     private partial void LogSubscribed(string channel);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Subscribing to route invalidations on {Channel} failed; retrying")]
-    private partial void LogSubscribeFailed(Exception exception, string channel);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Subscribing to route invalidations on {Channel} failed ({Reason}); retrying every 250 ms ({Unsaid} more failures since the last line)")]
+    private partial void LogSubscribeFailed(string channel, string reason, long unsaid);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Refusal}. Until it may, route invalidations are not proven to arrive and the gateway is not ready")]
+    private partial void LogRedisRefused(string refusal);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Route invalidations on {Channel} interrupted; cached routes are served, and revalidated once the subscription works again")]
     private partial void LogGapStarted(string channel);

@@ -1,3 +1,4 @@
+using ServiceDefaults.Redis;
 using ServiceDefaults.Telemetry;
 
 namespace WorkspaceOperator.Configuration;
@@ -21,6 +22,9 @@ public sealed class OperatorOptions
     /// <summary>The namespace Workspace resources (and their pods and claims) live in.</summary>
     public string Namespace { get; set; } = "workspaces";
 
+    /// <summary>The gateway's Redis, where the operator writes routes and shares and publishes their changes, as the operator's own Redis user.</summary>
+    public RedisConnectionOptions Redis { get; set; } = new();
+
     public RoutesOptions Routes { get; set; } = new();
 
     public ReconcileOptions Reconcile { get; set; } = new();
@@ -37,8 +41,8 @@ public sealed class OperatorOptions
 
 public sealed class RoutesOptions
 {
-    /// <summary>The gateway's Redis: a StackExchange.Redis configuration string (Sentinel's <c>serviceName=</c> included).</summary>
-    public string Redis { get; set; } = "127.0.0.1:6379";
+    /// <summary>Renamed to <c>Operator:Redis:Configuration</c>; still set, it stops the start with a sentence saying so.</summary>
+    public string? Redis { get; set; }
 
     public string HashKey { get; set; } = "hosts";
 

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using ServiceDefaults.Redis;
 using WorkspaceOperator.Kubernetes;
 
 namespace WorkspaceOperator.Configuration;
@@ -15,9 +14,10 @@ internal sealed class OperatorOptionsValidator : IValidateOptions<OperatorOption
             failures.Add($"Operator:Namespace '{options.Namespace}' is not a Kubernetes namespace name");
         }
 
-        if (!RedisConfiguration.TryParse(options.Routes.Redis, OperatorApplication.ServiceName, out _, out var redisError))
+        options.Redis.Validate("Operator:Redis", OperatorApplication.ServiceName, failures);
+        if (options.Routes.Redis is not null)
         {
-            failures.Add($"Operator:Routes:Redis (the gateway's Redis) {redisError}");
+            failures.Add("Operator:Routes:Redis was renamed: set Operator:Redis:Configuration instead (beside it Operator:Redis:User, PasswordFile and TlsCaFile)");
         }
 
         if (string.IsNullOrWhiteSpace(options.Routes.HashKey) || string.IsNullOrWhiteSpace(options.Routes.SharesHashKey) || string.IsNullOrWhiteSpace(options.Routes.InvalidationChannel))

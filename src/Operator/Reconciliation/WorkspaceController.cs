@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using ServiceDefaults.Redis;
 using WorkspaceOperator.Configuration;
 using WorkspaceOperator.Leadership;
 using WorkspaceOperator.Routes;
@@ -18,6 +19,7 @@ internal sealed partial class WorkspaceController : BackgroundService
     private readonly ReconcileOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<WorkspaceController> _logger;
+    private readonly RedisRefusals _refusals;
     private readonly WorkQueue _queue;
 
     public WorkspaceController(
@@ -28,8 +30,10 @@ internal sealed partial class WorkspaceController : BackgroundService
         IRoutePublisher routes,
         IOptions<OperatorOptions> options,
         TimeProvider time,
+        RedisRefusals refusals,
         ILogger<WorkspaceController> logger)
     {
+        _refusals = refusals;
         _informer = informer;
         _reconciler = reconciler;
         _leader = leader;
@@ -116,7 +120,19 @@ internal sealed partial class WorkspaceController : BackgroundService
             catch (Exception ex)
             {
                 var delay = _queue.AddWithBackoff(sid);
-                LogFailed(ex, sid, delay);
+                if (_refusals.Explain(ex, $"a route write for {sid}") is { } refusal)
+                {
+                    LogRedisRefused(refusal, delay);
+                }
+                else if (ex is StackExchange.Redis.RedisException or TimeoutException)
+                {
+                    // Redis away: the connection monitor says why, once; no stack trace per workspace and retry.
+                    LogRouteStoreUnavailable(sid, ex.GetBaseException().Message, delay);
+                }
+                else
+                {
+                    LogFailed(ex, sid, delay);
+                }
             }
             finally
             {
@@ -130,6 +146,12 @@ internal sealed partial class WorkspaceController : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Lost leadership: stopped reconciling")]
     private partial void LogLostLeadership();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reconciling workspace {Sid} failed: Redis did not take its route ({Reason}); retrying in {Delay}")]
+    private partial void LogRouteStoreUnavailable(string sid, string reason, TimeSpan delay);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Refusal}. Retrying in {Delay}")]
+    private partial void LogRedisRefused(string refusal, TimeSpan delay);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reconciling workspace {Sid} failed; retrying in {Delay}")]
     private partial void LogFailed(Exception exception, string sid, TimeSpan delay);

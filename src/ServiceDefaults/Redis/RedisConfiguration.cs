@@ -60,6 +60,32 @@ public static class RedisConfiguration
             ? options!
             : throw new ArgumentException($"Redis configuration {error}", nameof(configuration));
 
+    /// <summary>
+    /// The options a program connects with: its configuration string, its ACL user, the password read from
+    /// its file now (<see cref="RedisConnectionMonitor"/> keeps it current) and the CA its TLS trusts.
+    /// </summary>
+    public static ConfigurationOptions Create(RedisConnectionOptions settings, string clientName)
+    {
+        var options = Parse(settings.Configuration, clientName);
+        if (!string.IsNullOrEmpty(settings.User))
+        {
+            options.User = settings.User;
+        }
+
+        if (!string.IsNullOrEmpty(settings.PasswordFile))
+        {
+            options.Password = settings.ReadPassword();
+        }
+
+        if (!string.IsNullOrEmpty(settings.TlsCaFile) && settings.ReadCertificateAuthority() is { } authority)
+        {
+            // The chain must end at this CA; the host name is still checked against the certificate.
+            options.TrustIssuer(authority);
+        }
+
+        return options;
+    }
+
     private static void ApplyDefaults(ConfigurationOptions options, string configuration, string clientName)
     {
         // Every program starts and serves what it can while Redis is away; the multiplexer keeps connecting.
@@ -86,6 +112,17 @@ public static class RedisConfiguration
             options.AsyncTimeout = 1000;
             options.SyncTimeout = 1000;
         }
+
+        // Nothing the library sends on its own may need a right the programs' Redis users do not have
+        // (config/redis-users.acl): each refusal would land in the server's ACL LOG, where an operator looks
+        // for a shell that tried something. The tie-breaker key and the reconfiguration channel serve
+        // several primaries configured by hand (Sentinel does that job here); CONFIG and CLUSTER only
+        // probe server settings and cluster topology (standalone or Sentinel-managed servers only); CLIENT
+        // SETINFO is Redis 7.2's and unknown to the 7.0 ACL parser, so it could not be granted everywhere.
+        options.TieBreaker = "";
+        options.ConfigurationChannel = "";
+        options.SetClientLibrary = false;
+        options.CommandMap = CommandMap.Create(["CONFIG", "CLUSTER"], available: false);
 
         if (string.IsNullOrEmpty(options.ClientName))
         {

@@ -9,15 +9,20 @@ public static partial class RedisServiceCollectionExtensions
 {
     /// <summary>
     /// One <see cref="IConnectionMultiplexer"/> for the program (StackExchange.Redis is built to be shared:
-    /// it pipelines every caller's commands over one connection), created from the setting
-    /// <paramref name="configuration"/> reads, with its connection changes logged.
+    /// it pipelines every caller's commands over one connection), signed in as the program's own Redis user
+    /// from <paramref name="settings"/> (the <paramref name="section"/> of its configuration), with its
+    /// connection changes logged and its password and connection watched by a <see cref="RedisConnectionMonitor"/>.
+    /// Also registers <see cref="RedisRefusals"/>, which words an ACL refusal for the logs.
     /// </summary>
-    public static IServiceCollection AddRedis(this IServiceCollection services, string clientName, Func<IServiceProvider, string> configuration)
+    public static IServiceCollection AddRedis(this IServiceCollection services, string clientName, string section, Func<IServiceProvider, RedisConnectionOptions> settings)
     {
+        services.AddSingleton(sp => new RedisSignIn(settings(sp), section, clientName));
+        services.AddSingleton<RedisRefusals>();
+        services.AddSingleton<RedisConnectionMonitor>();
         services.AddSingleton<IConnectionMultiplexer>(sp =>
         {
             var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("ServiceDefaults.Redis");
-            var options = RedisConfiguration.Parse(configuration(sp), clientName);
+            var options = sp.GetRequiredService<RedisSignIn>().Options;
             if (!string.IsNullOrEmpty(options.ServiceName))
             {
                 ThreadPoolMinimum.RaiseTo(SentinelThreadPoolMinimum);
@@ -26,11 +31,10 @@ public static partial class RedisServiceCollectionExtensions
             var multiplexer = ConnectionMultiplexer.Connect(options);
             multiplexer.ConnectionFailed += (_, e) => LogConnectionFailed(logger, e.EndPoint, e.ConnectionType, e.FailureType, e.Exception?.Message);
             multiplexer.ConnectionRestored += (_, e) => LogConnectionRestored(logger, e.EndPoint, e.ConnectionType);
-            if (!multiplexer.IsConnected)
-            {
-                LogNotConnected(logger, string.Join(", ", options.EndPoints));
-            }
 
+            // Resolved after the multiplexer exists, so the container disposes the monitor first: it never
+            // checks a multiplexer that is already gone.
+            sp.GetRequiredService<RedisConnectionMonitor>().Watch(multiplexer);
             return multiplexer;
         });
         return services;
@@ -51,7 +55,4 @@ public static partial class RedisServiceCollectionExtensions
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Redis connection to {EndPoint} ({ConnectionType}) restored")]
     private static partial void LogConnectionRestored(ILogger logger, System.Net.EndPoint? endPoint, ConnectionType connectionType);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis ({EndPoints}) is not reachable yet; starting anyway and connecting in the background")]
-    private static partial void LogNotConnected(ILogger logger, string endPoints);
 }

@@ -1,3 +1,4 @@
+using ServiceDefaults.Redis;
 using ServiceDefaults.Telemetry;
 
 namespace WebApi.Configuration;
@@ -23,6 +24,9 @@ public sealed class WebApiOptions
 
     public IdleStopOptions IdleStop { get; set; } = new();
 
+    /// <summary>The gateway's Redis, where the web API reads the activity the gateway records, as the web API's own Redis user (connected only with idle stop on).</summary>
+    public RedisConnectionOptions Redis { get; set; } = new();
+
     /// <summary>OpenTelemetry export over OTLP; off unless an endpoint is set.</summary>
     public TelemetryExportOptions Telemetry { get; set; } = new();
 
@@ -33,8 +37,8 @@ public sealed class WebApiOptions
     public string CatalogFile { get; set; } = "catalog.json";
 
     /// <summary>
-    /// Addresses of the reverse proxies in front of this API (the gateway, ./run.sh): their
-    /// X-Forwarded-For and -Proto are believed, so the log-in throttle counts each client's address
+    /// Addresses or networks (CIDR) of the reverse proxies in front of this API (the gateway, ./run.sh):
+    /// their X-Forwarded-For and -Proto are believed, so the log-in throttle counts each client's address
     /// instead of the proxy's, and the cookie is Secure behind TLS. Empty: the connection is the client.
     /// </summary>
     public string[] TrustedProxies { get; set; } = [];
@@ -106,8 +110,8 @@ public sealed class IdleStopOptions
 
     public TimeSpan CheckInterval { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>The gateway's Redis, where it records activity: a StackExchange.Redis configuration string (Sentinel's <c>serviceName=</c> included).</summary>
-    public string Redis { get; set; } = "127.0.0.1:6379";
+    /// <summary>Renamed to <c>WebApi:Redis:Configuration</c>; still set, it stops the start with a sentence saying so.</summary>
+    public string? Redis { get; set; }
 
     /// <summary>Sorted set of sid -> unix seconds of last use, written by the gateway.</summary>
     public string ActivityKey { get; set; } = "activity";

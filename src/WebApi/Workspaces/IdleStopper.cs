@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using ServiceDefaults.Redis;
 using StackExchange.Redis;
 using WebApi.Configuration;
 using WebApi.Data;
@@ -39,6 +40,7 @@ internal sealed partial class IdleStopper(
 
         // Resolved only when enabled: the connection is not opened for nothing.
         var redis = services.GetRequiredService<IConnectionMultiplexer>().GetDatabase();
+        var refusals = services.GetRequiredService<RedisRefusals>();
         // The first round at once: the page shows "last used" and when a stop is due from the start.
         using var ticks = new PeriodicTimer(_options.CheckInterval, time);
         do
@@ -50,7 +52,18 @@ internal sealed partial class IdleStopper(
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 // Whatever failed, the next round tries again; an exception escaping would stop the web API.
-                LogCheckFailed(ex);
+                if (refusals.Explain(ex, "reading " + _options.ActivityKey) is { } refusal)
+                {
+                    LogRedisRefused(refusal);
+                }
+                else if (ex is RedisException or TimeoutException)
+                {
+                    LogActivityUnavailable(ex.GetBaseException().Message);
+                }
+                else
+                {
+                    LogCheckFailed(ex);
+                }
             }
         }
         while (await ticks.WaitForNextTickAsync(stoppingToken));
@@ -96,6 +109,12 @@ internal sealed partial class IdleStopper(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Workspace {Sid} is idle but could not be stopped: {Detail}")]
     private partial void LogStopFailed(string sid, string detail);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Idle check skipped: the activity could not be read ({Reason}); nothing stopped")]
+    private partial void LogActivityUnavailable(string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Refusal}. Idle check skipped; nothing stopped")]
+    private partial void LogRedisRefused(string refusal);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Idle check skipped (activity or database unavailable); nothing stopped")]
     private partial void LogCheckFailed(Exception exception);

@@ -27,7 +27,7 @@ public sealed class GatewayHost : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     public static async Task<GatewayHost> StartAsync(RedisServer redis, params string[] overrides) =>
-        await StartAsync(redis.Configuration, RepositoryPaths.GatewayConfig, overrides);
+        await StartAsync(redis.Configuration, RepositoryPaths.GatewayConfig, [.. redis.SignIn("Gateway:Redis", RedisUsers.Gateway), .. overrides]);
 
     public static async Task<GatewayHost> StartAsync(string redisConfiguration, string configFile, params string[] overrides)
     {

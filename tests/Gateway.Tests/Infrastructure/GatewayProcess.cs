@@ -23,6 +23,18 @@ public sealed partial class GatewayProcess : IAsyncDisposable
 
     public ConcurrentQueue<string> Output { get; } = new();
 
+    /// <summary>The log lines so far as (level, message): the JSON console lines decoded, so quotes read as written.</summary>
+    public IEnumerable<(string Level, string Message)> LogEntries =>
+        Output.Where(line => line.StartsWith('{')).Select(line =>
+        {
+            using var entry = System.Text.Json.JsonDocument.Parse(line);
+            return (entry.RootElement.GetProperty("LogLevel").GetString()!, entry.RootElement.GetProperty("Message").GetString()!);
+        }).ToList();
+
+    /// <summary>The first log entry whose message contains <paramref name="text"/>, or null.</summary>
+    public (string Level, string Message)? FindLog(string text) =>
+        LogEntries.Where(entry => entry.Message.Contains(text, StringComparison.Ordinal)).Cast<(string, string)?>().FirstOrDefault();
+
     /// <param name="environment">Variables to set; a null value removes one inherited from the test run.</param>
     public static GatewayProcess Start(params (string Name, string? Value)[] environment)
     {

@@ -6,7 +6,15 @@ namespace Gateway.Tests.Infrastructure;
 /// </summary>
 public class GatewayWithBackends : IAsyncLifetime
 {
-    public RedisServer Redis { get; } = new();
+    public GatewayWithBackends()
+        : this(new RedisServer())
+    {
+    }
+
+    /// <summary>In front of <paramref name="redis"/>: the gateway signs in as its user when the server has users.</summary>
+    protected GatewayWithBackends(RedisServer redis) => Redis = redis;
+
+    public RedisServer Redis { get; }
 
     public TestBackend A { get; private set; } = null!;
 
@@ -50,7 +58,7 @@ public class GatewayWithBackends : IAsyncLifetime
         await B.DisposeAsync();
         Writer.Dispose();
         await Redis.DisposeAsync();
-
+        Redis.Users?.Delete();
     }
 
     /// <summary>After a test restarted Redis, the writer's old connection is gone.</summary>
@@ -98,4 +106,13 @@ public class GatewayWithBackends : IAsyncLifetime
 public sealed class TicketGatewayWithBackends : GatewayWithBackends
 {
     protected override string[] GatewayArguments => [.. TestTickets.GatewayArgs, "--Gateway:Forwarding:TrustedProxies:0=127.0.0.2/32"];
+}
+
+/// <summary>
+/// The same on a Redis with the platform's users (config/redis-users.acl): the gateway signs in as
+/// <c>gateway</c> with its password file, the tests' writer as <c>admin</c>.
+/// </summary>
+public sealed class GatewayOnRedisUsers() : GatewayWithBackends(new RedisServer(new RedisUsers()))
+{
+    public RedisUsers Users => Redis.Users!;
 }

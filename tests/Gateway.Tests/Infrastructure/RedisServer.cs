@@ -5,19 +5,45 @@ namespace Gateway.Tests.Infrastructure;
 /// <summary>
 /// A real <c>redis-server</c> on a free loopback port, owned by the test class that uses it and stopped by
 /// PID. Can be paused (SIGSTOP) and resumed to stand in for a hung server. Nothing is saved unless a test
-/// asks (<c>SAVE</c>); a restart then loads that snapshot, as a server with persistence would.
+/// asks (<c>SAVE</c>); a restart then loads that snapshot, as a server with persistence would. With
+/// <see cref="RedisUsers"/> it loads the platform's ACL users (the tests' own client signs in as admin);
+/// with <see cref="RedisTls"/> it speaks TLS only.
 /// </summary>
-public sealed class RedisServer(params string[] extraArguments) : IAsyncLifetime
+public sealed class RedisServer : IAsyncLifetime
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("redis-test-").FullName;
+    private readonly string[] _extraArguments;
     private Process? _process;
+
+    public RedisServer(params string[] extraArguments)
+        : this(users: null, tls: null, extraArguments)
+    {
+    }
+
+    public RedisServer(RedisUsers? users, RedisTls? tls = null, params string[] extraArguments)
+    {
+        Users = users;
+        Tls = tls;
+        _extraArguments = extraArguments;
+    }
+
+    public RedisUsers? Users { get; }
+
+    public RedisTls? Tls { get; }
 
     /// <summary>The process id, while it runs.</summary>
     public int? ProcessId => _process is { HasExited: false } process ? process.Id : null;
 
     public int Port { get; private set; }
 
-    public string Configuration => $"127.0.0.1:{Port}";
+    /// <summary>Where the server is, as a program's <c>Redis:Configuration</c> names it (users sign in with their own settings).</summary>
+    public string Configuration => Tls is null ? $"127.0.0.1:{Port}" : $"127.0.0.1:{Port},ssl=true";
+
+    /// <summary>The settings a program's <paramref name="section"/> needs to sign in as <paramref name="user"/>; none without users.</summary>
+    public string[] SignIn(string section, string user) => Users?.SignIn(section, user) ?? [];
+
+    /// <summary>The tests' own client: signed in as admin when the server has users.</summary>
+    public string AdminConfiguration => Users is null ? Configuration : Users.ConfigurationFor(Configuration, RedisUsers.Admin);
 
     public Task InitializeAsync() => StartAsync(port: null);
 
@@ -46,11 +72,16 @@ public sealed class RedisServer(params string[] extraArguments) : IAsyncLifetime
             Port = port ?? FreePort.Next();
             var start = new ProcessStartInfo("redis-server")
             {
-                ArgumentList = { "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning", "--dir", _directory },
+                ArgumentList = { "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning", "--dir", _directory },
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
             };
-            foreach (var argument in extraArguments)
+            var portNumber = Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            string[] listen = Tls is null
+                ? ["--port", portNumber]
+                : ["--port", "0", "--tls-port", portNumber, "--tls-cert-file", Tls.CertificateFile, "--tls-key-file", Tls.KeyFile, "--tls-ca-cert-file", Tls.AuthorityFile, "--tls-auth-clients", "no"];
+            string[] users = Users is null ? [] : ["--aclfile", Users.AclFile];
+            foreach (var argument in listen.Concat(users).Concat(_extraArguments))
             {
                 start.ArgumentList.Add(argument);
             }
@@ -81,7 +112,7 @@ public sealed class RedisServer(params string[] extraArguments) : IAsyncLifetime
         return Task.CompletedTask;
     }
 
-    public RedisTestClient Connect() => new(Configuration);
+    public RedisTestClient Connect() => new(AdminConfiguration, Tls?.AuthorityFile);
 
     /// <summary>SIGSTOP: the socket stays open and nothing answers, like a hung server.</summary>
     public void Pause() => Signal("STOP");

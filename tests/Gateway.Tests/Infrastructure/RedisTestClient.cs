@@ -15,7 +15,7 @@ public sealed class RedisTestClient : IDisposable
     /// <summary>One route lookup: <c>HGET hosts</c> and <c>HGET shares</c>, sent together in one round trip.</summary>
     public const int HGetsPerLookup = 2;
 
-    public RedisTestClient(string configuration)
+    public RedisTestClient(string configuration, string? trustedAuthorityFile = null)
     {
         // The programs' own settings (reconnects every 250 ms, Sentinel included), except that it fails at
         // once when the server is not there: RedisServer waits for it with this.
@@ -23,6 +23,11 @@ public sealed class RedisTestClient : IDisposable
         options.AbortOnConnectFail = true;
         options.ConnectTimeout = 2000;
         options.AllowAdmin = true;
+        if (trustedAuthorityFile is not null)
+        {
+            options.TrustIssuer(trustedAuthorityFile);
+        }
+
         _redis = ConnectionMultiplexer.Connect(options);
         _database = _redis.GetDatabase();
     }

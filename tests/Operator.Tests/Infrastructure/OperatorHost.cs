@@ -41,13 +41,14 @@ public sealed class OperatorHost : IAsyncDisposable
             "--Operator:Kubernetes:LeaderElection:LeaseNamespace=operator-system",
             "--Operator:Kubernetes:LeaderElection:LeaseDuration=00:00:02",
             "--Operator:Kubernetes:LeaderElection:RenewInterval=00:00:00.500",
-            $"--Operator:Routes:Redis={redis.Configuration}",
+            $"--Operator:Redis:Configuration={redis.Configuration}",
+            .. redis.SignIn("Operator:Redis", RedisUsers.Operator),
             .. overrides,
         ]);
 
     /// <summary>On this machine (local driver), with <paramref name="codeServer"/> as the editor.</summary>
     public static Task<OperatorHost> StartLocalAsync(string dataDirectory, string codeServer, RedisServer redis, params string[] overrides) =>
-        StartLocalAsync(dataDirectory, codeServer, redis.Configuration, overrides);
+        StartLocalAsync(dataDirectory, codeServer, redis.Configuration, [.. redis.SignIn("Operator:Redis", RedisUsers.Operator), .. overrides]);
 
     /// <summary>The same, on the Redis (or Sentinels) <paramref name="redisConfiguration"/> names.</summary>
     public static Task<OperatorHost> StartLocalAsync(string dataDirectory, string codeServer, string redisConfiguration, params string[] overrides) =>
@@ -57,7 +58,7 @@ public sealed class OperatorHost : IAsyncDisposable
             $"--Operator:Local:DataDirectory={dataDirectory}",
             $"--Operator:Local:CodeServer={codeServer}",
             "--Operator:Local:StopTimeout=00:00:05",
-            $"--Operator:Routes:Redis={redisConfiguration}",
+            $"--Operator:Redis:Configuration={redisConfiguration}",
             .. overrides,
         ]);
 

@@ -14,7 +14,10 @@ namespace WebApi.Tests.Infrastructure;
 /// </summary>
 public class Platform : IAsyncLifetime, IWebApiUnderTest
 {
-    private readonly RedisServer _redis = new();
+    // Every program signs in as its own Redis user, with only the rights config/redis-users.acl grants it:
+    // every test on this platform is also a test that those rights are enough.
+    private readonly RedisUsers _users = new();
+    private readonly RedisServer _redis;
     private readonly RedisSentinelGroup? _sentinels;
     private readonly DirectoryInfo _data = Directory.CreateTempSubdirectory("webapi-tests");
     private OperatorHost _operator = null!;
@@ -33,11 +36,13 @@ public class Platform : IAsyncLifetime, IWebApiUnderTest
     public string RedisConfiguration => _sentinels?.Configuration ?? _redis.Configuration;
 
     /// <summary>A platform on a Sentinel-managed Redis (primary, replica, three Sentinels) instead of one server.</summary>
-    protected Platform(RedisSentinelGroup sentinels) => _sentinels = sentinels;
-
-    public Platform()
+    protected Platform(RedisSentinelGroup sentinels)
     {
+        _sentinels = sentinels;
+        _redis = new RedisServer();
     }
+
+    public Platform() => _redis = new RedisServer(_users);
 
     public Uri Address { get; private set; } = null!;
 
@@ -65,7 +70,7 @@ public class Platform : IAsyncLifetime, IWebApiUnderTest
     {
         await (_sentinels is null ? _redis.InitializeAsync() : _sentinels.InitializeAsync());
         _operator = await StartOperatorAsync();
-        Gateway = await GatewayHost.StartAsync(RedisConfiguration, RepositoryPaths.GatewayConfig, ["--Gateway:Auth:Mode=Ticket", $"--Gateway:Auth:SigningKey={SigningKey}", .. GatewayOverrides]);
+        Gateway = await GatewayHost.StartAsync(RedisConfiguration, RepositoryPaths.GatewayConfig, ["--Gateway:Auth:Mode=Ticket", $"--Gateway:Auth:SigningKey={SigningKey}", .. SignIn("Gateway:Redis", RedisUsers.Gateway), .. GatewayOverrides]);
         string[] args =
         [
             "--urls=http://127.0.0.1:0",
@@ -78,7 +83,8 @@ public class Platform : IAsyncLifetime, IWebApiUnderTest
             $"--WebApi:Tickets:SigningKey={SigningKey}",
             $"--WebApi:Tickets:GatewayUrl={Gateway.Address}",
             $"--WebApi:CatalogFile={Path.Combine(RepositoryPaths.Root, "config", "catalog.json")}",
-            $"--WebApi:IdleStop:Redis={RedisConfiguration}",
+            $"--WebApi:Redis:Configuration={RedisConfiguration}",
+            .. SignIn("WebApi:Redis", RedisUsers.WebApi),
 
             // As behind the gateway (run.sh): the tests' own loopback connections stand in for it.
             "--WebApi:TrustedProxies:0=127.0.0.1",
@@ -97,11 +103,15 @@ public class Platform : IAsyncLifetime, IWebApiUnderTest
         await _operator.DisposeAsync();
         await (_sentinels is null ? _redis.DisposeAsync() : _sentinels.DisposeAsync());
         _data.Delete(recursive: true);
+        _users.Delete();
     }
+
+    /// <summary>A program's sign-in settings on this platform's Redis (none on the Sentinel group, which has no users).</summary>
+    protected string[] SignIn(string section, string user) => _sentinels is null ? _redis.SignIn(section, user) : [];
 
     /// <summary>The operator with its local driver and stand-in editors, unless a derived platform says otherwise.</summary>
     protected virtual Task<OperatorHost> StartOperatorAsync() =>
-        OperatorHost.StartLocalAsync(WorkspacesDirectory, Path.Combine(AppContext.BaseDirectory, "FakeCodeServer"), RedisConfiguration, [.. OperatorOverrides]);
+        OperatorHost.StartLocalAsync(WorkspacesDirectory, Path.Combine(AppContext.BaseDirectory, "FakeCodeServer"), RedisConfiguration, [.. SignIn("Operator:Redis", RedisUsers.Operator), .. OperatorOverrides]);
 
     /// <summary>Idle auto-stop on, checked every 200 ms, with <paramref name="idleTimeout"/> instead of an hour.</summary>
     protected void StopIdleWorkspacesAfter(TimeSpan idleTimeout)
