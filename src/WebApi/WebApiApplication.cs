@@ -58,7 +58,15 @@ public static class WebApiApplication
         forwarded.KnownProxies.Clear();
         foreach (var proxy in proxies)
         {
-            forwarded.KnownProxies.Add(IPAddress.Parse(proxy));
+            // An address, or a network: in Kubernetes the gateways' addresses are the pod network's.
+            if (IPAddress.TryParse(proxy, out var address))
+            {
+                forwarded.KnownProxies.Add(address);
+            }
+            else
+            {
+                forwarded.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(proxy));
+            }
         }
 
         app.UseForwardedHeaders(forwarded);

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using ServiceDefaults.Redis;
 
 namespace WebApi.Configuration;
 
@@ -56,9 +55,14 @@ internal sealed class WebApiOptionsValidator : IValidateOptions<WebApiOptions>
             failures.Add("WebApi:Operator:StatusInterval must be positive");
         }
 
-        if (options.IdleStop.Enabled && !RedisConfiguration.TryParse(options.IdleStop.Redis, WebApiApplication.ServiceName, out _, out var redisError))
+        if (options.IdleStop.Enabled)
         {
-            failures.Add($"WebApi:IdleStop:Redis (the gateway's Redis) {redisError}");
+            options.Redis.Validate("WebApi:Redis", WebApiApplication.ServiceName, failures);
+        }
+
+        if (options.IdleStop.Redis is not null)
+        {
+            failures.Add("WebApi:IdleStop:Redis was renamed: set WebApi:Redis:Configuration instead (beside it WebApi:Redis:User, PasswordFile and TlsCaFile)");
         }
 
         if (options.IdleStop.Enabled && (options.IdleStop.IdleTimeout <= TimeSpan.Zero || options.IdleStop.CheckInterval <= TimeSpan.Zero))
@@ -68,9 +72,9 @@ internal sealed class WebApiOptionsValidator : IValidateOptions<WebApiOptions>
 
         foreach (var proxy in options.TrustedProxies)
         {
-            if (!System.Net.IPAddress.TryParse(proxy, out _))
+            if (!System.Net.IPAddress.TryParse(proxy, out _) && !System.Net.IPNetwork.TryParse(proxy, out _))
             {
-                failures.Add($"WebApi:TrustedProxies: '{proxy}' is not an IP address");
+                failures.Add($"WebApi:TrustedProxies: '{proxy}' is neither an IP address nor a network (10.0.0.0/8)");
             }
         }
 

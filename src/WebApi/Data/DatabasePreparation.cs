@@ -1,6 +1,9 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using WebApi.Catalog;
+using WebApi.Configuration;
 
 namespace WebApi.Data;
 
@@ -8,7 +11,7 @@ namespace WebApi.Data;
 /// Before the first request: applies the provider's migrations (never EnsureCreated: the schema evolves
 /// with data in it) and seeds the catalog. A database that cannot be reached or migrated stops the start.
 /// </summary>
-internal sealed class DatabasePreparation(IServiceScopeFactory scopes, CatalogSeeder seeder) : IHostedService
+internal sealed partial class DatabasePreparation(IServiceScopeFactory scopes, CatalogSeeder seeder, IOptions<WebApiOptions> options, ILogger<DatabasePreparation> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -31,7 +34,40 @@ internal sealed class DatabasePreparation(IServiceScopeFactory scopes, CatalogSe
         }
 
         await seeder.SeedAsync(db);
+        await ImportFileKeysAsync(db, cancellationToken);
     }
+
+    /// <summary>
+    /// The session keys an earlier version kept in the data folder's <c>keys/</c>, moved into the database once
+    /// (while it holds none), so the sessions they protect stay signed in.
+    /// </summary>
+    private async Task ImportFileKeysAsync(WebApiDb db, CancellationToken cancellationToken)
+    {
+        var folder = new DirectoryInfo(Path.Combine(options.Value.DataDirectory, "keys"));
+        if (!folder.Exists || await db.DataProtectionKeys.AnyAsync(cancellationToken))
+        {
+            return;
+        }
+
+        var files = folder.GetFiles("key-*.xml");
+        foreach (var file in files)
+        {
+            db.DataProtectionKeys.Add(new DataProtectionKey
+            {
+                FriendlyName = Path.GetFileNameWithoutExtension(file.Name),
+                Xml = await File.ReadAllTextAsync(file.FullName, cancellationToken),
+            });
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        if (files.Length > 0)
+        {
+            LogKeysImported(files.Length, folder.FullName);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Moved {Count} session keys from {Folder} into the database; the folder is no longer read and can be removed")]
+    private partial void LogKeysImported(int count, string folder);
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using WebApi.Accounts;
 using WebApi.Catalog;
@@ -10,8 +11,11 @@ namespace WebApi.Data;
 /// only checks in code (issue #7): unique names per user, one active workspace per user (a filtered
 /// unique index), the per-user count under its limit (a CHECK).
 /// </summary>
-public abstract class WebApiDb(DbContextOptions options) : DbContext(options)
+public abstract class WebApiDb(DbContextOptions options) : DbContext(options), IDataProtectionKeyContext
 {
+    /// <summary>The keys that protect session cookies: in the database, so every replica reads every session.</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
     public DbSet<User> Users => Set<User>();
 
     public DbSet<Template> Templates => Set<Template>();

@@ -54,8 +54,9 @@ public class WebApiAlone : WebApplicationFactory<WebApi.Configuration.WebApiOpti
         builder.UseSetting("WebApi:CatalogFile", Path.Combine(RepositoryPaths.Root, "config", "catalog.json"));
         builder.UseSetting("WebApi:IdleStop:Enabled", "false");
 
-        // As behind the gateway: the tests' own loopback connections stand in for it.
-        builder.UseSetting("WebApi:TrustedProxies:0", "127.0.0.1");
+        // As behind the gateway: the tests' own loopback connections stand in for it. Named as a network, as
+        // in Kubernetes (the gateways' pod network); the platform's tests name the one address.
+        builder.UseSetting("WebApi:TrustedProxies:0", "127.0.0.0/8");
         foreach (var (key, value) in Settings)
         {
             builder.UseSetting(key, value);
