@@ -21,6 +21,9 @@ internal sealed partial class KubernetesWorkspaceDriver(
     public const string WorkspaceLabel = "cloudide.dev/workspace";
     public const string SpecHashAnnotation = "cloudide.dev/spec-hash";
 
+    /// <summary>The uid and gid the editor and the user's shell run as (code-server images' own user).</summary>
+    public const long WorkspaceUser = 1000;
+
     // Reasons a container waits that waiting will not cure.
     private static readonly HashSet<string> ImageFailures = ["ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"];
 
@@ -201,8 +204,20 @@ internal sealed partial class KubernetesWorkspaceDriver(
                 AutomountServiceAccountToken = false,
                 EnableServiceLinks = false,
 
-                // code-server images run as uid 1000; the volume must be writable by it.
-                SecurityContext = new V1PodSecurityContext { FsGroup = 1000 },
+                // The user's shell runs here: it is nobody's root, gains no privilege (no setuid, no
+                // capabilities) and makes only the system calls of the runtime's default seccomp profile:
+                // the "restricted" Pod Security Standard, which the workspaces' namespace enforces.
+                // code-server images run as uid 1000; the volume is made writable by it (its group), and
+                // checked only at its root so a large volume mounts at once.
+                SecurityContext = new V1PodSecurityContext
+                {
+                    RunAsNonRoot = true,
+                    RunAsUser = WorkspaceUser,
+                    RunAsGroup = WorkspaceUser,
+                    FsGroup = WorkspaceUser,
+                    FsGroupChangePolicy = "OnRootMismatch",
+                    SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" },
+                },
                 Containers =
                 [
                     new V1Container
@@ -218,6 +233,11 @@ internal sealed partial class KubernetesWorkspaceDriver(
                             new V1EnvVar { Name = "CS_FOLDER", Value = mount + "/workspace" },
                         ],
                         Ports = [new V1ContainerPort { Name = "http", ContainerPort = spec.Port }],
+                        SecurityContext = new V1SecurityContext
+                        {
+                            AllowPrivilegeEscalation = false,
+                            Capabilities = new V1Capabilities { Drop = ["ALL"] },
+                        },
 
                         // Requests equal limits: a workspace gets what its spec says, no more, no less.
                         Resources = new V1ResourceRequirements { Requests = Sizes(spec), Limits = Sizes(spec) },

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -8,13 +9,17 @@ using WorkspaceOperator.Workspaces;
 namespace WorkspaceOperator.Tests.Deploy;
 
 /// <summary>
-/// The Kubernetes manifests cannot be applied here (no cluster); what can go wrong between them is
-/// checked instead: names, namespaces, labels, ports, RBAC against the calls the operator makes, the
-/// CRD against the C# model, and the ConfigMaps against config/.
+/// The Kubernetes manifests cannot be applied here (no cluster); what <c>kubectl kustomize deploy/</c> renders is
+/// checked instead: names, namespaces, labels, ports and probes, the ConfigMaps against config/, the Secrets
+/// against deploy/secrets.sh, each program's Redis user and password file, RBAC against the calls the operator
+/// makes, the CRD against the C# model, disruption budgets and autoscaling, the single-node overlay, and the
+/// Dockerfile's images. Network policies and pod security have tests of their own.
 /// </summary>
 public sealed class ManifestTests
 {
-    private static readonly Manifests Deploy = Manifests.Load();
+    private static readonly Manifests Deploy = Manifests.Render();
+
+    private static IEnumerable<Manifest> Workloads => Deploy.All.Where(m => m.Kind is "Deployment" or "StatefulSet");
 
     [Fact]
     public void Every_namespaced_object_lives_in_a_namespace_the_manifests_create()
@@ -28,25 +33,33 @@ public sealed class ManifestTests
     }
 
     [Fact]
-    public void Deployments_select_their_own_pods_and_services_select_them_on_a_declared_port()
+    public void The_whole_platform_is_there()
     {
-        var deployments = Deploy.OfKind("Deployment").ToList();
-        Assert.Equal(["gateway", "workspace-operator"], deployments.Select(d => d.Name).Order());
-        foreach (var deployment in deployments)
+        Assert.Equal(["gateway", "webapi", "workspace-operator"], Deploy.OfKind("Deployment").Select(d => d.Name).Order());
+        Assert.Equal(["postgres", "redis"], Deploy.OfKind("StatefulSet").Select(d => d.Name).Order());
+        Assert.Equal(
+            ["workspace-gateway:dev", "workspace-operator:dev", "workspace-webapi:dev"],
+            Deploy.OfKind("Deployment").SelectMany(d => d.List("spec.template.spec.containers")).Select(c => Manifest.Str(c, "image")).Order());
+    }
+
+    [Fact]
+    public void Workloads_select_their_own_pods_services_select_them_and_probes_use_declared_ports()
+    {
+        foreach (var workload in Workloads)
         {
-            var podLabels = deployment.Map("spec.template.metadata.labels");
-            foreach (var (key, value) in deployment.Map("spec.selector.matchLabels"))
+            var podLabels = workload.Map("spec.template.metadata.labels");
+            foreach (var (key, value) in workload.Map("spec.selector.matchLabels"))
             {
                 Assert.Equal(value, podLabels.GetValueOrDefault(key));
             }
 
-            var service = Deploy.Single("Service", deployment.Name, deployment.Namespace);
+            var service = Deploy.Single("Service", workload.Name, workload.Namespace);
             foreach (var (key, value) in service.Map("spec.selector"))
             {
                 Assert.Equal(value, podLabels.GetValueOrDefault(key));
             }
 
-            var containerPorts = deployment.List("spec.template.spec.containers")
+            var containerPorts = workload.List("spec.template.spec.containers")
                 .SelectMany(c => (List<object>?)Manifest.At(c, "ports") ?? [])
                 .Select(p => Manifest.Str(p, "name"))
                 .ToHashSet();
@@ -55,35 +68,218 @@ public sealed class ManifestTests
                 Assert.Contains(Manifest.Str(port, "targetPort"), containerPorts);
             }
 
-            foreach (var container in deployment.List("spec.template.spec.containers"))
+            var main = workload.List("spec.template.spec.containers")[0];
+            foreach (var probe in new[] { "readinessProbe", "livenessProbe" })
             {
-                foreach (var probe in new[] { "readinessProbe", "livenessProbe" })
+                Assert.NotNull(Manifest.At(main, probe));
+            }
+
+            foreach (var container in workload.List("spec.template.spec.containers"))
+            {
+                foreach (var probe in new[] { "startupProbe", "readinessProbe", "livenessProbe" })
                 {
-                    Assert.Contains(Manifest.Str(container, $"{probe}.httpGet.port"), containerPorts);
+                    if ((Manifest.Str(container, $"{probe}.httpGet.port") ?? Manifest.Str(container, $"{probe}.tcpSocket.port")) is { } port)
+                    {
+                        Assert.Contains(port, containerPorts);
+                    }
                 }
             }
         }
     }
 
     [Fact]
-    public void Config_maps_hold_exactly_the_files_in_config_and_the_deployments_mount_and_name_them()
+    public void Config_maps_are_the_files_in_config_and_each_program_reads_them_where_they_are_mounted()
     {
-        foreach (var (deploymentName, file, variable) in new[] { ("gateway", "gateway.json", "GATEWAY_CONFIG"), ("workspace-operator", "operator.json", "OPERATOR_CONFIG") })
+        foreach (var (deploymentName, files, variables) in new[]
+        {
+            ("gateway", new[] { "gateway.json" }, new[] { "GATEWAY_CONFIG" }),
+            ("workspace-operator", ["operator.json"], ["OPERATOR_CONFIG"]),
+            ("webapi", ["webapi.json", "catalog.json"], ["WEBAPI_CONFIG", "WebApi__CatalogFile"]),
+        })
         {
             var deployment = Deploy.Single("Deployment", deploymentName);
-            var volume = deployment.List("spec.template.spec.volumes").Single();
+            var volume = deployment.List("spec.template.spec.volumes").Single(v => Manifest.At(v, "configMap") is not null);
             var configMap = Deploy.Single("ConfigMap", Manifest.Str(volume, "configMap.name")!, deployment.Namespace);
-
-            var shipped = JsonNode.Parse(File.ReadAllText(Path.Combine(RepositoryPaths.Root, "config", file)));
-            var deployed = JsonNode.Parse(configMap.Map("data")[file].ToString()!);
-            Assert.True(JsonNode.DeepEquals(shipped, deployed), $"deploy/config.yaml's {file} differs from config/{file}: run deploy/render-config.sh");
+            Assert.Equal(files.Order(), configMap.Map("data").Keys.Select(k => k.ToString()).Order());
 
             var container = deployment.List("spec.template.spec.containers").Single();
-            var mount = ((List<object>)Manifest.At(container, "volumeMounts")!).Single();
-            Assert.Equal(Manifest.Str(volume, "name"), Manifest.Str(mount, "name"));
+            var mount = ((List<object>)Manifest.At(container, "volumeMounts")!).Single(m => Manifest.Str(m, "name") == Manifest.Str(volume, "name"));
             var env = Env(container);
-            Assert.Equal($"{Manifest.Str(mount, "mountPath")}/{file}", env[variable]);
+            for (var i = 0; i < files.Length; i++)
+            {
+                Assert.Equal(File.ReadAllText(Path.Combine(RepositoryPaths.Root, "config", files[i])), configMap.Map("data")[files[i]].ToString());
+                Assert.Equal($"{Manifest.Str(mount, "mountPath")}/{files[i]}", env[variables[i]]);
+            }
         }
+
+        Assert.Equal(File.ReadAllText(Path.Combine(RepositoryPaths.Root, "config", "redis-users.acl")), Deploy.Single("ConfigMap", "redis-users").Map("data")["redis-users.acl"].ToString());
+        Assert.Equal(File.ReadAllText(Path.Combine(RepositoryPaths.Root, "deploy", "base", "redis", "redis-acl.sh")), Deploy.Single("ConfigMap", "redis-acl-script").Map("data")["redis-acl.sh"].ToString());
+    }
+
+    [Fact]
+    public void Every_secret_the_manifests_read_is_one_deploy_secrets_sh_creates_with_that_key()
+    {
+        var created = SecretsScript();
+        var read = new HashSet<(string, string)>();
+        foreach (var workload in Workloads)
+        {
+            foreach (var container in workload.List("spec.template.spec.containers").Concat(workload.List("spec.template.spec.initContainers")))
+            {
+                foreach (var variable in (List<object>?)Manifest.At(container, "env") ?? [])
+                {
+                    if (Manifest.At(variable, "valueFrom.secretKeyRef") is { } reference)
+                    {
+                        read.Add((Manifest.Str(reference, "name")!, Manifest.Str(reference, "key")!));
+                    }
+                }
+            }
+
+            foreach (var volume in workload.List("spec.template.spec.volumes").Where(v => Manifest.At(v, "secret") is not null))
+            {
+                var name = Manifest.Str(volume, "secret.secretName")!;
+                var items = (List<object>?)Manifest.At(volume, "secret.items");
+                foreach (var key in items?.Select(item => Manifest.Str(item, "key")!) ?? created[name])
+                {
+                    read.Add((name, key));
+                }
+            }
+        }
+
+        foreach (var (name, key) in read)
+        {
+            Assert.True(created.TryGetValue(name, out var keys) && keys.Contains(key), $"deploy/secrets.sh creates no secret {name} with key {key}");
+        }
+
+        Assert.Equal(created.Keys.Order(), read.Select(r => r.Item1).Distinct().Order());
+    }
+
+    [Fact]
+    public void Each_program_signs_in_to_redis_as_its_own_user_with_its_own_password()
+    {
+        var users = File.ReadAllLines(Path.Combine(RepositoryPaths.Root, "config", "redis-users.acl"))
+            .Where(line => line.StartsWith("user ", StringComparison.Ordinal))
+            .Select(line => line.Split(' ')[1])
+            .ToHashSet();
+        foreach (var (deploymentName, section, user) in new[] { ("gateway", "Gateway", "gateway"), ("workspace-operator", "Operator", "operator"), ("webapi", "WebApi", "webapi") })
+        {
+            var deployment = Deploy.Single("Deployment", deploymentName);
+            var container = deployment.List("spec.template.spec.containers").Single();
+            var env = Env(container);
+            Assert.Equal("redis.cloud-ide.svc:6379", env[$"{section}__Redis__Configuration"]);
+            Assert.Equal(user, env[$"{section}__Redis__User"]);
+            Assert.Contains(user, users);
+
+            // The password file is the Secret's key of that user, and no other key is mounted.
+            var file = env[$"{section}__Redis__PasswordFile"];
+            var mount = ((List<object>)Manifest.At(container, "volumeMounts")!).Single(m => file.StartsWith(Manifest.Str(m, "mountPath") + "/", StringComparison.Ordinal));
+            var volume = deployment.List("spec.template.spec.volumes").Single(v => Manifest.Str(v, "name") == Manifest.Str(mount, "name"));
+            Assert.Equal("redis-users", Manifest.Str(volume, "secret.secretName"));
+            var item = Assert.Single((List<object>)Manifest.At(volume, "secret.items")!);
+            Assert.Equal(user, Manifest.Str(item, "key"));
+            Assert.Equal(Path.GetFileName(file), Manifest.Str(item, "path"));
+        }
+    }
+
+    [Fact]
+    public void Disruptions_leave_a_replica_and_the_gateway_leaves_the_service_before_it_stops_accepting()
+    {
+        foreach (var deployment in Deploy.OfKind("Deployment"))
+        {
+            var budget = Deploy.OfKind("PodDisruptionBudget").Single(b => b.Namespace == deployment.Namespace
+                && b.Map("spec.selector.matchLabels").All(pair => deployment.Map("spec.template.metadata.labels").GetValueOrDefault(pair.Key)?.Equals(pair.Value) == true));
+            Assert.Equal("1", budget.Str("spec.maxUnavailable"));
+            Assert.True(int.Parse(deployment.Str("spec.replicas")!, CultureInfo.InvariantCulture) >= 2, $"{deployment}: one replica cannot survive a disruption");
+        }
+
+        var autoscaler = Deploy.Single("HorizontalPodAutoscaler", "gateway");
+        Assert.Equal("gateway", autoscaler.Str("spec.scaleTargetRef.name"));
+        Assert.True(int.Parse(autoscaler.Str("spec.minReplicas")!, CultureInfo.InvariantCulture) >= 2);
+
+        var gateway = Deploy.Single("Deployment", "gateway");
+        var container = gateway.List("spec.template.spec.containers").Single();
+        var pause = int.Parse(Manifest.Str(container, "lifecycle.preStop.sleep.seconds")!, CultureInfo.InvariantCulture);
+        var drain = TimeSpan.Parse(JsonNode.Parse(File.ReadAllText(Path.Combine(RepositoryPaths.Root, "config", "gateway.json")))!["Gateway"]!["Forwarding"]!["ShutdownDrainTimeout"]!.GetValue<string>(), CultureInfo.InvariantCulture);
+        Assert.InRange(pause, 5, 30);
+        Assert.True(int.Parse(gateway.Str("spec.template.spec.terminationGracePeriodSeconds")!, CultureInfo.InvariantCulture) > pause + drain.TotalSeconds, "the grace period covers the pause and the drain");
+        Assert.Equal("0", gateway.Str("spec.strategy.rollingUpdate.maxUnavailable"));
+    }
+
+    [Fact]
+    public void The_single_node_overlay_runs_one_of_each_from_images_on_the_node()
+    {
+        var single = Manifests.Render(Path.Combine("overlays", "single-node"));
+        Assert.Empty(single.OfKind("HorizontalPodAutoscaler"));
+        foreach (var deployment in single.OfKind("Deployment"))
+        {
+            Assert.Equal("1", deployment.Str("spec.replicas"));
+            Assert.Equal("Never", Manifest.Str(deployment.List("spec.template.spec.containers").Single(), "imagePullPolicy"));
+        }
+
+        Assert.Equal(Deploy.All.Count - 1, single.All.Count);
+    }
+
+    [Fact]
+    public void Each_program_has_an_image_that_builds_all_it_references_and_runs_as_a_numeric_non_root_user()
+    {
+        var dockerfile = File.ReadAllLines(Path.Combine(RepositoryPaths.Root, "Dockerfile"));
+        var copied = dockerfile.Where(line => line.StartsWith("COPY src/", StringComparison.Ordinal)).Select(line => line.Split(' ')[1].TrimEnd('/')).ToHashSet();
+        foreach (var (stage, project) in new[] { ("gateway", "Gateway"), ("operator", "Operator"), ("webapi", "WebApi") })
+        {
+            foreach (var needed in ProjectClosure($"src/{project}/{project}.csproj"))
+            {
+                Assert.Contains(needed, copied);
+            }
+
+            var from = Array.FindIndex(dockerfile, line => line.StartsWith("FROM ", StringComparison.Ordinal) && line.EndsWith(" AS " + stage, StringComparison.Ordinal));
+            Assert.True(from >= 0, $"the Dockerfile has no stage {stage}");
+            var body = dockerfile.Skip(from + 1).TakeWhile(line => !line.StartsWith("FROM ", StringComparison.Ordinal)).ToList();
+            Assert.Contains(body, line => line.Trim() == "USER $APP_UID");
+            Assert.Contains(body, line => line == $"ENTRYPOINT [\"dotnet\", \"{project}.dll\"]");
+        }
+    }
+
+    /// <summary>The folders of a project and every project it references, transitively (src/X).</summary>
+    private static HashSet<string> ProjectClosure(string project)
+    {
+        var folders = new HashSet<string>();
+        var pending = new Stack<string>([project]);
+        while (pending.TryPop(out var current))
+        {
+            var folder = Path.GetDirectoryName(current)!.Replace('\\', '/');
+            if (!folders.Add(folder))
+            {
+                continue;
+            }
+
+            var xml = System.Xml.Linq.XDocument.Load(Path.Combine(RepositoryPaths.Root, current));
+            foreach (var reference in xml.Descendants("ProjectReference"))
+            {
+                var target = Path.GetFullPath(Path.Combine(RepositoryPaths.Root, folder, reference.Attribute("Include")!.Value));
+                pending.Push(Path.GetRelativePath(RepositoryPaths.Root, target).Replace('\\', '/'));
+            }
+        }
+
+        return folders;
+    }
+
+    /// <summary>The Secrets and their keys as <c>deploy/secrets.sh --print</c> writes them.</summary>
+    private static Dictionary<string, HashSet<string>> SecretsScript()
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("bash")
+        {
+            ArgumentList = { Path.Combine(RepositoryPaths.Root, "deploy", "secrets.sh"), "--print" },
+            RedirectStandardOutput = true,
+        };
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        Assert.Equal(0, process.ExitCode);
+        var deserializer = new YamlDotNet.Serialization.DeserializerBuilder().Build();
+        return output.Split("---\n", StringSplitOptions.RemoveEmptyEntries)
+            .Select(document => deserializer.Deserialize<Dictionary<object, object>>(document))
+            .ToDictionary(
+                secret => Manifest.Str(secret, "metadata.name")!,
+                secret => ((Dictionary<object, object>)Manifest.At(secret, "data")!).Keys.Select(k => k.ToString()!).ToHashSet());
     }
 
     [Fact]

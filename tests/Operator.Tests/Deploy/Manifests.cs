@@ -1,35 +1,63 @@
+using System.Diagnostics;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 using YamlDotNet.Serialization;
 
 namespace WorkspaceOperator.Tests.Deploy;
 
-/// <summary>Every document of every file in deploy/, parsed, with a few path accessors.</summary>
+/// <summary>
+/// What <c>kubectl kustomize</c> renders from a folder of deploy/ (what <c>kubectl apply -k</c> would send the
+/// cluster), every document parsed, with a few path accessors.
+/// </summary>
 internal sealed class Manifests
 {
     private Manifests(List<Manifest> all) => All = all;
 
     public List<Manifest> All { get; }
 
-    public static Manifests Load()
+    /// <summary>The objects <c>kubectl kustomize deploy/&lt;folder&gt;</c> renders.</summary>
+    public static Manifests Render(string folder = "")
     {
-        var deserializer = new DeserializerBuilder().Build();
-        var all = new List<Manifest>();
-        foreach (var file in Directory.GetFiles(Path.Combine(RepositoryPaths.Root, "deploy"), "*.yaml").Order(StringComparer.Ordinal))
+        var start = new ProcessStartInfo("kubectl")
         {
-            using var reader = new StreamReader(file);
-            var parser = new Parser(reader);
+            ArgumentList = { "kustomize", Path.Combine(RepositoryPaths.Root, "deploy", folder) },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        Process process;
+        try
+        {
+            process = Process.Start(start)!;
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            throw new InvalidOperationException("kubectl (1.21 or later, for its built-in kustomize) is needed to render deploy/: apt-get install -y kubectl", ex);
+        }
+
+        using (process)
+        {
+            var output = process.StandardOutput.ReadToEndAsync();
+            var error = process.StandardError.ReadToEnd();
+            process.WaitForExit();
+            if (process.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"kubectl kustomize deploy/{folder} failed: {error}");
+            }
+
+            var deserializer = new DeserializerBuilder().Build();
+            var all = new List<Manifest>();
+            var parser = new Parser(new StringReader(output.Result));
             parser.Consume<StreamStart>();
             while (parser.Accept<DocumentStart>(out _))
             {
                 if (deserializer.Deserialize<Dictionary<object, object>>(parser) is { } document)
                 {
-                    all.Add(new Manifest(Path.GetFileName(file), document));
+                    all.Add(new Manifest($"deploy/{folder}", document));
                 }
             }
-        }
 
-        return new Manifests(all);
+            return new Manifests(all);
+        }
     }
 
     public IEnumerable<Manifest> OfKind(string kind) => All.Where(m => m.Kind == kind);
@@ -54,6 +82,10 @@ internal sealed record Manifest(string File, Dictionary<object, object> Root)
     public Dictionary<object, object> Map(string path) => (Dictionary<object, object>?)At(path) ?? [];
 
     public List<object> List(string path) => (List<object>?)At(path) ?? [];
+
+    /// <summary>Labels of <c>metadata.labels</c>, as strings.</summary>
+    public Dictionary<string, string> Labels(string path = "metadata.labels") =>
+        Map(path).ToDictionary(pair => pair.Key.ToString()!, pair => pair.Value.ToString()!);
 
     public static object? At(object? node, string path)
     {
