@@ -80,6 +80,13 @@ public sealed class RoutesOptions
     /// </summary>
     public string? WorkspaceDomain { get; set; }
 
+    /// <summary>
+    /// The folder under which <c>unix:&lt;path&gt;</c> routes may point (the operator's local driver: each editor
+    /// on a socket in its workspace's folder). Empty: no Unix-socket route is followed (502), so nothing in
+    /// Redis can point the gateway at another service's socket.
+    /// </summary>
+    public string UnixSocketDirectory { get; set; } = "";
+
     /// <summary>A cached route is looked up again after this long, so a writer that forgets to publish is still seen.</summary>
     public TimeSpan CacheTtl { get; set; } = TimeSpan.FromSeconds(30);
 

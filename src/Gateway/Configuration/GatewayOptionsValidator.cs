@@ -40,6 +40,12 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             failures.Add($"Gateway:Routes:SidCharacters must be printable ASCII without any of '{ForbiddenSidCharacters}'.");
         }
 
+        if (options.Routes.UnixSocketDirectory is { Length: > 0 } sockets
+            && (sockets[0] != '/' || !string.Equals(Path.GetFullPath(sockets).TrimEnd('/'), sockets.TrimEnd('/'), StringComparison.Ordinal)))
+        {
+            failures.Add("Gateway:Routes:UnixSocketDirectory must be an absolute path without . or .. segments, or empty.");
+        }
+
         if (options.Routes.SidMaxLength is < 1 or > 256)
         {
             failures.Add("Gateway:Routes:SidMaxLength must be between 1 and 256.");

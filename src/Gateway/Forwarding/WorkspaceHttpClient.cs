@@ -37,13 +37,19 @@ internal sealed class WorkspaceHttpClient : IDisposable
 
     public void Dispose() => Invoker.Dispose();
 
-    // What SocketsHttpHandler does by default, plus a count of the sockets it leaves open.
+    // What SocketsHttpHandler does by default, plus a count of the sockets it leaves open; and a Unix socket
+    // for a workspace whose route is one (its destination host carries the path).
     private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        var unix = UnixSocketHost.TryDecode(context.DnsEndPoint.Host, out var socketPath);
+        var socket = unix
+            ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
+            : new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+            await (unix
+                ? socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancellationToken)
+                : socket.ConnectAsync(context.DnsEndPoint, cancellationToken));
         }
         catch
         {

@@ -218,7 +218,7 @@ internal sealed partial class RouteCache : IRouteResolver, IRouteInvalidator, ID
             return (RouteLookup.NotRunning(shares), routes.NegativeCacheTtl);
         }
 
-        if (WorkspaceRoute.TryParse(sid, address, out var route))
+        if (WorkspaceRoute.TryParse(sid, address, routes.UnixSocketDirectory, out var route))
         {
             return (RouteLookup.Found(route!, shares), routes.CacheTtl);
         }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using ServiceDefaults.Routing;
 
 namespace Gateway.Routing;
 
@@ -11,19 +12,19 @@ public sealed class WorkspaceRoute
     private int _used;
     private (int Port, string Prefix)[] _portPrefixes = [];
 
-    private WorkspaceRoute(string sid, string address)
+    private WorkspaceRoute(string sid, string address, string destinationHost)
     {
         Sid = sid;
         Address = address;
-        DestinationPrefix = "http://" + address;
+        DestinationPrefix = "http://" + destinationHost;
     }
 
     public string Sid { get; }
 
-    /// <summary>The stored value, <c>host:port</c>.</summary>
+    /// <summary>The stored value, <c>host:port</c> or <c>unix:&lt;path&gt;</c>.</summary>
     public string Address { get; }
 
-    /// <summary><c>http://host:port</c>, to which the request target is appended.</summary>
+    /// <summary><c>http://host:port</c> (or the host that carries a socket's path), to which the request target is appended.</summary>
     public string DestinationPrefix { get; }
 
     /// <summary>
@@ -69,11 +70,26 @@ public sealed class WorkspaceRoute
 
     /// <summary>
     /// Accepts exactly what the old proxy's writers store: <c>ipv4:port</c>, <c>[ipv6]:port</c> or
-    /// <c>hostname:port</c>; nothing that could smuggle a path, user-info or query into the upstream URI.
+    /// <c>hostname:port</c>; nothing that could smuggle a path, user-info or query into the upstream URI. And
+    /// <c>unix:&lt;path&gt;</c> (the local driver's editors), only for a socket under
+    /// <paramref name="unixSocketDirectory"/>: a route must never point the gateway at another service's socket.
     /// </summary>
-    public static bool TryParse(string sid, string value, out WorkspaceRoute? route)
+    public static bool TryParse(string sid, string value, string unixSocketDirectory, out WorkspaceRoute? route)
     {
         route = null;
+        if (value.StartsWith(UnixSocketRoute.Prefix, StringComparison.Ordinal))
+        {
+            if (unixSocketDirectory.Length == 0
+                || !UnixSocketRoute.TryParse(value, out var socketPath)
+                || !socketPath.StartsWith(unixSocketDirectory.TrimEnd('/') + "/", StringComparison.Ordinal))
+            {
+                return false;
+            }
+
+            route = new WorkspaceRoute(sid, value, Forwarding.UnixSocketHost.Encode(socketPath));
+            return true;
+        }
+
         var colon = value.LastIndexOf(':');
         if (colon <= 0 || colon == value.Length - 1)
         {
@@ -95,7 +111,7 @@ public sealed class WorkspaceRoute
             return false;
         }
 
-        route = new WorkspaceRoute(sid, value);
+        route = new WorkspaceRoute(sid, value, value);
         return true;
     }
 }

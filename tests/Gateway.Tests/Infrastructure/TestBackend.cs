@@ -56,6 +56,20 @@ public sealed class TestBackend : IAsyncDisposable
         return backend;
     }
 
+    /// <summary>The same backend on a Unix socket (an editor of the local driver); <see cref="Address"/> is its <c>unix:</c> route.</summary>
+    public static async Task<TestBackend> StartOnUnixSocketAsync(string name, string socketPath)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenUnixSocket(socketPath));
+        var app = builder.Build();
+        var backend = new TestBackend(name, app);
+        backend.Map(app);
+        await app.StartAsync();
+        backend.Address = ServiceDefaults.Routing.UnixSocketRoute.Format(socketPath);
+        return backend;
+    }
+
     public void ResetSignals()
     {
         Release = NewSignal();
