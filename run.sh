@@ -10,6 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 root=$PWD
+data_dir_given=${DATA_DIR+yes}
 # shellcheck source=config/run.env
 source config/run.env
 
@@ -131,8 +132,34 @@ EOF
 install_tools
 $install_only && exit 0
 
-# --- build -------------------------------------------------------------------------------------------
+# --- data folder -------------------------------------------------------------------------------------
+# Everything the programs write is theirs alone (keys, database, logs, Redis's snapshot); the workspaces'
+# folders are handed to their users by the operator.
+umask 077
+isolated=false
+if [ "$(id -u)" -eq 0 ]; then
+  isolated=true
+  # Before this version root's data lived in its home, which no workspace user can pass through: moved once.
+  earlier=${XDG_DATA_HOME:-$HOME/.local/share}/cloud-ide
+  if [ -z "$data_dir_given" ] && [ ! -e "$data" ] && [ -d "$earlier" ]; then
+    say "moving the data folder from $earlier to $data (editors now run as users of their own)"
+    mkdir -p "$(dirname "$data")" && mv "$earlier" "$data"
+  fi
+fi
 mkdir -p "$data/logs" "$data/redis" "$data/workspaces"
+if $isolated; then
+  # Each workspace's user passes through to its own folder and lists nothing on the way.
+  chmod 711 "$data" "$data/workspaces"
+  chmod 700 "$data/logs" "$data/redis"
+  dir=$(dirname "$tools/bin/code-server")
+  while [ "$dir" != / ]; do
+    [ -e "$dir" ] && [ "$(( 0$(stat -c %a "$dir") & 1 ))" -eq 0 ] \
+      && fail "editors run as users of their own and cannot reach code-server in $tools: $dir lets no other user through. Move the clone, or install the tools elsewhere: TOOLS_DIR=/opt/cloud-ide/tools ./run.sh"
+    dir=$(dirname "$dir")
+  done
+fi
+
+# --- build -------------------------------------------------------------------------------------------
 say "building (Release)"
 for project in Gateway Operator WebApi; do
   if ! dotnet build "src/$project/$project.csproj" -c Release -nologo >"$data/logs/build.log" 2>&1; then
@@ -244,6 +271,12 @@ start operator env \
   --Operator:Local:DataDirectory="$data/workspaces" \
   --Operator:Local:CodeServer="$tools/bin/code-server"
 wait_ready operator "$OPERATOR_PORT" /healthz
+if $isolated; then
+  say "each workspace's editor runs as a user of its own (cide<uid>): its terminal reaches its own folder only"
+else
+  printf '%s   every editor runs as %s, like the platform: a workspace terminal can read what you can (the keys in\n   %s included). Fine for yourself; for others, run ./run.sh as root to give each workspace its own user.%s\n' \
+    "$red" "$(id -un)" "$data" "$plain"
+fi
 
 say "starting the web API on 127.0.0.1:$WEBAPI_PORT"
 start webapi env \
@@ -278,6 +311,7 @@ start gateway env \
   --Gateway:Redis:User=gateway \
   --Gateway:Redis:PasswordFile="$data/redis-users/gateway" \
   --Gateway:Routes:WorkspaceDomain="$WORKSPACE_DOMAIN" \
+  --Gateway:Routes:UnixSocketDirectory="$data/workspaces" \
   --Gateway:Auth:Mode=Ticket \
   --Gateway:Auth:LoginUrl="$login_url" \
   --Gateway:StaticRoutes:web:PathPrefix=/ \

@@ -1,7 +1,9 @@
 using System.Diagnostics;
 
-// code-server's command line: --bind-addr host:port [--flag value | --flag]... <folder>
+// code-server's command line: --bind-addr host:port | --socket <path> [--socket-mode <octal>] [--flag value | --flag]... <folder>
 string? bind = null;
+string? socket = null;
+string? socketMode = null;
 string? folder = null;
 string? userDataDir = null;
 for (var i = 0; i < args.Length; i++)
@@ -10,6 +12,12 @@ for (var i = 0; i < args.Length; i++)
     {
         case "--bind-addr":
             bind = args[++i];
+            break;
+        case "--socket":
+            socket = args[++i];
+            break;
+        case "--socket-mode":
+            socketMode = args[++i];
             break;
         case "--user-data-dir":
             userDataDir = args[++i];
@@ -27,9 +35,9 @@ for (var i = 0; i < args.Length; i++)
     }
 }
 
-if (bind is null || folder is null)
+if ((bind is null && socket is null) || folder is null)
 {
-    Console.Error.WriteLine("usage: FakeCodeServer --bind-addr host:port [...] <folder>");
+    Console.Error.WriteLine("usage: FakeCodeServer --bind-addr host:port | --socket <path> [...] <folder>");
     return 2;
 }
 
@@ -58,7 +66,17 @@ File.WriteAllText(Path.Combine(userDataDir ?? folder, "child.pid"), child.Id.ToS
 
 var builder = WebApplication.CreateSlimBuilder();
 builder.Logging.ClearProviders();
-builder.WebHost.UseUrls("http://" + bind);
+if (socket is not null)
+{
+    // As code-server does: --socket wins over --bind-addr, a stale socket file is replaced.
+    File.Delete(socket);
+    builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenUnixSocket(socket));
+}
+else
+{
+    builder.WebHost.UseUrls("http://" + bind);
+}
+
 var app = builder.Build();
 app.MapGet("/healthz", () => Results.Json(new { status = "alive" }));
 app.MapGet("/", () => Results.Content(
@@ -77,6 +95,54 @@ app.MapPut("/files/{name}", async (string name, HttpRequest request) =>
     await File.WriteAllTextAsync(Path.Combine(folder, name), await reader.ReadToEndAsync());
     return Results.NoContent();
 });
-Console.WriteLine($"fake code-server on {bind} for {folder}");
-await app.RunAsync();
+// What a workspace's terminal could try, asked of the editor that runs it: read a file, list a folder, connect
+// to a socket; and what the kernel says of it (/proc/self/status: Uid, Gid, NoNewPrivs, CapEff, CapBnd...).
+app.MapGet("/probe/read", (string path) =>
+{
+    try
+    {
+        return Results.Text("read: " + File.ReadAllText(path).Length.ToString(System.Globalization.CultureInfo.InvariantCulture) + " chars");
+    }
+    catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
+    {
+        return Results.Text("denied: " + ex.GetType().Name, statusCode: 403);
+    }
+});
+app.MapGet("/probe/list", (string path) =>
+{
+    try
+    {
+        return Results.Text("listed: " + Directory.GetFileSystemEntries(path).Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+    catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
+    {
+        return Results.Text("denied: " + ex.GetType().Name, statusCode: 403);
+    }
+});
+app.MapGet("/probe/connect", async (string socket) =>
+{
+    using var client = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+    try
+    {
+        await client.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(socket));
+        return Results.Text("connected");
+    }
+    catch (System.Net.Sockets.SocketException ex)
+    {
+        return Results.Text("denied: " + ex.SocketErrorCode, statusCode: 403);
+    }
+});
+app.MapGet("/probe/status/{field}", (string field) =>
+    File.ReadLines("/proc/self/status").FirstOrDefault(line => line.StartsWith(field + ":", StringComparison.Ordinal)) is { } line
+        ? Results.Text(line.Split('\t', StringSplitOptions.RemoveEmptyEntries)[1].Trim())
+        : Results.NotFound());
+
+await app.StartAsync();
+if (socket is not null && socketMode is not null && !OperatingSystem.IsWindows())
+{
+    File.SetUnixFileMode(socket, (UnixFileMode)Convert.ToInt32(socketMode, 8));
+}
+
+Console.WriteLine($"fake code-server on {socket ?? bind} for {folder}");
+await app.WaitForShutdownAsync();
 return 0;

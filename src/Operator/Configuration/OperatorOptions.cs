@@ -132,4 +132,27 @@ public sealed class LocalOptions
 
     /// <summary>How long a stopping editor gets after SIGTERM before SIGKILL.</summary>
     public TimeSpan StopTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Whether each editor runs as a user of its own (<see cref="EditorIsolation"/>).</summary>
+    public EditorIsolation Isolation { get; set; } = EditorIsolation.Auto;
+
+    /// <summary>The first uid (and gid) given to a workspace's user; each workspace takes the next free one above it.</summary>
+    public uint FirstEditorUid { get; set; } = 2_000_000;
+}
+
+/// <summary>Who a local editor, and so the user's terminal, runs as.</summary>
+public enum EditorIsolation
+{
+    /// <summary><see cref="Users"/> when the operator runs as root, else <see cref="None"/> (said at start).</summary>
+    Auto,
+
+    /// <summary>
+    /// Each workspace's editor runs as a user of its own (<c>cide&lt;uid&gt;</c>, created on first start, removed
+    /// with the workspace), owning only its folder, listening on a Unix socket inside it: it can read neither
+    /// the platform's keys nor another workspace's files, nor reach another editor. Needs root.
+    /// </summary>
+    Users,
+
+    /// <summary>Every editor runs as the operator's own user on a loopback port: for one trusted person.</summary>
+    None,
 }

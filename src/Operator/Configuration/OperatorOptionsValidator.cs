@@ -1,5 +1,8 @@
+using System.Text;
 using Microsoft.Extensions.Options;
+using ServiceDefaults.Routing;
 using WorkspaceOperator.Kubernetes;
+using WorkspaceOperator.Local;
 
 namespace WorkspaceOperator.Configuration;
 
@@ -57,6 +60,10 @@ internal sealed class OperatorOptionsValidator : IValidateOptions<OperatorOption
         {
             failures.Add("Operator:Local:DataDirectory is required with the Local driver");
         }
+        else if (options.Driver == DriverKind.Local)
+        {
+            ValidateIsolation(options.Local, failures);
+        }
 
         var election = options.Kubernetes.LeaderElection;
         if (options.Driver == DriverKind.Kubernetes && election.Enabled
@@ -72,5 +79,33 @@ internal sealed class OperatorOptionsValidator : IValidateOptions<OperatorOption
 
         options.Telemetry.Validate("Operator:Telemetry", failures);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    // Each editor as its own user must reach its folder through the data folder's parents, and its socket's
+    // path must fit a socket address.
+    private static void ValidateIsolation(LocalOptions local, List<string> failures)
+    {
+        if (local.Isolation == EditorIsolation.Users && !Environment.IsPrivilegedProcess)
+        {
+            failures.Add("Operator:Local:Isolation=Users needs the operator to run as root: it starts each editor as the workspace's own user (or set it to None, or Auto)");
+            return;
+        }
+
+        if (!EditorAccounts.AreSeparate(local))
+        {
+            return;
+        }
+
+        var root = Path.GetFullPath(local.DataDirectory);
+        if (EditorAccounts.FirstBarrier(root) is { } barrier)
+        {
+            failures.Add($"Operator:Local:DataDirectory ({root}) is inside {barrier}, which other users cannot pass through: each workspace's editor runs as its own user and must reach its folder. Choose a folder outside a private home (./run.sh as root uses /var/lib/cloud-ide), or set Operator:Local:Isolation to None");
+        }
+
+        var longest = EditorAccounts.LongestSocket(root, local);
+        if (Encoding.UTF8.GetByteCount(longest) > UnixSocketRoute.MaxPathBytes)
+        {
+            failures.Add($"Operator:Local:DataDirectory ({root}) is too long for the editors' sockets: a socket's path may take {UnixSocketRoute.MaxPathBytes} bytes, and {longest} takes {Encoding.UTF8.GetByteCount(longest)}");
+        }
     }
 }

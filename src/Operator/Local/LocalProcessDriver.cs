@@ -9,10 +9,14 @@ using WorkspaceOperator.Workspaces;
 namespace WorkspaceOperator.Local;
 
 /// <summary>
-/// A workspace on this machine: a code-server process on a free loopback port, in its own process group,
-/// with its data directory <c>&lt;DataDirectory&gt;/&lt;sid&gt;/</c> (user data and extensions under
-/// <c>.code-server/</c>, the folder it opens under <c>workspace/</c>), kept across stop/start and removed on
-/// delete. The spec's image and sizes do not apply here: the editor is the code-server installed locally.
+/// A workspace on this machine: a code-server process in its own process group, with its data directory
+/// <c>&lt;DataDirectory&gt;/&lt;sid&gt;/</c> (user data and extensions under <c>.code-server/</c>, the folder it
+/// opens under <c>workspace/</c>), kept across stop/start and removed on delete. With
+/// <see cref="EditorIsolation.Users"/> the editor runs as the workspace's own user (<see cref="EditorAccounts"/>)
+/// and listens on a Unix socket in a folder of its own, which no other workspace can reach; otherwise it runs as the
+/// operator's user on a free loopback port. The operator's own files about it (pid, log, uid) are kept in
+/// <c>&lt;DataDirectory&gt;/.editors/</c>, where the workspace's user cannot swap them for links to other
+/// files. The spec's image and sizes do not apply here: the editor is the code-server installed locally.
 /// </summary>
 internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEvents, IAsyncDisposable
 {
@@ -22,8 +26,14 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEv
     private const int FailuresReported = 3;
     private static readonly TimeSpan MaxRestartDelay = TimeSpan.FromMinutes(5);
 
+    // Runs as the workspace's user: makes its folders (never the operator, which runs as root and would follow
+    // links the user planted there), then becomes code-server.
+    private const string MakeFoldersThenRun = "mkdir -p \"$1\" \"$2\" \"$3\" && shift 3 && exec \"$@\"";
+
     private readonly LocalOptions _options;
     private readonly string _dataRoot;
+    private readonly string _records;
+    private readonly EditorAccounts _accounts;
     private readonly TimeProvider _time;
     private readonly ILogger<LocalProcessDriver> _logger;
     private readonly ConcurrentDictionary<string, LocalEditor> _editors = new();
@@ -33,9 +43,24 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEv
     {
         _options = options.Value.Local;
         _dataRoot = Path.GetFullPath(_options.DataDirectory);
+        _records = Path.Combine(_dataRoot, ".editors");
+        Directory.CreateDirectory(_records);
+        EditorAccounts.SetMode(_records, EditorAccounts.OwnerOnly);
+        _accounts = new EditorAccounts(_options, _dataRoot, _records);
         _time = time;
         _logger = logger;
+        if (_accounts.Separate)
+        {
+            LogSeparateUsers(_dataRoot);
+        }
+        else
+        {
+            LogSharedUser(Environment.UserName, _options.Isolation == EditorIsolation.Auto);
+        }
     }
+
+    /// <summary>Whether each editor runs as a user of its own (and on a socket).</summary>
+    public bool SeparateUsers => _accounts.Separate;
 
     /// <summary>Raised when an editor exits on its own, so it is restarted (or reported) at once.</summary>
     public event Action<string>? Changed;
@@ -50,15 +75,17 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEv
         {
             if (!editor.Process.HasExited)
             {
-                if (await AnswersAsync(editor.Port, cancellationToken))
+                if (await AnswersAsync(editor, cancellationToken))
                 {
                     editor.Failures = 0;
-                    return WorkloadObservation.Ready(IPAddress.Loopback.ToString(), editor.Port, Environment.MachineName);
+                    return editor.Socket is { } socket
+                        ? WorkloadObservation.ReadyOnSocket(socket, Environment.MachineName)
+                        : WorkloadObservation.Ready(IPAddress.Loopback.ToString(), editor.Port, Environment.MachineName);
                 }
 
                 return _time.GetElapsedTime(editor.StartedAt) > _options.StartTimeout
                     ? new(WorkloadState.Stuck, "EditorNotAnswering", $"code-server has not answered /healthz for {_options.StartTimeout.TotalSeconds:0} s; see {LogFile(sid)}")
-                    : new(WorkloadState.Starting, "Probing", "waiting for the editor to answer /healthz") { PodIP = IPAddress.Loopback.ToString(), Port = editor.Port };
+                    : editor.Listening(new(WorkloadState.Starting, "Probing", "waiting for the editor to answer /healthz"));
             }
 
             // What it spawned (terminals, language servers) may have outlived it: end the group too. The exit
@@ -111,10 +138,13 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEv
         var directory = DataDirectory(workspace.Sid);
         if (Directory.Exists(directory))
         {
+            // Links the workspace's user left inside are removed, never followed.
             Directory.Delete(directory, recursive: true);
             LogRemovedData(workspace.Sid, directory);
         }
 
+        File.Delete(LogFile(workspace.Sid));
+        _accounts.Remove(workspace.Sid);
         return true;
     }
 
@@ -154,29 +184,72 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEv
         var directory = DataDirectory(sid);
         var home = Path.Combine(directory, ".code-server");
         var folder = Path.Combine(directory, "workspace");
-        Directory.CreateDirectory(Path.Combine(home, "data"));
-        Directory.CreateDirectory(Path.Combine(home, "extensions"));
-        Directory.CreateDirectory(folder);
+        string[] editorArguments =
+        [
+            "--auth", "none",
+            "--disable-telemetry",
+            "--disable-update-check",
+            "--disable-workspace-trust",
 
-        var port = FreeLoopbackPort();
+            // Without it code-server writes ~/.config/code-server/config.yaml of whoever runs the operator.
+            "--config", Path.Combine(home, "config.yaml"),
+            "--user-data-dir", Path.Combine(home, "data"),
+            "--extensions-dir", Path.Combine(home, "extensions"),
+            folder,
+        ];
+
+        string executable;
+        List<string> arguments;
+        Dictionary<string, string> environment = [];
+        var port = 0;
+        string? socket = null;
+        if (_accounts.Separate)
+        {
+            if (EditorAccounts.FirstBarrier(codeServer, file: true) is { } barrier)
+            {
+                return new(WorkloadState.Stuck, "EditorMissing", $"code-server ({codeServer}) cannot be run by the workspace's own user: {barrier} lets no other user through; install it where every user can read it (./run.sh: TOOLS_DIR)");
+            }
+
+            var account = _accounts.Prepare(sid, directory);
+            socket = account.Socket;
+
+            // A socket left by a killed editor; if the user put something else there, it goes (never followed).
+            File.Delete(socket);
+            executable = "setpriv";
+            arguments =
+            [
+                "--reuid", account.Uid.ToString(CultureInfo.InvariantCulture),
+                "--regid", account.Uid.ToString(CultureInfo.InvariantCulture),
+                "--clear-groups",
+
+                // No way back up: no setuid program (sudo) raises it, no capability is kept or inherited.
+                "--no-new-privs", "--bounding-set=-all", "--inh-caps=-all",
+                "--", "/bin/sh", "-c", MakeFoldersThenRun, "editor",
+                Path.Combine(home, "data"), Path.Combine(home, "extensions"), folder,
+                codeServer, "--socket", socket, "--socket-mode", "600", .. editorArguments,
+            ];
+            environment["HOME"] = account.Home;
+            environment["USER"] = account.Name;
+            environment["LOGNAME"] = account.Name;
+            environment["SHELL"] = "/bin/bash";
+        }
+        else
+        {
+            Directory.CreateDirectory(Path.Combine(home, "data"));
+            Directory.CreateDirectory(Path.Combine(home, "extensions"));
+            Directory.CreateDirectory(folder);
+            port = FreeLoopbackPort();
+            executable = codeServer;
+            arguments = ["--bind-addr", $"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}", .. editorArguments];
+        }
+
         var processId = 0;
         var process = ProcessGroup.Start(
-            codeServer,
-            [
-                "--bind-addr", $"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}",
-                "--auth", "none",
-                "--disable-telemetry",
-                "--disable-update-check",
-                "--disable-workspace-trust",
-
-                // Without it code-server writes ~/.config/code-server/config.yaml of whoever runs the operator.
-                "--config", Path.Combine(home, "config.yaml"),
-                "--user-data-dir", Path.Combine(home, "data"),
-                "--extensions-dir", Path.Combine(home, "extensions"),
-                folder,
-            ],
+            executable,
+            arguments,
             LogFile(sid),
             IsOperatorSetting,
+            environment,
             onExit: () =>
             {
                 if (_editors.TryGetValue(sid, out var current) && current.Process.Id == processId)
@@ -188,11 +261,13 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEv
         var pidFile = PidFile(sid);
         File.WriteAllText(pidFile + ".tmp", process.Id.ToString(CultureInfo.InvariantCulture));
         File.Move(pidFile + ".tmp", pidFile, overwrite: true);
-        _editors[sid] = new LocalEditor(process, port, _time.GetTimestamp()) { Failures = failures };
-        LogStarted(sid, process.Id, port);
+        var editor = new LocalEditor(process, port, socket, _time.GetTimestamp()) { Failures = failures };
+        _editors[sid] = editor;
         var reason = previousExit is null ? "EditorStarting" : "EditorRestarting";
         var message = previousExit is null ? "code-server is starting" : $"code-server exited with code {previousExit}; started again";
-        return new(WorkloadState.Starting, reason, message) { PodIP = IPAddress.Loopback.ToString(), Port = port };
+        var starting = editor.Listening(new(WorkloadState.Starting, reason, message));
+        LogStarted(sid, process.Id, starting.Address!);
+        return starting;
     }
 
     // An editor from an earlier operator run that was not stopped (the operator was killed): it holds the
@@ -200,25 +275,38 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEv
     // workspace's directory is touched.
     private void KillLeftover(string sid)
     {
-        var pidFile = PidFile(sid);
-        if (File.Exists(pidFile) && !_editors.ContainsKey(sid)
-            && int.TryParse(File.ReadAllText(pidFile), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+        // Earlier versions kept the pid inside the workspace's folder; believed only while the workspace's user
+        // is the operator's own (a user of its own could write any pid there).
+        string[] pidFiles = _accounts.Separate ? [PidFile(sid)] : [PidFile(sid), Path.Combine(DataDirectory(sid), ".code-server", "editor.pid")];
+        foreach (var pidFile in pidFiles)
         {
-            if (ProcessGroup.KillLeftover(pid, DataDirectory(sid)))
+            if (File.Exists(pidFile) && !_editors.ContainsKey(sid)
+                && int.TryParse(File.ReadAllText(pidFile), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
             {
-                LogKilledLeftover(sid, pid);
-            }
+                if (ProcessGroup.KillLeftover(pid, DataDirectory(sid) + Path.DirectorySeparatorChar))
+                {
+                    LogKilledLeftover(sid, pid);
+                }
 
-            File.Delete(pidFile);
+                File.Delete(pidFile);
+            }
         }
     }
 
-    private static async Task<bool> AnswersAsync(int port, CancellationToken cancellationToken)
+    private static async Task<bool> AnswersAsync(LocalEditor editor, CancellationToken cancellationToken)
     {
         try
         {
-            using var response = await Probe.GetAsync(new Uri($"http://127.0.0.1:{port}/healthz"), cancellationToken);
-            return response.IsSuccessStatusCode;
+            if (editor.Socket is null)
+            {
+                using var response = await Probe.GetAsync(new Uri($"http://127.0.0.1:{editor.Port}/healthz"), cancellationToken);
+                return response.IsSuccessStatusCode;
+            }
+
+            using var handler = new SocketsHttpHandler { ConnectCallback = (_, token) => ConnectToSocketAsync(editor.Socket, token) };
+            using var client = new HttpClient(handler) { Timeout = Probe.Timeout };
+            using var answer = await client.GetAsync(new Uri("http://editor/healthz"), cancellationToken);
+            return answer.IsSuccessStatusCode;
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
@@ -226,14 +314,30 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEv
         }
     }
 
-    private string PidFile(string sid) => Path.Combine(DataDirectory(sid), ".code-server", "editor.pid");
+    private static async ValueTask<Stream> ConnectToSocketAsync(string path, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private string PidFile(string sid) => Path.Combine(_records, sid + ".pid");
 
     // The operator's own settings (its API token among them) are not the editor's business: a workspace's
     // terminal runs with code-server's environment.
     private static bool IsOperatorSetting(string variable) =>
         variable.StartsWith("Operator__", StringComparison.OrdinalIgnoreCase) || variable.Equals(OperatorApplication.ConfigFileVariable, StringComparison.Ordinal);
 
-    private string LogFile(string sid) => Path.Combine(DataDirectory(sid), ".code-server", "editor.log");
+    /// <summary>code-server's output: beside the other workspaces' logs, readable by the operator's user only.</summary>
+    internal string LogFile(string sid) => Path.Combine(_records, sid + ".log");
 
     private static int FreeLoopbackPort()
     {
@@ -242,17 +346,28 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEv
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private sealed record LocalEditor(ProcessGroup Process, int Port, long StartedAt)
+    private sealed record LocalEditor(ProcessGroup Process, int Port, string? Socket, long StartedAt)
     {
         /// <summary>Exits in a row before this start without the editor ever answering in between.</summary>
         public int Failures { get; set; }
+
+        /// <summary>The observation with where the editor listens (its socket, or its loopback port).</summary>
+        public WorkloadObservation Listening(WorkloadObservation observation) => Socket is not null
+            ? observation with { Socket = Socket }
+            : observation with { PodIP = IPAddress.Loopback.ToString(), Port = Port };
     }
 
     /// <summary>An editor that exited on its own and waits out its restart delay.</summary>
     private sealed record CrashedEditor(int Failures, int? ExitCode, long ExitedAt);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Workspace {Sid}: code-server started (pid {Pid}, 127.0.0.1:{Port})")]
-    private partial void LogStarted(string sid, int pid, int port);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Workspace {Sid}: code-server started (pid {Pid}, {ListeningOn})")]
+    private partial void LogStarted(string sid, int pid, string listeningOn);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Each workspace's editor runs as a user of its own, owning only its folder under {DataRoot}, on a socket no other workspace can reach")]
+    private partial void LogSeparateUsers(string dataRoot);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Every workspace's editor runs as {User}, the operator's own user (automatic: {Automatic}): a workspace's terminal can read what that user can, the platform's keys and the other workspaces included. Run the operator as root (./run.sh as root or with sudo) for a user per workspace")]
+    private partial void LogSharedUser(string user, bool automatic);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Workspace {Sid}: code-server exited on its own with code {ExitCode} ({Failures} in a row)")]
     private partial void LogExited(string sid, int exitCode, int failures);

@@ -34,9 +34,10 @@ internal sealed partial class ProcessGroup : IDisposable
 
     /// <summary>
     /// Starts <paramref name="executable"/> as the leader of a new group; its output is appended to
-    /// <paramref name="logFile"/>; environment variables <paramref name="withheld"/> says yes to are not passed on.
+    /// <paramref name="logFile"/>; environment variables <paramref name="withheld"/> says yes to are not passed on,
+    /// and <paramref name="environment"/> sets or replaces others.
     /// </summary>
-    public static ProcessGroup Start(string executable, IEnumerable<string> arguments, string logFile, Func<string, bool> withheld, Action? onExit = null)
+    public static ProcessGroup Start(string executable, IEnumerable<string> arguments, string logFile, Func<string, bool> withheld, IReadOnlyDictionary<string, string>? environment = null, Action? onExit = null)
     {
         // setsid execs the program in place (we are not a group leader), so the PID we get is the group's id.
         var start = new ProcessStartInfo("setsid")
@@ -55,6 +56,11 @@ internal sealed partial class ProcessGroup : IDisposable
         foreach (var name in start.Environment.Keys.Where(withheld).ToList())
         {
             start.Environment.Remove(name);
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {executable}");

@@ -1,3 +1,4 @@
+using ServiceDefaults.Routing;
 namespace WorkspaceOperator.Workspaces;
 
 /// <summary>
@@ -37,11 +38,19 @@ public sealed record WorkloadObservation(WorkloadState State, string Reason, str
 
     public string? NodeName { get; init; }
 
-    public string? Address => PodIP is null || Port is null ? null
+    /// <summary>The Unix socket the editor listens on, instead of an address and port (the local driver's isolated editors).</summary>
+    public string? Socket { get; init; }
+
+    /// <summary>The route the gateway follows: <c>host:port</c>, or <c>unix:&lt;path&gt;</c> for an editor on a socket.</summary>
+    public string? Address => Socket is not null ? UnixSocketRoute.Format(Socket)
+        : PodIP is null || Port is null ? null
         : PodIP.Contains(':', StringComparison.Ordinal) ? $"[{PodIP}]:{Port}" : $"{PodIP}:{Port}";
 
     public static WorkloadObservation Ready(string podIP, int port, string? nodeName) =>
         new(WorkloadState.Ready, "Running", "the editor answers its readiness probe") { PodIP = podIP, Port = port, NodeName = nodeName };
+
+    public static WorkloadObservation ReadyOnSocket(string socket, string? nodeName) =>
+        new(WorkloadState.Ready, "Running", "the editor answers its readiness probe") { Socket = socket, NodeName = nodeName };
 }
 
 /// <summary>

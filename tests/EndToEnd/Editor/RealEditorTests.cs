@@ -270,7 +270,7 @@ public sealed class RealEditorTests(HeadlessChromium chromium, ITestOutputHelper
 
         await scenario.StepAsync("7. Ctrl-C stops everything run.sh started", async () =>
         {
-            var editors = new[] { sid, bobSid }.Select(s => int.Parse(File.ReadAllText(Path.Combine(platform.DataDirectory, "workspaces", s, ".code-server", "editor.pid")), CultureInfo.InvariantCulture)).ToList();
+            var editors = new[] { sid, bobSid }.Select(s => int.Parse(File.ReadAllText(Path.Combine(platform.DataDirectory, "workspaces", ".editors", s + ".pid")), CultureInfo.InvariantCulture)).ToList();
             Assert.True(await platform.InterruptAsync(TimeSpan.FromSeconds(60)), "run.sh ended within 60 s of Ctrl-C");
             Assert.Equal(130, platform.ExitCode);
             foreach (var name in Programs)

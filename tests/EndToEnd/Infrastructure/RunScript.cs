@@ -117,7 +117,7 @@ public sealed partial class RunScript : IAsyncDisposable
         }
     }
 
-    /// <summary>The last lines of a log under the data folder (logs/gateway.log, workspaces/&lt;sid&gt;/.code-server/editor.log).</summary>
+    /// <summary>The last lines of a log under the data folder (logs/gateway.log, workspaces/.editors/&lt;sid&gt;.log).</summary>
     public string Tail(string relativePath, int lines = 30)
     {
         var path = Path.Combine(DataDirectory, relativePath);
@@ -149,6 +149,25 @@ public sealed partial class RunScript : IAsyncDisposable
         catch (IOException)
         {
             // An editor that outlived run.sh still writing: the failed assertion says so already.
+        }
+
+        RemoveWorkspaceUsers();
+    }
+
+    /// <summary>
+    /// As root, run.sh gives each workspace a user whose home is its folder; they outlive run.sh as the
+    /// workspaces do, so the machine keeps none of this test's once its data folder is gone.
+    /// </summary>
+    private void RemoveWorkspaceUsers()
+    {
+        var prefix = DataDirectory.TrimEnd('/') + "/";
+        foreach (var user in File.ReadAllLines("/etc/passwd").Select(line => line.Split(':')).Where(fields => fields.Length > 5 && fields[5].StartsWith(prefix, StringComparison.Ordinal)))
+        {
+            foreach (var (program, name) in new[] { ("userdel", user[0]), ("groupdel", user[0]) })
+            {
+                using var remove = Process.Start(new ProcessStartInfo(program, [name]) { RedirectStandardError = true })!;
+                remove.WaitForExit();
+            }
         }
     }
 

@@ -59,7 +59,7 @@ public sealed class Scenario(RunScript platform, ITestOutputHelper output)
             platform.Tail("logs/operator.log"),
             platform.Tail("logs/webapi.log"),
         };
-        parts.AddRange(_sids.Keys.Select(sid => platform.Tail($"workspaces/{sid}/.code-server/editor.log")));
+        parts.AddRange(_sids.Keys.Select(sid => platform.Tail($"workspaces/.editors/{sid}.log")));
         return string.Join("\n\n", parts);
     }
 }

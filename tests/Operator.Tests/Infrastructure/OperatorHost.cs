@@ -58,6 +58,10 @@ public sealed class OperatorHost : IAsyncDisposable
             $"--Operator:Local:DataDirectory={dataDirectory}",
             $"--Operator:Local:CodeServer={codeServer}",
             "--Operator:Local:StopTimeout=00:00:05",
+
+            // Editors as the tests' own user (the tests run as root on CI, where Auto would give each its own):
+            // the isolation has tests of its own, on a data folder other users can pass through.
+            "--Operator:Local:Isolation=None",
             $"--Operator:Redis:Configuration={redisConfiguration}",
             .. overrides,
         ]);

@@ -59,8 +59,8 @@ public sealed class LocalDriverTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.NoContent, put.StatusCode);
         }
 
-        var editorPid = ReadPid("local-a", "editor.pid");
-        var childPid = ReadPid("local-a", Path.Combine("data", "child.pid"));
+        var editorPid = EditorPid("local-a");
+        var childPid = ChildPid("local-a");
         using var stopped = await _operator.StopWorkspaceAsync("local-a");
         Assert.Equal(HttpStatusCode.OK, stopped.StatusCode);
         Assert.Equal("Stopped", (await OperatorHost.InfoAsync(stopped)).Phase);
@@ -99,7 +99,7 @@ public sealed class LocalDriverTests : IAsyncLifetime
     {
         using var created = await _operator!.CreateAsync("local-b");
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-        var editorPid = ReadPid("local-b", "editor.pid");
+        var editorPid = EditorPid("local-b");
 
         using var running = await _operator.DeleteWorkspaceAsync("local-b");
         Assert.Equal(HttpStatusCode.NoContent, running.StatusCode);
@@ -117,8 +117,8 @@ public sealed class LocalDriverTests : IAsyncLifetime
     {
         using var created = await _operator!.CreateAsync("local-c");
         var before = (await OperatorHost.InfoAsync(created)).Address;
-        var editorPid = ReadPid("local-c", "editor.pid");
-        var childPid = ReadPid("local-c", Path.Combine("data", "child.pid"));
+        var editorPid = EditorPid("local-c");
+        var childPid = ChildPid("local-c");
 
         // The editor alone dies (a crash); what it spawned is still there.
         using (var kill = System.Diagnostics.Process.Start("kill", ["-KILL", editorPid.ToString(CultureInfo.InvariantCulture)]))
@@ -127,7 +127,7 @@ public sealed class LocalDriverTests : IAsyncLifetime
         }
 
         await Eventually.TrueAsync(
-            async () => TryReadPid("local-c", "editor.pid") is { } pid && pid != editorPid && (await _gateway.Client.GetAsync("/ws/local-c/healthz")).IsSuccessStatusCode,
+            async () => TryEditorPid("local-c") is { } pid && pid != editorPid && (await _gateway.Client.GetAsync("/ws/local-c/healthz")).IsSuccessStatusCode,
             "a new editor answers through the gateway",
             TimeSpan.FromSeconds(20));
         using var redis = _redis.Connect();
@@ -143,7 +143,7 @@ public sealed class LocalDriverTests : IAsyncLifetime
         {
         }
 
-        var editorPid = ReadPid("local-d", "editor.pid");
+        var editorPid = EditorPid("local-d");
         await _operator.DisposeAsync();
         _operator = null;
 
@@ -207,15 +207,20 @@ public sealed class LocalDriverTests : IAsyncLifetime
     private Task<OperatorHost> StartOperatorAsync(string? codeServer = null) =>
         OperatorHost.StartLocalAsync(_data.FullName, codeServer ?? FakeCodeServer, _redis);
 
-    private int ReadPid(string sid, string file) =>
-        int.Parse(File.ReadAllText(Path.Combine(_data.FullName, sid, ".code-server", file)), CultureInfo.InvariantCulture);
+    // The operator's record of the editor it started, kept beside the workspaces, out of their users' reach.
+    private int EditorPid(string sid) => ReadPid(Path.Combine(_data.FullName, ".editors", sid + ".pid"));
+
+    // What the stand-in editor spawned, written into its user data.
+    private int ChildPid(string sid) => ReadPid(Path.Combine(_data.FullName, sid, ".code-server", "data", "child.pid"));
+
+    private static int ReadPid(string file) => int.Parse(File.ReadAllText(file), CultureInfo.InvariantCulture);
 
     // Between an editor's exit and its successor's start the file is briefly absent or being written.
-    private int? TryReadPid(string sid, string file)
+    private int? TryEditorPid(string sid)
     {
         try
         {
-            return int.TryParse(File.ReadAllText(Path.Combine(_data.FullName, sid, ".code-server", file)), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? pid : null;
+            return int.TryParse(File.ReadAllText(Path.Combine(_data.FullName, ".editors", sid + ".pid")), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? pid : null;
         }
         catch (FileNotFoundException)
         {

@@ -44,7 +44,7 @@ public sealed class WorkspaceTruthTests(Platform platform) : IClassFixture<Platf
         await File.WriteAllTextAsync(marker, "");
 
         // The editor dies; every restart fails from now on.
-        var pid = int.Parse(await File.ReadAllTextAsync(Path.Combine(platform.WorkspacesDirectory, sid, ".code-server", "editor.pid")), System.Globalization.CultureInfo.InvariantCulture);
+        var pid = int.Parse(await File.ReadAllTextAsync(Path.Combine(platform.WorkspacesDirectory, ".editors", sid + ".pid")), System.Globalization.CultureInfo.InvariantCulture);
         using (var editor = Process.GetProcessById(pid))
         {
             editor.Kill();

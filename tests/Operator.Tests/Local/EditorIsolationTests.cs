@@ -1,0 +1,172 @@
+using System.Globalization;
+using System.Net;
+using WorkspaceOperator.Configuration;
+using WorkspaceOperator.Tests.Infrastructure;
+
+namespace WorkspaceOperator.Tests.Local;
+
+/// <summary>
+/// The local driver with a user per workspace (<c>Operator:Local:Isolation=Users</c>, the default as root): a
+/// workspace's terminal runs as its own user, and the kernel, not the platform, keeps it from the platform's
+/// keys and from every other workspace. The stand-in editor tries what a shell would (read, list, connect) and
+/// reports what the kernel answered. Needs root, as ./run.sh on these machines and CI have.
+/// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public sealed class EditorIsolationTests : IAsyncLifetime
+{
+    private static readonly string FakeCodeServer = Path.Combine(AppContext.BaseDirectory, "FakeCodeServer");
+
+    private readonly RedisServer _redis = new();
+    private readonly DirectoryInfo _platform = Directory.CreateTempSubdirectory("isolation");
+    private OperatorHost? _operator;
+    private GatewayHost _gateway = null!;
+
+    private string Workspaces => Path.Combine(_platform.FullName, "workspaces");
+
+    private string Secret => Path.Combine(_platform.FullName, "signing-key");
+
+    public async Task InitializeAsync()
+    {
+        // As ./run.sh lays its data folder out as root: passable by others, its keys readable by root alone.
+        File.SetUnixFileMode(_platform.FullName, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.OtherExecute | UnixFileMode.GroupExecute);
+        await File.WriteAllTextAsync(Secret, "the platform's key");
+        File.SetUnixFileMode(Secret, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        await _redis.InitializeAsync();
+        _gateway = await GatewayHost.StartAsync(_redis, $"--Gateway:Routes:UnixSocketDirectory={Workspaces}");
+        if (Environment.IsPrivilegedProcess)
+        {
+            _operator = await OperatorHost.StartLocalAsync(Workspaces, FakeCodeServer, _redis, "--Operator:Local:Isolation=Users");
+        }
+    }
+
+    [Fact]
+    public async Task Each_workspace_runs_as_its_own_user_that_reaches_its_own_folder_and_nothing_else()
+    {
+        Assert.True(Environment.IsPrivilegedProcess, "these tests run as root (CI does); as another user the operator refuses Isolation=Users, see the next test");
+        foreach (var sid in new[] { "iso-a", "iso-b" })
+        {
+            using var created = await _operator!.CreateAsync(sid);
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            Assert.Matches($"^unix:{Workspaces}/\\.sockets/[0-9]+/editor\\.sock$", (await OperatorHost.InfoAsync(created)).Address);
+        }
+
+        var a = await StatusAsync("iso-a", "Uid");
+        var b = await StatusAsync("iso-b", "Uid");
+        Assert.NotEqual(a, b);
+        foreach (var (sid, ids) in new[] { ("iso-a", a), ("iso-b", b) })
+        {
+            var uid = uint.Parse(ids.Split('\t')[0], CultureInfo.InvariantCulture);
+            Assert.True(uid >= new LocalOptions().FirstEditorUid, $"{sid} runs as uid {uid}");
+            Assert.All(ids.Split('\t'), id => Assert.Equal(uid.ToString(CultureInfo.InvariantCulture), id));
+            Assert.Contains(File.ReadLines("/etc/passwd"), line => line.StartsWith($"cide{uid}:x:{uid}:{uid}:", StringComparison.Ordinal) && line.Contains($":{Workspaces}/{sid}:", StringComparison.Ordinal));
+
+            // No way up: no setuid program raises it, no capability is left.
+            Assert.Equal("1", await StatusAsync(sid, "NoNewPrivs"));
+            Assert.Equal(0UL, ulong.Parse(await StatusAsync(sid, "CapBnd"), NumberStyles.HexNumber, CultureInfo.InvariantCulture));
+        }
+
+        // Its own folder is its own...
+        using (var put = await _gateway.Client.PutAsync("/ws/iso-a/files/mine.txt", new StringContent("a's notes")))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, put.StatusCode);
+        }
+
+        using (var put = await _gateway.Client.PutAsync("/ws/iso-b/files/theirs.txt", new StringContent("b's notes")))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, put.StatusCode);
+        }
+
+        Assert.StartsWith("read:", await ProbeAsync("iso-a", "read", "path", Path.Combine(Workspaces, "iso-a", "workspace", "mine.txt")), StringComparison.Ordinal);
+
+        // ...and nothing else is: not the platform's key, not the operator's records, not the other
+        // workspace's folder or its editor's socket.
+        Assert.StartsWith("denied", await ProbeAsync("iso-a", "read", "path", Secret), StringComparison.Ordinal);
+        Assert.StartsWith("denied", await ProbeAsync("iso-a", "read", "path", Path.Combine(Workspaces, ".editors", "iso-b.log")), StringComparison.Ordinal);
+        Assert.StartsWith("denied", await ProbeAsync("iso-a", "list", "path", Path.Combine(Workspaces, ".editors")), StringComparison.Ordinal);
+        Assert.StartsWith("denied", await ProbeAsync("iso-a", "list", "path", Workspaces), StringComparison.Ordinal);
+        Assert.StartsWith("denied", await ProbeAsync("iso-a", "list", "path", Path.Combine(Workspaces, "iso-b")), StringComparison.Ordinal);
+        Assert.StartsWith("denied", await ProbeAsync("iso-a", "read", "path", Path.Combine(Workspaces, "iso-b", "workspace", "theirs.txt")), StringComparison.Ordinal);
+        var socketB = Path.Combine(Workspaces, ".sockets", b.Split('\t')[0], "editor.sock");
+        Assert.True(File.Exists(socketB));
+        Assert.StartsWith("denied", await ProbeAsync("iso-a", "connect", "socket", socketB), StringComparison.Ordinal);
+        Assert.StartsWith("denied", await ProbeAsync("iso-a", "list", "path", Path.Combine(Workspaces, ".sockets")), StringComparison.Ordinal);
+        Assert.StartsWith("denied", await ProbeAsync("iso-b", "read", "path", Path.Combine(Workspaces, "iso-a", "workspace", "mine.txt")), StringComparison.Ordinal);
+
+        // Deleted, the workspace takes its user with it.
+        var uidA = a.Split('\t')[0];
+        using (var deleted = await _operator!.DeleteWorkspaceAsync("iso-a"))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        }
+
+        Assert.False(Directory.Exists(Path.Combine(Workspaces, "iso-a")));
+        Assert.False(Directory.Exists(Path.Combine(Workspaces, ".sockets", uidA)));
+        Assert.DoesNotContain(File.ReadLines("/etc/passwd"), line => line.StartsWith($"cide{uidA}:", StringComparison.Ordinal));
+        Assert.DoesNotContain(File.ReadLines("/etc/group"), line => line.StartsWith($"cide{uidA}:", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_folder_written_before_it_had_a_user_is_handed_over_whole()
+    {
+        Assert.True(Environment.IsPrivilegedProcess, "these tests run as root (CI does)");
+
+        // What an earlier version left: the workspace's files, written as the operator's user.
+        var old = Directory.CreateDirectory(Path.Combine(Workspaces, "iso-old", "workspace", "src"));
+        await File.WriteAllTextAsync(Path.Combine(old.FullName, "main.go"), "package main");
+        using var created = await _operator!.CreateAsync("iso-old");
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+
+        Assert.StartsWith("read:", await ProbeAsync("iso-old", "read", "path", Path.Combine(old.FullName, "main.go")), StringComparison.Ordinal);
+        using var put = await _gateway.Client.PutAsync("/ws/iso-old/files/added.txt", new StringContent("writable"));
+        Assert.Equal(HttpStatusCode.NoContent, put.StatusCode);
+        using var deleted = await _operator.DeleteWorkspaceAsync("iso-old");
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+    }
+
+    [Fact]
+    public void Isolation_is_refused_where_it_cannot_work_with_the_reason()
+    {
+        // A folder only its owner may enter, as a home folder is (CreateTempSubdirectory makes it 700).
+        var privateFolder = Path.Combine(_platform.FullName, "private");
+        Directory.CreateDirectory(privateFolder);
+        File.SetUnixFileMode(privateFolder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var behindPrivateFolder = new OperatorOptions { Local = { DataDirectory = Path.Combine(privateFolder, "workspaces"), Isolation = EditorIsolation.Users } };
+        var refusal = new OperatorOptionsValidator().Validate(null, behindPrivateFolder).FailureMessage;
+        Assert.Contains(
+            Environment.IsPrivilegedProcess ? "which other users cannot pass through" : "Operator:Local:Isolation=Users needs the operator to run as root",
+            refusal,
+            StringComparison.Ordinal);
+
+        var tooDeep = new OperatorOptions { Local = { DataDirectory = "/" + string.Join('/', Enumerable.Repeat("deep", 16)), Isolation = EditorIsolation.Auto } };
+        if (Environment.IsPrivilegedProcess)
+        {
+            Assert.Contains("too long for the editors' sockets", new OperatorOptionsValidator().Validate(null, tooDeep).FailureMessage, StringComparison.Ordinal);
+        }
+    }
+
+    private async Task<string> StatusAsync(string sid, string field) =>
+        (await _gateway.Client.GetStringAsync(new Uri($"/ws/{sid}/probe/status/{field}", UriKind.Relative))).Trim();
+
+    private async Task<string> ProbeAsync(string sid, string what, string parameter, string value)
+    {
+        using var response = await _gateway.Client.GetAsync(new Uri($"/ws/{sid}/probe/{what}?{parameter}={Uri.EscapeDataString(value)}", UriKind.Relative));
+        return await response.Content.ReadAsStringAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_operator is not null)
+        {
+            foreach (var sid in new[] { "iso-a", "iso-b", "iso-old" })
+            {
+                using var _ = await _operator.DeleteWorkspaceAsync(sid);
+            }
+
+            await _operator.DisposeAsync();
+        }
+
+        await _gateway.DisposeAsync();
+        await _redis.DisposeAsync();
+        _platform.Delete(recursive: true);
+    }
+}
