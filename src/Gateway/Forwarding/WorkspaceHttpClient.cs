@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Gateway.Configuration;
 using Microsoft.Extensions.Options;
+using ServiceDefaults.Routing;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Gateway.Forwarding;
@@ -41,20 +42,23 @@ internal sealed class WorkspaceHttpClient : IDisposable
     // for a workspace whose route is one (its destination host carries the path).
     private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
-        var unix = UnixSocketHost.TryDecode(context.DnsEndPoint.Host, out var socketPath);
-        var socket = unix
-            ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
-            : new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
+        Socket socket;
+        if (UnixSocketHost.TryDecode(context.DnsEndPoint.Host, out var socketPath))
         {
-            await (unix
-                ? socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancellationToken)
-                : socket.ConnectAsync(context.DnsEndPoint, cancellationToken));
+            socket = await UnixSocketRoute.ConnectAsync(socketPath, cancellationToken);
         }
-        catch
+        else
         {
-            socket.Dispose();
-            throw;
+            socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
         }
 
         Interlocked.Increment(ref _openConnections);

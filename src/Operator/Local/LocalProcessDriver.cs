@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Options;
+using ServiceDefaults.Routing;
 using WorkspaceOperator.Configuration;
 using WorkspaceOperator.Workspaces;
 
@@ -303,7 +304,7 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEv
                 return response.IsSuccessStatusCode;
             }
 
-            using var handler = new SocketsHttpHandler { ConnectCallback = (_, token) => ConnectToSocketAsync(editor.Socket, token) };
+            using var handler = new SocketsHttpHandler { ConnectCallback = async (_, token) => new NetworkStream(await UnixSocketRoute.ConnectAsync(editor.Socket, token), ownsSocket: true) };
             using var client = new HttpClient(handler) { Timeout = Probe.Timeout };
             using var answer = await client.GetAsync(new Uri("http://editor/healthz"), cancellationToken);
             return answer.IsSuccessStatusCode;
@@ -311,21 +312,6 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEv
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
             return false;
-        }
-    }
-
-    private static async ValueTask<Stream> ConnectToSocketAsync(string path, CancellationToken cancellationToken)
-    {
-        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken);
-            return new NetworkStream(socket, ownsSocket: true);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
         }
     }
 

@@ -16,7 +16,7 @@ public class Platform : IAsyncLifetime, IWebApiUnderTest
 {
     // Every program signs in as its own Redis user, with only the rights config/redis-users.acl grants it:
     // every test on this platform is also a test that those rights are enough.
-    private readonly RedisUsers _users = new();
+    private readonly RedisUsers? _users;
     private readonly RedisServer _redis;
     private readonly RedisSentinelGroup? _sentinels;
     private readonly DirectoryInfo _data = Directory.CreateTempSubdirectory("webapi-tests");
@@ -42,7 +42,11 @@ public class Platform : IAsyncLifetime, IWebApiUnderTest
         _redis = new RedisServer();
     }
 
-    public Platform() => _redis = new RedisServer(_users);
+    public Platform()
+    {
+        _users = new RedisUsers();
+        _redis = new RedisServer(_users);
+    }
 
     public Uri Address { get; private set; } = null!;
 
@@ -103,7 +107,7 @@ public class Platform : IAsyncLifetime, IWebApiUnderTest
         await _operator.DisposeAsync();
         await (_sentinels is null ? _redis.DisposeAsync() : _sentinels.DisposeAsync());
         _data.Delete(recursive: true);
-        _users.Delete();
+        _users?.Delete();
     }
 
     /// <summary>A program's sign-in settings on this platform's Redis (none on the Sentinel group, which has no users).</summary>
