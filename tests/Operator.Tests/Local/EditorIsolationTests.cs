@@ -19,7 +19,7 @@ public sealed class EditorIsolationTests : IAsyncLifetime
     private readonly RedisServer _redis = new();
     private readonly DirectoryInfo _platform = Directory.CreateTempSubdirectory("isolation");
     private OperatorHost? _operator;
-    private GatewayHost _gateway = null!;
+    private GatewayHost? _gateway;
 
     private string Workspaces => Path.Combine(_platform.FullName, "workspaces");
 
@@ -32,10 +32,19 @@ public sealed class EditorIsolationTests : IAsyncLifetime
         await File.WriteAllTextAsync(Secret, "the platform's key");
         File.SetUnixFileMode(Secret, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         await _redis.InitializeAsync();
-        _gateway = await GatewayHost.StartAsync(_redis, $"--Gateway:Routes:UnixSocketDirectory={Workspaces}");
-        if (Environment.IsPrivilegedProcess)
+        try
         {
-            _operator = await OperatorHost.StartLocalAsync(Workspaces, FakeCodeServer, _redis, "--Operator:Local:Isolation=Users");
+            _gateway = await GatewayHost.StartAsync(_redis, $"--Gateway:Routes:UnixSocketDirectory={Workspaces}");
+            if (Environment.IsPrivilegedProcess)
+            {
+                _operator = await OperatorHost.StartLocalAsync(Workspaces, FakeCodeServer, _redis, "--Operator:Local:Isolation=Users");
+            }
+        }
+        catch
+        {
+            // xunit does not dispose a test whose set-up failed: what was started stops here.
+            await DisposeAsync();
+            throw;
         }
     }
 
@@ -66,7 +75,7 @@ public sealed class EditorIsolationTests : IAsyncLifetime
         }
 
         // Its own folder is its own...
-        using (var put = await _gateway.Client.PutAsync("/ws/iso-a/files/mine.txt", new StringContent("a's notes")))
+        using (var put = await _gateway!.Client.PutAsync("/ws/iso-a/files/mine.txt", new StringContent("a's notes")))
         {
             Assert.Equal(HttpStatusCode.NoContent, put.StatusCode);
         }
@@ -117,7 +126,7 @@ public sealed class EditorIsolationTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
 
         Assert.StartsWith("read:", await ProbeAsync("iso-old", "read", "path", Path.Combine(old.FullName, "main.go")), StringComparison.Ordinal);
-        using var put = await _gateway.Client.PutAsync("/ws/iso-old/files/added.txt", new StringContent("writable"));
+        using var put = await _gateway!.Client.PutAsync("/ws/iso-old/files/added.txt", new StringContent("writable"));
         Assert.Equal(HttpStatusCode.NoContent, put.StatusCode);
         using var deleted = await _operator.DeleteWorkspaceAsync("iso-old");
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
@@ -145,11 +154,11 @@ public sealed class EditorIsolationTests : IAsyncLifetime
     }
 
     private async Task<string> StatusAsync(string sid, string field) =>
-        (await _gateway.Client.GetStringAsync(new Uri($"/ws/{sid}/probe/status/{field}", UriKind.Relative))).Trim();
+        (await _gateway!.Client.GetStringAsync(new Uri($"/ws/{sid}/probe/status/{field}", UriKind.Relative))).Trim();
 
     private async Task<string> ProbeAsync(string sid, string what, string parameter, string value)
     {
-        using var response = await _gateway.Client.GetAsync(new Uri($"/ws/{sid}/probe/{what}?{parameter}={Uri.EscapeDataString(value)}", UriKind.Relative));
+        using var response = await _gateway!.Client.GetAsync(new Uri($"/ws/{sid}/probe/{what}?{parameter}={Uri.EscapeDataString(value)}", UriKind.Relative));
         return await response.Content.ReadAsStringAsync();
     }
 
@@ -165,7 +174,11 @@ public sealed class EditorIsolationTests : IAsyncLifetime
             await _operator.DisposeAsync();
         }
 
-        await _gateway.DisposeAsync();
+        if (_gateway is not null)
+        {
+            await _gateway.DisposeAsync();
+        }
+
         await _redis.DisposeAsync();
         _platform.Delete(recursive: true);
     }
