@@ -1,6 +1,9 @@
+using Gateway.Configuration;
 using Gateway.Errors;
 using Gateway.Forwarding;
 using Gateway.Health;
+using Gateway.Tls;
+using Microsoft.Extensions.Options;
 
 namespace Gateway;
 
@@ -54,6 +57,17 @@ public static class GatewayApplication
         // Workspace traffic is served before endpoint routing runs: it needs no route matching. Authorization
         // is placed after it explicitly: left to WebApplication (YARP registers its services) it would run
         // first, an awaited state machine on every workspace request with no endpoint to authorize.
+        var endpoints = app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value.Endpoints;
+        if (endpoints.Http.Length > 0 && endpoints.Https.Length > 0 && endpoints.RedirectHttpToHttps)
+        {
+            app.UseHttpsRedirection();
+        }
+
+        if (app.Services.GetRequiredService<StrictTransportSecurity>().Value is not null)
+        {
+            app.UseMiddleware<StrictTransportSecurityMiddleware>();
+        }
+
         app.UseMiddleware<MessageFramingGuard>();
         app.UseMiddleware<WorkspaceForwardingMiddleware>();
         app.UseRouting();

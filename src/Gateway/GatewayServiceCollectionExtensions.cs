@@ -6,8 +6,10 @@ using Gateway.Forwarding;
 using Gateway.Routing;
 using Gateway.StaticRoutes;
 using Gateway.Telemetry;
+using Gateway.Tls;
 using Gateway.Transport;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.HttpsPolicy;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -31,7 +33,15 @@ public static class GatewayServiceCollectionExtensions
                 sp.GetRequiredService<IOptionsMonitorCache<GatewayOptions>>()),
             sp.GetRequiredService<ILogger<LastValidOptionsMonitor>>()));
         services.TryAddSingleton(TimeProvider.System);
-        services.AddOptions<KestrelServerOptions>().Configure<IOptions<GatewayOptions>>((kestrel, gateway) =>
+        services.AddSingleton<ServerCertificates>();
+        services.AddSingleton<StrictTransportSecurity>();
+        services.AddOptions<HttpsRedirectionOptions>().Configure<IOptions<GatewayOptions>>((redirect, gateway) =>
+        {
+            // 308 keeps the method and body (RFC 9110 §15.4.9): a form posted to http:// still arrives.
+            redirect.RedirectStatusCode = StatusCodes.Status308PermanentRedirect;
+            redirect.HttpsPort = gateway.Value.Endpoints.HttpsPort;
+        });
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<GatewayOptions>, ServerCertificates>((kestrel, gateway, certificates) =>
         {
             var limits = gateway.Value.Limits;
             kestrel.Limits.MaxRequestBodySize = limits.MaxRequestBodySize;
@@ -45,6 +55,12 @@ public static class GatewayServiceCollectionExtensions
 
             // Upgraded connections are the editor itself; they count against MaxConcurrentConnections.
             kestrel.Limits.MaxConcurrentUpgradedConnections = null;
+
+            ConfigureHttp2(kestrel.Limits.Http2, limits.Http2);
+            if (EdgeListeners.Configured(gateway.Value.Endpoints))
+            {
+                EdgeListeners.Listen(kestrel, gateway.Value, certificates);
+            }
         });
         services.AddSingleton<IMemoryPoolFactory<byte>, TransportMemoryPoolFactory>();
         services.AddOptions<HostOptions>().Configure<IOptions<GatewayOptions>>(
@@ -82,5 +98,21 @@ public static class GatewayServiceCollectionExtensions
         services.AddReverseProxy();
         services.AddSingleton<IProxyConfigProvider, StaticRoutesConfigProvider>();
         return services;
+    }
+
+    private static void ConfigureHttp2(Http2Limits kestrel, Http2LimitsOptions limits)
+    {
+        kestrel.MaxStreamsPerConnection = limits.MaxStreamsPerConnection;
+        kestrel.HeaderTableSize = limits.HeaderTableSize;
+        kestrel.MaxFrameSize = limits.MaxFrameSize;
+        kestrel.MaxRequestHeaderFieldSize = limits.MaxRequestHeaderFieldSize;
+        kestrel.InitialConnectionWindowSize = limits.InitialConnectionWindowSize;
+        kestrel.InitialStreamWindowSize = limits.InitialStreamWindowSize;
+        kestrel.KeepAlivePingDelay = limits.KeepAlivePingDelay ?? Timeout.InfiniteTimeSpan;
+        kestrel.KeepAlivePingTimeout = limits.KeepAlivePingTimeout;
+
+        // Kestrel reads its rapid-reset threshold once, from AppContext, when the first HTTP/2 connection
+        // arrives; it has no option of its own yet (dotnet/aspnetcore#51308).
+        AppContext.SetData("Microsoft.AspNetCore.Server.Kestrel.Http2.MaxEnhanceYourCalmCount", limits.ResetFloodStreamsPerSecond);
     }
 }

@@ -10,6 +10,10 @@ public sealed class GatewayOptions
 {
     public const string SectionName = "Gateway";
 
+    public EndpointsOptions Endpoints { get; set; } = new();
+
+    public TlsOptions Tls { get; set; } = new();
+
     public RedisOptions Redis { get; set; } = new();
 
     public RoutesOptions Routes { get; set; } = new();
@@ -148,6 +152,8 @@ public sealed class LimitsOptions
 
     /// <summary>Time a client has to send all request headers before its connection is closed (slow clients).</summary>
     public TimeSpan RequestHeadersTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    public Http2LimitsOptions Http2 { get; set; } = new();
 }
 
 /// <summary>OpenTelemetry export (the shared settings), plus the gateway's per-workspace tunnel gauge.</summary>

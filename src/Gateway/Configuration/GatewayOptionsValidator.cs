@@ -110,6 +110,8 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             }
         }
 
+        ValidateHttp2(limits.Http2, failures);
+        ValidateEdge(options.Endpoints, options.Tls, failures);
         ValidateAuth(options.Auth, failures);
 
         var telemetry = options.Telemetry;
@@ -145,6 +147,120 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void ValidateHttp2(Http2LimitsOptions http2, List<string> failures)
+    {
+        const string Key = "Gateway:Limits:Http2";
+        if (http2.MaxStreamsPerConnection is < 1 or > 10_000)
+        {
+            failures.Add($"{Key}:MaxStreamsPerConnection must be between 1 and 10000.");
+        }
+
+        if (http2.HeaderTableSize is < 0 or > 1024 * 1024)
+        {
+            failures.Add($"{Key}:HeaderTableSize must be between 0 and 1048576 bytes.");
+        }
+
+        // RFC 9113 §6.5.2: SETTINGS_MAX_FRAME_SIZE lies between 2^14 and 2^24-1.
+        if (http2.MaxFrameSize is < 16 * 1024 or > 16 * 1024 * 1024 - 1)
+        {
+            failures.Add($"{Key}:MaxFrameSize must be between 16384 and 16777215 bytes.");
+        }
+
+        if (http2.MaxRequestHeaderFieldSize is < 1024 or > 1024 * 1024)
+        {
+            failures.Add($"{Key}:MaxRequestHeaderFieldSize must be between 1024 and 1048576 bytes.");
+        }
+
+        // RFC 9113 §6.9.2: a window starts at 65535 at least (the protocol's own) and never exceeds 2^31-1.
+        if (http2.InitialConnectionWindowSize < 65_535 || http2.InitialStreamWindowSize < 65_535
+            || http2.InitialStreamWindowSize > http2.InitialConnectionWindowSize)
+        {
+            failures.Add($"{Key}:InitialConnectionWindowSize and InitialStreamWindowSize must be at least 65535 bytes, the stream's no larger than the connection's.");
+        }
+
+        if (http2.ResetFloodStreamsPerSecond < 1)
+        {
+            failures.Add($"{Key}:ResetFloodStreamsPerSecond must be 1 or more (it is the rapid-reset protection, CVE-2023-44487).");
+        }
+
+        if (http2.KeepAlivePingDelay is { } delay && delay < TimeSpan.FromSeconds(1))
+        {
+            failures.Add($"{Key}:KeepAlivePingDelay must be at least 00:00:01, or null for no pings.");
+        }
+
+        RequirePositive(failures, $"{Key}:KeepAlivePingTimeout", http2.KeepAlivePingTimeout);
+    }
+
+    private static void ValidateEdge(EndpointsOptions endpoints, TlsOptions tls, List<string> failures)
+    {
+        const string Form = "host:port (0.0.0.0:8443, [::]:8443, *:8443 for every address, localhost:8443), or empty";
+        if (endpoints.Http.Length > 0 && !Tls.EdgeListeners.TryParse(endpoints.Http, out _, out _))
+        {
+            failures.Add($"Gateway:Endpoints:Http must be {Form}.");
+        }
+
+        if (endpoints.Https.Length > 0 && !Tls.EdgeListeners.TryParse(endpoints.Https, out _, out _))
+        {
+            failures.Add($"Gateway:Endpoints:Https must be {Form}.");
+        }
+
+        if (endpoints.HttpsPort is < 1 or > 65535)
+        {
+            failures.Add("Gateway:Endpoints:HttpsPort must be a port from 1 to 65535 (the one browsers reach), or null for the HTTPS listener's own.");
+        }
+
+        if (endpoints.Https.Length > 0 && tls.Certificates.Count == 0)
+        {
+            failures.Add("Gateway:Endpoints:Https needs at least one certificate in Gateway:Tls:Certificates (CertificateFile and KeyFile, PEM).");
+        }
+
+        if (endpoints.Https.Length == 0 && tls.Certificates.Count > 0)
+        {
+            failures.Add("Gateway:Tls:Certificates are set but Gateway:Endpoints:Https is empty: no listener would serve them.");
+        }
+
+        for (var i = 0; i < tls.Certificates.Count; i++)
+        {
+            var files = tls.Certificates[i];
+            if (string.IsNullOrWhiteSpace(files.CertificateFile) || string.IsNullOrWhiteSpace(files.KeyFile))
+            {
+                failures.Add($"Gateway:Tls:Certificates:{i} needs both CertificateFile and KeyFile.");
+            }
+            else if (Tls.LoadedCertificate.TryLoad(files, out var failure) is { } loaded)
+            {
+                loaded.Leaf.Dispose();
+            }
+            else
+            {
+                failures.Add($"Gateway:Tls:Certificates:{i}: {failure}");
+            }
+        }
+
+        if (!Enum.IsDefined(tls.MinimumVersion))
+        {
+            failures.Add("Gateway:Tls:MinimumVersion must be Tls12 or Tls13.");
+        }
+
+        if (tls.ReloadInterval < TimeSpan.FromSeconds(1))
+        {
+            failures.Add("Gateway:Tls:ReloadInterval must be at least 00:00:01.");
+        }
+
+        RequirePositive(failures, "Gateway:Tls:HandshakeTimeout", tls.HandshakeTimeout);
+
+        var hsts = tls.Hsts;
+        if (hsts.MaxAge < TimeSpan.Zero)
+        {
+            failures.Add("Gateway:Tls:Hsts:MaxAge must be 00:00:00 (off) or more.");
+        }
+
+        // What the browsers' preload list demands (hstspreload.org); a header that claims it otherwise is refused there.
+        if (hsts.Preload && (!hsts.IncludeSubDomains || hsts.MaxAge < TimeSpan.FromDays(365)))
+        {
+            failures.Add("Gateway:Tls:Hsts:Preload needs IncludeSubDomains and a MaxAge of at least 365.00:00:00.");
+        }
     }
 
     private static void ValidateAuth(AuthOptions auth, List<string> failures)

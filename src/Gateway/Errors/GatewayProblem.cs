@@ -59,6 +59,14 @@ internal sealed record GatewayProblem(int Status, string Code, string Title, str
         StatusCodes.Status502BadGateway, "workspace_unreachable", "Workspace unreachable",
         "The workspace did not accept the connection. It may be starting, stopping, or have crashed.");
 
+    public static GatewayProblem WorkspaceUpgradeInvalid { get; } = new(
+        StatusCodes.Status502BadGateway, "workspace_upgrade_invalid", "Workspace answered wrongly",
+        "The workspace accepted the WebSocket with an invalid handshake.");
+
+    public static GatewayProblem UnsupportedConnect { get; } = new(
+        StatusCodes.Status400BadRequest, "unsupported_connect", "Tunnel not offered",
+        "Only WebSockets may use CONNECT here (RFC 8441: :protocol websocket). The gateway is no forward proxy.");
+
     public static GatewayProblem WorkspaceTimeout { get; } = new(
         StatusCodes.Status504GatewayTimeout, "workspace_timeout", "Workspace timed out",
         "The workspace did not answer in time.");

@@ -23,6 +23,7 @@ internal static class GatewayProblemWriter
         context.RequestServices?.GetService<GatewayMetrics>()?.Error(problem.Code);
 
         response.Clear();
+        context.RequestServices?.GetService<Tls.StrictTransportSecurity>()?.Apply(context);
         response.StatusCode = problem.Status;
         response.Headers.CacheControl = "no-store";
         if (retryAfterSeconds is { } seconds)

@@ -31,7 +31,8 @@ internal sealed class ForwardingSettings
         return IsTunnel(context) ? current.Tunnel : current.Http;
     }
 
-    private static bool IsTunnel(HttpContext context) =>
+    /// <summary>An HTTP/1.1 upgrade, or a WebSocket over HTTP/2 (extended CONNECT, RFC 8441).</summary>
+    public static bool IsTunnel(HttpContext context) =>
         context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true
         || context.Features.Get<IHttpExtendedConnectFeature>()?.IsExtendedConnect == true;
 

@@ -1,13 +1,16 @@
 using Gateway.Errors;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
 
 namespace Gateway.Forwarding;
 
 /// <summary>
-/// Refuses an HTTP/1.0 request with Transfer-Encoding before anything is forwarded (RFC 9112 §6.1: its
-/// framing is faulty and the connection must close). Kestrel reads the chunked body and keeps the connection
-/// open when the client asks for keep-alive; a load balancer in front that reads it the other way would fall
-/// out of step with us about where the next request starts (request smuggling).
+/// Refuses, before anything is forwarded, requests whose framing the next hop could read otherwise than we do:
+/// an HTTP/1.0 request with Transfer-Encoding (RFC 9112 §6.1: its framing is faulty and the connection must
+/// close; Kestrel reads the chunked body and keeps the connection open when the client asks for keep-alive, and
+/// a load balancer in front that reads it the other way would fall out of step with us about where the next
+/// request starts), and a CONNECT that is not a WebSocket over HTTP/2 (RFC 8441): forwarded, it would ask a
+/// workspace or the web API to open a tunnel for whoever sent it.
 /// </summary>
 internal sealed class MessageFramingGuard(RequestDelegate next)
 {
@@ -17,16 +20,20 @@ internal sealed class MessageFramingGuard(RequestDelegate next)
 
         if (HttpProtocol.IsHttp10(request.Protocol) && request.Headers.ContainsKey(HeaderNames.TransferEncoding))
         {
-            return RefuseAsync(context);
+            // Kestrel closes the connection after a response that says so, without reading what follows.
+            context.Response.Headers.Connection = "close";
+            return GatewayProblemWriter.WriteAsync(context, GatewayProblem.InvalidFraming);
+        }
+
+        if (HttpMethods.IsConnect(request.Method) && !IsWebSocketOverHttp2(context))
+        {
+            return GatewayProblemWriter.WriteAsync(context, GatewayProblem.UnsupportedConnect);
         }
 
         return next(context);
     }
 
-    private static Task RefuseAsync(HttpContext context)
-    {
-        // Kestrel closes the connection after a response that says so, without reading what follows.
-        context.Response.Headers.Connection = "close";
-        return GatewayProblemWriter.WriteAsync(context, GatewayProblem.InvalidFraming);
-    }
+    private static bool IsWebSocketOverHttp2(HttpContext context) =>
+        context.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true } connect
+        && string.Equals(connect.Protocol, "websocket", StringComparison.OrdinalIgnoreCase);
 }

@@ -49,8 +49,7 @@ internal sealed partial class OpenTunnels : IRouteChangeObserver, IDisposable
     /// <param name="admission">How it was let in: a later change of that port's sharing may end it.</param>
     public Lease Open(WorkspaceRoute route, HttpContext context, int port = 0, Admission admission = Admission.Owner)
     {
-        var tunnel = new Tunnel(context, route.Sid, route.Address,
-            isWebSocket: string.Equals(context.Request.Headers.Upgrade, "websocket", StringComparison.OrdinalIgnoreCase))
+        var tunnel = new Tunnel(context, route.Sid, route.Address, isWebSocket: IsWebSocket(context))
         {
             Port = port,
             Admission = admission,
@@ -79,6 +78,11 @@ internal sealed partial class OpenTunnels : IRouteChangeObserver, IDisposable
     }
 
     public void RoutesChanged(string? sid) => _ = ReviewAsync(sid);
+
+    private static bool IsWebSocket(HttpContext context) =>
+        context.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true } connect
+            ? string.Equals(connect.Protocol, "websocket", StringComparison.OrdinalIgnoreCase)
+            : string.Equals(context.Request.Headers.Upgrade, "websocket", StringComparison.OrdinalIgnoreCase);
 
     public void Dispose() => _idleSweep.Dispose();
 

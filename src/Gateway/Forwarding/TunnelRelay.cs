@@ -1,6 +1,10 @@
 using System.Buffers;
+using System.Security.Cryptography;
+using System.Text;
+using Gateway.Errors;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Timeouts;
+using Microsoft.Net.Http.Headers;
 
 namespace Gateway.Forwarding;
 
@@ -25,14 +29,31 @@ internal sealed partial class TunnelRelay(ILogger<TunnelRelay> logger)
     /// </summary>
     public async Task RelayAsync(HttpContext context, HttpResponseMessage switched, OpenTunnels.Tunnel tunnel)
     {
-        RestoreUpgradeHeaders(context, switched);
-        var upgrade = context.Features.Get<IHttpUpgradeFeature>()!;
+        // A WebSocket over HTTP/2 (RFC 8441) was sent on as an HTTP/1.1 upgrade: code-server speaks nothing else.
+        var connect = context.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true } extended ? extended : null;
+        if (connect is null)
+        {
+            RestoreUpgradeHeaders(context, switched);
+        }
+        else if (!AcceptsOurKey(context, switched))
+        {
+            LogUpgradeFailed(tunnel.Sid, "the workspace's Sec-WebSocket-Accept does not match the key sent");
+            await GatewayProblemWriter.WriteAsync(context, GatewayProblem.WorkspaceUpgradeInvalid, tunnel.Sid);
+            return;
+        }
+        else
+        {
+            // On HTTP/2 the handshake ends with a 200 and no key exchange (RFC 8441 §5).
+            context.Response.Headers.Remove(HeaderNames.SecWebSocketAccept);
+            context.Response.StatusCode = StatusCodes.Status200OK;
+        }
+
         Stream browser, workspace;
         try
         {
-            // Sends the 101 to the browser. From then on Kestrel carries the connection only through the stream
-            // it returns: Request.BodyReader reads an empty body and Response.BodyWriter refuses writes.
-            browser = await upgrade.UpgradeAsync();
+            // Sends the 101 (the 200) to the browser. From then on Kestrel carries the connection only through
+            // the stream it returns: Request.BodyReader reads an empty body and Response.BodyWriter refuses writes.
+            browser = connect is null ? await context.Features.Get<IHttpUpgradeFeature>()!.UpgradeAsync() : await connect.AcceptAsync();
             context.Features.Get<IHttpRequestTimeoutFeature>()?.DisableTimeout();
             workspace = await switched.Content.ReadAsStreamAsync();
         }
@@ -211,6 +232,25 @@ internal sealed partial class TunnelRelay(ILogger<TunnelRelay> logger)
                 LogSideEnded(tunnel.Sid, "close frame", ex.Message);
             }
         }
+    }
+
+    /// <summary>
+    /// The workspace's answer to the key the forwarder made up for the HTTP/1.1 leg (RFC 6455 §4.2.2): anything
+    /// else is not a WebSocket handshake, and the browser's HTTP/2 side has no key of its own to check it with.
+    /// </summary>
+    private static bool AcceptsOurKey(HttpContext context, HttpResponseMessage switched)
+    {
+        IEnumerable<string>? keys = null;
+        if (switched.RequestMessage?.Headers.TryGetValues(HeaderNames.SecWebSocketKey, out keys) != true
+            || keys?.FirstOrDefault() is not { } key)
+        {
+            return false;
+        }
+
+#pragma warning disable CA5350 // RFC 6455 defines the handshake with SHA-1; it is not used for security here.
+        var expected = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")));
+#pragma warning restore CA5350
+        return string.Equals(context.Response.Headers.SecWebSocketAccept.ToString(), expected, StringComparison.Ordinal);
     }
 
     private static bool IsConnectionEnd(Exception ex) =>

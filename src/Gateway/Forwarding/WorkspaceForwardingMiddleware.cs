@@ -281,7 +281,7 @@ internal sealed partial class WorkspaceForwardingMiddleware
 
         var route = lookup.Route!;
         route.MarkUsed();
-        using var tunnel = context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true }
+        using var tunnel = ForwardingSettings.IsTunnel(context)
             ? _tunnels.Open(route, context, target.Port, admission)
             : (OpenTunnels.Lease?)null;
         var destination = target.Port == 0 ? route.DestinationPrefix : route.DestinationPrefixForPort(target.Port);

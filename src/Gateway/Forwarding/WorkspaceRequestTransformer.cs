@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using Gateway.Auth;
 using Gateway.Configuration;
 using Gateway.Routing;
+using Gateway.Tls;
 using Microsoft.AspNetCore.Http.Features;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -14,7 +15,7 @@ namespace Gateway.Forwarding;
 /// to a WebSocket whose Origin matches neither X-Forwarded-Host nor Host), and forwarding headers from the
 /// client are replaced, never appended to, so they cannot be spoofed.
 /// </summary>
-internal sealed class WorkspaceRequestTransformer(AccessTokens tokens, WorkspaceAccessGate gate, TrustedProxies proxies, TunnelRelay relay, bool ownOrigin) : HttpTransformer
+internal sealed class WorkspaceRequestTransformer(AccessTokens tokens, WorkspaceAccessGate gate, TrustedProxies proxies, TunnelRelay relay, StrictTransportSecurity hsts, bool ownOrigin) : HttpTransformer
 {
     private static readonly UriCreationOptions VerbatimUri = new() { DangerousDisablePathAndQueryCanonicalization = true };
 
@@ -49,6 +50,7 @@ internal sealed class WorkspaceRequestTransformer(AccessTokens tokens, Workspace
         }
 
         gate.RenewSessionIfDue(httpContext, ownOrigin);
+        hsts.Apply(httpContext);
 
         // YARP asks here whether to copy a body, after the headers and before its own copy of an upgraded
         // connection: the relay carries the tunnel instead and, when it is over, there is nothing left to copy.

@@ -1,11 +1,12 @@
 using Gateway.Auth;
+using Gateway.Tls;
 
 namespace Gateway.Forwarding;
 
 /// <summary>The request transformer for each way a workspace is addressed: by path under the gateway's origin, or by its own host name.</summary>
-internal sealed class WorkspaceTransformers(AccessTokens tokens, WorkspaceAccessGate gate, TrustedProxies proxies, TunnelRelay relay)
+internal sealed class WorkspaceTransformers(AccessTokens tokens, WorkspaceAccessGate gate, TrustedProxies proxies, TunnelRelay relay, StrictTransportSecurity hsts)
 {
-    public WorkspaceRequestTransformer ByPath { get; } = new(tokens, gate, proxies, relay, ownOrigin: false);
+    public WorkspaceRequestTransformer ByPath { get; } = new(tokens, gate, proxies, relay, hsts, ownOrigin: false);
 
-    public WorkspaceRequestTransformer OnOwnOrigin { get; } = new(tokens, gate, proxies, relay, ownOrigin: true);
+    public WorkspaceRequestTransformer OnOwnOrigin { get; } = new(tokens, gate, proxies, relay, hsts, ownOrigin: true);
 }

@@ -46,7 +46,7 @@ public sealed class TunnelLifetimeTests(GatewayWithBackends env) : IClassFixture
         await (moved ? env.Writer.SetRouteAsync(sid, env.B.Address) : env.Writer.RemoveRouteAsync(sid));
         await env.Writer.PublishAsync(sid);
 
-        var (status, reason) = await CloseReceivedAsync(socket, TimeSpan.FromSeconds(2));
+        var (status, reason) = await socket.CloseReceivedAsync(TimeSpan.FromSeconds(2));
         Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, status);
         Assert.Equal(expected, reason);
     }
@@ -63,7 +63,7 @@ public sealed class TunnelLifetimeTests(GatewayWithBackends env) : IClassFixture
         // The workspace drops the connection with no close frame, as a crashed editor does.
         await socket.SendAsync("die"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
 
-        var (status, reason) = await CloseReceivedAsync(socket, TimeSpan.FromSeconds(5));
+        var (status, reason) = await socket.CloseReceivedAsync(TimeSpan.FromSeconds(5));
         Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, status);
         Assert.Equal("The workspace's editor went away", reason);
     }
@@ -209,20 +209,6 @@ public sealed class TunnelLifetimeTests(GatewayWithBackends env) : IClassFixture
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
             Assert.Fail($"the WebSocket was still open after {within.TotalMilliseconds:F0} ms");
-        }
-    }
-
-    private static async Task<(WebSocketCloseStatus? Status, string? Reason)> CloseReceivedAsync(ClientWebSocket socket, TimeSpan within)
-    {
-        var buffer = new byte[1024];
-        using var deadline = new CancellationTokenSource(within);
-        while (true)
-        {
-            var result = await socket.ReceiveAsync(buffer, deadline.Token);
-            if (result.MessageType == WebSocketMessageType.Close)
-            {
-                return (result.CloseStatus, result.CloseStatusDescription);
-            }
         }
     }
 

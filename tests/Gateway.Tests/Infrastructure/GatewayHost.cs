@@ -12,14 +12,25 @@ public sealed class GatewayHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private GatewayHost(WebApplication app, Uri address)
+    private GatewayHost(WebApplication app, Uri[] addresses, TestCertificates? certificates)
     {
         _app = app;
-        Address = address;
+        Addresses = addresses;
+        Certificates = certificates;
+
+        // HTTPS when it listens there: the plain listener may only redirect.
+        Address = addresses.FirstOrDefault(address => address.Scheme == Uri.UriSchemeHttps) ?? addresses[0];
         Client = CreateClient();
     }
 
+    /// <summary>Where it listens: HTTPS when it does, otherwise plain HTTP.</summary>
     public Uri Address { get; }
+
+    /// <summary>Every listener, in the order Kestrel reports them.</summary>
+    public Uri[] Addresses { get; }
+
+    /// <summary>The authority its clients trust, when it serves HTTPS.</summary>
+    public TestCertificates? Certificates { get; }
 
     /// <summary>No redirects followed, no cookies kept: what the gateway answered, as it answered it.</summary>
     public HttpClient Client { get; }
@@ -29,7 +40,14 @@ public sealed class GatewayHost : IAsyncDisposable
     public static async Task<GatewayHost> StartAsync(RedisServer redis, params string[] overrides) =>
         await StartAsync(redis.Configuration, RepositoryPaths.GatewayConfig, [.. redis.SignIn("Gateway:Redis", RedisUsers.Gateway), .. overrides]);
 
-    public static async Task<GatewayHost> StartAsync(string redisConfiguration, string configFile, params string[] overrides)
+    /// <summary>A gateway serving HTTPS with certificates of <paramref name="certificates"/>; its clients trust that authority.</summary>
+    public static async Task<GatewayHost> StartAsync(RedisServer redis, TestCertificates certificates, params string[] overrides) =>
+        await StartAsync(redis.Configuration, RepositoryPaths.GatewayConfig, certificates, [.. redis.SignIn("Gateway:Redis", RedisUsers.Gateway), .. overrides]);
+
+    public static Task<GatewayHost> StartAsync(string redisConfiguration, string configFile, params string[] overrides) =>
+        StartAsync(redisConfiguration, configFile, null, overrides);
+
+    private static async Task<GatewayHost> StartAsync(string redisConfiguration, string configFile, TestCertificates? certificates, string[] overrides)
     {
         string[] args =
         [
@@ -46,15 +64,19 @@ public sealed class GatewayHost : IAsyncDisposable
         ];
         var app = GatewayApplication.Create(args);
         await app.StartAsync();
-        var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
-        return new GatewayHost(app, address);
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Select(a => new Uri(a)).ToArray();
+        return new GatewayHost(app, addresses, certificates);
     }
 
-    public HttpClient CreateClient() => new(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, UseProxy = false })
+    public HttpClient CreateClient() => new(CreateHandler())
     {
         BaseAddress = Address,
         Timeout = TimeSpan.FromSeconds(30),
     };
+
+    /// <summary>No redirects, no cookies, no proxy; trusting <see cref="Certificates"/> when it serves HTTPS.</summary>
+    public SocketsHttpHandler CreateHandler() =>
+        Certificates?.Handler() ?? new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, UseProxy = false };
 
     /// <summary>A client whose connections come from <paramref name="local"/> (127.0.0.2 plays a trusted load balancer).</summary>
     public HttpClient CreateClientFrom(System.Net.IPAddress local) => new(new SocketsHttpHandler
@@ -71,7 +93,7 @@ public sealed class GatewayHost : IAsyncDisposable
     })
     { BaseAddress = Address };
 
-    public Uri WebSocketUri(string pathAndQuery) => new($"ws://{Address.Authority}{pathAndQuery}");
+    public Uri WebSocketUri(string pathAndQuery) => new($"{(Address.Scheme == Uri.UriSchemeHttps ? "wss" : "ws")}://{Address.Authority}{pathAndQuery}");
 
     public async ValueTask DisposeAsync()
     {

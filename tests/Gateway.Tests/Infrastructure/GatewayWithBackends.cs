@@ -30,7 +30,7 @@ public class GatewayWithBackends : IAsyncLifetime
         A = await TestBackend.StartAsync("A");
         B = await TestBackend.StartAsync("B");
         Writer = Redis.Connect();
-        Gateway = await GatewayHost.StartAsync(Redis, ["--Gateway:Forwarding:HttpActivityTimeout=00:00:02", .. GatewayArguments]);
+        Gateway = await StartGatewayAsync(["--Gateway:Forwarding:HttpActivityTimeout=00:00:02", .. GatewayArguments]);
 
         // Ready means Redis answered and the subscription has proven live: before it, a first lookup can
         // meet a connection still being made.
@@ -48,10 +48,13 @@ public class GatewayWithBackends : IAsyncLifetime
         }
     }
 
+    /// <summary>Starts the gateway in front of <see cref="Redis"/> with <paramref name="arguments"/>.</summary>
+    protected virtual Task<GatewayHost> StartGatewayAsync(string[] arguments) => GatewayHost.StartAsync(Redis, arguments);
+
     /// <summary>Further settings for the gateway, passed as <c>--Gateway:...=...</c>.</summary>
     protected virtual string[] GatewayArguments => [];
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         await Gateway.DisposeAsync();
         await A.DisposeAsync();

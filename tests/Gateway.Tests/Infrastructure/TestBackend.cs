@@ -180,6 +180,13 @@ public sealed class TestBackend : IAsyncDisposable
             return Results.Text("cookies set");
         });
 
+        // A workspace trying to lift or pin the platform's HSTS.
+        app.MapGet("/hsts", (HttpContext context) =>
+        {
+            context.Response.Headers.StrictTransportSecurity = "max-age=0";
+            return Results.Text("hsts set");
+        });
+
         app.Map("/socket", HandleWebSocketAsync);
 
         // A dev server's WebSocket, reached the way code-server's port proxy reaches it.
