@@ -46,8 +46,11 @@ WORKDIR /app
 COPY --from=build /app/gateway ./
 # gateway.json ships beside the binary; in Kubernetes a ConfigMap replaces it (deploy/base/gateway.yaml).
 # What the runtime needs on one CPU (a short tier-up delay) is in Gateway.runtimeconfig.json.
-ENV ASPNETCORE_URLS=http://+:8080 \
+# Plain HTTP on 8080 unless told more; HTTPS on 8443 once Gateway__Endpoints__Https and a certificate are set
+# (deploy/base/gateway.yaml does).
+ENV Gateway__Endpoints__Http=*:8080 \
+    ASPNETCORE_HTTP_PORTS= \
     GATEWAY_CONFIG=/app/gateway.json
-EXPOSE 8080
+EXPOSE 8080 8443
 USER $APP_UID
 ENTRYPOINT ["dotnet", "Gateway.dll"]

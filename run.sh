@@ -300,13 +300,24 @@ wait_ready webapi "$WEBAPI_PORT" /healthz
 # The gateway serves the page (static route to the web API) and the editors: by path, /ws/<sid>/, on the
 # page's own origin, or each on its own origin under WORKSPACE_DOMAIN (then the log-in page is named in
 # full, since a workspace's origin is another one).
+scheme=http
+listen=(--urls="http://$GATEWAY_ADDRESS:$GATEWAY_PORT")
+if [ -n "$TLS_CERT_FILE$TLS_KEY_FILE" ]; then
+  [ -r "$TLS_CERT_FILE" ] && [ -r "$TLS_KEY_FILE" ] || fail "TLS_CERT_FILE and TLS_KEY_FILE must both name readable PEM files"
+  scheme=https
+  listen=(
+    --Gateway:Endpoints:Https="$GATEWAY_ADDRESS:$GATEWAY_PORT"
+    --Gateway:Tls:Certificates:0:CertificateFile="$(absolute "$TLS_CERT_FILE")"
+    --Gateway:Tls:Certificates:0:KeyFile="$(absolute "$TLS_KEY_FILE")"
+  )
+fi
 login_url=/
-[ -n "$WORKSPACE_DOMAIN" ] && login_url="http://$WORKSPACE_DOMAIN/"
-say "starting the gateway on $GATEWAY_ADDRESS:$GATEWAY_PORT"
+[ -n "$WORKSPACE_DOMAIN" ] && login_url="$scheme://$WORKSPACE_DOMAIN/"
+say "starting the gateway on $scheme://$GATEWAY_ADDRESS:$GATEWAY_PORT"
 start gateway env \
   Gateway__Auth__SigningKey="$signing_key" \
   dotnet "$(bin Gateway)" --ConfigFile="$root/config/gateway.json" \
-  --urls="http://$GATEWAY_ADDRESS:$GATEWAY_PORT" \
+  "${listen[@]}" \
   --Gateway:Redis:Configuration="$redis" \
   --Gateway:Redis:User=gateway \
   --Gateway:Redis:PasswordFile="$data/redis-users/gateway" \
@@ -316,12 +327,13 @@ start gateway env \
   --Gateway:Auth:LoginUrl="$login_url" \
   --Gateway:StaticRoutes:web:PathPrefix=/ \
   --Gateway:StaticRoutes:web:Destination="http://127.0.0.1:$WEBAPI_PORT"
-wait_ready gateway "$GATEWAY_PORT" /healthz
+# Over HTTPS the port accepting is the sign (bash cannot speak TLS); the gateway binds it once started.
+if [ "$scheme" = https ]; then wait_ready gateway "$GATEWAY_PORT"; else wait_ready gateway "$GATEWAY_PORT" /healthz; fi
 
 host=$GATEWAY_ADDRESS
 [ "$host" = 0.0.0.0 ] && host=$(hostname -I 2>/dev/null | cut -d' ' -f1)
-page="http://$host:$GATEWAY_PORT/"
-[ -n "$WORKSPACE_DOMAIN" ] && page="http://$WORKSPACE_DOMAIN/"
+page="$scheme://$host:$GATEWAY_PORT/"
+[ -n "$WORKSPACE_DOMAIN" ] && page="$scheme://$WORKSPACE_DOMAIN/"
 printf '\n  %sOpen %s%s   (register, create a workspace, Open)\n' "$green" "$page" "$plain"
 printf '  logs: %s/logs/   data: %s   Ctrl-C stops everything\n\n' "$data" "$data"
 

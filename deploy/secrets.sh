@@ -13,6 +13,9 @@
 #                                        each program's Redis password (one a line: a rotation holds two)
 # postgres            password           the database user webapi's password
 # webapi-database     connection-string  the web API's Npgsql connection string, with that password
+# gateway-tls         tls.crt, tls.key   the gateway's certificate: self-signed for GATEWAY_DOMAINS (default
+#                                        ide.example.com,*.ws.example.com), only so the gateway starts; replace
+#                                        it with cert-manager's (README "TLS at the edge")
 set -euo pipefail
 cd "$(dirname "$0")"
 namespace=cloud-ide
@@ -21,7 +24,7 @@ print=false
 case "${1:-}" in
   "") ;;
   --print) print=true ;;
-  -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "unknown argument '$1' (try --help)" >&2; exit 2 ;;
 esac
 
@@ -61,3 +64,22 @@ else
   create postgres "password=$password"
 fi
 create webapi-database "connection-string=Host=postgres.$namespace.svc;Database=webapi;Username=webapi;Password=$password"
+
+# A placeholder certificate (30 days, EC P-256) in a TLS Secret, as cert-manager writes one.
+if exists gateway-tls; then
+  echo "kept    secret/gateway-tls" >&2
+else
+  domains=${GATEWAY_DOMAINS:-ide.example.com,*.ws.example.com}
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj "/CN=${domains%%,*}" \
+    -addext "subjectAltName=$(echo "DNS:$domains" | sed 's/,/,DNS:/g')" -addext "extendedKeyUsage=serverAuth" \
+    -keyout "$work/tls.key" -out "$work/tls.crt" 2>/dev/null
+  if $print; then
+    echo "---"
+    kubectl create secret tls gateway-tls -n "$namespace" --cert="$work/tls.crt" --key="$work/tls.key" --dry-run=client -o yaml
+  else
+    kubectl create secret tls gateway-tls -n "$namespace" --cert="$work/tls.crt" --key="$work/tls.key" >/dev/null
+    echo "created secret/gateway-tls (self-signed for $domains: replace it)" >&2
+  fi
+fi

@@ -15,7 +15,7 @@ if (args is ["echo-server", "--port", var echoPort])
 var options = BenchOptions.Parse(args);
 if (options is null)
 {
-    Console.Error.WriteLine("usage: bench [--quick] [--out DIR] [--rate REQ_PER_S] [--targets a,b] [--scenarios startup,http,host,large,upload,ws,wsbig,ws1000,idle,churn,cold] [--seconds N] [--no-build]");
+    Console.Error.WriteLine("usage: bench [--quick] [--out DIR] [--rate REQ_PER_S] [--targets a,b] [--scenarios startup,http,host,large,upload,ws,wsbig,ws1000,idle,churn,cold,tls] [--seconds N] [--no-build]");
     return 2;
 }
 
@@ -114,7 +114,22 @@ foreach (var target in stack.Targets.Where(t => options.Targets is null || optio
         cold = await RouteScenarios.ColdPathAsync(stack, target, redis, options.ColdSids);
     }
 
-    var result = new TargetResult(target.Name, target.Description, target.Invalidation, http, wrk, fixedRate, echo, idle, churn, cold) { Startup = startup, LargeResponses = large, Upload = upload, HostRouting = hostRouting, LargeFrames = largeFrames, ManyWebSockets = manySockets };
+    TlsRun? tls = null;
+    if (target.TlsPort is { } tlsPort && options.Runs("tls"))
+    {
+        // The gateway's editors get WebSockets over HTTP/2 (RFC 8441); nginx 1.22 can only do HTTP/1.1 ones.
+        var http2WebSockets = target.Name.StartsWith("gateway", StringComparison.Ordinal);
+        using var invoker = new HttpMessageInvoker(stack.Certificate.Handler());
+        tls = new TlsRun(
+            await TlsLoad.HandshakesAsync(target, resume: false, options.Run, options.GeneratorCore),
+            await TlsLoad.HandshakesAsync(target, resume: true, options.Run, options.GeneratorCore),
+            await TlsLoad.KeepAliveAsync(target, options.HttpConnections, streams: null, options.Run, options.GeneratorCore),
+            await TlsLoad.KeepAliveAsync(target, connections: 16, streams: 10, options.Run, options.GeneratorCore),
+            await WebSocketLoad.EchoAsync(target, target.Process, options.WebSocketConnections, options.Run, "WebSocket echo over TLS", tls: new TlsTransport(tlsPort, http2WebSockets, invoker)),
+            http2WebSockets ? "HTTP/2" : "HTTP/1.1");
+    }
+
+    var result = new TargetResult(target.Name, target.Description, target.Invalidation, http, wrk, fixedRate, echo, idle, churn, cold) { Startup = startup, LargeResponses = large, Upload = upload, HostRouting = hostRouting, LargeFrames = largeFrames, ManyWebSockets = manySockets, Tls = tls };
     results.Add(result);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"   {http?.RequestsPerSecond:N0} req/s (wrk {wrk?.RequestsPerSecond:N0}), p99 at rate {fixedRate?.Latency.P99:F2} ms, WebSocket {echo?.MessagesPerSecond:N0} msgs/s"));
@@ -152,7 +167,7 @@ namespace Bench
 {
     internal sealed record BenchOptions(bool Quick, bool NoBuild, string? OutDirectory, double Rate, IReadOnlySet<string>? Targets)
     {
-        public static readonly string[] AllScenarios = ["startup", "http", "host", "large", "upload", "ws", "wsbig", "ws1000", "idle", "churn", "cold"];
+        public static readonly string[] AllScenarios = ["startup", "http", "host", "large", "upload", "ws", "wsbig", "ws1000", "idle", "churn", "cold", "tls"];
 
         /// <summary>A subset of the scenarios (for a quick A/B of one change); a partial run is its own mode.</summary>
         public IReadOnlySet<string>? Scenarios { get; init; }
@@ -286,6 +301,8 @@ namespace Bench
             ["nginx"] = Safe(() => Run("nginx", ["-v"]).Trim().Replace("nginx version: ", "", StringComparison.Ordinal)),
             ["redis"] = Safe(() => "redis " + Run("redis-server", ["--version"]).Split(' ').First(p => p.StartsWith("v=", StringComparison.Ordinal))[2..]),
             ["wrk"] = Safe(() => Run("wrk", ["-v"]).Split('\n')[0].Trim()),
+            ["openssl"] = Safe(() => Run("openssl", ["version"]).Trim()),
+            ["h2load"] = Safe(() => Run("h2load", ["--version"]).Trim()),
             ["gateway-commit"] = Safe(() => Run("git", ["-C", repoRoot, "rev-parse", "--short", "HEAD"]).Trim()),
         };
 

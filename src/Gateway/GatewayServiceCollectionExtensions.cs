@@ -41,7 +41,7 @@ public static class GatewayServiceCollectionExtensions
             redirect.RedirectStatusCode = StatusCodes.Status308PermanentRedirect;
             redirect.HttpsPort = gateway.Value.Endpoints.HttpsPort;
         });
-        services.AddOptions<KestrelServerOptions>().Configure<IOptions<GatewayOptions>, ServerCertificates>((kestrel, gateway, certificates) =>
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<GatewayOptions>, ServerCertificates, ILoggerFactory>((kestrel, gateway, certificates, loggers) =>
         {
             var limits = gateway.Value.Limits;
             kestrel.Limits.MaxRequestBodySize = limits.MaxRequestBodySize;
@@ -59,7 +59,7 @@ public static class GatewayServiceCollectionExtensions
             ConfigureHttp2(kestrel.Limits.Http2, limits.Http2);
             if (EdgeListeners.Configured(gateway.Value.Endpoints))
             {
-                EdgeListeners.Listen(kestrel, gateway.Value, certificates);
+                EdgeListeners.Listen(kestrel, gateway.Value, certificates, loggers);
             }
         });
         services.AddSingleton<IMemoryPoolFactory<byte>, TransportMemoryPoolFactory>();

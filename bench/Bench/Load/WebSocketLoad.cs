@@ -16,6 +16,9 @@ internal sealed record IdleRun(int Requested, int Opened, int Failed, int AliveA
     public double BytesPerConnection => Opened == 0 ? 0 : (LoadedBytes - BaselineBytes) / (double)Opened;
 }
 
+/// <summary>How the harness's WebSockets reach a target over TLS: its HTTPS port, HTTP/2 or HTTP/1.1, the client that trusts the bench certificate.</summary>
+internal sealed record TlsTransport(int Port, bool Http2, HttpMessageInvoker Invoker);
+
 internal static class WebSocketLoad
 {
     private static readonly byte[] Message = new byte[64];
@@ -23,10 +26,11 @@ internal static class WebSocketLoad
     public const int LargeFrameBytes = 64 * 1024;
 
     /// <summary>Round trips through the target: each connection sends its next message when the echo is back.</summary>
-    public static async Task<EchoRun> EchoAsync(Target target, PinnedProcess? server, int connections, TimeSpan duration, string label, int messageBytes = 64)
+    /// <param name="tls">Over TLS, as described; plain <c>ws://</c> when null.</param>
+    public static async Task<EchoRun> EchoAsync(Target target, PinnedProcess? server, int connections, TimeSpan duration, string label, int messageBytes = 64, TlsTransport? tls = null)
     {
         var message = messageBytes == Message.Length ? Message : new byte[messageBytes];
-        var sockets = await Task.WhenAll(Enumerable.Range(0, connections).Select(_ => ConnectAsync(target)));
+        var sockets = await Task.WhenAll(Enumerable.Range(0, connections).Select(_ => ConnectAsync(target, tls)));
         var cpuBefore = server?.CpuTime();
         await using var progress = new Progress(label, "msg", duration);
         using var stop = new CancellationTokenSource(duration);
@@ -127,7 +131,7 @@ internal static class WebSocketLoad
         return new IdleRun(count, sockets.Count, failed, alive, baseline, loaded);
     }
 
-    private static async Task<ClientWebSocket> ConnectAsync(Target target)
+    private static async Task<ClientWebSocket> ConnectAsync(Target target, TlsTransport? tls = null)
     {
         var socket = new ClientWebSocket();
         if (BenchCredentials.CookieFor(target.WebSocketPath) is { } cookie)
@@ -136,7 +140,20 @@ internal static class WebSocketLoad
         }
         socket.Options.KeepAliveInterval = TimeSpan.Zero;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{target.WebSocketPort}{target.WebSocketPath}"), timeout.Token);
+        if (tls is null)
+        {
+            await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{target.WebSocketPort}{target.WebSocketPath}"), timeout.Token);
+            return socket;
+        }
+
+        // As a browser does: over HTTP/2 every socket of the origin shares the one connection (extended CONNECT).
+        if (tls.Http2)
+        {
+            socket.Options.HttpVersion = System.Net.HttpVersion.Version20;
+            socket.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        }
+
+        await socket.ConnectAsync(new Uri($"wss://127.0.0.1:{tls.Port}{target.WebSocketPath}"), tls.Invoker, timeout.Token);
         return socket;
     }
 

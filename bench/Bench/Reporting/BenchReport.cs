@@ -29,6 +29,9 @@ internal sealed record TargetResult(
 
     /// <summary>Echo of 32-byte messages over 1,000 connections (200 in quick mode).</summary>
     public EchoRun? ManyWebSockets { get; init; }
+
+    /// <summary>Handshakes, HTTPS keep-alive over HTTP/1.1 and HTTP/2, and WebSocket echo over TLS.</summary>
+    public TlsRun? Tls { get; init; }
 }
 
 internal sealed record BenchSettings(

@@ -60,6 +60,27 @@ internal static class MarkdownReport
                 }
             }
 
+            if (gateway.Tls is { } gt && other.Tls is { } ot)
+            {
+                static void Add(Dictionary<string, double> ratios, string key, double? ours, double? theirs)
+                {
+                    if (ours is { } o && theirs is > 0 and var t)
+                    {
+                        ratios[key] = Math.Round(o / t, 3);
+                    }
+                }
+
+                Add(ratios, $"tls_handshakes_gateway_vs_{other.Name}", gt.New?.HandshakesPerSecond, ot.New?.HandshakesPerSecond);
+                Add(ratios, $"tls_handshake_cpu_gateway_vs_{other.Name}", gt.New?.ServerCpuMicrosecondsPerHandshake, ot.New?.ServerCpuMicrosecondsPerHandshake);
+                Add(ratios, $"tls_resumed_handshakes_gateway_vs_{other.Name}", gt.Resumed?.HandshakesPerSecond, ot.Resumed?.HandshakesPerSecond);
+                Add(ratios, $"https_h1_rps_gateway_vs_{other.Name}", gt.Http1?.RequestsPerSecond, ot.Http1?.RequestsPerSecond);
+                Add(ratios, $"https_h1_cpu_per_request_gateway_vs_{other.Name}", gt.Http1?.ServerCpuMicrosecondsPerRequest, ot.Http1?.ServerCpuMicrosecondsPerRequest);
+                Add(ratios, $"https_h2_rps_gateway_vs_{other.Name}", gt.Http2?.RequestsPerSecond, ot.Http2?.RequestsPerSecond);
+                Add(ratios, $"https_h2_cpu_per_request_gateway_vs_{other.Name}", gt.Http2?.ServerCpuMicrosecondsPerRequest, ot.Http2?.ServerCpuMicrosecondsPerRequest);
+                Add(ratios, $"wss_msgs_gateway_vs_{other.Name}", gt.WebSocket?.MessagesPerSecond, ot.WebSocket?.MessagesPerSecond);
+                Add(ratios, $"wss_cpu_per_message_gateway_vs_{other.Name}", gt.WebSocket?.ServerCpuMicrosecondsPerMessage, ot.WebSocket?.ServerCpuMicrosecondsPerMessage);
+            }
+
             if (gateway.FixedRate is { } gf && other.FixedRate is { Latency.P99: > 0 } of)
             {
                 ratios[$"p99_at_rate_gateway_vs_{other.Name}"] = Math.Round(gf.Latency.P99 / of.Latency.P99, 3);
@@ -142,6 +163,20 @@ internal static class MarkdownReport
                 var big = t.LargeFrames;
                 var many = t.ManyWebSockets;
                 md.AppendLine(Inv($"| {t.Name} | {big?.MessagesPerSecond:N0} | {big?.MessagesPerSecond / 16:N0} | {big?.ServerCpuMicrosecondsPerMessage:F1} | {many?.MessagesPerSecond:N0} | {many?.RoundTrip.P99:F2} | {many?.ServerCpuMicrosecondsPerMessage:F1} |"));
+            }
+        }
+
+        if (report.Targets.Any(t => t.Tls is not null))
+        {
+            md.AppendLine();
+            md.AppendLine(Inv($"**TLS at the edge** (the same EC P-256 certificate, TLS 1.2/1.3 with the same AEAD suites): new connections one after another by `openssl s_time` (full handshakes, then resumed ones), keep-alive HTTPS by `h2load` ({s.HttpConnections} HTTP/1.1 connections; 16 HTTP/2 connections of 10 streams), and WebSocket echo over TLS ({s.WebSocketConnections} connections; the gateway over HTTP/2, RFC 8441, all on one connection as a browser does; nginx 1.22 over HTTP/1.1, having no RFC 8441). CPU is the server's per handshake, request or message."));
+            md.AppendLine();
+            md.AppendLine("| target | handshakes/s | CPU µs/handshake | resumed/s | CPU µs/resumed | HTTP/1.1 req/s | CPU µs/req | HTTP/2 req/s | CPU µs/req | WebSocket | msgs/s | CPU µs/msg | RTT p99 ms | failed |");
+            md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |");
+            foreach (var t in report.Targets.Where(t => t.Tls is not null))
+            {
+                var x = t.Tls!;
+                md.AppendLine(Inv($"| {t.Name} | {x.New?.HandshakesPerSecond:N0} | {x.New?.ServerCpuMicrosecondsPerHandshake:F0} | {x.Resumed?.HandshakesPerSecond:N0} | {x.Resumed?.ServerCpuMicrosecondsPerHandshake:F0} | {x.Http1?.RequestsPerSecond:N0} | {x.Http1?.ServerCpuMicrosecondsPerRequest:F1} | {x.Http2?.RequestsPerSecond:N0} | {x.Http2?.ServerCpuMicrosecondsPerRequest:F1} | {x.WebSocketProtocol} | {x.WebSocket?.MessagesPerSecond:N0} | {x.WebSocket?.ServerCpuMicrosecondsPerMessage:F1} | {x.WebSocket?.RoundTrip.P99:F2} | {(x.Http1?.Failed ?? 0) + (x.Http2?.Failed ?? 0) + (x.WebSocket?.RoundTrip.Errors ?? 0)} |"));
             }
         }
 

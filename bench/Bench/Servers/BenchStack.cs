@@ -11,6 +11,9 @@ internal sealed record FreshGateway(Target Target, PinnedProcess Process) : IDis
 internal sealed record Target(string Name, string Description, int Port, string HttpPath, int WebSocketPort, string WebSocketPath, PinnedProcess? Process, string Invalidation)
 {
     public bool IsProxy => Process is not null;
+
+    /// <summary>The same server's HTTPS listener (HTTP/2 and HTTP/1.1, the bench certificate), where it has one.</summary>
+    public int? TlsPort { get; init; }
 }
 
 /// <summary>
@@ -48,6 +51,9 @@ internal sealed class BenchStack : IDisposable
     public PinnedProcess Echo { get; private set; } = null!;
 
     public IReadOnlyList<Target> Targets { get; private set; } = [];
+
+    /// <summary>What the TLS listeners serve.</summary>
+    public BenchCertificate Certificate { get; private set; } = null!;
 
     public static async Task<BenchStack> StartAsync(string repoRoot, string gatewayDirectory, string runDirectory)
     {
@@ -88,20 +94,29 @@ internal sealed class BenchStack : IDisposable
 
         await SeedRoutesAsync();
 
+        Certificate = BenchCertificate.Write(RunDirectory);
         _gatewayConfig = WriteGatewayConfig(repoRoot);
         var gatewayPort = Ports.Free();
-        var gateway = await StartGatewayAsync("gateway", gatewayPort, gatewayDirectory);
+        var gatewayTlsPort = Ports.Free();
+        var gateway = await StartGatewayAsync("gateway", gatewayPort, gatewayDirectory, gatewayTlsPort);
 
         var faithfulPort = Ports.Free();
         var faithful = await StartNginxAsync("openresty-faithful", baselines, faithfulPort, new() { ["PORT"] = $"{faithfulPort}" }, "faithful.conf");
         var tunedPort = Ports.Free();
-        var tuned = await StartNginxAsync("openresty-tuned", baselines, tunedPort, new() { ["PORT"] = $"{tunedPort}" }, "tuned.conf");
+        var tunedTlsPort = Ports.Free();
+        var tuned = await StartNginxAsync("openresty-tuned", baselines, tunedPort, new()
+        {
+            ["PORT"] = $"{tunedPort}",
+            ["TLS_PORT"] = $"{tunedTlsPort}",
+            ["TLS_CERTIFICATE"] = Certificate.CertificateFile,
+            ["TLS_KEY"] = Certificate.KeyFile,
+        }, "tuned.conf");
 
         Targets =
         [
             new("direct", "the backends themselves, no proxy (the physical limit)", BackendOnePort, "/", EchoPort, "/", null, "-"),
-            new("gateway", "this project (Release, cache warm)", gatewayPort, $"/ws/{HttpSid}/", gatewayPort, $"/ws/{WebSocketSid}/", gateway, "pub/sub"),
-            new("openresty-tuned", "nginx+Lua: per-worker LRU (1 s TTL), Redis pool, upstream keep-alive", tunedPort, $"/ws/{HttpSid}/", tunedPort, $"/ws/{WebSocketSid}/", tuned, "TTL 1 s"),
+            new("gateway", "this project (Release, cache warm)", gatewayPort, $"/ws/{HttpSid}/", gatewayPort, $"/ws/{WebSocketSid}/", gateway, "pub/sub") { TlsPort = gatewayTlsPort },
+            new("openresty-tuned", "nginx+Lua: per-worker LRU (1 s TTL), Redis pool, upstream keep-alive", tunedPort, $"/ws/{HttpSid}/", tunedPort, $"/ws/{WebSocketSid}/", tuned, "TTL 1 s") { TlsPort = tunedTlsPort },
             new("openresty-faithful", "nginx+Lua as the old platform: HGET per request", faithfulPort, $"/ws/{HttpSid}/", faithfulPort, $"/ws/{WebSocketSid}/", faithful, "every request"),
         ];
     }
@@ -115,16 +130,28 @@ internal sealed class BenchStack : IDisposable
         return new FreshGateway(new Target("gateway-fresh", "a gateway just started", port, $"/ws/{HttpSid}/", port, $"/ws/{WebSocketSid}/", process, "pub/sub"), process);
     }
 
-    // Only what any operator sets: where its settings are and the signing key. No runtime variables
-    // (PinnedProcess removes inherited DOTNET_*): what the runtime needs is in the project.
-    private Task<PinnedProcess> StartGatewayAsync(string name, int port, string gatewayDirectory) =>
-        StartAsync(name, port, Path.Combine(gatewayDirectory, "Gateway"), ["--urls", $"http://127.0.0.1:{port}"],
-            new Dictionary<string, string>
-            {
-                ["GATEWAY_CONFIG"] = _gatewayConfig,
-                ["Gateway__Auth__SigningKey"] = Load.BenchCredentials.SigningKeyBase64,
-                ["Gateway__Routes__WorkspaceDomain"] = WorkspaceDomain,
-            });
+    // Only what any operator sets: where its settings are, the signing key, and (for the main one) an HTTPS
+    // listener beside the plain one, serving both. No runtime variables (PinnedProcess removes inherited
+    // DOTNET_*): what the runtime needs is in the project.
+    private Task<PinnedProcess> StartGatewayAsync(string name, int port, string gatewayDirectory, int? tlsPort = null)
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["GATEWAY_CONFIG"] = _gatewayConfig,
+            ["Gateway__Auth__SigningKey"] = Load.BenchCredentials.SigningKeyBase64,
+            ["Gateway__Routes__WorkspaceDomain"] = WorkspaceDomain,
+            ["Gateway__Endpoints__Http"] = $"127.0.0.1:{port}",
+        };
+        if (tlsPort is { } https)
+        {
+            environment["Gateway__Endpoints__Https"] = $"127.0.0.1:{https}";
+            environment["Gateway__Endpoints__RedirectHttpToHttps"] = "false";
+            environment["Gateway__Tls__Certificates__0__CertificateFile"] = Certificate.CertificateFile;
+            environment["Gateway__Tls__Certificates__0__KeyFile"] = Certificate.KeyFile;
+        }
+
+        return StartAsync(name, port, Path.Combine(gatewayDirectory, "Gateway"), [], environment);
+    }
 
     /// <summary>Response sizes of the large-response scenario, served by the backend as /bytes/&lt;name&gt;.</summary>
     public static IReadOnlyList<(string Name, int Bytes)> LargeBodies { get; } = [("1m", 1 << 20), ("16m", 16 << 20)];

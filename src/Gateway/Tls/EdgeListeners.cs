@@ -16,7 +16,7 @@ internal static class EdgeListeners
     /// <summary>Whether <paramref name="endpoints"/> names any listener (otherwise ASP.NET Core's <c>Urls</c> apply).</summary>
     public static bool Configured(EndpointsOptions endpoints) => endpoints.Http.Length > 0 || endpoints.Https.Length > 0;
 
-    public static void Listen(KestrelServerOptions kestrel, GatewayOptions gateway, ServerCertificates certificates)
+    public static void Listen(KestrelServerOptions kestrel, GatewayOptions gateway, ServerCertificates certificates, ILoggerFactory loggers)
     {
         var endpoints = gateway.Endpoints;
         if (endpoints.Http.Length > 0)
@@ -35,6 +35,7 @@ internal static class EdgeListeners
             {
                 listen.Protocols = HttpProtocols.Http1AndHttp2;
                 listen.UseHttps(handshake);
+                listen.Use(next => new ModernCipherSuites(next, loggers.CreateLogger<ModernCipherSuites>()).OnConnectionAsync);
             });
         }
     }

@@ -39,8 +39,11 @@ public sealed class RealEditorTests(HeadlessChromium chromium, ITestOutputHelper
     [Fact]
     public async Task A_newcomer_runs_the_platform_and_works_in_the_real_editor_through_the_gateway()
     {
-        // The old platform's addresses, /ws/<sid>/, which stay for its links.
-        await using var platform = await RunScript.StartAsync(("WORKSPACE_DOMAIN", ""));
+        // The old platform's addresses, /ws/<sid>/, which stay for its links; the gateway terminating TLS with a
+        // certificate the browser trusts, so the editor runs over HTTP/2 as it would at the edge.
+        await using var platform = await RunScript.StartAsync(
+            ("WORKSPACE_DOMAIN", ""), ("TLS_CERT_FILE", chromium.Tls.CertificateFile), ("TLS_KEY_FILE", chromium.Tls.KeyFile));
+        Assert.Equal(Uri.UriSchemeHttps, platform.Url.Scheme);
         output.WriteLine($"run.sh is up at {platform.Url}");
         var scenario = new Scenario(platform, output);
         var viewport = new ViewportSize { Width = 1400, Height = 900 };
@@ -71,8 +74,15 @@ public sealed class RealEditorTests(HeadlessChromium chromium, ITestOutputHelper
 
         await scenario.StepAsync("2. open the editor through the gateway; the workbench connects and shows the folder", async () =>
         {
-            editor = await OpenEditorAsync(alice, row, new Uri(platform.Url, $"/ws/{sid}/"), scenario);
+            var handshakes = new List<int>();
+            editor = await OpenEditorAsync(alice, row, new Uri(platform.Url, $"/ws/{sid}/"), scenario, handshakes);
             Assert.DoesNotContain("ticket=", editor.Url, StringComparison.Ordinal);
+
+            // The page and its scripts came over HTTP/2, and the editor's WebSocket rode that connection (RFC 8441:
+            // the handshake answered 200 to an extended CONNECT, where HTTP/1.1 answers 101).
+            Assert.Equal("h2", await editor.EvaluateAsync<string>("() => performance.getEntriesByType('navigation')[0].nextHopProtocol"));
+            Assert.NotEmpty(handshakes);
+            Assert.All(handshakes, status => Assert.Equal(200, status));
             await HeadlessChromium.ScreenshotAsync(editor, "real-editor-workbench.png");
         });
 
@@ -384,14 +394,33 @@ public sealed class RealEditorTests(HeadlessChromium chromium, ITestOutputHelper
     /// Open on the page: a new tab through the gateway with a ticket, then VS Code at <paramref name="editorAddress"/>
     /// (<c>/ws/&lt;sid&gt;/</c> or the workspace's own origin) with the workspace's folder in the Explorer.
     /// </summary>
-    private static async Task<IPage> OpenEditorAsync(IBrowserContext context, ILocator row, Uri editorAddress, Scenario scenario)
+    /// <param name="handshakes">When given: the HTTP status of each of the editor's WebSocket handshakes, as Chromium reports it.</param>
+    private static async Task<IPage> OpenEditorAsync(IBrowserContext context, ILocator row, Uri editorAddress, Scenario scenario, List<int>? handshakes = null)
     {
         var sockets = 0;
         var frames = 0;
         var editor = await context.RunAndWaitForPageAsync(() => row.GetByRole(AriaRole.Button, new() { Name = "Open" }).ClickAsync(), new() { Timeout = 30_000 });
+        var webSocketScheme = editorAddress.Scheme == Uri.UriSchemeHttps ? "wss" : "ws";
+        if (handshakes is not null)
+        {
+            // Chromium's own account of each handshake (the protocol is not in Playwright's WebSocket events).
+            var devTools = await context.NewCDPSessionAsync(editor);
+            devTools.Event("Network.webSocketHandshakeResponseReceived").OnEvent += (_, message) =>
+            {
+                lock (handshakes)
+                {
+                    handshakes.Add(message!.Value.GetProperty("response").GetProperty("status").GetInt32());
+                }
+            };
+            await devTools.SendAsync("Network.enable");
+
+            // The workbench may have connected before the session listened: connect again, now observed.
+            await editor.ReloadAsync();
+        }
+
         editor.WebSocket += (_, socket) =>
         {
-            if (socket.Url.StartsWith($"ws://{editorAddress.Authority}{editorAddress.AbsolutePath}", StringComparison.Ordinal))
+            if (socket.Url.StartsWith($"{webSocketScheme}://{editorAddress.Authority}{editorAddress.AbsolutePath}", StringComparison.Ordinal))
             {
                 Interlocked.Increment(ref sockets);
                 socket.FrameReceived += (_, _) => Interlocked.Increment(ref frames);

@@ -189,6 +189,6 @@ public sealed partial class RunScript : IAsyncDisposable
     [GeneratedRegex(@"\x1b\[[0-9;]*m")]
     private static partial Regex Ansi();
 
-    [GeneratedRegex(@"Open (http://\S+)")]
+    [GeneratedRegex(@"Open (https?://\S+)")]
     private static partial Regex OpenLine();
 }

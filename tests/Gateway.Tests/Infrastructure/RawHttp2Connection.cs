@@ -36,7 +36,14 @@ public sealed record Http2Frame(byte Type, byte Flags, int StreamId, byte[] Payl
 
             return i < Payload.Length ? (Payload[i] & 0x7F) switch
             {
-                8 => 200, 9 => 204, 10 => 206, 11 => 304, 12 => 400, 13 => 404, 14 => 500, _ => null,
+                8 => 200,
+                9 => 204,
+                10 => 206,
+                11 => 304,
+                12 => 400,
+                13 => 404,
+                14 => 500,
+                _ => null,
             } : null;
         }
     }

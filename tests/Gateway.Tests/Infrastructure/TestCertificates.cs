@@ -50,6 +50,13 @@ public sealed class TestCertificates : IDisposable
         return WriteNew(files, dnsNames);
     }
 
+    /// <summary>As <see cref="Issue"/>, naming <paramref name="ocspResponder"/> as the certificate's OCSP responder (its AIA extension).</summary>
+    public CertificatePair IssueWithOcsp(string name, Uri ocspResponder, params string[] dnsNames)
+    {
+        var files = new CertificatePair(Path.Combine(Directory, name + ".crt"), Path.Combine(Directory, name + ".key"), null!);
+        return WriteNew(files, dnsNames, ocspResponder);
+    }
+
     /// <summary>A new certificate (new key, new serial) for the same names, written over <paramref name="pair"/>'s files as cert-manager would.</summary>
     public CertificatePair Renew(CertificatePair pair, params string[] dnsNames) => WriteNew(pair, dnsNames);
 
@@ -123,7 +130,7 @@ public sealed class TestCertificates : IDisposable
         System.IO.Directory.Delete(Directory, recursive: true);
     }
 
-    private CertificatePair WriteNew(CertificatePair files, string[] dnsNames)
+    private CertificatePair WriteNew(CertificatePair files, string[] dnsNames, Uri? ocspResponder = null)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest($"CN={dnsNames.FirstOrDefault() ?? "gateway"}", key, HashAlgorithmName.SHA256);
@@ -138,6 +145,11 @@ public sealed class TestCertificates : IDisposable
 
         names.AddIpAddress(IPAddress.Loopback);
         request.CertificateExtensions.Add(names.Build());
+        if (ocspResponder is not null)
+        {
+            request.CertificateExtensions.Add(new X509AuthorityInformationAccessExtension([ocspResponder.ToString()], null));
+        }
+
         var serial = RandomNumberGenerator.GetBytes(12);
         serial[0] &= 0x7F;
         using var issued = request.Create(Root.SubjectName, X509SignatureGenerator.CreateForECDsa(_rootKey),

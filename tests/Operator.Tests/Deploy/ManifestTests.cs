@@ -104,7 +104,7 @@ public sealed class ManifestTests
 
             var container = deployment.List("spec.template.spec.containers").Single();
             var mount = ((List<object>)Manifest.At(container, "volumeMounts")!).Single(m => Manifest.Str(m, "name") == Manifest.Str(volume, "name"));
-            var env = Env(container);
+            var env = Manifest.Env(container);
             for (var i = 0; i < files.Length; i++)
             {
                 Assert.Equal(File.ReadAllText(Path.Combine(RepositoryPaths.Root, "config", files[i])), configMap.Map("data")[files[i]].ToString());
@@ -164,7 +164,7 @@ public sealed class ManifestTests
         {
             var deployment = Deploy.Single("Deployment", deploymentName);
             var container = deployment.List("spec.template.spec.containers").Single();
-            var env = Env(container);
+            var env = Manifest.Env(container);
             Assert.Equal("redis.cloud-ide.svc:6379", env[$"{section}__Redis__Configuration"]);
             Assert.Equal(user, env[$"{section}__Redis__User"]);
             Assert.Contains(user, users);
@@ -288,7 +288,7 @@ public sealed class ManifestTests
         var deployment = Deploy.Single("Deployment", "workspace-operator", "cloud-ide");
         var account = deployment.Str("spec.template.spec.serviceAccountName")!;
         Deploy.Single("ServiceAccount", account, "cloud-ide");
-        var env = Env(deployment.List("spec.template.spec.containers").Single());
+        var env = Manifest.Env(deployment.List("spec.template.spec.containers").Single());
         var workspacesNs = env["Operator__Namespace"];
         Assert.Equal("Kubernetes", env["Operator__Driver"]);
 
@@ -374,11 +374,6 @@ public sealed class ManifestTests
             .Order();
         Assert.Equal(modelled, schema.Keys.Select(k => k.ToString()!).Order());
     }
-
-    private static Dictionary<string, string> Env(object container) =>
-        ((List<object>)Manifest.At(container, "env")!)
-            .Where(e => Manifest.At(e, "value") is not null)
-            .ToDictionary(e => Manifest.Str(e, "name")!, e => Manifest.Str(e, "value")!);
 
     /// <summary>RBAC as the API server evaluates it for namespaced Roles bound by RoleBindings.</summary>
     private static bool Allowed(string account, string accountNs, string ns, string group, string resource, string verb) =>

@@ -99,5 +99,11 @@ internal sealed record Manifest(string File, Dictionary<object, object> Root)
 
     public static string? Str(object? node, string path) => At(node, path)?.ToString();
 
+    /// <summary>A container's environment variables that have a value (not those read from a Secret).</summary>
+    public static Dictionary<string, string> Env(object container) =>
+        ((List<object>?)At(container, "env") ?? [])
+            .Where(e => At(e, "value") is not null)
+            .ToDictionary(e => Str(e, "name")!, e => Str(e, "value")!);
+
     public override string ToString() => $"{File}: {Kind} {Namespace}/{Name}";
 }

@@ -33,6 +33,7 @@ public sealed class NetworkPolicyTests
     public static TheoryData<string, string, int, string> Allowed => new()
     {
         { "a browser", "gateway", 8080, "TCP" },
+        { "a browser", "gateway", 8443, "TCP" },
         { "gateway", "ws-alice", 9999, "TCP" },
         { "gateway", "webapi", 8080, "TCP" },
         { "gateway", "redis", 6379, "TCP" },
