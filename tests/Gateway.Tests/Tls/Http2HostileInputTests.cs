@@ -55,14 +55,20 @@ public sealed class Http2HostileInputTests(GatewayOnTls env) : IClassFixture<Gat
         }
 
         var goAway = await attacker.NextAsync(frame => frame.Type == Http2Frame.GoAway, Within);
+        await attacker.Closed.WaitAsync(Within);
         await stop.CancelAsync();
         await served;
 
+        // Cut off by the server, well before the attacker was done. Kestrel does it one of two ways, whichever
+        // comes first: too many reset streams still at work (GOAWAY ENHANCE_YOUR_CALM), or too many frames of
+        // its own queued for a client that keeps sending (INTERNAL_ERROR, the connection aborted; its GOAWAY
+        // can be lost with the reset, so a closed connection counts too).
         Assert.True(sent < 50_000, "the flood went on unchecked for 50,000 streams");
-        // Kestrel cuts it one of two ways, whichever comes first: too many reset streams still at work
-        // (ENHANCE_YOUR_CALM), or too many frames of its own queued for a client that keeps sending (INTERNAL_ERROR).
-        Assert.NotNull(goAway);
-        Assert.Contains(goAway.ErrorCode, new[] { RawHttp2Connection.EnhanceYourCalm, RawHttp2Connection.InternalError });
+        if (goAway is not null)
+        {
+            Assert.Contains(goAway.ErrorCode, new[] { RawHttp2Connection.EnhanceYourCalm, RawHttp2Connection.InternalError });
+        }
+
         Assert.NotEmpty(neighbourStatuses);
         Assert.All(neighbourStatuses, status => Assert.Equal(HttpStatusCode.OK, status));
     }
