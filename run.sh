@@ -313,11 +313,25 @@ if [ -n "$TLS_CERT_FILE$TLS_KEY_FILE" ]; then
 fi
 login_url=/
 [ -n "$WORKSPACE_DOMAIN" ] && login_url="$scheme://$WORKSPACE_DOMAIN/"
+platform_hosts=$PLATFORM_HOSTS
+if [ -z "$platform_hosts" ]; then
+  platform_hosts="localhost,127.0.0.1,${WORKSPACE_DOMAIN%%:*}"
+  if [ "$GATEWAY_ADDRESS" = 0.0.0.0 ]; then
+    platform_hosts+=",$(hostname -I 2>/dev/null | tr ' ' ','),$(hostname),$(hostname -f 2>/dev/null)"
+  else
+    platform_hosts+=",$GATEWAY_ADDRESS"
+  fi
+fi
+hosts=()
+IFS=, read -ra names <<<"$platform_hosts"
+for name in "${names[@]}"; do
+  [ -n "$name" ] && hosts+=(--Gateway:Routes:PlatformHosts:${#hosts[@]}="$name")
+done
 say "starting the gateway on $scheme://$GATEWAY_ADDRESS:$GATEWAY_PORT"
 start gateway env \
   Gateway__Auth__SigningKey="$signing_key" \
   dotnet "$(bin Gateway)" --ConfigFile="$root/config/gateway.json" \
-  "${listen[@]}" \
+  "${listen[@]}" "${hosts[@]}" \
   --Gateway:Redis:Configuration="$redis" \
   --Gateway:Redis:User=gateway \
   --Gateway:Redis:PasswordFile="$data/redis-users/gateway" \

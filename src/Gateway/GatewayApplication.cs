@@ -2,6 +2,7 @@ using Gateway.Configuration;
 using Gateway.Errors;
 using Gateway.Forwarding;
 using Gateway.Health;
+using Gateway.Routing;
 using Gateway.Tls;
 using Microsoft.Extensions.Options;
 
@@ -69,7 +70,9 @@ public static class GatewayApplication
         }
 
         app.UseMiddleware<MessageFramingGuard>();
+        app.UseMiddleware<EventStreamMiddleware>();
         app.UseMiddleware<WorkspaceForwardingMiddleware>();
+        app.UseMiddleware<PlatformHostGuard>();
         app.UseRouting();
         app.UseAuthorization();
         app.MapGatewayHealth();

@@ -94,9 +94,11 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<WorkspaceTransformers>();
         services.AddSingleton<TunnelRelay>();
         services.AddSingleton<OpenTunnels>();
+        services.AddSingleton<EventStreams>();
         services.AddSingleton<IRouteChangeObserver>(sp => sp.GetRequiredService<OpenTunnels>());
         services.AddReverseProxy();
         services.AddSingleton<IProxyConfigProvider, StaticRoutesConfigProvider>();
+        services.AddSingleton<PlatformHosts>();
         return services;
     }
 

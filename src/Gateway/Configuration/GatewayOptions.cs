@@ -91,6 +91,14 @@ public sealed class RoutesOptions
     /// </summary>
     public string UnixSocketDirectory { get; set; } = "";
 
+    /// <summary>
+    /// Host names on which the gateway serves what is not a workspace (the platform's page and API, the static
+    /// routes): <c>ide.example.com</c>, <c>localhost:8080</c> for one port, <c>*.example.com</c>; empty: any.
+    /// Any other name (a DNS-rebinding page, a foreign name pointed here) gets 421. Workspaces (by path, or on
+    /// <see cref="WorkspaceDomain"/>) and the health probes are answered on any name.
+    /// </summary>
+    public string[] PlatformHosts { get; set; } = [];
+
     /// <summary>A cached route is looked up again after this long, so a writer that forgets to publish is still seen.</summary>
     public TimeSpan CacheTtl { get; set; } = TimeSpan.FromSeconds(30);
 

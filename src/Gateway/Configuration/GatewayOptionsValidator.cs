@@ -146,6 +146,15 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             }
         }
 
+        foreach (var host in options.Routes.PlatformHosts)
+        {
+            if (!Uri.TryCreate("http://" + (host.StartsWith("*.", StringComparison.Ordinal) ? "x" + host[1..] : host) + "/", UriKind.Absolute, out var parsed)
+                || parsed.PathAndQuery != "/" || !string.IsNullOrEmpty(parsed.UserInfo))
+            {
+                failures.Add($"Gateway:Routes:PlatformHosts: '{host}' is not a host name with an optional port (ide.example.com, localhost:8080, *.example.com).");
+            }
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

@@ -47,6 +47,10 @@ internal sealed record GatewayProblem(int Status, string Code, string Title, str
         StatusCodes.Status404NotFound, "not_found", "Not found",
         "Nothing is served at this address. Workspaces live under /ws/<id>/.");
 
+    public static GatewayProblem UnknownHost { get; } = new(
+        StatusCodes.Status421MisdirectedRequest, "unknown_host", "Unknown address",
+        "This server does not serve the platform under this name. Open it at the address you were given.");
+
     public static GatewayProblem RouteInvalid { get; } = new(
         StatusCodes.Status502BadGateway, "workspace_route_invalid", "Workspace address invalid",
         "The platform holds an unusable address for this workspace. Restarting the workspace usually fixes this.");

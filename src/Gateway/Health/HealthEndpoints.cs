@@ -8,6 +8,9 @@ namespace Gateway.Health;
 /// </summary>
 internal static class HealthEndpoints
 {
+    /// <summary>Whether <paramref name="path"/> is one of the probes.</summary>
+    public static bool IsProbe(PathString path) => path.Value is "/healthz" or "/readyz";
+
     public static IEndpointRouteBuilder MapGatewayHealth(this IEndpointRouteBuilder endpoints)
     {
         // Alive: the process answers. Never depends on Redis, so an outage does not get pods restarted.

@@ -278,10 +278,13 @@ public sealed class RealEditorTests(HeadlessChromium chromium, ITestOutputHelper
             await Assertions.Expect(editor.GetByRole(AriaRole.Treeitem, new() { Name = "hello.txt" })).ToBeVisibleAsync();
         });
 
-        await scenario.StepAsync("7. Ctrl-C stops everything run.sh started", async () =>
+        await scenario.StepAsync("7. Ctrl-C stops everything run.sh started, in seconds, with the page still open (its event stream through the gateway) and nothing killed", async () =>
         {
             var editors = new[] { sid, bobSid }.Select(s => int.Parse(File.ReadAllText(Path.Combine(platform.DataDirectory, "workspaces", ".editors", s + ".pid")), CultureInfo.InvariantCulture)).ToList();
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             Assert.True(await platform.InterruptAsync(TimeSpan.FromSeconds(60)), "run.sh ended within 60 s of Ctrl-C");
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(12), $"run.sh took {clock.Elapsed.TotalSeconds:F1} s after Ctrl-C");
+            Assert.DoesNotContain("SIGKILL", platform.Output, StringComparison.Ordinal);
             Assert.Equal(130, platform.ExitCode);
             foreach (var name in Programs)
             {
@@ -399,25 +402,32 @@ public sealed class RealEditorTests(HeadlessChromium chromium, ITestOutputHelper
     {
         var sockets = 0;
         var frames = 0;
-        var editor = await context.RunAndWaitForPageAsync(() => row.GetByRole(AriaRole.Button, new() { Name = "Open" }).ClickAsync(), new() { Timeout = 30_000 });
-        var webSocketScheme = editorAddress.Scheme == Uri.UriSchemeHttps ? "wss" : "ws";
+        // Chromium's own account of each handshake (the protocol is not in Playwright's WebSocket events), from a
+        // DevTools session opened as soon as the tab exists: the workbench opens its socket only after its page and
+        // scripts have loaded, so none is missed.
+        Task<ICDPSession>? devTools = null;
+        void Observe(object? sender, IPage page) => devTools ??= context.NewCDPSessionAsync(page);
         if (handshakes is not null)
         {
-            // Chromium's own account of each handshake (the protocol is not in Playwright's WebSocket events).
-            var devTools = await context.NewCDPSessionAsync(editor);
-            devTools.Event("Network.webSocketHandshakeResponseReceived").OnEvent += (_, message) =>
+            context.Page += Observe;
+        }
+
+        var editor = await context.RunAndWaitForPageAsync(() => row.GetByRole(AriaRole.Button, new() { Name = "Open" }).ClickAsync(), new() { Timeout = 30_000 });
+        context.Page -= Observe;
+        if (devTools is not null)
+        {
+            var session = await devTools;
+            session.Event("Network.webSocketHandshakeResponseReceived").OnEvent += (_, message) =>
             {
-                lock (handshakes)
+                lock (handshakes!)
                 {
                     handshakes.Add(message!.Value.GetProperty("response").GetProperty("status").GetInt32());
                 }
             };
-            await devTools.SendAsync("Network.enable");
-
-            // The workbench may have connected before the session listened: connect again, now observed.
-            await editor.ReloadAsync();
+            await session.SendAsync("Network.enable");
         }
 
+        var webSocketScheme = editorAddress.Scheme == Uri.UriSchemeHttps ? "wss" : "ws";
         editor.WebSocket += (_, socket) =>
         {
             if (socket.Url.StartsWith($"{webSocketScheme}://{editorAddress.Authority}{editorAddress.AbsolutePath}", StringComparison.Ordinal))

@@ -26,9 +26,11 @@ public sealed class HeadlessChromium : IAsyncLifetime, IDisposable
         Directory.CreateDirectory(Artifacts);
         Tls = _authority.Issue("localhost", "localhost");
         var publicKey = Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(Tls.Certificate.PublicKey.ExportSubjectPublicKeyInfo()));
-        // Playwright's own requests (APIRequest) go from its Node.js driver, which inherits this and trusts the authority.
+        // Playwright's own requests (APIRequest) go from its Node.js driver, which inherits this and trusts the
+        // authority; unset again once it runs, so the platform the tests start (code-server is Node too) never sees it.
         Environment.SetEnvironmentVariable("NODE_EXTRA_CA_CERTS", _authority.RootFile);
         _playwright = await Playwright.CreateAsync();
+        Environment.SetEnvironmentVariable("NODE_EXTRA_CA_CERTS", null);
         Browser = await _playwright.Chromium.LaunchAsync(new()
         {
             ExecutablePath = "/usr/bin/chromium",

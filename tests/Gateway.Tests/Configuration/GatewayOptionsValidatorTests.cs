@@ -21,6 +21,17 @@ public class GatewayOptionsValidatorTests
     }
 
     [Fact]
+    public void Platform_host_names_are_names_with_an_optional_port()
+    {
+        var good = new GatewayOptions { Auth = { Mode = AuthMode.None }, Routes = { PlatformHosts = ["ide.example.com", "localhost:8080", "*.example.com", "127.0.0.1"] } };
+        var bad = new GatewayOptions { Auth = { Mode = AuthMode.None }, Routes = { PlatformHosts = ["http://ide.example.com", "ide.example.com/page", "a b"] } };
+
+        Assert.True(_validator.Validate(null, good).Succeeded);
+        var message = _validator.Validate(null, bad).FailureMessage ?? "";
+        Assert.Equal(3, message.Split("Gateway:Routes:PlatformHosts").Length - 1);
+    }
+
+    [Fact]
     public void Mode_none_needs_no_key() =>
         Assert.True(_validator.Validate(null, new GatewayOptions { Auth = { Mode = AuthMode.None } }).Succeeded);
 

@@ -62,4 +62,47 @@ public sealed class ShutdownTests(GatewayWithBackends env) : IClassFixture<Gatew
         Assert.Equal(0, gateway.Process.ExitCode);
         Assert.True(closedAfter < TimeSpan.FromSeconds(2), $"WebSocket closed {closedAfter.TotalMilliseconds:F0} ms after SIGTERM");
     }
+
+    // An open page holds event streams (the platform's list, the start page) that never end on their own: they
+    // are ended at SIGTERM, so the gateway exits in moments instead of after its whole drain time.
+    [Fact]
+    public async Task Sigterm_ends_open_event_streams_at_once_and_exits_well_inside_the_drain_time()
+    {
+        var sid = await env.RouteAsync(env.A);
+        await using var gateway = GatewayProcess.Start(("Gateway__Redis__Configuration", env.Redis.Configuration));
+        await gateway.WhenServingAsync(client => client.GetAsync(new Uri("/healthz", UriKind.Relative)));
+        env.A.ResetSignals();
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/ws/{sid}/sse");
+        request.Headers.Accept.ParseAdd("text/event-stream");
+        using var response = await gateway.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        using var events = new StreamReader(await response.Content.ReadAsStreamAsync());
+        Assert.Equal("data: first", await events.ReadLineAsync());
+
+        var clock = Stopwatch.StartNew();
+        using (var kill = Process.Start("kill", ["-TERM", gateway.Process.Id.ToString(CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        // The rest of the stream: nothing more, ended (or cut) within moments, never "data: second".
+        string rest;
+        try
+        {
+            rest = await events.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(5));
+        }
+        catch (IOException)
+        {
+            rest = "";
+        }
+
+        var endedAfter = clock.Elapsed;
+        await gateway.Process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        var exitedAfter = clock.Elapsed;
+
+        Assert.DoesNotContain("second", rest, StringComparison.Ordinal);
+        Assert.True(endedAfter < TimeSpan.FromSeconds(2), $"the event stream ended {endedAfter.TotalMilliseconds:F0} ms after SIGTERM");
+        Assert.True(exitedAfter < TimeSpan.FromSeconds(5), $"exited {exitedAfter.TotalSeconds:F1} s after SIGTERM (drain time 30 s)");
+        Assert.Equal(0, gateway.Process.ExitCode);
+    }
 }

@@ -36,6 +36,43 @@ public sealed class StaticRoutesTests(GatewayWithBackends env) : IClassFixture<G
         }
     }
 
+    // Against DNS rebinding and foreign names: the platform's page only on the names it is given.
+    [Theory]
+    [InlineData("ide.test", HttpStatusCode.OK)]
+    [InlineData("IDE.TEST:8080", HttpStatusCode.OK)]
+    [InlineData("localhost:5000", HttpStatusCode.OK)]
+    [InlineData("localhost:5001", HttpStatusCode.MisdirectedRequest)]
+    [InlineData("evil.example.com", HttpStatusCode.MisdirectedRequest)]
+    [InlineData("garbage", HttpStatusCode.MisdirectedRequest)]
+    [InlineData("127.0.0.1", HttpStatusCode.MisdirectedRequest)]
+    [InlineData("xn--zz", HttpStatusCode.MisdirectedRequest)]
+    public async Task The_page_is_served_only_on_the_platforms_host_names(string host, HttpStatusCode expected)
+    {
+        _config.Write(gateway =>
+        {
+            gateway["StaticRoutes"] = new JsonObject { ["web"] = new JsonObject { ["PathPrefix"] = "/", ["Destination"] = $"http://{env.A.Address}" } };
+            gateway["Routes"]!["PlatformHosts"] = new JsonArray("ide.test", "localhost:5000");
+        });
+        await using var gateway = await GatewayHost.StartAsync(env.Redis.Configuration, _config.Path);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/");
+        request.Headers.Host = host;
+        request.Headers.Accept.ParseAdd("application/json");
+
+        using var response = await gateway.Client.SendAsync(request);
+        using var health = new HttpRequestMessage(HttpMethod.Get, "/healthz");
+        health.Headers.Host = host;
+        using var probe = await gateway.Client.SendAsync(health);
+
+        Assert.Equal(expected, response.StatusCode);
+        if (expected != HttpStatusCode.OK)
+        {
+            Assert.Contains("unknown_host", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        // Probes come by the pod's address: health answers on any name.
+        Assert.Equal(HttpStatusCode.OK, probe.StatusCode);
+    }
+
     private void WriteConfig(string apiAddress) => _config.Write(gateway => gateway["StaticRoutes"] = new JsonObject
     {
         ["api"] = new JsonObject { ["PathPrefix"] = "/api", ["Destination"] = $"http://{apiAddress}" },
