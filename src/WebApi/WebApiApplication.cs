@@ -33,7 +33,7 @@ public static class WebApiApplication
         var app = builder.Build();
         UseForwardedHeadersOfTrustedProxies(app);
         app.UseExceptionHandler();
-        app.UseStatusCodePages();
+        app.UseStatusCodePages(BrowserNotFound.WriteAsync);
 
         // The page (wwwroot/): no framework, talks to the API below with the session cookie.
         app.UseDefaultFiles();

@@ -86,7 +86,7 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEv
 
                 return _time.GetElapsedTime(editor.StartedAt) > _options.StartTimeout
                     ? new(WorkloadState.Stuck, "EditorNotAnswering", $"code-server has not answered /healthz for {_options.StartTimeout.TotalSeconds:0} s; see {LogFile(sid)}")
-                    : editor.Listening(new(WorkloadState.Starting, "Probing", "waiting for the editor to answer /healthz"));
+                    : editor.Listening(new(WorkloadState.Starting, "Probing", "the editor is starting; waiting for it to answer"));
             }
 
             // What it spawned (terminals, language servers) may have outlived it: end the group too. The exit

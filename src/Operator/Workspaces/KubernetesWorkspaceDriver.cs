@@ -160,7 +160,7 @@ internal sealed partial class KubernetesWorkspaceDriver(
 
         if (container?.State?.Running is not null)
         {
-            return ("Probing", "the editor is starting; waiting for it to answer /healthz");
+            return ("Probing", "the editor is starting; waiting for it to answer");
         }
 
         return container?.State?.Waiting?.Reason is { } waiting and not ("ContainerCreating" or "PodInitializing")

@@ -122,6 +122,9 @@ public sealed class WorkspacePageTests(Platform platform, HeadlessChromium chrom
         await Assertions.Expect(start.Locator("#start-steps li.done")).ToHaveCountAsync(2);
         await HeadlessChromium.ScreenshotAsync(page, "start-page-progress.png");
 
+        // Words a user understands: no probe path on screen while the editor starts.
+        Assert.DoesNotContain("/healthz", await start.InnerTextAsync(), StringComparison.Ordinal);
+
         // Back at the very address, with the ticket traded for the gateway's session.
         await page.WaitForURLAsync($"{platform.Gateway.Address.ToString().TrimEnd('/')}{address}", new() { Timeout = 30_000 });
         Assert.EndsWith(Path.Combine(sid, "workspace"), await page.Locator("body").InnerTextAsync(), StringComparison.Ordinal);
