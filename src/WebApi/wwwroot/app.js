@@ -31,12 +31,23 @@ function showError(error) {
   banner.hidden = !error;
 }
 
+// A user's action: what it says stays until the user acts again.
 async function run(action) {
   showError(null);
   try {
     await action();
   } catch (error) {
     showError(error);
+  }
+}
+
+// A refresh the page makes by itself: it never clears what an action said (a refresh 300 ms after a refused
+// Start used to wipe the reason before it could be read); its own failure shows only if nothing else does.
+async function poll(action) {
+  try {
+    await action();
+  } catch (error) {
+    if ($("#error").hidden) showError(error);
   }
 }
 
@@ -166,11 +177,11 @@ function render(list) {
   // Quickly while something changes; otherwise now and then, since a workspace also changes when another
   // tab, the idle stop or an administrator acts ("last used" and the idle stop time move too).
   const delay = list.some((w) => transitional.includes(w.state)) ? 1000 : 10000;
-  if (!$("#app").hidden) pollTimer = setTimeout(() => run(refresh), delay);
+  if (!$("#app").hidden) pollTimer = setTimeout(() => poll(refresh), delay);
 }
 
 document.addEventListener("visibilitychange", () => {
-  if (document.visibilityState === "visible" && !$("#app").hidden && !$("#who").hidden) run(refresh);
+  if (document.visibilityState === "visible" && !$("#app").hidden && !$("#who").hidden) poll(refresh);
 });
 
 function card(w) {
@@ -274,7 +285,7 @@ async function share(sid, port, sharing) {
 // it is done (a start may take a while) and the list polls meanwhile for the operator's progress.
 async function act(w, shown, method, path) {
   render(workspaces.map((x) => x.sid === w.sid ? { ...x, state: shown, progress: null, lastError: null } : x));
-  setTimeout(() => run(refresh), 300);
+  setTimeout(() => poll(refresh), 300);
   try {
     await api(method, path);
   } finally {

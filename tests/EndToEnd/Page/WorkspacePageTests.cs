@@ -95,6 +95,14 @@ public sealed class WorkspacePageTests(Platform platform, HeadlessChromium chrom
         await HeadlessChromium.ScreenshotAsync(page, "workspaces-narrow.png", fullPage: true);
         await page.SetViewportSizeAsync(desktop.Width, desktop.Height);
 
+        // Start on the stopped one is refused with the reason, and the reason stays: the page's own refreshes
+        // (the first 300 ms after the click, then every second or ten) must not wipe it.
+        await row.GetByRole(AriaRole.Button, new() { Name = "Start" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#error")).ToContainTextAsync("stop it first");
+        await Task.Delay(2500);
+        await Assertions.Expect(page.Locator("#error")).ToContainTextAsync("stop it first", new() { Timeout = 100 });
+        await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("Stopped");
+
         // An editor that answers after two seconds, as code-server does, so the progress can be seen.
         var userData = Directory.CreateDirectory(Path.Combine(platform.WorkspacesDirectory, sid, ".code-server", "data"));
         await File.WriteAllTextAsync(Path.Combine(userData.FullName, "start-delay-ms"), "2000");
