@@ -146,8 +146,9 @@ public sealed class RealEditorTests(HeadlessChromium chromium, ITestOutputHelper
                     {
                         step = await editor.Locator("#start-steps li.current").TextContentAsync(new() { Timeout = 1000 }) ?? "";
                     }
-                    catch (PlaywrightException)
+                    catch (Exception ex) when (ex is PlaywrightException or TimeoutException)
                     {
+                        // No current step for a moment: the page is leaving for the editor (or re-rendering).
                         step = "(left)";
                     }
 
