@@ -31,6 +31,11 @@ internal sealed class ForwardingSettings
         return IsTunnel(context) ? current.Tunnel : current.Http;
     }
 
+    /// <summary>A WebSocket over HTTP/2: an extended CONNECT (RFC 8441) for the <c>websocket</c> protocol.</summary>
+    public static bool IsWebSocketOverHttp2(HttpContext context) =>
+        context.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true } connect
+        && string.Equals(connect.Protocol, "websocket", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>An HTTP/1.1 upgrade, or a WebSocket over HTTP/2 (extended CONNECT, RFC 8441).</summary>
     public static bool IsTunnel(HttpContext context) =>
         context.Features.Get<IHttpUpgradeFeature>()?.IsUpgradableRequest == true

@@ -1,5 +1,4 @@
 using Gateway.Errors;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
 
 namespace Gateway.Forwarding;
@@ -25,15 +24,11 @@ internal sealed class MessageFramingGuard(RequestDelegate next)
             return GatewayProblemWriter.WriteAsync(context, GatewayProblem.InvalidFraming);
         }
 
-        if (HttpMethods.IsConnect(request.Method) && !IsWebSocketOverHttp2(context))
+        if (HttpMethods.IsConnect(request.Method) && !ForwardingSettings.IsWebSocketOverHttp2(context))
         {
             return GatewayProblemWriter.WriteAsync(context, GatewayProblem.UnsupportedConnect);
         }
 
         return next(context);
     }
-
-    private static bool IsWebSocketOverHttp2(HttpContext context) =>
-        context.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true } connect
-        && string.Equals(connect.Protocol, "websocket", StringComparison.OrdinalIgnoreCase);
 }

@@ -80,9 +80,8 @@ internal sealed partial class OpenTunnels : IRouteChangeObserver, IDisposable
     public void RoutesChanged(string? sid) => _ = ReviewAsync(sid);
 
     private static bool IsWebSocket(HttpContext context) =>
-        context.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true } connect
-            ? string.Equals(connect.Protocol, "websocket", StringComparison.OrdinalIgnoreCase)
-            : string.Equals(context.Request.Headers.Upgrade, "websocket", StringComparison.OrdinalIgnoreCase);
+        ForwardingSettings.IsWebSocketOverHttp2(context)
+        || string.Equals(context.Request.Headers.Upgrade, "websocket", StringComparison.OrdinalIgnoreCase);
 
     public void Dispose() => _idleSweep.Dispose();
 

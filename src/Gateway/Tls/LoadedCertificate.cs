@@ -14,26 +14,43 @@ internal sealed record LoadedCertificate(X509Certificate2 Leaf, X509Certificate2
     /// they cannot be served: unreadable, not PEM, a key that is not the certificate's, or a certificate
     /// that may not authenticate a server.
     /// </summary>
-    public static LoadedCertificate? TryLoad(CertificateFileOptions files, out string? failure)
+    public static LoadedCertificate? TryLoad(CertificateFileOptions files, out string? failure) =>
+        TryRead(files, out var certificatePem, out var keyPem, out failure) ? TryParse(files, certificatePem, keyPem, out failure) : null;
+
+    /// <summary>The two files' bytes; false with <paramref name="failure"/> when either cannot be read.</summary>
+    public static bool TryRead(CertificateFileOptions files, out byte[] certificatePem, out byte[] keyPem, out string? failure)
     {
-        byte[] certificatePem, keyPem;
         try
         {
             certificatePem = File.ReadAllBytes(files.CertificateFile);
             keyPem = File.ReadAllBytes(files.KeyFile);
+            failure = null;
+            return true;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
+            (certificatePem, keyPem) = ([], []);
             failure = $"cannot read {files.CertificateFile} and {files.KeyFile}: {ex.Message}";
-            return null;
+            return false;
         }
+    }
 
+    /// <summary>Whether these are the bytes this certificate was loaded from.</summary>
+    public bool CameFrom(byte[] certificatePem, byte[] keyPem) =>
+        certificatePem.Length + keyPem.Length == FileContents.Length
+        && FileContents.AsSpan(0, certificatePem.Length).SequenceEqual(certificatePem)
+        && FileContents.AsSpan(certificatePem.Length).SequenceEqual(keyPem);
+
+    /// <summary>
+    /// The certificate in <paramref name="certificatePem"/> with the key in <paramref name="keyPem"/>, both read
+    /// once: loading from the paths again could pair a new certificate with an old key mid-rotation.
+    /// </summary>
+    public static LoadedCertificate? TryParse(CertificateFileOptions files, byte[] certificatePem, byte[] keyPem, out string? failure)
+    {
         X509Certificate2 leaf;
         var chain = new X509Certificate2Collection();
         try
         {
-            // From the bytes just read, not the paths again: a rotation between two reads could pair a new
-            // certificate with an old key.
             var certificateText = System.Text.Encoding.ASCII.GetString(certificatePem);
             var keyText = System.Text.Encoding.ASCII.GetString(keyPem);
             leaf = X509Certificate2.CreateFromPem(certificateText, keyText);

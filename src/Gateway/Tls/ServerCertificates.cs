@@ -72,13 +72,16 @@ internal sealed partial class ServerCertificates : IDisposable
             var changed = false;
             for (var i = 0; i < _files.Length; i++)
             {
-                if (ReadUnchanged(_files[i], served[i]))
+                // Read once: compared with what is served, and loaded from these very bytes when they differ.
+                // A failed read is mid-swap or gone; it is reported like a failed load and tried again.
+                var read = LoadedCertificate.TryRead(_files[i], out var certificatePem, out var keyPem, out var failure);
+                if (read && served[i].CameFrom(certificatePem, keyPem))
                 {
                     next[i] = served[i];
                     continue;
                 }
 
-                if (LoadedCertificate.TryLoad(_files[i], out var failure) is not { } loaded)
+                if ((read ? LoadedCertificate.TryParse(_files[i], certificatePem, keyPem, out failure) : null) is not { } loaded)
                 {
                     var reason = $"Gateway:Tls:Certificates:{i}: {failure}";
                     if (reason != _lastFailure)
@@ -114,23 +117,6 @@ internal sealed partial class ServerCertificates : IDisposable
         finally
         {
             Volatile.Write(ref _reloading, 0);
-        }
-    }
-
-    private static bool ReadUnchanged(CertificateFileOptions files, LoadedCertificate served)
-    {
-        try
-        {
-            var certificate = File.ReadAllBytes(files.CertificateFile);
-            var key = File.ReadAllBytes(files.KeyFile);
-            return certificate.Length + key.Length == served.FileContents.Length
-                && served.FileContents.AsSpan(0, certificate.Length).SequenceEqual(certificate)
-                && served.FileContents.AsSpan(certificate.Length).SequenceEqual(key);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // Mid-swap, or gone: the load that follows says which, or succeeds.
-            return false;
         }
     }
 
