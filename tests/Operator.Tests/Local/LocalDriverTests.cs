@@ -77,7 +77,20 @@ public sealed class LocalDriverTests : IAsyncLifetime
         // ...and after a start, the file is still there.
         using var started = await _operator.StartWorkspaceAsync("local-a");
         Assert.Equal(HttpStatusCode.OK, started.StatusCode);
-        Assert.Equal("remember me", await _gateway.Client.GetStringAsync("/ws/local-a/files/notes.txt"));
+
+        // The route's notice reaches the gateway a moment after the start returns (pub/sub), and the "not running"
+        // it answered just before is remembered until then: asked again until served (once seen 404 in CI).
+        var notes = "";
+        await Eventually.TrueAsync(
+            async () =>
+            {
+                using var response = await _gateway.Client.GetAsync("/ws/local-a/files/notes.txt");
+                notes = response.IsSuccessStatusCode ? await response.Content.ReadAsStringAsync() : "";
+                return response.IsSuccessStatusCode;
+            },
+            "the restarted workspace is served through the gateway",
+            TimeSpan.FromSeconds(5));
+        Assert.Equal("remember me", notes);
     }
 
     [Fact]
