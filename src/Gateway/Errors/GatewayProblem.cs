@@ -59,6 +59,10 @@ internal sealed record GatewayProblem(int Status, string Code, string Title, str
         StatusCodes.Status503ServiceUnavailable, "route_store_unavailable", "Temporarily unavailable",
         "The gateway cannot look up this workspace right now. Try again in a few seconds.");
 
+    public static GatewayProblem ShuttingDown { get; } = new(
+        StatusCodes.Status503ServiceUnavailable, "gateway_stopping", "Gateway restarting",
+        "This gateway is shutting down and opens no new connections to workspaces. Try again in a few seconds.");
+
     public static GatewayProblem WorkspaceUnreachable { get; } = new(
         StatusCodes.Status502BadGateway, "workspace_unreachable", "Workspace unreachable",
         "The workspace did not accept the connection. It may be starting, stopping, or have crashed.");

@@ -25,6 +25,7 @@ internal sealed partial class OpenTunnels : IRouteChangeObserver, IDisposable
     private readonly Lock _reviewsLock = new();
     private Task _reviews = Task.CompletedTask;
     private int _count;
+    private volatile bool _stopping;
 
     public OpenTunnels(IRouteResolver resolver, ForwardingSettings settings, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<OpenTunnels> logger)
     {
@@ -44,19 +45,25 @@ internal sealed partial class OpenTunnels : IRouteChangeObserver, IDisposable
     public IEnumerable<KeyValuePair<string, int>> CountsBySid(int max) =>
         _bySid.Take(max).Select(pair => KeyValuePair.Create(pair.Key, pair.Value.Items.Count));
 
-    /// <summary>Tracks <paramref name="context"/> until the returned lease is disposed (when forwarding ends).</summary>
+    /// <summary>
+    /// Tracks <paramref name="context"/> until the returned lease is disposed (when forwarding ends); null once
+    /// the gateway is stopping. A browser told 1001 reconnects at once (VS Code's first retry has no delay), and
+    /// a tunnel opened after the shutdown's close would hold Kestrel's drain to its very end.
+    /// </summary>
     /// <param name="port">The dev-server port it reaches (0: the editor).</param>
     /// <param name="admission">How it was let in: a later change of that port's sharing may end it.</param>
-    public Lease Open(WorkspaceRoute route, HttpContext context, int port = 0, Admission admission = Admission.Owner)
+    public Lease? TryOpen(WorkspaceRoute route, HttpContext context, int port = 0, Admission admission = Admission.Owner)
     {
+        if (_stopping)
+        {
+            return null;
+        }
+
         var tunnel = new Tunnel(context, route.Sid, route.Address, isWebSocket: IsWebSocket(context))
         {
             Port = port,
             Admission = admission,
         };
-
-        // How the transformer finds the tunnel when the workspace answers 101 (TunnelRelay takes over there).
-        context.Features.Set(tunnel);
 
         while (true)
         {
@@ -69,10 +76,20 @@ internal sealed partial class OpenTunnels : IRouteChangeObserver, IDisposable
                     continue;
                 }
 
+                // Read under the set's lock, which the shutdown takes after raising the flag: a tunnel added
+                // after its snapshot of this set sees the flag, one added before is in the snapshot.
+                if (_stopping)
+                {
+                    return null;
+                }
+
                 tunnels.Items.Add(tunnel);
             }
 
             Interlocked.Increment(ref _count);
+
+            // How the transformer finds the tunnel when the workspace answers 101 (TunnelRelay takes over there).
+            context.Features.Set(tunnel);
             return new Lease(this, route.Sid, tunnels, tunnel);
         }
     }
@@ -182,6 +199,7 @@ internal sealed partial class OpenTunnels : IRouteChangeObserver, IDisposable
     /// <summary>Shutdown: every WebSocket gets 1001 "going away" at a frame boundary; anything else is aborted.</summary>
     internal async Task CloseAllGoingAwayAsync()
     {
+        _stopping = true;
         var all = new List<(SidTunnels Set, Tunnel Tunnel)>();
         foreach (var tunnels in _bySid.Values)
         {

@@ -281,9 +281,14 @@ internal sealed partial class WorkspaceForwardingMiddleware
 
         var route = lookup.Route!;
         route.MarkUsed();
-        using var tunnel = ForwardingSettings.IsTunnel(context)
-            ? _tunnels.Open(route, context, target.Port, admission)
-            : (OpenTunnels.Lease?)null;
+        var isTunnel = ForwardingSettings.IsTunnel(context);
+        using var tunnel = isTunnel ? _tunnels.TryOpen(route, context, target.Port, admission) : null;
+        if (isTunnel && tunnel is null)
+        {
+            await GatewayProblemWriter.WriteAsync(context, GatewayProblem.ShuttingDown, route.Sid, _settings.RetryAfterSeconds);
+            return;
+        }
+
         var destination = target.Port == 0 ? route.DestinationPrefix : route.DestinationPrefixForPort(target.Port);
         var transformer = target.OwnOrigin ? _transformers.OnOwnOrigin : _transformers.ByPath;
         var error = await _forwarder.SendAsync(context, destination, _invoker, _settings.For(context), transformer);

@@ -279,10 +279,13 @@ public sealed class RealEditorTests(HeadlessChromium chromium, ITestOutputHelper
             await Assertions.Expect(editor.GetByRole(AriaRole.Treeitem, new() { Name = "hello.txt" })).ToBeVisibleAsync();
         });
 
-        await scenario.StepAsync("7. Ctrl-C stops everything run.sh started", async () =>
+        await scenario.StepAsync("7. Ctrl-C stops everything run.sh started, in seconds, with the editor and the page still open (their WebSockets and event streams through the gateway) and nothing killed", async () =>
         {
             var editors = new[] { sid, bobSid }.Select(s => int.Parse(File.ReadAllText(Path.Combine(platform.DataDirectory, "workspaces", ".editors", s + ".pid")), CultureInfo.InvariantCulture)).ToList();
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             Assert.True(await platform.InterruptAsync(TimeSpan.FromSeconds(60)), "run.sh ended within 60 s of Ctrl-C");
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(12), $"run.sh took {clock.Elapsed.TotalSeconds:F1} s after Ctrl-C");
+            Assert.DoesNotContain("SIGKILL", platform.Output, StringComparison.Ordinal);
             Assert.Equal(130, platform.ExitCode);
             foreach (var name in Programs)
             {

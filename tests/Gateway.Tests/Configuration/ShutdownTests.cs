@@ -105,4 +105,70 @@ public sealed class ShutdownTests(GatewayWithBackends env) : IClassFixture<Gatew
         Assert.True(exitedAfter < TimeSpan.FromSeconds(5), $"exited {exitedAfter.TotalSeconds:F1} s after SIGTERM (drain time 30 s)");
         Assert.Equal(0, gateway.Process.ExitCode);
     }
+
+    // VS Code retries a closed connection at once (its first reconnect has no delay): a tunnel opened after the
+    // 1001s went out would be in flight until the drain time ended, and ./run.sh's 15 s wait killed the gateway.
+    [Fact]
+    public async Task Sigterm_refuses_websockets_reopened_after_the_1001_and_exits_well_inside_the_drain_time()
+    {
+        var sid = await env.RouteAsync(env.A);
+        await using var gateway = GatewayProcess.Start(("Gateway__Redis__Configuration", env.Redis.Configuration));
+        await gateway.WhenServingAsync(client => client.GetAsync(new Uri("/healthz", UriKind.Relative)));
+        var address = new Uri($"ws://{gateway.Client.BaseAddress!.Authority}/ws/{sid}/socket");
+
+        using var socket = new ClientWebSocket();
+        await socket.ConnectAsync(address, CancellationToken.None);
+        Assert.Equal("A:hi", await socket.EchoAsync("hi"));
+
+        var clock = Stopwatch.StartNew();
+        using (var kill = Process.Start("kill", ["-TERM", gateway.Process.Id.ToString(CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        var close = await socket.ReceiveAsync(new byte[256], CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(WebSocketMessageType.Close, close.MessageType);
+
+        // Reconnect as the editor does, until the gateway no longer accepts connections at all.
+        var answers = new List<string>();
+        var reopened = new List<ClientWebSocket>();
+        while (!gateway.Process.HasExited && clock.Elapsed < TimeSpan.FromSeconds(3))
+        {
+            var retry = new ClientWebSocket { Options = { CollectHttpResponseDetails = true } };
+            try
+            {
+                await retry.ConnectAsync(address, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(2));
+                reopened.Add(retry);
+                answers.Add("open");
+            }
+            catch (Exception ex) when (ex is WebSocketException or TimeoutException)
+            {
+                answers.Add(retry.HttpStatusCode == 0 ? "refused" : ((int)retry.HttpStatusCode).ToString(CultureInfo.InvariantCulture));
+                retry.Dispose();
+            }
+
+            await Task.Delay(50);
+        }
+
+        // Each retry is refused with 503 until the listener closes, then cannot connect at all (which comes
+        // first is a race of the shutdown's own).
+        try
+        {
+            await gateway.Process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"still running 10 s after SIGTERM; reconnects: {string.Join(", ", answers)}");
+        }
+        finally
+        {
+            reopened.ForEach(r => r.Dispose());
+        }
+
+        var exitedAfter = clock.Elapsed;
+        Assert.DoesNotContain("open", answers);
+        Assert.All(answers, answer => Assert.True(answer is "503" or "refused", answer));
+        Assert.True(exitedAfter < TimeSpan.FromSeconds(5), $"exited {exitedAfter.TotalSeconds:F1} s after SIGTERM (drain time 30 s); reconnects: {string.Join(", ", answers)}");
+        Assert.Equal(0, gateway.Process.ExitCode);
+    }
 }
