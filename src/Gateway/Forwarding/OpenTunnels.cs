@@ -380,6 +380,17 @@ internal sealed partial class OpenTunnels : IRouteChangeObserver, IDisposable
             return _goingAwaySent;
         }
 
+        /// <summary>Returns once the tunnel is <see cref="GoingAway"/>, or after <paramref name="within"/>.</summary>
+        public async Task WaitForGoingAwayAsync(TimeSpan within)
+        {
+            // Polled, as in GoAwayAsync: only a tunnel whose workspace vanished waits here, and only once.
+            var deadline = Environment.TickCount64 + (long)within.TotalMilliseconds;
+            while (!GoingAway && Environment.TickCount64 < deadline)
+            {
+                await Task.Delay(20);
+            }
+        }
+
         public void MarkEnded() => _ended.TrySetResult();
     }
 }

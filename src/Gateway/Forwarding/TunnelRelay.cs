@@ -23,6 +23,8 @@ internal sealed partial class TunnelRelay(ILogger<TunnelRelay> logger)
     // one read on the workspace's side (YARP's copier used the same size).
     private const int ReadSize = 64 * 1024;
 
+    private static readonly TimeSpan RouteNewsWithin = TimeSpan.FromSeconds(1);
+
     /// <summary>
     /// Restores what the 101 needs on the browser's side and relays until either side ends. Returns when
     /// the tunnel is over; the response is then complete.
@@ -211,6 +213,14 @@ internal sealed partial class TunnelRelay(ILogger<TunnelRelay> logger)
         if (!tunnel.IsWebSocket || !frames.AtBoundary)
         {
             return;
+        }
+
+        // The workspace gone without a close of its own: the operator removes a route before it stops the editor,
+        // but the news of it can reach us after the editor's exit does. Wait a moment for it, so a stop the user
+        // asked for is not reported as a crash.
+        if (workspaceEnded && !frames.SawClose)
+        {
+            await tunnel.WaitForGoingAwayAsync(RouteNewsWithin);
         }
 
         // Ours to close: the reason we were given. The workspace gone without a close of its own: say so,

@@ -4,6 +4,7 @@ using Gateway.Diagnostics;
 using Gateway.Errors;
 using Gateway.Routing;
 using Gateway.Telemetry;
+using Gateway.Workbench;
 using Microsoft.AspNetCore.Http.Features;
 using ServiceDefaults.Sharing;
 using Yarp.ReverseProxy.Forwarder;
@@ -201,6 +202,11 @@ internal sealed partial class WorkspaceForwardingMiddleware
 
     private Task RouteAsync(HttpContext context, Target target, Admission admission)
     {
+        if (target.Port == 0 && WorkbenchNotice.IsScript(target.EditorPath(context)))
+        {
+            return WorkbenchNotice.ServeScriptAsync(context);
+        }
+
         var lookup = LookUpAsync(context, target);
         if (lookup.IsCompletedSuccessfully)
         {
@@ -290,7 +296,12 @@ internal sealed partial class WorkspaceForwardingMiddleware
         }
 
         var destination = target.Port == 0 ? route.DestinationPrefix : route.DestinationPrefixForPort(target.Port);
-        var transformer = target.OwnOrigin ? _transformers.OnOwnOrigin : _transformers.ByPath;
+        HttpTransformer transformer = target.OwnOrigin ? _transformers.OnOwnOrigin : _transformers.ByPath;
+        if (target.Port == 0 && WorkbenchNotice.IsDocument(context.Request, target.EditorPath(context)))
+        {
+            transformer = target.OwnOrigin ? _transformers.WorkbenchOnOwnOrigin : _transformers.WorkbenchByPath;
+        }
+
         var error = await _forwarder.SendAsync(context, destination, _invoker, _settings.For(context), transformer);
 
         if (error != ForwarderError.None)
@@ -328,6 +339,10 @@ internal sealed partial class WorkspaceForwardingMiddleware
     private readonly record struct Target(string Source, int SidStart, int SidLength, bool OwnOrigin, int Port)
     {
         public ReadOnlySpan<char> Sid => Source.AsSpan(SidStart, SidLength);
+
+        /// <summary>The path as the workspace sees it: all of it on its own origin, after <c>/ws/&lt;sid&gt;</c> otherwise.</summary>
+        public ReadOnlySpan<char> EditorPath(HttpContext context) =>
+            OwnOrigin ? context.Request.Path.Value : Source.AsSpan(SidStart + SidLength);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Workspace {Sid} is not running: its owner was sent to the platform's page to start it")]

@@ -1,5 +1,6 @@
 using Gateway.Auth;
 using Gateway.Tls;
+using Gateway.Workbench;
 
 namespace Gateway.Forwarding;
 
@@ -9,4 +10,10 @@ internal sealed class WorkspaceTransformers(AccessTokens tokens, WorkspaceAccess
     public WorkspaceRequestTransformer ByPath { get; } = new(tokens, gate, proxies, relay, hsts, ownOrigin: false);
 
     public WorkspaceRequestTransformer OnOwnOrigin { get; } = new(tokens, gate, proxies, relay, hsts, ownOrigin: true);
+
+    /// <summary>The editor's page by path, with the platform's notice in it.</summary>
+    public WorkbenchDocumentTransformer WorkbenchByPath => field ??= new(ByPath);
+
+    /// <summary>The editor's page on its own origin, with the platform's notice in it.</summary>
+    public WorkbenchDocumentTransformer WorkbenchOnOwnOrigin => field ??= new(OnOwnOrigin);
 }

@@ -68,6 +68,26 @@ public sealed class TunnelLifetimeTests(GatewayWithBackends env) : IClassFixture
         Assert.Equal("The workspace's editor went away", reason);
     }
 
+    // The operator removes the route, then stops the editor; the gateway can see the editor's exit before it
+    // hears of the route. A stop the user asked for must not be shown as a crash.
+    [Fact]
+    public async Task An_editor_that_exits_just_before_its_route_goes_is_reported_as_stopped()
+    {
+        var sid = await env.RouteAsync(env.A);
+        using var socket = new ClientWebSocket();
+        await socket.ConnectAsync(env.Gateway.WebSocketUri($"/ws/{sid}/socket-dies"), CancellationToken.None);
+        await socket.ReceiveAsync(new byte[64], CancellationToken.None);
+
+        await socket.SendAsync("die"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
+        await Task.Delay(200);
+        await env.Writer.RemoveRouteAsync(sid);
+        await env.Writer.PublishAsync(sid);
+
+        var (status, reason) = await socket.CloseReceivedAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, status);
+        Assert.Equal("The workspace was stopped", reason);
+    }
+
     [Fact]
     public async Task A_republished_but_unchanged_route_keeps_the_session()
     {

@@ -1,4 +1,5 @@
 using System.Net.WebSockets;
+using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -202,8 +203,27 @@ public sealed class TestBackend : IAsyncDisposable
             context.Abort();
         });
 
-        app.Map("/{**path}", (HttpContext context) =>
+        app.Map("/{**path}", async (HttpContext context) =>
         {
+            // The editor's page as code-server serves it: HTML at the root, for a browser; and a dev server's.
+            if ((context.Request.Path == "/" || context.Request.Path == "/proxy/3000/") && context.Request.Headers.Accept.ToString().Contains("text/html", StringComparison.Ordinal))
+            {
+                context.Response.ContentType = "text/html; charset=utf-8";
+                context.Response.Headers["X-Accept-Encoding-Seen"] = context.Request.Headers.AcceptEncoding.ToString();
+                var page = Encoding.UTF8.GetBytes(WorkbenchPage(Name, int.Parse(context.Request.Query["padding"].FirstOrDefault() ?? "0", System.Globalization.CultureInfo.InvariantCulture)));
+                if (context.Request.Query.ContainsKey("unsized"))
+                {
+                    await context.Response.Body.WriteAsync(page.AsMemory(0, 10));
+                    await context.Response.Body.FlushAsync();
+                    await context.Response.Body.WriteAsync(page.AsMemory(10));
+                    return;
+                }
+
+                context.Response.ContentLength = page.Length;
+                await context.Response.Body.WriteAsync(page);
+                return;
+            }
+
             var headers = context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString());
             var reply = new EchoReply(
                 Name,
@@ -211,9 +231,13 @@ public sealed class TestBackend : IAsyncDisposable
                 context.Request.Path.Value ?? "",
                 context.Request.QueryString.Value ?? "",
                 headers);
-            return context.Response.WriteAsJsonAsync(reply);
+            await context.Response.WriteAsJsonAsync(reply);
         });
     }
+
+    /// <summary>What the backend answers a browser at its root: a page shaped like code-server's workbench.</summary>
+    public static string WorkbenchPage(string name, int padding = 0) =>
+        $"<!DOCTYPE html>\n<html>\n\t<HEAD lang=\"en\">\n\t\t<meta charset=\"utf-8\" />\n\t\t<title>{name}</title>\n\t</HEAD>\n\t<body>workbench {name}{new string('.', padding)}</body>\n</html>\n";
 
     // code-server refuses a WebSocket whose Origin host matches neither X-Forwarded-Host nor Host.
     private async Task HandleWebSocketAsync(HttpContext context)
