@@ -269,7 +269,8 @@ start operator env \
   --Operator:Redis:User=operator \
   --Operator:Redis:PasswordFile="$data/redis-users/operator" \
   --Operator:Local:DataDirectory="$data/workspaces" \
-  --Operator:Local:CodeServer="$tools/bin/code-server"
+  --Operator:Local:CodeServer="$tools/bin/code-server" \
+  --Operator:Local:EditorSettingsFile="$(if [ -n "$EDITOR_SETTINGS" ]; then absolute "$EDITOR_SETTINGS"; fi)"
 wait_ready operator "$OPERATOR_PORT" /healthz
 if $isolated; then
   say "each workspace's editor runs as a user of its own (cide<uid>): its terminal reaches its own folder only"
@@ -282,6 +283,7 @@ say "starting the web API on 127.0.0.1:$WEBAPI_PORT"
 start webapi env \
   WebApi__Tickets__SigningKey="$signing_key" \
   WebApi__Operator__Token="$operator_token" \
+  WebApi__WorkspacesOnOneMachine=true \
   dotnet "$(bin WebApi)" --ConfigFile="$root/config/webapi.json" \
   --Urls="http://127.0.0.1:$WEBAPI_PORT" \
   --WebApi:DataDirectory="$data" \

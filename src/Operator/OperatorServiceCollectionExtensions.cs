@@ -82,6 +82,7 @@ public static class OperatorServiceCollectionExtensions
         services.AddSingleton<LocalProcessDriver>();
         services.AddSingleton<IWorkspaceDriver>(sp => sp.GetRequiredService<LocalProcessDriver>());
         services.AddSingleton<IWorkloadEvents>(sp => sp.GetRequiredService<LocalProcessDriver>());
+        services.AddSingleton<IListeningPorts>(sp => sp.GetRequiredService<LocalProcessDriver>());
         services.AddSingleton<ILeaderElector, SoleLeader>();
 
         // Registered before the controller, so it stops after it: nothing restarts an editor it stopped.

@@ -27,6 +27,7 @@ public static class WorkspaceEndpoints
         api.MapPost("/{sid}/stop", Stop);
         api.MapDelete("/{sid}", Delete);
         api.MapPut("/{sid}/ports", SetPorts);
+        api.MapGet("/{sid}/listening-ports", ListeningPorts);
         return app;
     }
 
@@ -35,6 +36,19 @@ public static class WorkspaceEndpoints
 
     internal static Results<Ok<WorkspaceInfo>, ProblemHttpResult> Get(string sid, WorkspaceInformer informer) =>
         informer.Get(sid) is { } workspace ? TypedResults.Ok(workspace.ToInfo()) : NotFound(sid);
+
+    /// <summary>Which ports the workspace's dev servers listen on, so its owner shares what runs instead of guessing.</summary>
+    internal static Results<Ok<ListeningPortsInfo>, ProblemHttpResult> ListeningPorts(string sid, WorkspaceInformer informer, IListeningPorts? ports)
+    {
+        if (informer.Get(sid) is null)
+        {
+            return NotFound(sid);
+        }
+
+        return TypedResults.Ok(ports is null
+            ? new ListeningPortsInfo(Detected: false, [])
+            : new ListeningPortsInfo(Detected: true, ports.ListeningPorts(sid) ?? []));
+    }
 
     internal static async Task<Results<Created<WorkspaceInfo>, ValidationProblem, ProblemHttpResult>> Create(
         CreateWorkspaceRequest request,

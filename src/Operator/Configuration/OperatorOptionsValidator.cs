@@ -63,6 +63,10 @@ internal sealed class OperatorOptionsValidator : IValidateOptions<OperatorOption
         else if (options.Driver == DriverKind.Local)
         {
             ValidateIsolation(options.Local, failures);
+            if (options.Local.EditorSettingsFile.Length > 0 && EditorSettings.TryRead(options.Local.EditorSettingsFile, out var problem) is null)
+            {
+                failures.Add($"Operator:Local:EditorSettingsFile: {problem}");
+            }
         }
 
         var election = options.Kubernetes.LeaderElection;

@@ -19,7 +19,7 @@ namespace WorkspaceOperator.Local;
 /// <c>&lt;DataDirectory&gt;/.editors/</c>, where the workspace's user cannot swap them for links to other
 /// files. The spec's image and sizes do not apply here: the editor is the code-server installed locally.
 /// </summary>
-internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEvents, IAsyncDisposable
+internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEvents, IListeningPorts, IAsyncDisposable
 {
     private static readonly HttpClient Probe = new() { Timeout = TimeSpan.FromSeconds(1) };
 
@@ -29,7 +29,12 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEv
 
     // Runs as the workspace's user: makes its folders (never the operator, which runs as root and would follow
     // links the user planted there), then becomes code-server.
-    private const string MakeFoldersThenRun = "mkdir -p \"$1\" \"$2\" \"$3\" && shift 3 && exec \"$@\"";
+    // The machine settings come in an environment variable that is unset before code-server starts, so neither
+    // it nor the user's terminals inherit them.
+    private const string MakeFoldersThenRun =
+        "mkdir -p \"$1\" \"$2\" \"$3\" && "
+        + "if [ -n \"${CIDE_MACHINE_SETTINGS+set}\" ]; then mkdir -p \"$1/Machine\" && printf '%s\\n' \"$CIDE_MACHINE_SETTINGS\" > \"$1/" + EditorSettings.RelativePath + "\"; fi && "
+        + "unset CIDE_MACHINE_SETTINGS && shift 3 && exec \"$@\"";
 
     private readonly LocalOptions _options;
     private readonly string _dataRoot;
@@ -39,6 +44,7 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEv
     private readonly ILogger<LocalProcessDriver> _logger;
     private readonly ConcurrentDictionary<string, LocalEditor> _editors = new();
     private readonly ConcurrentDictionary<string, CrashedEditor> _crashed = new();
+    private readonly string? _machineSettings;
 
     public LocalProcessDriver(IOptions<OperatorOptions> options, TimeProvider time, ILogger<LocalProcessDriver> logger)
     {
@@ -48,6 +54,7 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEv
         Directory.CreateDirectory(_records);
         EditorAccounts.SetMode(_records, EditorAccounts.OwnerOnly);
         _accounts = new EditorAccounts(_options, _dataRoot, _records);
+        _machineSettings = _options.EditorSettingsFile.Length > 0 ? EditorSettings.TryRead(_options.EditorSettingsFile, out _) : null;
         _time = time;
         _logger = logger;
         if (_accounts.Separate)
@@ -65,6 +72,15 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEv
 
     /// <summary>Raised when an editor exits on its own, so it is restarted (or reported) at once.</summary>
     public event Action<string>? Changed;
+
+    /// <summary>
+    /// The TCP ports the workspace's editor and what it started listen on (its dev servers), or null when its
+    /// editor is not running here. The editor's own port (shared-user editors listen on one) is not offered.
+    /// </summary>
+    public IReadOnlyList<int>? ListeningPorts(string sid) =>
+        _editors.TryGetValue(sid, out var editor) && !editor.Process.HasExited
+            ? ListeningSockets.Of(editor.Process.Id, except: editor.Port)
+            : null;
 
     /// <summary>The workspace's data directory (what a Kubernetes workspace has on its volume).</summary>
     public string DataDirectory(string sid) => Path.Combine(_dataRoot, sid);
@@ -192,6 +208,9 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEv
             "--disable-update-check",
             "--disable-workspace-trust",
 
+            // code-server's Getting Started page advertises Coder's product; the platform's users did not ask for it.
+            "--disable-getting-started-override",
+
             // Without it code-server writes ~/.config/code-server/config.yaml of whoever runs the operator.
             "--config", Path.Combine(home, "config.yaml"),
             "--user-data-dir", Path.Combine(home, "data"),
@@ -233,12 +252,24 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEv
             environment["USER"] = account.Name;
             environment["LOGNAME"] = account.Name;
             environment["SHELL"] = "/bin/bash";
+            if (_machineSettings is not null)
+            {
+                environment["CIDE_MACHINE_SETTINGS"] = _machineSettings;
+            }
         }
         else
         {
             Directory.CreateDirectory(Path.Combine(home, "data"));
             Directory.CreateDirectory(Path.Combine(home, "extensions"));
             Directory.CreateDirectory(folder);
+            if (_machineSettings is not null)
+            {
+                // The operator's own user here: nothing another user planted can redirect the write.
+                var machine = Path.Combine(home, "data", EditorSettings.RelativePath);
+                Directory.CreateDirectory(Path.GetDirectoryName(machine)!);
+                File.WriteAllText(machine, _machineSettings);
+            }
+
             port = FreeLoopbackPort();
             executable = codeServer;
             arguments = ["--bind-addr", $"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}", .. editorArguments];

@@ -58,3 +58,9 @@ public static class WorkspacePhase
     public const string Failed = "Failed";
     public const string Deleting = "Deleting";
 }
+
+/// <summary>
+/// The TCP ports a running workspace listens on (its dev servers), as the operator can tell; <see cref="Detected"/>
+/// is false where its driver cannot look (Kubernetes, for now), and the list is then empty.
+/// </summary>
+public sealed record ListeningPortsInfo(bool Detected, IReadOnlyList<int> Ports);

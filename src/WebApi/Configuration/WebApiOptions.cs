@@ -37,6 +37,13 @@ public sealed class WebApiOptions
     public string CatalogFile { get; set; } = "catalog.json";
 
     /// <summary>
+    /// Whether the operator runs workspaces as local processes (its local driver, <c>./run.sh</c>): then every
+    /// workspace is the code-server installed on that machine with its tools, and templates' images and sizes
+    /// do not apply. The page says so instead of promising them.
+    /// </summary>
+    public bool WorkspacesOnOneMachine { get; set; }
+
+    /// <summary>
     /// Addresses or networks (CIDR) of the reverse proxies in front of this API (the gateway, ./run.sh):
     /// their X-Forwarded-For and -Proto are believed, so the log-in throttle counts each client's address
     /// instead of the proxy's, and the cookie is Secure behind TLS. Empty: the connection is the client.

@@ -53,6 +53,21 @@ internal sealed class OperatorClient(HttpClient http, IOptions<WebApiOptions> op
         }
     }
 
+    /// <summary>The ports the workspace listens on now; null when the operator cannot say (unreachable, refused, unknown).</summary>
+    public async Task<ListeningPortsInfo?> ListeningPortsAsync(string sid, CancellationToken cancellationToken)
+    {
+        using var request = NewRequest(HttpMethod.Get, $"/api/workspaces/{sid}/listening-ports", null);
+        try
+        {
+            using var response = await http.SendAsync(request, cancellationToken);
+            return response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<ListeningPortsInfo>(Json, cancellationToken) : null;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or JsonException || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            return null;
+        }
+    }
+
     public async Task<OperatorOutcome> DeleteAsync(string sid, CancellationToken cancellationToken)
     {
         var outcome = await SendAsync(HttpMethod.Delete, $"/api/workspaces/{sid}?wait=60", null, cancellationToken);

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using ServiceDefaults.Routing;
 using ServiceDefaults.Sharing;
+using ServiceDefaults.Workspaces;
 using WebApi.Accounts;
 using WebApi.Data;
 using WebApi.Orchestration;
@@ -19,6 +20,30 @@ public sealed record SharePortRequest(string? Sharing);
 /// </summary>
 internal static class PortSharingEndpoints
 {
+    internal static async Task<Results<Ok<PortsView>, ProblemHttpResult>> List(
+        string sid, ClaimsPrincipal user, WebApiDb db, OperatorClient operatorApi, TicketIssuer tickets, HttpContext http, CancellationToken cancellationToken)
+    {
+        var ownerId = user.UserId();
+        var workspace = await db.Workspaces.AsNoTracking().Include(w => w.SharedPorts).SingleOrDefaultAsync(w => w.Sid == sid && w.OwnerId == ownerId, cancellationToken);
+        if (workspace is null)
+        {
+            return WorkspaceEndpoints.NotYours(sid);
+        }
+
+        // Only a running workspace has anything listening; the operator not answering hides none of the shares.
+        var listening = workspace.State == WorkspaceState.Running ? await operatorApi.ListeningPortsAsync(sid, cancellationToken) : null;
+        var heard = listening?.Ports ?? [];
+        var shared = workspace.SharedPorts.ToDictionary(p => p.Port, p => p.Sharing);
+        var ports = heard.Concat(shared.Keys).Distinct().Order()
+            .Select(port => new PortView(
+                port,
+                PortShares.Word(shared.GetValueOrDefault(port, PortSharing.Private)),
+                tickets.PortAddress(sid, port, http.Request.Scheme),
+                heard.Contains(port)))
+            .ToArray();
+        return TypedResults.Ok(new PortsView(listening?.Detected ?? false, ports));
+    }
+
     internal static async Task<Results<Ok<WorkspaceView>, ValidationProblem, ProblemHttpResult>> Set(
         string sid, string port, SharePortRequest request, ClaimsPrincipal user, WebApiDb db, OperatorClient operatorApi,
         TicketIssuer tickets, WorkspaceViews views, HttpContext http, CancellationToken cancellationToken)

@@ -35,6 +35,7 @@ public static partial class WorkspaceEndpoints
         api.MapPost("/{sid}/stop", Stop);
         api.MapDelete("/{sid}", Delete);
         api.MapPost("/{sid}/open", Open);
+        api.MapGet("/{sid}/ports", PortSharingEndpoints.List);
         api.MapPut("/{sid}/ports/{port}", PortSharingEndpoints.Set);
         return app;
     }

@@ -33,6 +33,14 @@ public sealed record ProgressView(string Phase, string? Reason, string? Message)
 public sealed record SharedPortView(int Port, string Sharing, string? Url);
 
 /// <summary>
+/// A workspace's dev-server ports for its owner: those listening now (<see cref="Detected"/> when the platform
+/// can tell) and those shared, each with its level (private unless shared) and where it opens.
+/// </summary>
+public sealed record PortsView(bool Detected, PortView[] Ports);
+
+public sealed record PortView(int Port, string Sharing, string? Url, bool Listening);
+
+/// <summary>
 /// A workspace as its owner sees it: the database's state (what this web API decided) corrected by what the
 /// operator last reported (what is), so a Running row whose editor keeps failing shows Failed, one whose
 /// editor restarts shows Starting, and neither offers Open.

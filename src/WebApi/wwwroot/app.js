@@ -87,8 +87,17 @@ function within(iso) {
 
 const stopCauses = { owner: "stopped by you", idle: "idle", operator: "stopped by an administrator" };
 
+// A workspace that was never started has no stop time: it is new, not "stopped".
+function neverStarted(w) {
+  return w.state === "Stopped" && !w.stoppedAt;
+}
+
+function stateWords(w) {
+  return neverStarted(w) ? "Not started yet" : w.state;
+}
+
 function stoppedWords(w) {
-  if (!w.stoppedAt) return "Stopped";
+  if (!w.stoppedAt) return "Not started yet";
   const cause = stopCauses[w.stopCause];
   return `Stopped ${ago(w.stoppedAt)}${cause ? ` (${cause})` : ""}`;
 }
@@ -109,6 +118,13 @@ function stepOf(w) {
 
 const transitional = ["Starting", "Stopping", "Deleting"];
 
+// The states that hold a user's one running workspace (the web API's Workspace.Active).
+const active = ["Starting", "Running", "Stopping"];
+
+function otherActive(w) {
+  return workspaces.find((x) => x.sid !== w.sid && active.includes(x.state));
+}
+
 // --- Signed in or not ---------------------------------------------------------------------------
 
 async function showSignedIn(user) {
@@ -116,8 +132,12 @@ async function showSignedIn(user) {
   $("#who").hidden = false;
   $("#auth").hidden = true;
   const [templates, specs] = await Promise.all([api("GET", "/api/templates"), api("GET", "/api/specs")]);
-  $("#templates").replaceChildren(...templates.map((t) => new Option(`${t.name} — ${t.description}`, t.key)));
-  $("#specs").replaceChildren(...specs.map((s) => new Option(s.displayName, s.key)));
+  // On one machine every workspace is the editor installed there, with that machine's tools: say so rather
+  // than promise an image's versions or a size nobody enforces.
+  const oneMachine = templates.some((t) => !t.applies) || specs.some((s) => !s.applies);
+  $("#templates").replaceChildren(...templates.map((t) => new Option(t.applies ? `${t.name} — ${t.description}` : `${t.name} (this machine's tools)`, t.key)));
+  $("#specs").replaceChildren(...specs.map((s) => new Option(s.applies ? s.displayName : `${s.displayName} (not enforced here)`, s.key)));
+  $("#one-machine").hidden = !oneMachine;
   const returnTo = new URLSearchParams(location.search).get("returnTo");
   if (returnTo !== null && await resumeReturnTo(returnTo)) return;
   showDashboard();
@@ -190,11 +210,11 @@ function card(w) {
 
   const main = element("div", "ws-main");
   const title = element("div", "ws-title");
-  title.append(element("span", "ws-name", w.name), element("span", `state badge badge-${w.state}`, w.state));
+  title.append(element("span", "ws-name", w.name), element("span", `state badge badge-${w.state}`, stateWords(w)));
   main.append(title);
 
   const meta = [w.templateName || w.template, w.specName || w.spec];
-  if (w.state === "Stopped") meta.push(stoppedWords(w).replace(/^Stopped/, "stopped"));
+  if (w.state === "Stopped" && !neverStarted(w)) meta.push(stoppedWords(w).replace(/^Stopped/, "stopped"));
   if (w.lastUsedAt) meta.push(`last used ${ago(w.lastUsedAt)}`);
   if (w.idleStopAt) meta.push(`stops when idle ${within(w.idleStopAt)}`);
   main.append(element("div", "ws-meta", meta.filter(Boolean).join(" · ")));
@@ -227,53 +247,136 @@ function card(w) {
   }
   if (w.state === "Failed") button("Stop", () => act(w, "Stopping", "POST", `/api/workspaces/${w.sid}/stop`));
   if (w.state === "Stopped") {
-    button("Start", () => act(w, "Starting", "POST", `/api/workspaces/${w.sid}/start`), "primary");
+    // One workspace runs at a time: a Start that would only be refused offers what the start page does.
+    const other = otherActive(w);
+    if (other) {
+      button(`Stop “${other.name}” and start`, () => stopOtherAndStart(other, w), "primary");
+    } else {
+      button("Start", () => act(w, "Starting", "POST", `/api/workspaces/${w.sid}/start`), "primary");
+    }
     button("Delete", () => confirm(`Delete "${w.name}" and its files?`) ? act(w, "Deleting", "DELETE", `/api/workspaces/${w.sid}`) : null, "danger");
   }
   item.append(main, actions);
   return item;
 }
 
-// The workspace's shared dev-server ports (each on its own origin) and a small form to share one more.
+// A running workspace's dev-server ports, each on its own origin: the ones listening now (the platform looks)
+// and the ones shared, each with who may open it, its full address and a copy button. Private unless the
+// owner says otherwise; public only after a confirmation naming what it means.
+const levelWords = {
+  private: "Private (only you)",
+  authenticated: "Signed-in users",
+  public: "Public (anyone with the address)",
+};
+const portsSeen = new Map(); // sid -> the last PortsView, so a refresh of the list does not flicker
+const portsAdded = new Map(); // sid -> ports typed in this page that are neither listening nor shared
+
 function portSharing(w) {
-  const box = element("div", "ports");
-  const levels = ["private", "authenticated", "public"];
-  const levelSelect = (current) => {
-    const select = document.createElement("select");
-    select.append(...levels.map((level) => new Option(level, level, false, level === current)));
-    return select;
-  };
-  for (const p of w.ports) {
-    const line = element("div", "port");
-    const link = element("a", "", `port ${p.port}`);
-    if (p.url) { link.href = p.url; link.target = "_blank"; link.rel = "noopener"; }
-    const select = levelSelect(p.sharing);
-    select.setAttribute("aria-label", `sharing of port ${p.port}`);
-    select.addEventListener("change", () => run(() => share(w.sid, p.port, select.value)));
-    line.append(link, " ", select);
-    box.append(line);
+  const box = element("section", "ports");
+  box.setAttribute("aria-label", `Dev server ports of ${w.name}`);
+  const list = element("div", "port-list");
+  box.append(element("h3", "ports-title", "Dev server ports"), list, addPortForm(w));
+  if (portsSeen.has(w.sid)) renderPorts(w, list, portsSeen.get(w.sid));
+  poll(async () => {
+    const view = await api("GET", `/api/workspaces/${w.sid}/ports`);
+    portsSeen.set(w.sid, view);
+    if (list.isConnected) renderPorts(w, list, view);
+  });
+  return box;
+}
+
+function renderPorts(w, list, view) {
+  const known = new Set(view.ports.map((p) => p.port));
+  const added = [...(portsAdded.get(w.sid) || [])].filter((port) => !known.has(port))
+    .map((port) => ({ port, sharing: "private", url: null, listening: false }));
+  const ports = [...view.ports, ...added].sort((a, b) => a.port - b.port);
+  const rows = ports.map((p) => portRow(w, p));
+  if (rows.length === 0) {
+    rows.push(element("p", "muted small", view.detected
+      ? "Nothing listens yet. Start a dev server in the editor's terminal (e.g. on port 3000): it shows here, private to you until you share it."
+      : "Type the port your dev server listens on below; it stays private to you until you share it."));
   }
+  list.replaceChildren(...rows);
+}
+
+function portRow(w, p) {
+  const row = element("div", "port");
+  row.dataset.port = p.port;
+  const name = element("span", "port-number", `Port ${p.port}`);
+  const state = element("span", "muted small", p.listening ? "listening" : "not listening");
+  const select = document.createElement("select");
+  select.setAttribute("aria-label", `Who may open port ${p.port}`);
+  for (const [level, words] of Object.entries(levelWords)) select.append(new Option(words, level, false, level === p.sharing));
+  select.addEventListener("change", () => {
+    if (select.value === "public" && !confirmPublic(w, p.port)) {
+      select.value = p.sharing;
+      return;
+    }
+    run(() => share(w.sid, p.port, select.value));
+  });
+  row.append(name, state, select);
+  const url = p.url;
+  if (url) {
+    const address = element("input", "port-url");
+    address.readOnly = true;
+    address.value = url;
+    address.setAttribute("aria-label", `Address of port ${p.port}`);
+    const copy = element("button", "button small", "Copy");
+    copy.type = "button";
+    copy.setAttribute("aria-label", `Copy the address of port ${p.port}`);
+    copy.addEventListener("click", () => run(async () => {
+      await copyText(address);
+      copy.textContent = "Copied";
+      setTimeout(() => { copy.textContent = "Copy"; }, 2000);
+    }));
+    const open = element("a", "button small quiet", "Open");
+    open.href = url;
+    open.target = "_blank";
+    open.rel = "noopener";
+    row.append(address, copy, open);
+  }
+  return row;
+}
+
+function confirmPublic(w, port) {
+  return confirm(`Make port ${port} of “${w.name}” public?\n\nAnyone who has its address can open it, without signing in, until you make it private again.`);
+}
+
+async function copyText(input) {
+  try {
+    await navigator.clipboard.writeText(input.value);
+  } catch {
+    // No clipboard permission (an insecure origin): the browser's own copy of a selection.
+    input.select();
+    document.execCommand("copy");
+  }
+}
+
+function addPortForm(w) {
   const form = element("form", "share-form");
+  const label = element("label", "small", "Another port ");
   const port = document.createElement("input");
   port.name = "port";
   port.type = "number";
   port.min = "1";
   port.max = "65535";
   port.required = true;
-  port.placeholder = "port";
-  port.setAttribute("aria-label", "port to share");
-  const select = levelSelect("public");
-  select.name = "sharing";
-  select.setAttribute("aria-label", "sharing level");
-  const submit = element("button", "button small", "Share");
+  port.placeholder = "3000";
+  label.append(port);
+  const submit = element("button", "button small", "Add");
   submit.type = "submit";
-  form.append(port, " ", select, " ", submit);
+  form.append(label, " ", submit);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    run(() => share(w.sid, port.value, select.value));
+    const number = Number(port.value);
+    if (!portsAdded.has(w.sid)) portsAdded.set(w.sid, new Set());
+    portsAdded.get(w.sid).add(number);
+    port.value = "";
+    const list = form.parentElement.querySelector(".port-list");
+    if (portsSeen.has(w.sid)) renderPorts(w, list, portsSeen.get(w.sid));
+    else renderPorts(w, list, { detected: false, ports: [] });
   });
-  box.append(form);
-  return box;
+  return form;
 }
 
 async function share(sid, port, sharing) {
@@ -291,6 +394,12 @@ async function act(w, shown, method, path) {
   } finally {
     await refresh();
   }
+}
+
+async function stopOtherAndStart(other, w) {
+  render(workspaces.map((x) => x.sid === other.sid ? { ...x, state: "Stopping", progress: null } : x));
+  await api("POST", `/api/workspaces/${other.sid}/stop`);
+  await act(w, "Starting", "POST", `/api/workspaces/${w.sid}/start`);
 }
 
 async function openEditor(sid) {
@@ -353,14 +462,14 @@ function renderStartPage(w) {
   startPage.view = w;
   $("#start-name").textContent = w.name;
   const status = {
-    Stopped: stoppedWords(w),
+    Stopped: neverStarted(w) ? "Start it to open the editor; it begins with an empty folder." : stoppedWords(w),
     Starting: "Starting…",
     Stopping: "Stopping…",
     Running: "Running: opening the editor…",
     Failed: "The editor is not running.",
     Deleting: "Being deleted.",
   }[w.state] || w.state;
-  const badge = element("span", `state badge badge-${w.state}`, w.state);
+  const badge = element("span", `state badge badge-${w.state}`, stateWords(w));
   $("#start-status").replaceChildren(badge, " ", status);
 
   const showSteps = w.state === "Starting" || w.state === "Running";
@@ -386,7 +495,7 @@ function renderStartPage(w) {
 // One workspace runs at a time: if another one does, say which and offer to stop it first.
 async function offerToStopTheOther() {
   const sid = startPage.sid;
-  const other = (await api("GET", "/api/workspaces")).find((x) => x.sid !== sid && x.state !== "Stopped");
+  const other = (await api("GET", "/api/workspaces")).find((x) => x.sid !== sid && active.includes(x.state));
   if (!startPage || startPage.sid !== sid || startPage.view.state !== "Stopped" || !other) return;
   $("#start-other").textContent = `“${other.name}” is ${other.state.toLowerCase()}. One workspace runs at a time.`;
   $("#start-other").hidden = false;

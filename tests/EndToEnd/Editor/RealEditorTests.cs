@@ -69,6 +69,11 @@ public sealed class RealEditorTests(HeadlessChromium chromium, ITestOutputHelper
             await login.GetByRole(AriaRole.Button, new() { Name = "Log in" }).ClickAsync();
             await Assertions.Expect(page.Locator("#who-name")).ToHaveTextAsync("alice");
 
+            // On one machine no template's versions nor size are promised: the editor uses this machine's tools.
+            await Assertions.Expect(page.Locator("#one-machine")).ToBeVisibleAsync();
+            await Assertions.Expect(page.Locator("#templates option[value=python]")).ToHaveTextAsync("Python (this machine's tools)");
+            await Assertions.Expect(page.Locator("#specs option").First).ToContainTextAsync("(not enforced here)");
+
             (row, sid) = await CreateAndStartAsync(page, "my project", scenario);
         });
 
@@ -83,6 +88,13 @@ public sealed class RealEditorTests(HeadlessChromium chromium, ITestOutputHelper
             Assert.Equal("h2", await editor.EvaluateAsync<string>("() => performance.getEntriesByType('navigation')[0].nextHopProtocol"));
             Assert.NotEmpty(handshakes);
             Assert.All(handshakes, status => Assert.Equal(200, status));
+
+            // The platform's editor settings (config/editor-settings.json): no chat panel, no AI process per editor.
+            await Task.Delay(5000);
+            var processes = EditorProcesses(platform, sid);
+            output.WriteLine($"idle editor: {processes.Count} processes, {processes.Sum(p => p.RssKiB) / 1024.0:F0} MiB resident: {string.Join(", ", processes.Select(p => $"{p.CommandLine[..Math.Min(60, p.CommandLine.Length)]} {p.RssKiB / 1024} MiB"))}");
+            await Assertions.Expect(editor.GetByText("Build with Agent")).ToHaveCountAsync(0);
+            Assert.DoesNotContain(processes, p => p.CommandLine.Contains("copilot", StringComparison.OrdinalIgnoreCase));
             await HeadlessChromium.ScreenshotAsync(editor, "real-editor-workbench.png");
         });
 
@@ -360,13 +372,33 @@ public sealed class RealEditorTests(HeadlessChromium chromium, ITestOutputHelper
             await ScreenshotWithAddressAsync(devPage, "origin-dev-server.png");
         });
 
-        await scenario.StepAsync("4. shared publicly from the page, it opens in a browser that never logged in; private again, that browser is refused", async () =>
+        await scenario.StepAsync("4. the page offers the listening port, private, with its address; public only once confirmed, it opens in a browser that never logged in; private again, that browser is refused", async () =>
         {
             await page.BringToFrontAsync();
-            await row.GetByLabel("port to share").FillAsync(devPort.ToString(CultureInfo.InvariantCulture));
-            await row.GetByLabel("sharing level").SelectOptionAsync("public");
-            await row.GetByRole(AriaRole.Button, new() { Name = "Share" }).ClickAsync();
-            await Assertions.Expect(row.GetByRole(AriaRole.Link, new() { Name = $"port {devPort}" })).ToHaveAttributeAsync("href", DevServer().ToString());
+
+            // Found by the platform (nothing typed), private until the owner says otherwise, its address shown.
+            var port = row.Locator($".port[data-port='{devPort}']");
+            await Assertions.Expect(port).ToContainTextAsync("listening", new() { Timeout = 30_000 });
+            var level = port.GetByLabel($"Who may open port {devPort}", new() { Exact = true });
+            await Assertions.Expect(level).ToHaveValueAsync("private");
+            await Assertions.Expect(port.GetByLabel($"Address of port {devPort}", new() { Exact = true })).ToHaveValueAsync(DevServer().ToString());
+            await port.GetByRole(AriaRole.Button, new() { Name = $"Copy the address of port {devPort}" }).ClickAsync();
+            await Assertions.Expect(port.GetByRole(AriaRole.Button, new() { Name = $"Copy the address of port {devPort}" })).ToHaveTextAsync("Copied");
+
+            // Public asks first; declined, nothing changes.
+            string? asked = null;
+            var accept = false;
+            page.Dialog += async (_, dialog) =>
+            {
+                asked = dialog.Message;
+                await (accept ? dialog.AcceptAsync() : dialog.DismissAsync());
+            };
+            await level.SelectOptionAsync("public");
+            Assert.Contains("Anyone who has its address can open it", asked, StringComparison.Ordinal);
+            await Assertions.Expect(level).ToHaveValueAsync("private");
+            accept = true;
+            await level.SelectOptionAsync("public");
+            await Assertions.Expect(row.Locator($".port[data-port='{devPort}']").GetByLabel($"Who may open port {devPort}")).ToHaveValueAsync("public", new() { Timeout = 15_000 });
             await HeadlessChromium.ScreenshotAsync(page, "origin-share-public.png");
 
             await using var stranger = await chromium.Browser.NewContextAsync();
@@ -379,8 +411,10 @@ public sealed class RealEditorTests(HeadlessChromium chromium, ITestOutputHelper
             await ScreenshotWithAddressAsync(strangerPage, "origin-public-stranger.png");
 
             // Private again: the stranger is sent to log in; the owner's page keeps working.
-            await row.GetByLabel($"sharing of port {devPort}").SelectOptionAsync("private");
-            await Assertions.Expect(row.GetByRole(AriaRole.Link, new() { Name = $"port {devPort}" })).ToHaveCountAsync(0);
+            await row.GetByLabel($"Who may open port {devPort}").SelectOptionAsync("private");
+
+            // Still listed, now private: setting a level never makes the port disappear.
+            await Assertions.Expect(row.Locator($".port[data-port='{devPort}']").GetByLabel($"Who may open port {devPort}")).ToHaveValueAsync("private", new() { Timeout = 15_000 });
             await Eventually.TrueAsync(
                 async () => (await strangerPage.GotoAsync(DevServer().ToString()))?.Status == 200 && new Uri(strangerPage.Url).Authority == platform.Url.Authority,
                 "the stranger is refused the private port and sent to log in",
@@ -524,5 +558,53 @@ public sealed class RealEditorTests(HeadlessChromium chromium, ITestOutputHelper
         {
             return false;
         }
+    }
+
+    /// <summary>The workspace's editor and every process below it, with their resident memory (from /proc).</summary>
+    private static List<(string Name, string CommandLine, long RssKiB)> EditorProcesses(RunScript platform, string sid)
+    {
+        var root = int.Parse(File.ReadAllText(Path.Combine(platform.DataDirectory, "workspaces", ".editors", sid + ".pid")), CultureInfo.InvariantCulture);
+        var parents = new Dictionary<int, int>();
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(directory), CultureInfo.InvariantCulture, out var pid))
+            {
+                try
+                {
+                    var stat = File.ReadAllText(Path.Combine(directory, "stat"));
+                    parents[pid] = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
+                }
+                catch (IOException)
+                {
+                    // Gone meanwhile.
+                }
+            }
+        }
+
+        var tree = new List<int> { root };
+        for (var i = 0; i < tree.Count; i++)
+        {
+            tree.AddRange(parents.Where(pair => pair.Value == tree[i]).Select(pair => pair.Key));
+        }
+
+        var result = new List<(string, string, long)>();
+        foreach (var pid in tree)
+        {
+            try
+            {
+                var status = File.ReadAllLines($"/proc/{pid}/status");
+                var name = status.First(line => line.StartsWith("Name:", StringComparison.Ordinal))[5..].Trim();
+                var rss = status.FirstOrDefault(line => line.StartsWith("VmRSS:", StringComparison.Ordinal)) is { } line
+                    ? long.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) : 0;
+                var commandLine = File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
+                result.Add((name, commandLine, rss));
+            }
+            catch (IOException)
+            {
+                // Gone meanwhile.
+            }
+        }
+
+        return result;
     }
 }

@@ -38,6 +38,27 @@ public sealed class PortSharingTests(HostRoutingPlatform platform) : IClassFixtu
         await EventuallyAsync(async () => await StatusAsync(portHost, "/app") == HttpStatusCode.Unauthorized, "the port is private again");
     }
 
+    // What the page lists: the ports listening now (the operator looks; the stand-in editor listens on none of
+    // its own) and the shared ones, each with its level and address; private ones stay listed as private.
+    [Fact]
+    public async Task The_owner_sees_each_port_with_its_level_and_address_and_no_one_else_does()
+    {
+        using var alice = await platform.NewUserAsync();
+        using var mallory = await platform.NewUserAsync();
+        var sid = await CreateRunningAsync(alice);
+
+        var none = (await alice.GetFromJsonAsync<PortsDto>($"/api/workspaces/{sid}/ports"))!;
+        Assert.True(none.Detected, "the local driver looks for listening ports");
+        Assert.Empty(none.Ports);
+
+        (await alice.PutAsJsonAsync($"/api/workspaces/{sid}/ports/3000", new { sharing = "authenticated" })).EnsureSuccessStatusCode();
+        var shared = (await alice.GetFromJsonAsync<PortsDto>($"/api/workspaces/{sid}/ports"))!;
+        Assert.Equal([new PortStateDto(3000, "authenticated", $"http://3000--{sid}.{HostRoutingPlatform.Domain}/", Listening: false)], shared.Ports);
+
+        using var foreign = await mallory.GetAsync($"/api/workspaces/{sid}/ports");
+        Assert.Equal(HttpStatusCode.NotFound, foreign.StatusCode);
+    }
+
     [Fact]
     public async Task A_port_shared_with_signed_in_users_opens_with_the_ticket_the_web_API_gives_any_of_them()
     {
@@ -132,6 +153,10 @@ public sealed class PortSharingTests(HostRoutingPlatform platform) : IClassFixtu
     private sealed record PortDto(int Port, string Sharing, string? Url);
 
     private sealed record WorkspaceDto(string Sid, string State, PortDto[] Ports);
+
+    private sealed record PortsDto(bool Detected, PortStateDto[] Ports);
+
+    private sealed record PortStateDto(int Port, string Sharing, string? Url, bool Listening);
 
     private sealed record OpenDto(string Url);
 }
