@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using k8s.Models;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using ServiceDefaults.Workspaces;
 using WorkspaceOperator.Configuration;
@@ -38,7 +39,7 @@ public static class WorkspaceEndpoints
         informer.Get(sid) is { } workspace ? TypedResults.Ok(workspace.ToInfo()) : NotFound(sid);
 
     /// <summary>Which ports the workspace's dev servers listen on, so its owner shares what runs instead of guessing.</summary>
-    internal static Results<Ok<ListeningPortsInfo>, ProblemHttpResult> ListeningPorts(string sid, WorkspaceInformer informer, IListeningPorts? ports)
+    internal static Results<Ok<ListeningPortsInfo>, ProblemHttpResult> ListeningPorts(string sid, WorkspaceInformer informer, [FromServices] IListeningPorts? ports)
     {
         if (informer.Get(sid) is null)
         {
