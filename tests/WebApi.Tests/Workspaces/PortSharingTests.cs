@@ -80,9 +80,18 @@ public sealed class PortSharingTests(HostRoutingPlatform platform) : IClassFixtu
         Assert.StartsWith(returnTo + "&ticket=", ticketed, StringComparison.Ordinal);
 
         // Bob's ticket opens that port (a cookie for that origin), never the editor.
-        using var handOff = await SendAsync($"8080--{sid}.{HostRoutingPlatform.Domain}", new Uri(ticketed).PathAndQuery);
-        Assert.Equal(HttpStatusCode.SeeOther, handOff.StatusCode);
-        var cookie = handOff.Headers.GetValues("Set-Cookie").Single().Split(';')[0];
+        // The gateway follows the new level within its propagation time: until then the port is still private.
+        HttpResponseMessage? handOff = null;
+        await EventuallyAsync(
+            async () =>
+            {
+                handOff?.Dispose();
+                handOff = await SendAsync($"8080--{sid}.{HostRoutingPlatform.Domain}", new Uri(ticketed).PathAndQuery);
+                return handOff.StatusCode == HttpStatusCode.SeeOther;
+            },
+            "bob's ticket is taken once the sharing has reached the gateway");
+        var cookie = handOff!.Headers.GetValues("Set-Cookie").Single().Split(';')[0];
+        handOff.Dispose();
         await EventuallyAsync(async () => await StatusAsync($"8080--{sid}.{HostRoutingPlatform.Domain}", "/dashboard", cookie) == HttpStatusCode.OK, "bob reaches the port");
         var bobsEditorTicket = new Uri(ticketed).Query.Split("ticket=")[1];
         Assert.Equal(HttpStatusCode.Forbidden, await StatusAsync($"{sid}.{HostRoutingPlatform.Domain}", "/?ticket=" + bobsEditorTicket));
