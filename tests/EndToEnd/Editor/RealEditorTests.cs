@@ -564,31 +564,8 @@ public sealed class RealEditorTests(HeadlessChromium chromium, ITestOutputHelper
     private static List<(string Name, string CommandLine, long RssKiB)> EditorProcesses(RunScript platform, string sid)
     {
         var root = int.Parse(File.ReadAllText(Path.Combine(platform.DataDirectory, "workspaces", ".editors", sid + ".pid")), CultureInfo.InvariantCulture);
-        var parents = new Dictionary<int, int>();
-        foreach (var directory in Directory.EnumerateDirectories("/proc"))
-        {
-            if (int.TryParse(Path.GetFileName(directory), CultureInfo.InvariantCulture, out var pid))
-            {
-                try
-                {
-                    var stat = File.ReadAllText(Path.Combine(directory, "stat"));
-                    parents[pid] = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
-                }
-                catch (IOException)
-                {
-                    // Gone meanwhile.
-                }
-            }
-        }
-
-        var tree = new List<int> { root };
-        for (var i = 0; i < tree.Count; i++)
-        {
-            tree.AddRange(parents.Where(pair => pair.Value == tree[i]).Select(pair => pair.Key));
-        }
-
         var result = new List<(string, string, long)>();
-        foreach (var pid in tree)
+        foreach (var pid in WorkspaceOperator.Local.ProcessTree.Of(root))
         {
             try
             {

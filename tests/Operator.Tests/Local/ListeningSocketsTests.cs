@@ -43,7 +43,7 @@ public sealed class ListeningSocketsTests
         }
         finally
         {
-            foreach (var pid in Children(editor.Id))
+            foreach (var pid in ProcessTree.Of(editor.Id).Skip(1))
             {
                 Process.GetProcessById(pid).Kill();
             }
@@ -80,23 +80,4 @@ public sealed class ListeningSocketsTests
         probe.Start();
         return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
-
-    private static List<int> Children(int pid) =>
-        Directory.EnumerateDirectories("/proc")
-            .Select(Path.GetFileName)
-            .Where(name => int.TryParse(name, out _))
-            .Select(name => int.Parse(name!, CultureInfo.InvariantCulture))
-            .Where(child =>
-            {
-                try
-                {
-                    var stat = File.ReadAllText($"/proc/{child}/stat");
-                    return stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1] == pid.ToString(CultureInfo.InvariantCulture);
-                }
-                catch (IOException)
-                {
-                    return false;
-                }
-            })
-            .ToList();
 }
