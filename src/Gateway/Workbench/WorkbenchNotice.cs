@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace Gateway.Workbench;
 
 /// <summary>
@@ -13,7 +15,7 @@ internal static class WorkbenchNotice
     public const string ScriptPath = "/_cloud-ide/workbench-notice.js";
 
     // Relative, so one tag serves both addresses: the document is the editor's root, /ws/<sid>/ or /.
-    private static readonly byte[] ScriptTag = "<script src=\"_cloud-ide/workbench-notice.js\"></script>"u8.ToArray();
+    private static readonly byte[] ScriptTag = Encoding.ASCII.GetBytes($"<script src=\"{ScriptPath[1..]}\"></script>");
 
     private static readonly byte[] Script = ReadScript();
 
@@ -58,17 +60,11 @@ internal static class WorkbenchNotice
         return result;
     }
 
-    private static int IndexOfIgnoreCase(ReadOnlySpan<byte> text, ReadOnlySpan<byte> lowerCase)
+    private static int IndexOfIgnoreCase(ReadOnlySpan<byte> text, ReadOnlySpan<byte> value)
     {
-        for (var i = 0; i + lowerCase.Length <= text.Length; i++)
+        for (var i = 0; i + value.Length <= text.Length; i++)
         {
-            var j = 0;
-            while (j < lowerCase.Length && (text[i + j] | 0x20) == lowerCase[j])
-            {
-                j++;
-            }
-
-            if (j == lowerCase.Length)
+            if (Ascii.EqualsIgnoreCase(text.Slice(i, value.Length), value))
             {
                 return i;
             }
