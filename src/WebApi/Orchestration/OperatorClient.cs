@@ -39,34 +39,12 @@ internal sealed class OperatorClient(HttpClient http, IOptions<WebApiOptions> op
         SendAsync(HttpMethod.Put, $"/api/workspaces/{sid}/ports", new SetPortsRequest([.. ports.Select(p => new PortSharingInfo(p.Port, PortShares.Word(p.Sharing)))]), cancellationToken);
 
     /// <summary>Every workspace as the operator sees it now; null when it cannot say (unreachable, refused).</summary>
-    public async Task<IReadOnlyList<WorkspaceInfo>?> ListAsync(CancellationToken cancellationToken)
-    {
-        using var request = NewRequest(HttpMethod.Get, "/api/workspaces", null);
-        try
-        {
-            using var response = await http.SendAsync(request, cancellationToken);
-            return response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<WorkspaceInfo[]>(Json, cancellationToken) : null;
-        }
-        catch (Exception ex) when (ex is HttpRequestException or JsonException || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
-        {
-            return null;
-        }
-    }
+    public Task<WorkspaceInfo[]?> ListAsync(CancellationToken cancellationToken) =>
+        GetOrNullAsync<WorkspaceInfo[]>("/api/workspaces", cancellationToken);
 
     /// <summary>The ports the workspace listens on now; null when the operator cannot say (unreachable, refused, unknown).</summary>
-    public async Task<ListeningPortsInfo?> ListeningPortsAsync(string sid, CancellationToken cancellationToken)
-    {
-        using var request = NewRequest(HttpMethod.Get, $"/api/workspaces/{sid}/listening-ports", null);
-        try
-        {
-            using var response = await http.SendAsync(request, cancellationToken);
-            return response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<ListeningPortsInfo>(Json, cancellationToken) : null;
-        }
-        catch (Exception ex) when (ex is HttpRequestException or JsonException || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
-        {
-            return null;
-        }
-    }
+    public Task<ListeningPortsInfo?> ListeningPortsAsync(string sid, CancellationToken cancellationToken) =>
+        GetOrNullAsync<ListeningPortsInfo>($"/api/workspaces/{sid}/listening-ports", cancellationToken);
 
     public async Task<OperatorOutcome> DeleteAsync(string sid, CancellationToken cancellationToken)
     {
@@ -74,6 +52,21 @@ internal sealed class OperatorClient(HttpClient http, IOptions<WebApiOptions> op
 
         // Already gone is what we wanted.
         return outcome.Status == HttpStatusCode.NotFound ? OperatorOutcome.Success : outcome;
+    }
+
+    private async Task<T?> GetOrNullAsync<T>(string path, CancellationToken cancellationToken)
+        where T : class
+    {
+        using var request = NewRequest(HttpMethod.Get, path, null);
+        try
+        {
+            using var response = await http.SendAsync(request, cancellationToken);
+            return response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<T>(Json, cancellationToken) : null;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or JsonException || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            return null;
+        }
     }
 
     private HttpRequestMessage NewRequest(HttpMethod method, string path, object? body)

@@ -23,9 +23,7 @@ internal static class PortSharingEndpoints
     internal static async Task<Results<Ok<PortsView>, ProblemHttpResult>> List(
         string sid, ClaimsPrincipal user, WebApiDb db, OperatorClient operatorApi, TicketIssuer tickets, HttpContext http, CancellationToken cancellationToken)
     {
-        var ownerId = user.UserId();
-        var workspace = await db.Workspaces.AsNoTracking().Include(w => w.SharedPorts).SingleOrDefaultAsync(w => w.Sid == sid && w.OwnerId == ownerId, cancellationToken);
-        if (workspace is null)
+        if (await WorkspaceEndpoints.Find(db, user.UserId(), sid) is not { } workspace)
         {
             return WorkspaceEndpoints.NotYours(sid);
         }
