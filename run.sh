@@ -270,7 +270,7 @@ start operator env \
   --Operator:Redis:PasswordFile="$data/redis-users/operator" \
   --Operator:Local:DataDirectory="$data/workspaces" \
   --Operator:Local:CodeServer="$tools/bin/code-server" \
-  --Operator:Local:EditorSettingsFile="$(if [ -n "$EDITOR_SETTINGS" ]; then absolute "$EDITOR_SETTINGS"; fi)"
+  --Operator:EditorSettingsFile="$(if [ -n "$EDITOR_SETTINGS" ]; then absolute "$EDITOR_SETTINGS"; fi)"
 wait_ready operator "$OPERATOR_PORT" /healthz
 if $isolated; then
   say "each workspace's editor runs as a user of its own (cide<uid>): its terminal reaches its own folder only"

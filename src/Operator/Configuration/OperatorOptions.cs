@@ -35,6 +35,12 @@ public sealed class OperatorOptions
 
     public LocalOptions Local { get; set; } = new();
 
+    /// <summary>
+    /// A JSON (with comments) file of VS Code settings written as each editor's machine settings at every start,
+    /// on either driver (config/editor-settings.json: AI features, telemetry and the welcome tab off); empty: none.
+    /// </summary>
+    public string EditorSettingsFile { get; set; } = "";
+
     /// <summary>OpenTelemetry export over OTLP; off unless an endpoint is set.</summary>
     public TelemetryExportOptions Telemetry { get; set; } = new();
 }
@@ -136,11 +142,8 @@ public sealed class LocalOptions
     /// <summary>Whether each editor runs as a user of its own (<see cref="EditorIsolation"/>).</summary>
     public EditorIsolation Isolation { get; set; } = EditorIsolation.Auto;
 
-    /// <summary>
-    /// A JSON (with comments) file of VS Code settings written as each editor's machine settings at every start
-    /// (config/editor-settings.json: AI features, telemetry and the welcome tab off); empty: none.
-    /// </summary>
-    public string EditorSettingsFile { get; set; } = "";
+    /// <summary>Moved to <c>Operator:EditorSettingsFile</c> (both drivers); still set, it stops the start with a sentence saying so.</summary>
+    public string? EditorSettingsFile { get; set; }
 
     /// <summary>The first uid (and gid) given to a workspace's user; each workspace takes the next free one above it.</summary>
     public uint FirstEditorUid { get; set; } = 2_000_000;

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using ServiceDefaults.Routing;
 using WorkspaceOperator.Kubernetes;
 using WorkspaceOperator.Local;
+using WorkspaceOperator.Workspaces;
 
 namespace WorkspaceOperator.Configuration;
 
@@ -63,10 +64,16 @@ internal sealed class OperatorOptionsValidator : IValidateOptions<OperatorOption
         else if (options.Driver == DriverKind.Local)
         {
             ValidateIsolation(options.Local, failures);
-            if (options.Local.EditorSettingsFile.Length > 0 && EditorSettings.TryRead(options.Local.EditorSettingsFile, out var problem) is null)
-            {
-                failures.Add($"Operator:Local:EditorSettingsFile: {problem}");
-            }
+        }
+
+        if (options.Local.EditorSettingsFile is not null)
+        {
+            failures.Add("Operator:Local:EditorSettingsFile moved: set Operator:EditorSettingsFile instead (it applies to both drivers)");
+        }
+
+        if (options.EditorSettingsFile.Length > 0 && EditorSettings.TryRead(options.EditorSettingsFile, out var problem) is null)
+        {
+            failures.Add($"Operator:EditorSettingsFile: {problem}");
         }
 
         var election = options.Kubernetes.LeaderElection;

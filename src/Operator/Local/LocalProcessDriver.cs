@@ -45,6 +45,8 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEv
     private readonly ConcurrentDictionary<string, LocalEditor> _editors = new();
     private readonly ConcurrentDictionary<string, CrashedEditor> _crashed = new();
     private readonly string? _machineSettings;
+    private readonly WorkspaceMount _mount = new();
+    private readonly ConcurrentDictionary<string, byte> _mountRefused = new();
 
     public LocalProcessDriver(IOptions<OperatorOptions> options, TimeProvider time, ILogger<LocalProcessDriver> logger)
     {
@@ -54,7 +56,7 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEv
         Directory.CreateDirectory(_records);
         EditorAccounts.SetMode(_records, EditorAccounts.OwnerOnly);
         _accounts = new EditorAccounts(_options, _dataRoot, _records);
-        _machineSettings = _options.EditorSettingsFile.Length > 0 ? EditorSettings.TryRead(_options.EditorSettingsFile, out _) : null;
+        _machineSettings = EditorSettings.Of(options.Value);
         _time = time;
         _logger = logger;
         if (_accounts.Separate)
@@ -81,6 +83,21 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEv
         _editors.TryGetValue(sid, out var editor) && !editor.Process.HasExited
             ? ListeningSockets.Of(editor.Process.Id, except: editor.Port)
             : null;
+
+    private bool MountUsable(string mountPath)
+    {
+        if (_mount.TryPrepare(mountPath, out var reason))
+        {
+            return true;
+        }
+
+        if (_mountRefused.TryAdd(mountPath, 0))
+        {
+            LogMachinePathsShown(mountPath, reason);
+        }
+
+        return false;
+    }
 
     /// <summary>The workspace's data directory (what a Kubernetes workspace has on its volume).</summary>
     public string DataDirectory(string sid) => Path.Combine(_dataRoot, sid);
@@ -199,8 +216,14 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEv
 
         KillLeftover(sid);
         var directory = DataDirectory(sid);
-        var home = Path.Combine(directory, ".code-server");
-        var folder = Path.Combine(directory, "workspace");
+
+        // Where the editor sees the directory: at the spec's mount path in a namespace of its own when it runs as
+        // the workspace's user, so no path of this machine's shows in its address or terminals.
+        var mountPath = workspace.Spec.MountPath.TrimEnd('/');
+        var mounted = _accounts.Separate && mountPath.Length > 0 && MountUsable(mountPath);
+        var seen = mounted ? mountPath : directory;
+        var home = Path.Combine(seen, ".code-server");
+        var folder = Path.Combine(seen, "workspace");
         string[] editorArguments =
         [
             "--auth", "none",
@@ -235,9 +258,9 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEv
 
             // A socket left by a killed editor; if the user put something else there, it goes (never followed).
             File.Delete(socket);
-            executable = "setpriv";
-            arguments =
+            List<string> asUser =
             [
+                "setpriv",
                 "--reuid", account.Uid.ToString(CultureInfo.InvariantCulture),
                 "--regid", account.Uid.ToString(CultureInfo.InvariantCulture),
                 "--clear-groups",
@@ -248,7 +271,8 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEv
                 Path.Combine(home, "data"), Path.Combine(home, "extensions"), folder,
                 codeServer, "--socket", socket, "--socket-mode", "600", .. editorArguments,
             ];
-            environment["HOME"] = account.Home;
+            (executable, arguments) = mounted ? WorkspaceMount.Wrap(directory, mountPath, asUser) : (asUser[0], asUser[1..]);
+            environment["HOME"] = mounted ? mountPath : account.Home;
             environment["USER"] = account.Name;
             environment["LOGNAME"] = account.Name;
             environment["SHELL"] = "/bin/bash";
@@ -385,6 +409,9 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEv
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Every workspace's editor runs as {User}, the operator's own user (automatic: {Automatic}): a workspace's terminal can read what that user can, the platform's keys and the other workspaces included. Run the operator as root (./run.sh as root or with sudo) for a user per workspace")]
     private partial void LogSharedUser(string user, bool automatic);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Editors cannot see their workspace at {MountPath} ({Reason}): they open it at its path on this machine, which their address and terminals show")]
+    private partial void LogMachinePathsShown(string mountPath, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Workspace {Sid}: code-server exited on its own with code {ExitCode} ({Failures} in a row)")]
     private partial void LogExited(string sid, int exitCode, int failures);

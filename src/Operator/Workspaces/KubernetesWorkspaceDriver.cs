@@ -28,11 +28,18 @@ internal sealed partial class KubernetesWorkspaceDriver(
     private static readonly HashSet<string> ImageFailures = ["ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"];
 
     // The old start script's lesson: code-server must get SIGTERM at once, or every stop takes the whole
-    // grace period. The shell forwards it; user data and extensions live on the volume.
+    // grace period. The shell forwards it; user data and extensions live on the volume. The platform's machine
+    // settings come in a variable that code-server and the user's terminals do not inherit. Getting Started
+    // is code-server's advertisement for Coder's product, which the platform's users did not ask for.
     internal const string StartScript = """
         set -u
         mkdir -p "$CS_HOME/data" "$CS_HOME/extensions" "$CS_FOLDER"
+        if [ -n "${CS_MACHINE_SETTINGS+set}" ]; then
+          mkdir -p "$CS_HOME/data/Machine" && printf '%s\n' "$CS_MACHINE_SETTINGS" > "$CS_HOME/data/Machine/settings.json"
+          unset CS_MACHINE_SETTINGS
+        fi
         code-server --bind-addr "0.0.0.0:$CS_PORT" --auth none --disable-telemetry --disable-update-check \
+          --disable-workspace-trust --disable-getting-started-override \
           --user-data-dir "$CS_HOME/data" --extensions-dir "$CS_HOME/extensions" "$CS_FOLDER" &
         child=$!
         trap 'kill -TERM "$child" 2>/dev/null; wait "$child"; exit 0' TERM INT
@@ -43,6 +50,7 @@ internal sealed partial class KubernetesWorkspaceDriver(
     private static readonly V1DeleteOptions Background = new() { PropagationPolicy = "Background" };
 
     private readonly OperatorOptions _options = options.Value;
+    private readonly string? _machineSettings = EditorSettings.Of(options.Value);
 
     public static string ClaimName(string sid) => sid + "-data";
 
@@ -249,6 +257,13 @@ internal sealed partial class KubernetesWorkspaceDriver(
             },
         };
         pod.Metadata.Annotations = new Dictionary<string, string> { [SpecHashAnnotation] = Hash(pod.Spec) };
+
+        // After the hash: new settings reach each editor at its next start, instead of restarting every running one.
+        if (_machineSettings is not null)
+        {
+            pod.Spec.Containers[0].Env.Add(new V1EnvVar { Name = "CS_MACHINE_SETTINGS", Value = _machineSettings });
+        }
+
         return pod;
     }
 

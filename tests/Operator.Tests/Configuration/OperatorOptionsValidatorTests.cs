@@ -18,6 +18,16 @@ public sealed class OperatorOptionsValidatorTests
     }
 
     [Fact]
+    public void The_editor_settings_are_one_key_for_both_drivers_and_their_file_is_checked()
+    {
+        var moved = new OperatorOptionsValidator().Validate(null, new OperatorOptions { Local = { EditorSettingsFile = "config/editor-settings.json" } });
+        Assert.Contains("Operator:Local:EditorSettingsFile moved: set Operator:EditorSettingsFile", moved.FailureMessage, StringComparison.Ordinal);
+
+        var missing = new OperatorOptionsValidator().Validate(null, new OperatorOptions { Driver = DriverKind.Kubernetes, EditorSettingsFile = "/nonexistent/editor-settings.json" });
+        Assert.Contains("Operator:EditorSettingsFile: /nonexistent/editor-settings.json cannot be read", missing.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_redis_sign_in_is_checked_under_its_own_key() =>
         Assert.Contains(
             "Operator:Redis:User 'operator' needs its password",

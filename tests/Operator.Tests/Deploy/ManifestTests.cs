@@ -93,7 +93,7 @@ public sealed class ManifestTests
         foreach (var (deploymentName, files, variables) in new[]
         {
             ("gateway", new[] { "gateway.json" }, new[] { "GATEWAY_CONFIG" }),
-            ("workspace-operator", ["operator.json"], ["OPERATOR_CONFIG"]),
+            ("workspace-operator", ["operator.json", "editor-settings.json"], ["OPERATOR_CONFIG", "Operator__EditorSettingsFile"]),
             ("webapi", ["webapi.json", "catalog.json"], ["WEBAPI_CONFIG", "WebApi__CatalogFile"]),
         })
         {

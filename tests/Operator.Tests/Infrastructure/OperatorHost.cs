@@ -85,8 +85,8 @@ public sealed class OperatorHost : IAsyncDisposable
         return new OperatorHost(app, address);
     }
 
-    public Task<HttpResponseMessage> CreateAsync(string sid, bool start = true, int wait = 30, string image = "codercom/code-server:4.139.1") =>
-        Client.PostAsJsonAsync($"/api/workspaces?wait={wait}", new CreateWorkspaceRequest(sid, image, "2", "4Gi", "10Gi", "2C4G10G", null, null, "alice", start));
+    public Task<HttpResponseMessage> CreateAsync(string sid, bool start = true, int wait = 30, string image = "codercom/code-server:4.139.1", string? mountPath = null) =>
+        Client.PostAsJsonAsync($"/api/workspaces?wait={wait}", new CreateWorkspaceRequest(sid, image, "2", "4Gi", "10Gi", "2C4G10G", null, mountPath, "alice", start));
 
     public Task<HttpResponseMessage> StartWorkspaceAsync(string sid, int wait = 30) => Client.PostAsync($"/api/workspaces/{sid}/start?wait={wait}", null);
 

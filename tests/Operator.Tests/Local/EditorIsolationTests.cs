@@ -25,19 +25,25 @@ public sealed class EditorIsolationTests : IAsyncLifetime
 
     private string Secret => Path.Combine(_platform.FullName, "signing-key");
 
+    // Where the editors see their workspace: a folder of the test's, not the machine's /user_data.
+    private string MountPath => Path.Combine(_platform.FullName, "user_data");
+
+    private string MachineSettings => Path.Combine(_platform.FullName, "editor-settings.json");
+
     public async Task InitializeAsync()
     {
         // As ./run.sh lays its data folder out as root: passable by others, its keys readable by root alone.
         File.SetUnixFileMode(_platform.FullName, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.OtherExecute | UnixFileMode.GroupExecute);
         await File.WriteAllTextAsync(Secret, "the platform's key");
         File.SetUnixFileMode(Secret, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        await File.WriteAllTextAsync(MachineSettings, "{ \"telemetry.telemetryLevel\": \"off\" }");
         await _redis.InitializeAsync();
         try
         {
             _gateway = await GatewayHost.StartAsync(_redis, $"--Gateway:Routes:UnixSocketDirectory={Workspaces}");
             if (Environment.IsPrivilegedProcess)
             {
-                _operator = await OperatorHost.StartLocalAsync(Workspaces, FakeCodeServer, _redis, "--Operator:Local:Isolation=Users");
+                _operator = await OperatorHost.StartLocalAsync(Workspaces, FakeCodeServer, _redis, "--Operator:Local:Isolation=Users", $"--Operator:EditorSettingsFile={MachineSettings}");
             }
         }
         catch
@@ -54,7 +60,7 @@ public sealed class EditorIsolationTests : IAsyncLifetime
         Assert.True(Environment.IsPrivilegedProcess, "these tests run as root (CI does); as another user the operator refuses Isolation=Users, see the next test");
         foreach (var sid in new[] { "iso-a", "iso-b" })
         {
-            using var created = await _operator!.CreateAsync(sid);
+            using var created = await _operator!.CreateAsync(sid, mountPath: MountPath);
             Assert.Equal(HttpStatusCode.Created, created.StatusCode);
             Assert.Matches($"^unix:{Workspaces}/\\.sockets/[0-9]+/editor\\.sock$", (await OperatorHost.InfoAsync(created)).Address);
         }
@@ -122,7 +128,7 @@ public sealed class EditorIsolationTests : IAsyncLifetime
         // What an earlier version left: the workspace's files, written as the operator's user.
         var old = Directory.CreateDirectory(Path.Combine(Workspaces, "iso-old", "workspace", "src"));
         await File.WriteAllTextAsync(Path.Combine(old.FullName, "main.go"), "package main");
-        using var created = await _operator!.CreateAsync("iso-old");
+        using var created = await _operator!.CreateAsync("iso-old", mountPath: MountPath);
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
 
         Assert.StartsWith("read:", await ProbeAsync("iso-old", "read", "path", Path.Combine(old.FullName, "main.go")), StringComparison.Ordinal);
@@ -130,6 +136,50 @@ public sealed class EditorIsolationTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NoContent, put.StatusCode);
         using var deleted = await _operator.DeleteWorkspaceAsync("iso-old");
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_editor_sees_its_workspace_at_the_mount_path_and_no_path_of_the_machine()
+    {
+        Assert.True(Environment.IsPrivilegedProcess, "these tests run as root (CI does)");
+        var mountPath = MountPath;
+        using (var created = await _operator!.CreateAsync("iso-m", mountPath: mountPath))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        // What the address (?folder=) and the terminals show: the mount path, as on Kubernetes.
+        Assert.Equal(Path.Combine(mountPath, "workspace"), await _gateway!.Client.GetStringAsync(new Uri("/ws/iso-m/whoami", UriKind.Relative)));
+        Assert.Equal(mountPath, await _gateway.Client.GetStringAsync(new Uri("/ws/iso-m/env/HOME", UriKind.Relative)));
+        using (var put = await _gateway.Client.PutAsync("/ws/iso-m/files/seen.txt", new StringContent("kept")))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, put.StatusCode);
+        }
+
+        // The files are the workspace's data directory; the machine sees an empty mount point.
+        Assert.Equal("kept", await File.ReadAllTextAsync(Path.Combine(Workspaces, "iso-m", "workspace", "seen.txt")));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(mountPath));
+
+        // The machine settings are written by the workspace's user, and their variable reaches neither the editor
+        // nor its terminals.
+        var settings = Path.Combine(Workspaces, "iso-m", ".code-server", "data", "Machine", "settings.json");
+        Assert.Contains("telemetry.telemetryLevel", await File.ReadAllTextAsync(settings), StringComparison.Ordinal);
+        Assert.Equal((await StatusAsync("iso-m", "Uid")).Split('\t')[0], await OwnerAsync(settings));
+        using (var variable = await _gateway.Client.GetAsync(new Uri("/ws/iso-m/env/CIDE_MACHINE_SETTINGS", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, variable.StatusCode);
+        }
+
+        // A mount point that holds anything is never covered: that editor opens the folder where it is.
+        var occupied = Directory.CreateDirectory(Path.Combine(_platform.FullName, "occupied"));
+        await File.WriteAllTextAsync(Path.Combine(occupied.FullName, "machine.txt"), "the machine's own");
+        using (var created = await _operator.CreateAsync("iso-o", mountPath: occupied.FullName))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        Assert.Equal(Path.Combine(Workspaces, "iso-o", "workspace"), await _gateway.Client.GetStringAsync(new Uri("/ws/iso-o/whoami", UriKind.Relative)));
+        Assert.Equal(["machine.txt"], Directory.EnumerateFileSystemEntries(occupied.FullName).Select(Path.GetFileName));
     }
 
     [Fact]
@@ -156,6 +206,14 @@ public sealed class EditorIsolationTests : IAsyncLifetime
     private async Task<string> StatusAsync(string sid, string field) =>
         (await _gateway!.Client.GetStringAsync(new Uri($"/ws/{sid}/probe/status/{field}", UriKind.Relative))).Trim();
 
+    private static async Task<string> OwnerAsync(string path)
+    {
+        using var stat = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("stat", ["-c", "%u", path]) { RedirectStandardOutput = true })!;
+        var owner = await stat.StandardOutput.ReadToEndAsync();
+        await stat.WaitForExitAsync();
+        return owner.Trim();
+    }
+
     private async Task<string> ProbeAsync(string sid, string what, string parameter, string value)
     {
         using var response = await _gateway!.Client.GetAsync(new Uri($"/ws/{sid}/probe/{what}?{parameter}={Uri.EscapeDataString(value)}", UriKind.Relative));
@@ -166,7 +224,7 @@ public sealed class EditorIsolationTests : IAsyncLifetime
     {
         if (_operator is not null)
         {
-            foreach (var sid in new[] { "iso-a", "iso-b", "iso-old" })
+            foreach (var sid in new[] { "iso-a", "iso-b", "iso-old", "iso-m", "iso-o" })
             {
                 using var _ = await _operator.DeleteWorkspaceAsync(sid);
             }

@@ -16,7 +16,7 @@ public sealed class StartScriptTests : IDisposable
     public void Dispose() => _root.Delete(recursive: true);
 
     [Fact]
-    public async Task SIGTERM_to_the_shell_stops_code_server_at_once_and_its_folders_are_on_the_volume()
+    public async Task SIGTERM_to_the_shell_stops_code_server_at_once_and_its_folders_and_settings_are_on_the_volume()
     {
         var bin = Directory.CreateDirectory(Path.Combine(_root.FullName, "bin"));
         var codeServer = Path.Combine(bin.FullName, "code-server");
@@ -37,6 +37,7 @@ public sealed class StartScriptTests : IDisposable
         start.Environment["CS_PORT"] = port.ToString(CultureInfo.InvariantCulture);
         start.Environment["CS_HOME"] = volume + "/.code-server";
         start.Environment["CS_FOLDER"] = volume + "/workspace";
+        start.Environment["CS_MACHINE_SETTINGS"] = "{ \"chat.disableAIFeatures\": true }";
         using var container = Process.Start(start)!;
         container.OutputDataReceived += (_, _) => { };
         container.ErrorDataReceived += (_, _) => { };
@@ -62,6 +63,14 @@ public sealed class StartScriptTests : IDisposable
                 TimeSpan.FromSeconds(20));
             Assert.Equal(volume + "/workspace", await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/whoami")));
             Assert.True(Directory.Exists(volume + "/.code-server/data") && Directory.Exists(volume + "/.code-server/extensions"));
+
+            // The platform's settings are the editor's machine settings; their variable is not left to the editor
+            // or its terminals.
+            Assert.Equal("{ \"chat.disableAIFeatures\": true }\n", await File.ReadAllTextAsync(volume + "/.code-server/data/Machine/settings.json"));
+            using (var variable = await http.GetAsync(new Uri($"http://127.0.0.1:{port}/env/CS_MACHINE_SETTINGS")))
+            {
+                Assert.Equal(System.Net.HttpStatusCode.NotFound, variable.StatusCode);
+            }
 
             // What the kubelet does on pod deletion: SIGTERM to the container's first process only.
             var shellPid = File.ReadAllText($"/proc/{container.Id}/task/{container.Id}/children").Trim();

@@ -1,11 +1,11 @@
 using System.Text.Json;
 
-namespace WorkspaceOperator.Local;
+namespace WorkspaceOperator.Workspaces;
 
 /// <summary>
-/// The platform's machine settings for every local editor (<c>Operator:Local:EditorSettingsFile</c>): read and
-/// checked once, written into each editor's user data at every start, so a change reaches the editors at their
-/// next start and a user's own settings keep winning (VS Code reads machine settings below the user's).
+/// The platform's machine settings for every editor (<c>Operator:EditorSettingsFile</c>), on either driver: read
+/// and checked once, written into each editor's user data at every start, so a change reaches the editors at
+/// their next start and a user's own settings keep winning (VS Code reads machine settings below the user's).
 /// </summary>
 internal static class EditorSettings
 {
@@ -13,6 +13,10 @@ internal static class EditorSettings
 
     /// <summary>Where code-server reads them, under its <c>--user-data-dir</c>.</summary>
     public const string RelativePath = "Machine/settings.json";
+
+    /// <summary>The settings <paramref name="options"/> name, checked at start; null when none are.</summary>
+    public static string? Of(WorkspaceOperator.Configuration.OperatorOptions options) =>
+        options.EditorSettingsFile.Length > 0 ? TryRead(options.EditorSettingsFile, out _) : null;
 
     /// <summary>The file's text when it is a JSON object of settings; otherwise null and why.</summary>
     public static string? TryRead(string path, out string problem)
