@@ -17,6 +17,8 @@ internal sealed partial class AccessTokens
     private const string Issuer = "workspace-gateway";
     private const int MaxRememberedTokens = 50_000;
     private const int MaxTokenBytes = 8 * 1024;
+    private const string WorkspaceNameClaim = "workspace_name";
+    private const int MaxWorkspaceName = 200;
 
     private readonly JsonWebTokenHandler _handler = new() { MaximumTokenSizeInBytes = MaxTokenBytes, SetDefaultTimesOnTokenCreation = false };
     private readonly WorkspacePathParser _parser;
@@ -119,7 +121,11 @@ internal sealed partial class AccessTokens
             }
         }
 
-        var credential = new Credential(sid, jwt.Subject, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero), port);
+        // Only shown to the owner in the editor's welcome; anything but a short string is left out, never refused.
+        var name = jwt.TryGetPayloadValue<object>(WorkspaceNameClaim, out var nameClaim) && nameClaim is string { Length: > 0 and <= MaxWorkspaceName } given
+            ? given
+            : null;
+        var credential = new Credential(sid, jwt.Subject, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero), port, name);
         (kind == TokenKind.Ticket ? _tickets : _sessions).Add(token, credential);
         return new TokenCheck(credential, null);
     }
@@ -134,6 +140,11 @@ internal sealed partial class AccessTokens
         if (credential.Port != 0)
         {
             claims["port"] = credential.Port;
+        }
+
+        if (credential.WorkspaceName is { } name)
+        {
+            claims[WorkspaceNameClaim] = name;
         }
 
         var token = _handler.CreateToken(new SecurityTokenDescriptor

@@ -6,8 +6,9 @@ namespace Gateway.Auth;
 /// What a valid ticket or session says: who (<c>sub</c>) may open which workspace (<c>sid</c>) until when.
 /// <see cref="Port"/> 0: the owner's, for the whole workspace. Otherwise the web API gave a signed-in user
 /// one port of someone else's workspace (<c>port</c> claim), which admits only while that port is shared.
+/// <see cref="WorkspaceName"/>: what the owner named it, for the editor's welcome; admits nothing.
 /// </summary>
-internal readonly record struct Credential(string Sid, string Subject, DateTimeOffset ExpiresAt, int Port = 0)
+internal readonly record struct Credential(string Sid, string Subject, DateTimeOffset ExpiresAt, int Port = 0, string? WorkspaceName = null)
 {
     /// <summary>Whether this credential opens <paramref name="port"/> (0: the editor) of <paramref name="sid"/> shared at <paramref name="sharing"/>.</summary>
     public bool Opens(ReadOnlySpan<char> sid, int port, PortSharing sharing) =>

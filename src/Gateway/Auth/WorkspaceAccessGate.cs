@@ -58,6 +58,13 @@ internal sealed partial class WorkspaceAccessGate
         return false;
     }
 
+    /// <summary>What the owner named the workspace, as its session cookie says (the editor's welcome shows it); null without one.</summary>
+    public string? WorkspaceName(HttpContext context, bool ownOrigin) =>
+        SessionCookie.TryFind(context.Request.Headers.Cookie, CookieNameFor(context, ownOrigin), out var cookie)
+        && _tokens.TryGetRemembered(TokenKind.Session, cookie, out var session)
+            ? session.WorkspaceName
+            : null;
+
     /// <summary>
     /// How the request may be forwarded, or <see cref="Admission.Refused"/> with its response (redirect, 401,
     /// 403) written. <paramref name="ownOrigin"/>: the workspace is addressed by host name, so its cookie

@@ -12,8 +12,8 @@ internal sealed class WorkspaceTransformers(AccessTokens tokens, WorkspaceAccess
     public WorkspaceRequestTransformer OnOwnOrigin { get; } = new(tokens, gate, proxies, relay, hsts, ownOrigin: true);
 
     /// <summary>The editor's page by path, with the platform's notice in it.</summary>
-    public WorkbenchDocumentTransformer WorkbenchByPath => field ??= new(ByPath);
+    public WorkbenchDocumentTransformer WorkbenchByPath => field ??= new(ByPath, gate, ownOrigin: false);
 
     /// <summary>The editor's page on its own origin, with the platform's notice in it.</summary>
-    public WorkbenchDocumentTransformer WorkbenchOnOwnOrigin => field ??= new(OnOwnOrigin);
+    public WorkbenchDocumentTransformer WorkbenchOnOwnOrigin => field ??= new(OnOwnOrigin, gate, ownOrigin: true);
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using Gateway.Auth;
 using Gateway.Forwarding;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -7,9 +8,9 @@ namespace Gateway.Workbench;
 /// <summary>
 /// Forwards the editor's page as <paramref name="inner"/> does, with <see cref="WorkbenchNotice"/>'s script
 /// tag in it. Only this one small page per editor load passes here; every other request keeps the copy
-/// YARP streams.
+/// YARP streams. The tag carries the workspace's name from the owner's session, for the welcome.
 /// </summary>
-internal sealed class WorkbenchDocumentTransformer(WorkspaceRequestTransformer inner) : HttpTransformer
+internal sealed class WorkbenchDocumentTransformer(WorkspaceRequestTransformer inner, WorkspaceAccessGate gate, bool ownOrigin) : HttpTransformer
 {
     // code-server's page is about 3 KiB, sent chunked. Anything far larger is not the workbench and goes through
     // as it came: the workspace is not trusted to bound what the gateway would hold.
@@ -46,7 +47,7 @@ internal sealed class WorkbenchDocumentTransformer(WorkspaceRequestTransformer i
                 return false;
             }
 
-            var edited = WorkbenchNotice.Inject(page.AsSpan(0, length));
+            var edited = WorkbenchNotice.Inject(page.AsSpan(0, length), gate.WorkspaceName(httpContext, ownOrigin));
             httpContext.Response.ContentLength = edited.Length;
             await response.WriteAsync(edited, cancellationToken);
         }

@@ -43,9 +43,15 @@ internal static class WorkbenchNotice
         && response.Content.Headers.ContentType?.MediaType == "text/html"
         && response.Content.Headers.ContentEncoding.Count == 0;
 
-    /// <summary><paramref name="page"/> with the script's tag right after its head's start tag (at its start without one).</summary>
-    public static byte[] Inject(ReadOnlySpan<byte> page)
+    /// <summary>
+    /// <paramref name="page"/> with the script's tag right after its head's start tag (at its start without one),
+    /// telling the script <paramref name="workspaceName"/> when known.
+    /// </summary>
+    public static byte[] Inject(ReadOnlySpan<byte> page, string? workspaceName = null)
     {
+        var tag = workspaceName is null
+            ? ScriptTag
+            : Encoding.UTF8.GetBytes($"<script src=\"{ScriptPath[1..]}\" data-workspace-name=\"{System.Net.WebUtility.HtmlEncode(workspaceName)}\"></script>");
         var at = 0;
         var head = IndexOfIgnoreCase(page, "<head"u8);
         if (head >= 0 && page[head..].IndexOf((byte)'>') is var end and >= 0)
@@ -53,10 +59,10 @@ internal static class WorkbenchNotice
             at = head + end + 1;
         }
 
-        var result = new byte[page.Length + ScriptTag.Length];
+        var result = new byte[page.Length + tag.Length];
         page[..at].CopyTo(result);
-        ScriptTag.CopyTo(result.AsSpan(at));
-        page[at..].CopyTo(result.AsSpan(at + ScriptTag.Length));
+        tag.CopyTo(result.AsSpan(at));
+        page[at..].CopyTo(result.AsSpan(at + tag.Length));
         return result;
     }
 

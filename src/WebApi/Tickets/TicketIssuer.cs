@@ -11,8 +11,8 @@ public sealed record TicketTarget(string Sid, int Port, string Address);
 
 /// <summary>
 /// Mints the gateway's access tickets (README "Security"): an HS256 JWT with the shared key, <c>aud</c> = the
-/// gateway's audience, <c>sid</c> = the workspace, <c>sub</c> = the user, a short <c>exp</c>, and for a
-/// user who is not the owner a <c>port</c> claim (the gateway admits such a ticket only on that port and
+/// gateway's audience, <c>sid</c> = the workspace, <c>sub</c> = the user, a short <c>exp</c>, for the
+/// owner the workspace's name (<c>workspace_name</c>, shown in the editor's welcome), and for a user who is not the owner a <c>port</c> claim (the gateway admits such a ticket only on that port and
 /// only while it is shared). The gateway turns it into its own session cookie on first use. Also builds
 /// and reads the addresses tickets are for.
 /// </summary>
@@ -31,7 +31,8 @@ internal sealed class TicketIssuer
     }
 
     /// <param name="port">0: the owner's ticket for the whole workspace; otherwise for that port only.</param>
-    public string Issue(string sid, long userId, int port = 0)
+    /// <param name="workspaceName">The name its owner gave it, which the editor's welcome shows (owner's tickets only).</param>
+    public string Issue(string sid, long userId, int port = 0, string? workspaceName = null)
     {
         var now = _time.GetUtcNow().UtcDateTime;
         var claims = new Dictionary<string, object>
@@ -42,6 +43,10 @@ internal sealed class TicketIssuer
         if (port != 0)
         {
             claims["port"] = port;
+        }
+        else if (workspaceName is not null)
+        {
+            claims["workspace_name"] = workspaceName;
         }
 
         return _handler.CreateToken(new SecurityTokenDescriptor

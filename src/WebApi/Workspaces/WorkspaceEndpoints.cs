@@ -231,7 +231,7 @@ public static partial class WorkspaceEndpoints
     /// </remarks>
     internal static Results<Ok<OpenView>, ProblemHttpResult> OpenForOwner(Workspace workspace, string address, TicketIssuer tickets, WorkspaceViews views) =>
         views.IsOpenable(workspace)
-            ? TypedResults.Ok(new OpenView(TicketIssuer.WithTicket(address, tickets.Issue(workspace.Sid, workspace.OwnerId))))
+            ? TypedResults.Ok(new OpenView(TicketIssuer.WithTicket(address, tickets.Issue(workspace.Sid, workspace.OwnerId, workspaceName: workspace.Name))))
             : TypedResults.Problem(
                 detail: $"'{workspace.Name}' is not running: start it first.",
                 statusCode: StatusCodes.Status409Conflict,

@@ -96,6 +96,23 @@ public sealed class RealEditorTests(HeadlessChromium chromium, ITestOutputHelper
             await Assertions.Expect(editor.GetByText("Build with Agent")).ToHaveCountAsync(0);
             Assert.DoesNotContain(processes, p => p.CommandLine.Contains("copilot", StringComparison.OrdinalIgnoreCase));
             await HeadlessChromium.ScreenshotAsync(editor, "real-editor-workbench.png");
+
+            // Where the user is, on the first open: the workspace's name, the folder as the workspace sees it, and
+            // where a dev server answers. As root (CI) the editor sees its workspace at /user_data, as on
+            // Kubernetes, and no path of this machine shows in its address.
+            var welcome = editor.Locator("#cloud-ide-welcome");
+            await Assertions.Expect(welcome.GetByRole(AriaRole.Heading)).ToHaveTextAsync("Welcome to “my project”");
+            await Assertions.Expect(welcome).ToContainTextAsync($"{platform.Url.ToString().TrimEnd('/')}/ws/{sid}/proxy/3000/");
+            var folder = System.Web.HttpUtility.ParseQueryString(new Uri(editor.Url).Query)["folder"];
+            await Assertions.Expect(welcome).ToContainTextAsync($"Files in {folder} are kept");
+            if (Environment.IsPrivilegedProcess)
+            {
+                Assert.Equal("/user_data/workspace", folder);
+            }
+
+            await HeadlessChromium.ScreenshotAsync(editor, "real-editor-welcome.png");
+            await welcome.GetByRole(AriaRole.Button, new() { Name = "Got it" }).ClickAsync();
+            await Assertions.Expect(welcome).ToHaveCountAsync(0);
         });
 
         await scenario.StepAsync("3. create a file; stop the workspace from the page in another tab: the editor says so within 2 s and its one button lands on the start page; Start shows progress and brings the editor back at the same address with the file", async () =>
@@ -181,6 +198,9 @@ public sealed class RealEditorTests(HeadlessChromium chromium, ITestOutputHelper
             await Assertions.Expect(file).ToBeVisibleAsync(new() { Timeout = 90_000 });
             await file.ClickAsync();
             await Assertions.Expect(editor.Locator(".editor-instance .view-lines")).ToContainTextAsync(FileText, new() { Timeout = 30_000 });
+
+            // Welcomed once in this browser: not again.
+            await Assertions.Expect(editor.Locator("#cloud-ide-welcome")).ToHaveCountAsync(0);
 
             // The list in the other tab says so too once it is looked at again.
             await page.BringToFrontAsync();
@@ -351,7 +371,12 @@ public sealed class RealEditorTests(HeadlessChromium chromium, ITestOutputHelper
             editor = await OpenEditorAsync(alice, row, origin, scenario);
             Assert.DoesNotContain("ticket=", editor.Url, StringComparison.Ordinal);
             Assert.Contains(await alice.CookiesAsync(), c => c.Name == "gw_session" && c.Domain == origin.Host && c.Path == "/");
+
+            // On its own origin a dev server has an origin of its own, and the welcome says so.
+            var welcome = editor.Locator("#cloud-ide-welcome");
+            await Assertions.Expect(welcome).ToContainTextAsync($"http://3000--{sid}.{platform.Url.Authority}/");
             await ScreenshotWithAddressAsync(editor, "origin-editor.png");
+            await welcome.GetByRole(AriaRole.Button, new() { Name = "Got it" }).ClickAsync();
         });
 
         IPage devPage = null!;
@@ -400,6 +425,9 @@ public sealed class RealEditorTests(HeadlessChromium chromium, ITestOutputHelper
             await level.SelectOptionAsync("public");
             await Assertions.Expect(row.Locator($".port[data-port='{devPort}']").GetByLabel($"Who may open port {devPort}")).ToHaveValueAsync("public", new() { Timeout = 15_000 });
             await HeadlessChromium.ScreenshotAsync(page, "origin-share-public.png");
+            await page.SetViewportSizeAsync(390, 844);
+            await HeadlessChromium.ScreenshotAsync(page, "origin-share-public-narrow.png", fullPage: true);
+            await page.SetViewportSizeAsync(1400, 900);
 
             await using var stranger = await chromium.Browser.NewContextAsync();
             var strangerPage = await stranger.NewPageAsync();

@@ -51,6 +51,29 @@ public sealed class WorkbenchNoticeTests(HostGatewayWithBackends env) : IClassFi
     }
 
     [Fact]
+    public async Task The_owners_ticket_gives_the_page_the_workspaces_name_for_the_welcome_as_text_never_markup()
+    {
+        var sid = await env.RouteAsync(env.A);
+        var host = $"{sid}.{HostGatewayWithBackends.Domain}";
+        var claims = TestTickets.Claims(sid, "user-1", TestTickets.Audience, TimeSpan.FromMinutes(2));
+        claims["workspace_name"] = "my \"project\"><script>alert(1)</script>";
+
+        using var redeemed = await env.SendAsync(host, $"/?ticket={TestTickets.Hs256(claims)}", headers: ["Accept: text/html"]);
+        Assert.Equal(HttpStatusCode.SeeOther, redeemed.StatusCode);
+        var cookie = redeemed.Headers.GetValues("Set-Cookie").Single().Split("; ")[0];
+        using var page = await env.SendAsync(host, "/?folder=/user_data/workspace", cookie: cookie, headers: ["Accept: text/html"]);
+
+        Assert.Contains(
+            "<script src=\"_cloud-ide/workbench-notice.js\" data-workspace-name=\"my &quot;project&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;\"></script>",
+            await page.Content.ReadAsStringAsync(),
+            StringComparison.Ordinal);
+
+        // A session from a ticket without a name (an older web API's): the tag as before.
+        using var unnamed = await env.SendAsync(host, "/?folder=/user_data/workspace", cookie: "gw_session=" + TestTickets.Session(sid), headers: ["Accept: text/html"]);
+        Assert.Contains(Tag, await unnamed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_script_is_served_only_to_whom_the_editor_is()
     {
         var sid = await env.RouteAsync(env.A);

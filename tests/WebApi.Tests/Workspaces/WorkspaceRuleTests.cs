@@ -38,7 +38,16 @@ public abstract class WorkspaceRuleTests<TPlatform>(TPlatform platform) : IClass
         Assert.StartsWith($"{platform.Gateway.Address.ToString().TrimEnd('/')}/ws/{workspace.Sid}/?ticket=", open.Url, StringComparison.Ordinal);
         using var viaGateway = await platform.Gateway.Client.GetAsync(open.Url);
         Assert.Equal(HttpStatusCode.SeeOther, viaGateway.StatusCode);
-        Assert.Contains(viaGateway.Headers.GetValues("Set-Cookie"), c => c.StartsWith("gw_session=", StringComparison.Ordinal));
+        var session = viaGateway.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("gw_session=", StringComparison.Ordinal)).Split(';')[0];
+
+        // The editor's page with that session: the platform's script in it has the workspace's name for its welcome.
+        using (var pageRequest = new HttpRequestMessage(HttpMethod.Get, new Uri(platform.Gateway.Address, viaGateway.Headers.Location!)))
+        {
+            pageRequest.Headers.Add("Cookie", session);
+            pageRequest.Headers.Add("Accept", "text/html");
+            using var page = await platform.Gateway.Client.SendAsync(pageRequest);
+            Assert.Contains("data-workspace-name=\"my project\"", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
 
         using var runningDelete = await alice.DeleteAsync($"/api/workspaces/{workspace.Sid}");
         Assert.Equal(HttpStatusCode.Conflict, runningDelete.StatusCode);
