@@ -58,4 +58,33 @@ public sealed class OperatorApiTests : IAsyncLifetime
         Assert.Equal(["cpu", "mountPath"], problem!.Errors.Keys.Order());
         Assert.Empty(api.Workspaces.List("workspaces", null).Items);
     }
+
+    [Fact]
+    public async Task On_Kubernetes_listening_ports_are_not_detected_and_the_answer_says_so_instead_of_failing()
+    {
+        await using var api = await FakeApiServer.StartAsync();
+        await using var host = await OperatorHost.StartKubernetesAsync(api, _redis);
+        using (var created = await host.CreateAsync("k8s-ports", start: false))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        // Once the operator's informer has seen it (a watch event after the create; it was missed for good when made
+        // between the informer's list of an empty namespace and its watch). The page then asks for a port
+        // number instead of offering what listens.
+        await Eventually.TrueAsync(
+            async () =>
+            {
+                using var answer = await host.Client.GetAsync("/api/workspaces/k8s-ports/listening-ports");
+                return answer.StatusCode == HttpStatusCode.OK;
+            },
+            "the operator knows the workspace",
+            TimeSpan.FromSeconds(10));
+        var ports = await host.Client.GetFromJsonAsync<ServiceDefaults.Workspaces.ListeningPortsInfo>("/api/workspaces/k8s-ports/listening-ports");
+        Assert.False(ports!.Detected);
+        Assert.Empty(ports.Ports);
+
+        using var unknown = await host.Client.GetAsync("/api/workspaces/nobody-here/listening-ports");
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+    }
 }

@@ -129,6 +129,22 @@ public sealed class KubernetesClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Watch_from_version_0_starts_with_every_object_that_exists_as_an_API_server_does()
+    {
+        // An empty namespace lists at version 0; what is made before the watch starts must still reach it.
+        var list = await _client.CoordinationV1.ListNamespacedLeaseAsync("empty-at-first");
+        Assert.Equal("0", list.Metadata.ResourceVersion);
+        await _client.CoordinationV1.CreateNamespacedLeaseAsync(NewLease("made-in-between", "me"), "empty-at-first");
+
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        await foreach (var (type, lease) in _client.CoordinationV1.WatchListNamespacedLeaseAsync("empty-at-first", resourceVersion: list.Metadata.ResourceVersion, cancellationToken: cancel.Token))
+        {
+            Assert.Equal((WatchEventType.Added, "made-in-between"), (type, lease.Metadata.Name));
+            break;
+        }
+    }
+
+    [Fact]
     public async Task Watch_from_a_list_version_delivers_later_changes_in_order()
     {
         await _client.CoordinationV1.CreateNamespacedLeaseAsync(NewLease("before", "me"), Ns);

@@ -185,6 +185,16 @@ public sealed class ObjectTable
                     }
                 }
             }
+            else
+            {
+                // No version, or "0": an API server starts such a watch with an ADDED event for every object that
+                // exists. A list of an empty table is at version 0; without these, an object made between that
+                // list and this watch would never reach the informer that watched from it.
+                foreach (var value in _objects.Values)
+                {
+                    watcher.Offer("ADDED", value);
+                }
+            }
 
             _watchers.Add(watcher);
         }
