@@ -269,6 +269,11 @@ const levelWords = {
   public: "Public (anyone with the address)",
 };
 const portsSeen = new Map(); // sid -> the last PortsView, so a refresh of the list does not flicker
+// sid -> when its ports were last asked for. The card is drawn again at each refresh of the list (every second
+// while any workspace changes state), and each ask makes the operator look at the workspace's sockets: at most
+// every few seconds, at once after the owner changed a share.
+const portsAskedAt = new Map();
+const portsPace = 5000;
 const portsAdded = new Map(); // sid -> ports typed in this page that are neither listening nor shared
 
 function portSharing(w) {
@@ -277,11 +282,16 @@ function portSharing(w) {
   const list = element("div", "port-list");
   box.append(element("h3", "ports-title", "Dev server ports"), list, addPortForm(w));
   if (portsSeen.has(w.sid)) renderPorts(w, list, portsSeen.get(w.sid));
-  poll(async () => {
-    const view = await api("GET", `/api/workspaces/${w.sid}/ports`);
-    portsSeen.set(w.sid, view);
-    if (list.isConnected) renderPorts(w, list, view);
-  });
+  if (Date.now() - (portsAskedAt.get(w.sid) || 0) >= portsPace) {
+    portsAskedAt.set(w.sid, Date.now());
+    poll(async () => {
+      const view = await api("GET", `/api/workspaces/${w.sid}/ports`);
+      portsSeen.set(w.sid, view);
+      // The card on screen now, which may have been drawn again while this was asked.
+      const shown = document.querySelector(`#workspaces .workspace[data-sid="${w.sid}"] .port-list`);
+      if (shown) renderPorts(w, shown, view);
+    });
+  }
   return box;
 }
 
@@ -381,6 +391,7 @@ function addPortForm(w) {
 
 async function share(sid, port, sharing) {
   await api("PUT", `/api/workspaces/${sid}/ports/${encodeURIComponent(port)}`, { sharing });
+  portsAskedAt.delete(sid);
   await refresh();
 }
 
