@@ -395,6 +395,10 @@ public sealed class RealEditorTests(HeadlessChromium chromium, ITestOutputHelper
             await Assertions.Expect(devPage.GetByText("Directory listing for /")).ToBeVisibleAsync(new() { Timeout = 15_000 });
             Assert.Equal(DevServer(), new Uri(devPage.Url));
             await ScreenshotWithAddressAsync(devPage, "origin-dev-server.png");
+
+            // What a user sees (the README's first picture): the editor on its own origin, its terminal serving.
+            await editor.BringToFrontAsync();
+            await ScreenshotWithAddressAsync(editor, "origin-editor-terminal.png");
         });
 
         await scenario.StepAsync("4. the page offers the listening port, private, with its address; public only once confirmed, it opens in a browser that never logged in; private again, that browser is refused", async () =>
