@@ -431,6 +431,9 @@ public sealed class RealEditorTests(HeadlessChromium chromium, ITestOutputHelper
             await HeadlessChromium.ScreenshotAsync(page, "origin-share-public.png");
             await page.SetViewportSizeAsync(390, 844);
             await HeadlessChromium.ScreenshotAsync(page, "origin-share-public-narrow.png", fullPage: true);
+
+            // On a phone nothing runs off the side (a long size label once made the form wider than the screen).
+            Assert.Equal(390, await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth"));
             await page.SetViewportSizeAsync(1400, 900);
 
             await using var stranger = await chromium.Browser.NewContextAsync();

@@ -93,6 +93,7 @@ public sealed class WorkspacePageTests(Platform platform, HeadlessChromium chrom
         await Assertions.Expect(Row(page, "the other one").Locator(".state")).ToHaveTextAsync("Running", new() { Timeout = 30_000 });
         await page.SetViewportSizeAsync(narrow.Width, narrow.Height);
         await HeadlessChromium.ScreenshotAsync(page, "workspaces-narrow.png", fullPage: true);
+        Assert.Equal(narrow.Width, await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth"));
         await page.SetViewportSizeAsync(desktop.Width, desktop.Height);
 
         // The stopped one offers what would work, not a Start that would only be refused.
