@@ -1,0 +1,254 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Gateway.Configuration;
+using Gateway.FastPath;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Tests.FastPath;
+
+/// <summary>
+/// The fast path's reader against Kestrel's, the one that reads every request the fast path declines: request
+/// heads generated from a browser's and mutated the ways smuggling and parser-confusion attacks do (whitespace,
+/// folding, bare CR and LF, controls, obs-text, duplicate and odd Host, framing fields, dot segments and
+/// percent-encoding, odd names, long and many fields) go to a real Kestrel with the gateway's limits. Whatever
+/// the fast path takes, Kestrel must take too and read the same way: the same target, Host and fields.
+/// </summary>
+public sealed class Http1RequestHeadDifferentialTests : IAsyncLifetime
+{
+    private static readonly LimitsOptions GatewayLimits = new();
+    private WebApplication? _kestrel;
+    private int _port;
+
+    public async Task InitializeAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            // As the gateway configures it (GatewayServiceCollectionExtensions).
+            kestrel.Limits.MaxRequestHeadersTotalSize = GatewayLimits.MaxRequestHeadersTotalSize;
+            kestrel.Limits.MaxRequestHeaderCount = GatewayLimits.MaxRequestHeaderCount;
+            kestrel.Limits.MaxRequestLineSize = GatewayLimits.MaxRequestLineSize;
+            kestrel.RequestHeaderEncodingSelector = Gateway.Forwarding.ContentLengthDigits.Select;
+        });
+        _kestrel = builder.Build();
+        _kestrel.Run(async context =>
+        {
+            // What the gateway would route and forward: the raw target and every field as Kestrel read it.
+            var seen = new StringBuilder();
+            // The path the gateway routes on is Kestrel's decoded, dot-segment-free one; the fast path routes on the raw.
+            seen.Append(context.Request.Method).Append('\n').Append(context.Features.Get<IHttpRequestFeature>()!.RawTarget).Append('\n')
+                .Append(context.Request.PathBase).Append(context.Request.Path).Append('\n');
+            foreach (var (name, values) in context.Request.Headers.OrderBy(h => h.Key, StringComparer.OrdinalIgnoreCase))
+            {
+                seen.Append(name.ToLowerInvariant()).Append('=').Append(string.Join('\u0001', values.ToArray())).Append('\n');
+            }
+
+            // In a header, so HEAD answers carry it too.
+            context.Response.Headers["X-Seen"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(seen.ToString()));
+            context.Response.ContentLength = 0;
+            await Task.CompletedTask;
+        });
+        await _kestrel.StartAsync();
+        _port = new Uri(_kestrel.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()).Port;
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_kestrel is not null)
+        {
+            await _kestrel.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Every_head_the_fast_path_takes_Kestrel_takes_and_reads_the_same_way()
+    {
+        var limits = Http1HeadLimits.From(GatewayLimits);
+        var taken = 0;
+        var declined = 0;
+        var failures = new List<string>();
+        foreach (var request in Corpus())
+        {
+            var bytes = Encoding.Latin1.GetBytes(request);
+            if (Http1RequestHead.TryParse(bytes, limits, out var head) != HeadParse.Taken)
+            {
+                declined++;
+                continue;
+            }
+
+            taken++;
+            var expected = Expected(bytes, head);
+            head.Return();
+            var (status, body) = await SendAsync(bytes);
+            if (status != 200 || body != expected)
+            {
+                failures.Add($"{Show(request)}\n  Kestrel: {status} {Show(body)}\n  fast path: {Show(expected)}");
+            }
+        }
+
+        Assert.True(failures.Count == 0, $"{failures.Count} of {taken} taken heads read differently by Kestrel:\n" + string.Join("\n", failures.Take(10)));
+
+        // The subset is not empty talk: the browser-like heads and their harmless variants are taken.
+        Assert.True(taken >= 100 && declined >= 100, $"taken {taken}, declined {declined}");
+    }
+
+    private static string Expected(byte[] bytes, Http1RequestHead head)
+    {
+        var fields = head.Fields.Take(head.FieldCount)
+            .GroupBy(f => Encoding.ASCII.GetString(bytes[f.Name]).ToLowerInvariant())
+            .OrderBy(g => g.Key, StringComparer.OrdinalIgnoreCase)
+            .Select(g => $"{g.Key}={string.Join('\u0001', g.Select(f => Value(g.Key, Encoding.ASCII.GetString(bytes[f.Value]))))}\n");
+        var target = Encoding.ASCII.GetString(bytes[head.Target]);
+        var path = target.Split('?')[0];
+        return $"{(head.IsHead ? "HEAD" : "GET")}\n{target}\n{path}\n{string.Concat(fields)}";
+    }
+
+    // Kestrel hands a known value in its own spelling (Connection: KEEP-ALIVE reads as keep-alive): same meaning.
+    private static string Value(string name, string value) => name == "connection" ? value.ToLowerInvariant() : value;
+
+    private async Task<(int Status, string Body)> SendAsync(byte[] request)
+    {
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await socket.ConnectAsync(IPAddress.Loopback, _port, cancel.Token);
+        await socket.SendAsync(request, SocketFlags.None, cancel.Token);
+
+        // One answer, read to its length (Kestrel keeps the connection; a half-close would end it unanswered).
+        var received = new MemoryStream();
+        var buffer = new byte[16 * 1024];
+        try
+        {
+            while (true)
+            {
+                var read = await socket.ReceiveAsync(buffer, SocketFlags.None, cancel.Token);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                received.Write(buffer, 0, read);
+                var sofar = Encoding.Latin1.GetString(received.ToArray());
+                var end = sofar.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+                var length = System.Text.RegularExpressions.Regex.Match(sofar, "(?im)^Content-Length: *(\\d+)");
+                if (end >= 0 && (!length.Success || sofar.Length >= end + 4 + int.Parse(length.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)))
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or OperationCanceledException)
+        {
+            // Reset or silence: what arrived is the answer.
+        }
+
+        var text = Encoding.Latin1.GetString(received.ToArray());
+        if (!text.StartsWith("HTTP/1.1 ", StringComparison.Ordinal))
+        {
+            return (0, text);
+        }
+
+        var status = int.Parse(text.AsSpan(9, 3), System.Globalization.CultureInfo.InvariantCulture);
+        var seen = System.Text.RegularExpressions.Regex.Match(text, "(?m)^X-Seen: ([^\r]*)\r$");
+        return (status, seen.Success ? Encoding.UTF8.GetString(Convert.FromBase64String(seen.Groups[1].Value)) : "");
+    }
+
+    private static string Show(string text) => text.Replace("\r", "\\r", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal)
+        .Replace("\t", "\\t", StringComparison.Ordinal);
+
+    /// <summary>Browser-like heads, and each mutated many ways, deterministically.</summary>
+    private static IEnumerable<string> Corpus()
+    {
+        string[] bases =
+        [
+            "GET /ws/ws-abc/ HTTP/1.1\r\nHost: gateway.example.com\r\nUser-Agent: Mozilla/5.0\r\nAccept: text/html,*/*;q=0.8\r\nCookie: gw_session=eyJ.a.b; theme=dark\r\nConnection: keep-alive\r\n\r\n",
+            "GET /ws/ws-abc/static/out/vs/loader.js?v=1.2&x=%20y HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nAccept: */*\r\nAccept-Encoding: gzip, deflate, br\r\nSec-Fetch-Mode: no-cors\r\nReferer: http://127.0.0.1:8080/ws/ws-abc/\r\n\r\n",
+            "HEAD /proxy/3000/ HTTP/1.1\r\nHost: ws-abc.ide.example.com\r\nIf-None-Match: \"abc\"\r\nX-Requested-With: fetch\r\n\r\n",
+            "GET /api/items?page=2&sort=-date HTTP/1.1\r\nHost: 3000--ws-abc.ide.example.com:443\r\nAuthorization: Bearer abc.def\r\nAccept: application/json\r\nAccept-Language: en-GB,en;q=0.9\r\n\r\n",
+        ];
+
+        var random = new Random(20261205);
+        foreach (var request in bases)
+        {
+            yield return request;
+            foreach (var mutate in Mutations)
+            {
+                for (var i = 0; i < 8; i++)
+                {
+                    yield return mutate(request, random);
+                }
+            }
+        }
+    }
+
+    private static readonly Func<string, Random, string>[] Mutations =
+    [
+        (r, _) => r.Replace("\r\nAccept", "\r\nAccept:", StringComparison.Ordinal),
+        (r, x) => InsertInValue(r, x, Pick(x, " ", "\t", "  ", " \t ")),
+        (r, x) => InsertInValue(r, x, ((char)x.Next(0, 32)).ToString()),
+        (r, x) => InsertInValue(r, x, ((char)x.Next(0x7F, 0x100)).ToString()),
+        (r, x) => InsertInValue(r, x, Pick(x, "\r", "\n", "\0", "\r\n ", "\r\n\t")),
+        (r, x) => InsertInName(r, x, Pick(x, " ", "\t", "(", "/", "@", "!", "#", "'", "~", "|", "_", ".")),
+        (r, x) => AddField(r, x, Pick(x, "Host: other.example", "Host: ", "Host: a b", "Host: [::1]", "Host: h:99999", "Host: h_1.example", "Host: h.example.", "Host: -h", "Host: h:80:80", "Host: h:")),
+        (r, x) => AddField(r, x, Pick(x, "Content-Length: 0", "Content-Length: +0", "Content-Length: 00", "Transfer-Encoding: chunked", "Transfer-Encoding: identity", "Upgrade: websocket", "Connection: close", "Connection: Keep-Alive", "Connection: keep-alive, upgrade", "Expect: 100-continue", "TE: trailers")),
+        (r, x) => AddField(r, x, Pick(x, "X-Empty:", "X-Spaces:    ", "X-Tab:\tv\t", "x-lower: v", "X-Colon: a:b:c", "X-Quote: \"q\"", "X-Long: " + new string('v', x.Next(100, 9000)), "X-Semi: ;;;", "!#$%&'*+-.^_`|~: token-chars")),
+        (r, x) => AddField(r, x, string.Join("\r\n", Enumerable.Range(0, x.Next(90, 110)).Select(i => $"X-F{i}: {i}"))),
+        (r, x) => ReplaceTarget(r, x, Pick(x, "/ws/ws-abc/../b/", "/ws/ws-abc/./b", "/ws/%77s/ws-abc/", "/ws//ws-abc/", "/ws\\ws-abc/", "/ws/ws-abc/..", "/ws/ws-abc/a%2Fb", "/ws/ws-abc/#frag", "/ws/ws-abc/?q=../x", "/ws/ws-abc/?q=%zz", "/ws/ws-abc/?q=\"a\"", "*", "http://h/ws/ws-abc/", "/ws/ws-abc/\u007f", "/" + new string('p', x.Next(8000, 17000)))),
+        (r, x) => ReplaceRequestLineSpace(r, x, Pick(x, "  ", "\t", " \t")),
+        (r, x) => r.Replace(" HTTP/1.1\r\n", Pick(x, " HTTP/1.0\r\n", " http/1.1\r\n", " HTTP/1.1 \r\n", " HTTP/1.10\r\n", "HTTP/1.1\r\n"), StringComparison.Ordinal),
+        (r, x) => Pick(x, "get", "Get", "HEAD", "POST", "OPTIONS", "G E T") + r[r.IndexOf(' ', StringComparison.Ordinal)..],
+        (r, x) => Pick(x, "\r\n", "\n", " ") + r,
+        (r, x) => r.Replace("\r\n", Pick(x, "\n", "\r\n"), StringComparison.Ordinal),
+        (r, x) => x.Next(2) == 0 ? r.ToUpperInvariant() : r.ToLowerInvariant(),
+    ];
+
+    private static string Pick(Random random, params string[] choices) => choices[random.Next(choices.Length)];
+
+    private static string AddField(string request, Random random, string field)
+    {
+        var lines = request[..^4].Split("\r\n").ToList();
+        lines.Insert(random.Next(1, lines.Count + 1), field);
+        return string.Join("\r\n", lines) + "\r\n\r\n";
+    }
+
+    private static string InsertInValue(string request, Random random, string text)
+    {
+        var lines = request[..^4].Split("\r\n");
+        var index = random.Next(1, lines.Length);
+        var colon = lines[index].IndexOf(':', StringComparison.Ordinal);
+        var at = random.Next(colon + 1, lines[index].Length + 1);
+        lines[index] = lines[index].Insert(at, text);
+        return string.Join("\r\n", lines) + "\r\n\r\n";
+    }
+
+    private static string InsertInName(string request, Random random, string text)
+    {
+        var lines = request[..^4].Split("\r\n");
+        var index = random.Next(1, lines.Length);
+        var colon = lines[index].IndexOf(':', StringComparison.Ordinal);
+        lines[index] = lines[index].Insert(random.Next(0, colon + 1), text);
+        return string.Join("\r\n", lines) + "\r\n\r\n";
+    }
+
+    private static string ReplaceTarget(string request, Random random, string target)
+    {
+        _ = random;
+        var first = request.IndexOf(' ', StringComparison.Ordinal);
+        var second = request.IndexOf(" HTTP/", StringComparison.Ordinal);
+        return request[..(first + 1)] + target + request[second..];
+    }
+
+    private static string ReplaceRequestLineSpace(string request, Random random, string space) =>
+        random.Next(2) == 0
+            ? request[..request.IndexOf(' ', StringComparison.Ordinal)] + space + request[(request.IndexOf(' ', StringComparison.Ordinal) + 1)..]
+            : request.Replace(" HTTP/1.1", space + "HTTP/1.1", StringComparison.Ordinal);
+}
