@@ -185,7 +185,7 @@ internal readonly struct Http1RequestHead
 
         // A token right before the colon: no whitespace between them (RFC 9112 §5.1), no obs-fold (a line that
         // starts with whitespace continues the previous one, §5.2).
-        if (colon <= 0 || line[..colon].IndexOfAnyExcept(TokenCharacters) >= 0)
+        if (colon < 0 || !Http1Syntax.IsToken(line[..colon]))
         {
             return false;
         }
@@ -233,9 +233,6 @@ internal readonly struct Http1RequestHead
     private static readonly SearchValues<byte> HostCharacters =
         SearchValues.Create("-.0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"u8);
 
-    // tchar (RFC 9110 §5.6.2).
-    private static readonly SearchValues<byte> TokenCharacters =
-        SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"u8);
 }
 
 /// <summary>

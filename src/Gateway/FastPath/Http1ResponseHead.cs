@@ -1,0 +1,175 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Text;
+
+namespace Gateway.FastPath;
+
+/// <summary>How the body after a response head ends (RFC 9112 §6.3).</summary>
+internal enum BodyFraming
+{
+    /// <summary>No body: the answer to a HEAD, a 204 or a 304, whatever its fields say.</summary>
+    None,
+
+    /// <summary>Exactly <see cref="Http1ResponseHead.ContentLength"/> bytes.</summary>
+    ContentLength,
+
+    /// <summary>Chunks up to the last one and its trailer section.</summary>
+    Chunked,
+}
+
+/// <summary>
+/// The head of a workspace's answer to a request the fast path forwarded, when it is one the fast path can relay
+/// as it came: <c>HTTP/1.1</c>, a final status, token names, values without controls, and a body framed by one
+/// valid <c>Content-Length</c> or by <c>chunked</c> alone, or no body. Anything else (an interim 1xx, HTTP/1.0, a
+/// body that ends with the connection, conflicting or malformed framing) is declined before a byte reaches the
+/// client, and the request goes the Kestrel and YARP way instead, which answers as the gateway always has
+/// (502 for a malformed answer). Offsets point into the parsed bytes.
+/// </summary>
+internal readonly struct Http1ResponseHead
+{
+    /// <summary>A workspace's head larger than this goes the YARP way (SocketsHttpHandler's default limit is 64 KiB).</summary>
+    public const int MaxLength = 32 * 1024;
+
+    private Http1ResponseHead(int status, int length, BodyFraming framing, long contentLength, bool keepAlive)
+    {
+        Status = status;
+        Length = length;
+        Framing = framing;
+        ContentLength = contentLength;
+        KeepAlive = keepAlive;
+    }
+
+    public int Status { get; }
+
+    /// <summary>Bytes of the head, the blank line included.</summary>
+    public int Length { get; }
+
+    public BodyFraming Framing { get; }
+
+    public long ContentLength { get; }
+
+    /// <summary>Whether the workspace keeps the connection for another request (no <c>Connection: close</c>).</summary>
+    public bool KeepAlive { get; }
+
+    /// <summary>Reads the head at the start of <paramref name="bytes"/>, the answer to a HEAD request when <paramref name="toHead"/>.</summary>
+    public static HeadParse TryParse(ReadOnlySpan<byte> bytes, bool toHead, out Http1ResponseHead head)
+    {
+        head = default;
+        var window = bytes.Length > MaxLength ? bytes[..MaxLength] : bytes;
+        var end = window.IndexOf("\r\n\r\n"u8);
+        if (end < 0)
+        {
+            return window.Length == MaxLength ? HeadParse.Declined : HeadParse.NeedMore;
+        }
+
+        var text = bytes[..(end + 4)];
+        var lineEnd = text.IndexOf("\r\n"u8);
+        var line = text[..lineEnd];
+
+        // status-line = HTTP-version SP 3DIGIT SP [ reason-phrase ] (RFC 9112 §4); a final status only.
+        if (line.Length < 13 || !line.StartsWith("HTTP/1.1 "u8) || line[12] != (byte)' '
+            || line[9..12].IndexOfAnyExceptInRange((byte)'0', (byte)'9') >= 0 || line[9] is < (byte)'2' or > (byte)'5'
+            || !IsFieldText(line[13..]))
+        {
+            return HeadParse.Declined;
+        }
+
+        var status = ((line[9] - '0') * 100) + ((line[10] - '0') * 10) + (line[11] - '0');
+        long contentLength = -1;
+        var chunked = false;
+        var keepAlive = true;
+        var position = lineEnd + 2;
+        while (position < end + 2)
+        {
+            var field = text[position..];
+            field = field[..field.IndexOf("\r\n"u8)];
+            position += field.Length + 2;
+            var colon = field.IndexOf((byte)':');
+            if (colon < 0 || !Http1Syntax.IsToken(field[..colon]))
+            {
+                return HeadParse.Declined;
+            }
+
+            var name = field[..colon];
+            var value = field[(colon + 1)..].Trim(" \t"u8);
+            if (!IsFieldText(value))
+            {
+                return HeadParse.Declined;
+            }
+
+            if (Ascii.EqualsIgnoreCase(name, "content-length"u8))
+            {
+                // One length, digits only; a second one (even equal) is left to the YARP way (RFC 9112 §6.3 item 5).
+                if (contentLength >= 0 || value.IsEmpty || value.IndexOfAnyExceptInRange((byte)'0', (byte)'9') >= 0
+                    || !Utf8Parser.TryParse(value, out contentLength, out var used) || used != value.Length)
+                {
+                    return HeadParse.Declined;
+                }
+            }
+            else if (Ascii.EqualsIgnoreCase(name, "transfer-encoding"u8))
+            {
+                // Only "chunked" alone: any other coding list, or a second field, goes the YARP way.
+                if (chunked || !Ascii.EqualsIgnoreCase(value, "chunked"u8))
+                {
+                    return HeadParse.Declined;
+                }
+
+                chunked = true;
+            }
+            else if (Ascii.EqualsIgnoreCase(name, "connection"u8))
+            {
+                keepAlive &= !HasToken(value, "close"u8);
+            }
+        }
+
+        BodyFraming framing;
+        if (toHead || status is 204 or 304)
+        {
+            framing = BodyFraming.None;
+        }
+        else if (chunked && contentLength < 0)
+        {
+            framing = BodyFraming.Chunked;
+        }
+        else if (contentLength >= 0 && !chunked)
+        {
+            framing = BodyFraming.ContentLength;
+        }
+        else
+        {
+            // Both (a smuggling shape), or neither: a body that ends with the connection.
+            return HeadParse.Declined;
+        }
+
+        head = new Http1ResponseHead(status, end + 4, framing, framing == BodyFraming.ContentLength ? contentLength : 0, keepAlive);
+        return HeadParse.Taken;
+    }
+
+    // Visible ASCII, obs-text, spaces and tabs (RFC 9110 §5.5); never CR, LF, NUL or another control.
+    private static bool IsFieldText(ReadOnlySpan<byte> value)
+    {
+        foreach (var b in value)
+        {
+            if (b is < 0x20 and not (byte)'\t' or 0x7F)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool HasToken(ReadOnlySpan<byte> list, ReadOnlySpan<byte> token)
+    {
+        foreach (var range in list.Split((byte)','))
+        {
+            if (Ascii.EqualsIgnoreCase(list[range].Trim(" \t"u8), token))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+}
