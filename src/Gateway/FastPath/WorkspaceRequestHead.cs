@@ -1,0 +1,186 @@
+using System.Buffers;
+using System.Text;
+using Gateway.Auth;
+
+namespace Gateway.FastPath;
+
+/// <summary>
+/// Where a request the fast path forwards came from, as the workspace is told it (the X-Forwarded-* fields):
+/// the client's address, whether it used TLS, and how much of the path is the gateway's (<c>/ws/&lt;sid&gt;</c>;
+/// 0 on a workspace's own origin).
+/// </summary>
+internal readonly ref struct ForwardedFrom(ReadOnlySpan<byte> clientAddress, bool https, int prefixLength, string cookieName)
+{
+    public ReadOnlySpan<byte> ClientAddress { get; } = clientAddress;
+
+    public bool Https { get; } = https;
+
+    public int PrefixLength { get; } = prefixLength;
+
+    /// <summary>The gateway's session cookie, which the workspace never sees.</summary>
+    public string CookieName { get; } = cookieName;
+}
+
+/// <summary>
+/// The head the workspace gets for a request the fast path took: what Kestrel and YARP with the gateway's
+/// transformer send for it, field for field. The request line loses the gateway's path prefix; the client's
+/// fields keep their order and values, less the hop-by-hop and proxy fields YARP never forwards, the client's own
+/// forwarding fields (replaced, so none can be spoofed) and the gateway's session cookie; then X-Forwarded-For,
+/// -Proto, -Host (the Host as sent) and -Prefix. Same-name fields stay separate lines where HttpClient joins
+/// them with commas: the same field to any recipient (RFC 9110 §5.3); the order of different names differs from
+/// Kestrel's enumeration, which carries no meaning either.
+/// </summary>
+internal static class WorkspaceRequestHead
+{
+    /// <summary>
+    /// Writes the head into <paramref name="destination"/> and returns its length, or -1 when it does not fit
+    /// (the request then goes the YARP way).
+    /// </summary>
+    public static int Write(ReadOnlySpan<byte> request, in Http1RequestHead head, in ForwardedFrom from, Span<byte> destination)
+    {
+        var writer = new SpanWriter(destination);
+        writer.Write(head.IsHead ? "HEAD "u8 : "GET "u8);
+        writer.Write(request[head.Target][from.PrefixLength..]);
+        writer.Write(" HTTP/1.1\r\n"u8);
+        for (var i = 0; i < head.FieldCount; i++)
+        {
+            var field = head.Fields[i];
+            var name = request[field.Name];
+            var value = request[field.Value];
+            if (IsNotForwarded(name))
+            {
+                continue;
+            }
+
+            if (Ascii.EqualsIgnoreCase(name, "cookie"u8) && Mentions(value, from.CookieName))
+            {
+                WriteCookieWithoutOurs(ref writer, name, value, from.CookieName);
+                continue;
+            }
+
+            writer.Write(name);
+            writer.Write(": "u8);
+            writer.Write(value);
+            writer.Write("\r\n"u8);
+        }
+
+        writer.Write("X-Forwarded-For: "u8);
+        writer.Write(from.ClientAddress);
+        writer.Write(from.Https ? "\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Host: "u8 : "\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: "u8);
+        writer.Write(request[head.Host]);
+        writer.Write("\r\n"u8);
+        if (from.PrefixLength > 0)
+        {
+            writer.Write("X-Forwarded-Prefix: "u8);
+            writer.Write(request[head.Target][..from.PrefixLength]);
+            writer.Write("\r\n"u8);
+        }
+
+        writer.Write("\r\n"u8);
+        return writer.Overflowed ? -1 : writer.Written;
+    }
+
+    // YARP's RequestUtilities never forwards these (hop-by-hop and proxy fields), and the gateway's transformer
+    // replaces the client's forwarding fields with its own.
+    private static bool IsNotForwarded(ReadOnlySpan<byte> name) =>
+        Ascii.EqualsIgnoreCase(name, "connection"u8)
+        || Ascii.EqualsIgnoreCase(name, "keep-alive"u8)
+        || Ascii.EqualsIgnoreCase(name, "proxy-connection"u8)
+        || Ascii.EqualsIgnoreCase(name, "proxy-authenticate"u8)
+        || Ascii.EqualsIgnoreCase(name, "proxy-authentication-info"u8)
+        || Ascii.EqualsIgnoreCase(name, "proxy-authorization"u8)
+        || Ascii.EqualsIgnoreCase(name, "proxy-features"u8)
+        || Ascii.EqualsIgnoreCase(name, "proxy-instruction"u8)
+        || Ascii.EqualsIgnoreCase(name, "security-scheme"u8)
+        || Ascii.EqualsIgnoreCase(name, "alpn"u8)
+        || Ascii.EqualsIgnoreCase(name, "close"u8)
+        || Ascii.EqualsIgnoreCase(name, "http2-settings"u8)
+        || Ascii.EqualsIgnoreCase(name, "upgrade-insecure-requests"u8)
+        || Ascii.EqualsIgnoreCase(name, "alt-svc"u8)
+        || Ascii.EqualsIgnoreCase(name, "forwarded"u8)
+        || Ascii.EqualsIgnoreCase(name, "x-forwarded-for"u8)
+        || Ascii.EqualsIgnoreCase(name, "x-forwarded-host"u8)
+        || Ascii.EqualsIgnoreCase(name, "x-forwarded-proto"u8)
+        || Ascii.EqualsIgnoreCase(name, "x-forwarded-prefix"u8);
+
+    // As SessionCookie.MentionedIn: the cookie field is rebuilt only when it names ours anywhere.
+    private static bool Mentions(ReadOnlySpan<byte> value, string cookieName)
+    {
+        Span<byte> name = stackalloc byte[cookieName.Length];
+        return Encoding.ASCII.GetBytes(cookieName, name) == name.Length && value.IndexOf(name) >= 0;
+    }
+
+    // As SessionCookie.WithoutAll: every pair trimmed of spaces, empty ones and ours (plain or __Host-) left out,
+    // the rest joined with "; "; nothing left, no field.
+    private static void WriteCookieWithoutOurs(ref SpanWriter writer, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, string cookieName)
+    {
+        var any = false;
+        foreach (var range in value.Split((byte)';'))
+        {
+            var pair = value[range].Trim((byte)' ');
+            if (pair.IsEmpty || IsOurs(pair, cookieName))
+            {
+                continue;
+            }
+
+            if (!any)
+            {
+                writer.Write(name);
+                writer.Write(": "u8);
+                any = true;
+            }
+            else
+            {
+                writer.Write("; "u8);
+            }
+
+            writer.Write(pair);
+        }
+
+        if (any)
+        {
+            writer.Write("\r\n"u8);
+        }
+    }
+
+    private static bool IsOurs(ReadOnlySpan<byte> pair, string cookieName) =>
+        IsNamed(pair, cookieName) || (pair.StartsWith("__Host-"u8) && IsNamed(pair[SessionCookie.HostPrefix.Length..], cookieName));
+
+    private static bool IsNamed(ReadOnlySpan<byte> pair, string cookieName)
+    {
+        if (pair.Length <= cookieName.Length || pair[cookieName.Length] != (byte)'=')
+        {
+            return false;
+        }
+
+        for (var i = 0; i < cookieName.Length; i++)
+        {
+            if (pair[i] != cookieName[i])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private ref struct SpanWriter(Span<byte> destination)
+    {
+        private readonly Span<byte> _destination = destination;
+
+        public int Written { get; private set; }
+
+        public bool Overflowed { get; private set; }
+
+        public void Write(ReadOnlySpan<byte> bytes)
+        {
+            if (Overflowed || !bytes.TryCopyTo(_destination[Written..]))
+            {
+                Overflowed = true;
+                return;
+            }
+
+            Written += bytes.Length;
+        }
+    }
+}
