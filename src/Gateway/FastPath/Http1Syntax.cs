@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text;
 
 namespace Gateway.FastPath;
 
@@ -11,4 +12,51 @@ internal static class Http1Syntax
 
     /// <summary>A field name: one or more tchar.</summary>
     public static bool IsToken(ReadOnlySpan<byte> text) => !text.IsEmpty && text.IndexOfAnyExcept(TokenCharacters) < 0;
+
+    /// <summary>
+    /// The fields YARP's RequestUtilities relays in neither direction: hop-by-hop and proxy fields (RFC 9110 §7.6.1)
+    /// and a few that would change the next hop's connection.
+    /// </summary>
+    public static bool IsNeverRelayed(ReadOnlySpan<byte> name) =>
+        Ascii.EqualsIgnoreCase(name, "connection"u8)
+        || Ascii.EqualsIgnoreCase(name, "transfer-encoding"u8)
+        || Ascii.EqualsIgnoreCase(name, "keep-alive"u8)
+        || Ascii.EqualsIgnoreCase(name, "upgrade"u8)
+        || Ascii.EqualsIgnoreCase(name, "proxy-connection"u8)
+        || Ascii.EqualsIgnoreCase(name, "proxy-authenticate"u8)
+        || Ascii.EqualsIgnoreCase(name, "proxy-authentication-info"u8)
+        || Ascii.EqualsIgnoreCase(name, "proxy-authorization"u8)
+        || Ascii.EqualsIgnoreCase(name, "proxy-features"u8)
+        || Ascii.EqualsIgnoreCase(name, "proxy-instruction"u8)
+        || Ascii.EqualsIgnoreCase(name, "security-scheme"u8)
+        || Ascii.EqualsIgnoreCase(name, "alpn"u8)
+        || Ascii.EqualsIgnoreCase(name, "close"u8)
+        || Ascii.EqualsIgnoreCase(name, "http2-settings"u8)
+        || Ascii.EqualsIgnoreCase(name, "upgrade-insecure-requests"u8)
+        || Ascii.EqualsIgnoreCase(name, "te"u8)
+        || Ascii.EqualsIgnoreCase(name, "alt-svc"u8);
+
+    /// <summary>Whether a cookie pair (<c>name=value</c>) is <paramref name="cookieName"/>'s, plain or <c>__Host-</c> prefixed (as SessionCookie reads it).</summary>
+    public static bool IsCookieNamed(ReadOnlySpan<byte> pair, string cookieName)
+    {
+        if (pair.StartsWith("__Host-"u8))
+        {
+            pair = pair["__Host-"u8.Length..];
+        }
+
+        if (pair.Length <= cookieName.Length || pair[cookieName.Length] != (byte)'=')
+        {
+            return false;
+        }
+
+        for (var i = 0; i < cookieName.Length; i++)
+        {
+            if (pair[i] != cookieName[i])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 }

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Text;
-using Gateway.Auth;
 
 namespace Gateway.FastPath;
 
@@ -38,7 +37,7 @@ internal static class WorkspaceRequestHead
     /// </summary>
     public static int Write(ReadOnlySpan<byte> request, in Http1RequestHead head, in ForwardedFrom from, Span<byte> destination)
     {
-        var writer = new SpanWriter(destination);
+        var writer = new HeadWriter(destination);
         writer.Write(head.IsHead ? "HEAD "u8 : "GET "u8);
         writer.Write(request[head.Target][from.PrefixLength..]);
         writer.Write(" HTTP/1.1\r\n"u8);
@@ -58,10 +57,7 @@ internal static class WorkspaceRequestHead
                 continue;
             }
 
-            writer.Write(name);
-            writer.Write(": "u8);
-            writer.Write(value);
-            writer.Write("\r\n"u8);
+            writer.WriteField(name, value);
         }
 
         writer.Write("X-Forwarded-For: "u8);
@@ -80,23 +76,9 @@ internal static class WorkspaceRequestHead
         return writer.Overflowed ? -1 : writer.Written;
     }
 
-    // YARP's RequestUtilities never forwards these (hop-by-hop and proxy fields), and the gateway's transformer
-    // replaces the client's forwarding fields with its own.
+    // YARP's never, and the client's own forwarding fields, which the gateway's transformer replaces.
     private static bool IsNotForwarded(ReadOnlySpan<byte> name) =>
-        Ascii.EqualsIgnoreCase(name, "connection"u8)
-        || Ascii.EqualsIgnoreCase(name, "keep-alive"u8)
-        || Ascii.EqualsIgnoreCase(name, "proxy-connection"u8)
-        || Ascii.EqualsIgnoreCase(name, "proxy-authenticate"u8)
-        || Ascii.EqualsIgnoreCase(name, "proxy-authentication-info"u8)
-        || Ascii.EqualsIgnoreCase(name, "proxy-authorization"u8)
-        || Ascii.EqualsIgnoreCase(name, "proxy-features"u8)
-        || Ascii.EqualsIgnoreCase(name, "proxy-instruction"u8)
-        || Ascii.EqualsIgnoreCase(name, "security-scheme"u8)
-        || Ascii.EqualsIgnoreCase(name, "alpn"u8)
-        || Ascii.EqualsIgnoreCase(name, "close"u8)
-        || Ascii.EqualsIgnoreCase(name, "http2-settings"u8)
-        || Ascii.EqualsIgnoreCase(name, "upgrade-insecure-requests"u8)
-        || Ascii.EqualsIgnoreCase(name, "alt-svc"u8)
+        Http1Syntax.IsNeverRelayed(name)
         || Ascii.EqualsIgnoreCase(name, "forwarded"u8)
         || Ascii.EqualsIgnoreCase(name, "x-forwarded-for"u8)
         || Ascii.EqualsIgnoreCase(name, "x-forwarded-host"u8)
@@ -112,13 +94,13 @@ internal static class WorkspaceRequestHead
 
     // As SessionCookie.WithoutAll: every pair trimmed of spaces, empty ones and ours (plain or __Host-) left out,
     // the rest joined with "; "; nothing left, no field.
-    private static void WriteCookieWithoutOurs(ref SpanWriter writer, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, string cookieName)
+    private static void WriteCookieWithoutOurs(ref HeadWriter writer, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, string cookieName)
     {
         var any = false;
         foreach (var range in value.Split((byte)';'))
         {
             var pair = value[range].Trim((byte)' ');
-            if (pair.IsEmpty || IsOurs(pair, cookieName))
+            if (pair.IsEmpty || Http1Syntax.IsCookieNamed(pair, cookieName))
             {
                 continue;
             }
@@ -140,47 +122,6 @@ internal static class WorkspaceRequestHead
         if (any)
         {
             writer.Write("\r\n"u8);
-        }
-    }
-
-    private static bool IsOurs(ReadOnlySpan<byte> pair, string cookieName) =>
-        IsNamed(pair, cookieName) || (pair.StartsWith("__Host-"u8) && IsNamed(pair[SessionCookie.HostPrefix.Length..], cookieName));
-
-    private static bool IsNamed(ReadOnlySpan<byte> pair, string cookieName)
-    {
-        if (pair.Length <= cookieName.Length || pair[cookieName.Length] != (byte)'=')
-        {
-            return false;
-        }
-
-        for (var i = 0; i < cookieName.Length; i++)
-        {
-            if (pair[i] != cookieName[i])
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    private ref struct SpanWriter(Span<byte> destination)
-    {
-        private readonly Span<byte> _destination = destination;
-
-        public int Written { get; private set; }
-
-        public bool Overflowed { get; private set; }
-
-        public void Write(ReadOnlySpan<byte> bytes)
-        {
-            if (Overflowed || !bytes.TryCopyTo(_destination[Written..]))
-            {
-                Overflowed = true;
-                return;
-            }
-
-            Written += bytes.Length;
         }
     }
 }

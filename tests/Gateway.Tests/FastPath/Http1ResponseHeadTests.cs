@@ -76,4 +76,17 @@ public sealed class Http1ResponseHeadTests
         var huge = Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nX: " + new string('a', Http1ResponseHead.MaxLength));
         Assert.Equal(HeadParse.Declined, Http1ResponseHead.TryParse(huge, false, out _));
     }
+
+    [Fact]
+    public void A_head_that_does_not_fit_the_buffer_is_not_written_in_part()
+    {
+        var answer = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"u8.ToArray();
+        Assert.Equal(HeadParse.Taken, Http1ResponseHead.TryParse(answer, false, out var head));
+        Assert.Equal(-1, ClientResponseHead.Write(answer, head, new RelayedAnswer("gw_session", default, "Sat, 05 Dec 2026 05:00:00 GMT"u8), new byte[40]));
+
+        var request = "GET /ws/w1/ HTTP/1.1\r\nHost: h\r\n\r\n"u8.ToArray();
+        Assert.Equal(HeadParse.Taken, Http1RequestHead.TryParse(request, Http1HeadLimits.From(new Gateway.Configuration.LimitsOptions()), out var requestHead));
+        Assert.Equal(-1, WorkspaceRequestHead.Write(request, requestHead, new ForwardedFrom("127.0.0.1"u8, false, 6, "gw_session"), new byte[40]));
+        requestHead.Return();
+    }
 }
