@@ -57,7 +57,7 @@ public sealed class ClientResponseHeadDifferentialTests(TicketGatewayWithBackend
             var fastPath = Encoding.Latin1.GetString(buffer, 0, written);
             if (Normalized(throughYarp) != Normalized(fastPath))
             {
-                failures.Add($"{Show(Answers[i])}\n  YARP:      {Show(Normalized(throughYarp))}\n  fast path: {Show(Normalized(fastPath))}");
+                failures.Add($"{HeadText.Show(Answers[i])}\n  YARP:      {HeadText.Show(Normalized(throughYarp))}\n  fast path: {HeadText.Show(Normalized(fastPath))}");
             }
         }
 
@@ -82,7 +82,6 @@ public sealed class ClientResponseHeadDifferentialTests(TicketGatewayWithBackend
         return lines[0] + "\n" + string.Join("\n", fields);
     }
 
-    private static string Show(string text) => text.Replace("\r", "\\r", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
 
     // Answers GET /<i> with Answers[i], one request per connection.
     private static async Task ServeAsync(TcpListener listener)

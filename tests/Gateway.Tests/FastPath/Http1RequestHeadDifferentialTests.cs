@@ -92,7 +92,7 @@ public sealed class Http1RequestHeadDifferentialTests : IAsyncLifetime
             var (status, body) = await SendAsync(bytes);
             if (status != 200 || body != expected)
             {
-                failures.Add($"{Show(request)}\n  Kestrel: {status} {Show(body)}\n  fast path: {Show(expected)}");
+                failures.Add($"{HeadText.Show(request)}\n  Kestrel: {status} {HeadText.Show(body)}\n  fast path: {HeadText.Show(expected)}");
             }
         }
 
@@ -162,6 +162,4 @@ public sealed class Http1RequestHeadDifferentialTests : IAsyncLifetime
         return (status, seen.Success ? Encoding.UTF8.GetString(Convert.FromBase64String(seen.Groups[1].Value)) : "");
     }
 
-    private static string Show(string text) => text.Replace("\r", "\\r", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal)
-        .Replace("\t", "\\t", StringComparison.Ordinal);
 }

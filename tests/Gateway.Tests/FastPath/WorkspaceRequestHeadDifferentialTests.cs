@@ -57,7 +57,7 @@ public sealed class WorkspaceRequestHeadDifferentialTests(TicketGatewayWithBacke
             var throughYarp = await workspace.NextAsync();
             if (Normalized(throughYarp) != Normalized(fastPath))
             {
-                failures.Add($"{Show(request)}\n  YARP:      {Show(Normalized(throughYarp))}\n  fast path: {Show(Normalized(fastPath))}");
+                failures.Add($"{HeadText.Show(request)}\n  YARP:      {HeadText.Show(Normalized(throughYarp))}\n  fast path: {HeadText.Show(Normalized(fastPath))}");
             }
         }
 
@@ -78,7 +78,6 @@ public sealed class WorkspaceRequestHeadDifferentialTests(TicketGatewayWithBacke
         return lines[0] + "\n" + string.Join("\n", fields);
     }
 
-    private static string Show(string text) => text.Replace("\r", "\\r", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
 
     /// <summary>A workspace that records each request head it gets and answers it with an empty 200.</summary>
     private sealed class RecordingWorkspace : IAsyncDisposable
