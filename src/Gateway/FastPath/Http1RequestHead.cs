@@ -194,13 +194,10 @@ internal readonly struct Http1RequestHead
         var leading = value.Length - value.TrimStart(" \t"u8).Length;
         var trimmed = value.Trim(" \t"u8);
 
-        // Visible ASCII, spaces and tabs; no obs-text, no control, no NUL (§5.5).
-        foreach (var b in trimmed)
+        // No obs-text from a client: how Kestrel reads it depends on its header encoding; the subset takes none (§5.5).
+        if (!Http1Syntax.IsFieldValue(trimmed, obsText: false))
         {
-            if (b is not ((>= 0x20 and <= 0x7E) or (byte)'\t'))
-            {
-                return false;
-            }
+            return false;
         }
 
         var valueStart = offset + colon + 1 + leading;

@@ -69,7 +69,7 @@ internal readonly struct Http1ResponseHead
         // status-line = HTTP-version SP 3DIGIT SP [ reason-phrase ] (RFC 9112 §4); a final status only.
         if (line.Length < 13 || !line.StartsWith("HTTP/1.1 "u8) || line[12] != (byte)' '
             || line[9..12].IndexOfAnyExceptInRange((byte)'0', (byte)'9') >= 0 || line[9] is < (byte)'2' or > (byte)'5'
-            || !IsFieldText(line[13..]))
+            || !Http1Syntax.IsFieldValue(line[13..], obsText: true))
         {
             return HeadParse.Declined;
         }
@@ -92,7 +92,7 @@ internal readonly struct Http1ResponseHead
 
             var name = field[..colon];
             var value = field[(colon + 1)..].Trim(" \t"u8);
-            if (!IsFieldText(value))
+            if (!Http1Syntax.IsFieldValue(value, obsText: true))
             {
                 return HeadParse.Declined;
             }
@@ -143,20 +143,6 @@ internal readonly struct Http1ResponseHead
 
         head = new Http1ResponseHead(status, end + 4, framing, framing == BodyFraming.ContentLength ? contentLength : 0, keepAlive);
         return HeadParse.Taken;
-    }
-
-    // Visible ASCII, obs-text, spaces and tabs (RFC 9110 §5.5); never CR, LF, NUL or another control.
-    private static bool IsFieldText(ReadOnlySpan<byte> value)
-    {
-        foreach (var b in value)
-        {
-            if (b is < 0x20 and not (byte)'\t' or 0x7F)
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 
     private static bool HasToken(ReadOnlySpan<byte> list, ReadOnlySpan<byte> token)

@@ -14,6 +14,23 @@ internal static class Http1Syntax
     public static bool IsToken(ReadOnlySpan<byte> text) => !text.IsEmpty && text.IndexOfAnyExcept(TokenCharacters) < 0;
 
     /// <summary>
+    /// Field value text (RFC 9110 §5.5): visible ASCII, spaces and tabs, and bytes from 0x80 when
+    /// <paramref name="obsText"/>; never CR, LF, NUL or another control.
+    /// </summary>
+    public static bool IsFieldValue(ReadOnlySpan<byte> value, bool obsText)
+    {
+        foreach (var b in value)
+        {
+            if (b is (< 0x20 and not (byte)'\t') or 0x7F || (b >= 0x80 && !obsText))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
     /// The fields YARP's RequestUtilities relays in neither direction: hop-by-hop and proxy fields (RFC 9110 §7.6.1)
     /// and a few that would change the next hop's connection.
     /// </summary>
