@@ -46,8 +46,7 @@ internal sealed partial class WorkspaceAccessGate
     {
         var options = _tokens.Options;
         if (!TicketParameter.MayContain(context.Request.QueryString.Value, options.TicketParameter)
-            && SessionCookie.TryFind(context.Request.Headers.Cookie, CookieNameFor(context, ownOrigin), out var cookie)
-            && _tokens.TryGetRemembered(TokenKind.Session, cookie, out var session)
+            && TryGetRememberedSession(context, CookieNameFor(context, ownOrigin), out var session)
             && session.Opens(sid, port, sharing))
         {
             admission = session.Port == 0 ? Admission.Owner : Admission.SignedIn;
@@ -60,10 +59,7 @@ internal sealed partial class WorkspaceAccessGate
 
     /// <summary>What the owner named the workspace, as its session cookie says (the editor's welcome shows it); null without one.</summary>
     public string? WorkspaceName(HttpContext context, bool ownOrigin) =>
-        SessionCookie.TryFind(context.Request.Headers.Cookie, CookieNameFor(context, ownOrigin), out var cookie)
-        && _tokens.TryGetRemembered(TokenKind.Session, cookie, out var session)
-            ? session.WorkspaceName
-            : null;
+        TryGetRememberedSession(context, CookieNameFor(context, ownOrigin), out var session) ? session.WorkspaceName : null;
 
     /// <summary>
     /// How the request may be forwarded, or <see cref="Admission.Refused"/> with its response (redirect, 401,
@@ -211,8 +207,7 @@ internal sealed partial class WorkspaceAccessGate
         }
 
         var cookieName = CookieNameFor(context, ownOrigin);
-        if (!SessionCookie.TryFind(context.Request.Headers.Cookie, cookieName, out var cookie)
-            || !_tokens.TryGetRemembered(TokenKind.Session, cookie, out var session)
+        if (!TryGetRememberedSession(context, cookieName, out var session)
             || session.ExpiresAt - _time.GetUtcNow() > options.SessionLifetime / 2
             || !(ownOrigin ? _hosts.IsOriginOf(context.Request.Headers.Host.ToString(), session.Sid) : IsPathOf(context.Request.Path.Value, session.Sid)))
         {
@@ -221,6 +216,14 @@ internal sealed partial class WorkspaceAccessGate
 
         var (token, _) = _tokens.IssueSession(session);
         context.Response.Headers.Append(HeaderNames.SetCookie, SessionCookie.Format(options, cookieName, token, ownOrigin ? null : session.Sid, _proxies.ClientUsedHttps(context)));
+    }
+
+    // The session the request's cookie names, when it is one already checked: no signature work, no waiting.
+    private bool TryGetRememberedSession(HttpContext context, string cookieName, out Credential session)
+    {
+        session = default;
+        return SessionCookie.TryFind(context.Request.Headers.Cookie, cookieName, out var cookie)
+            && _tokens.TryGetRemembered(TokenKind.Session, cookie, out session);
     }
 
     private string CookieNameFor(HttpContext context, bool ownOrigin) => _tokens.CookieName(ownOrigin && _proxies.ClientUsedHttps(context));
