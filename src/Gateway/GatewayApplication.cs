@@ -69,6 +69,11 @@ public static class GatewayApplication
             app.UseMiddleware<StrictTransportSecurityMiddleware>();
         }
 
+        if (app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value.Forwarding.FastPath)
+        {
+            app.UseMiddleware<FastPath.HandedOverFailureMiddleware>();
+        }
+
         app.UseMiddleware<MessageFramingGuard>();
         app.UseMiddleware<EventStreamMiddleware>();
         app.UseMiddleware<WorkspaceForwardingMiddleware>();

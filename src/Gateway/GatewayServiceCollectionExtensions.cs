@@ -2,6 +2,7 @@ using Gateway.Activity;
 using Gateway.Auth;
 using Gateway.Configuration;
 using Gateway.Cors;
+using Gateway.FastPath;
 using Gateway.Forwarding;
 using Gateway.Routing;
 using Gateway.StaticRoutes;
@@ -57,9 +58,15 @@ public static class GatewayServiceCollectionExtensions
             kestrel.Limits.MaxConcurrentUpgradedConnections = null;
 
             ConfigureHttp2(kestrel.Limits.Http2, limits.Http2);
+            var fastPath = gateway.Value.Forwarding.FastPath;
             if (EdgeListeners.Configured(gateway.Value.Endpoints))
             {
-                EdgeListeners.Listen(kestrel, gateway.Value, certificates, loggers);
+                EdgeListeners.Listen(kestrel, gateway.Value, certificates, loggers, fastPath ? FastPathListener.Use : _ => { });
+            }
+            else if (fastPath)
+            {
+                // Listeners from ASP.NET Core's Urls (plain HTTP) get the defaults when Kestrel binds them.
+                kestrel.ConfigureEndpointDefaults(FastPathListener.Use);
             }
         });
         services.AddSingleton<IMemoryPoolFactory<byte>, TransportMemoryPoolFactory>();
@@ -91,6 +98,8 @@ public static class GatewayServiceCollectionExtensions
 
         services.AddSingleton<ForwardingSettings>();
         services.AddSingleton<WorkspaceHttpClient>();
+        services.AddSingleton<FastPathAdmission>();
+        services.AddSingleton<FastPathMiddleware>();
         services.AddSingleton<WorkspaceTransformers>();
         services.AddSingleton<TunnelRelay>();
         services.AddSingleton<OpenTunnels>();

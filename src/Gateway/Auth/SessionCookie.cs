@@ -108,7 +108,8 @@ internal static class SessionCookie
         return false;
     }
 
-    private static bool TryFind(ReadOnlySpan<char> header, string name, out ReadOnlySpan<char> value)
+    /// <summary>The value of the first pair named <paramref name="name"/> in one Cookie field's value.</summary>
+    public static bool TryFind(ReadOnlySpan<char> header, string name, out ReadOnlySpan<char> value)
     {
         foreach (var range in header.Split(';'))
         {

@@ -208,7 +208,7 @@ internal sealed partial class WorkspaceAccessGate
 
         var cookieName = CookieNameFor(context, ownOrigin);
         if (!TryGetRememberedSession(context, cookieName, out var session)
-            || session.ExpiresAt - _time.GetUtcNow() > options.SessionLifetime / 2
+            || !IsRenewalDue(session, options)
             || !(ownOrigin ? _hosts.IsOriginOf(context.Request.Headers.Host.ToString(), session.Sid) : IsPathOf(context.Request.Path.Value, session.Sid)))
         {
             return;
@@ -217,6 +217,15 @@ internal sealed partial class WorkspaceAccessGate
         var (token, _) = _tokens.IssueSession(session);
         context.Response.Headers.Append(HeaderNames.SetCookie, SessionCookie.Format(options, cookieName, token, ownOrigin ? null : session.Sid, _proxies.ClientUsedHttps(context)));
     }
+
+    /// <summary>
+    /// Whether <paramref name="session"/>, presented now, gets a fresh cookie with its answer: half of its lifetime
+    /// has passed. A forwarder that does not renew sessions itself leaves such a request to the one that does.
+    /// </summary>
+    public bool IsRenewalDue(in Credential session) => IsRenewalDue(session, _tokens.Options);
+
+    private bool IsRenewalDue(in Credential session, AuthOptions options) =>
+        options.Mode == AuthMode.Ticket && session.ExpiresAt - _time.GetUtcNow() <= options.SessionLifetime / 2;
 
     // The session the request's cookie names, when it is one already checked: no signature work, no waiting.
     private bool TryGetRememberedSession(HttpContext context, string cookieName, out Credential session)

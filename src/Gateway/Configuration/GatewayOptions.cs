@@ -135,6 +135,13 @@ public sealed class ForwardingOptions
     /// (WebSockets are closed with 1001 at once). Read at start-up.
     /// </summary>
     public TimeSpan ShutdownDrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Serve the plainest HTTP/1.1 requests to a running workspace (a GET or HEAD of the editor by a remembered
+    /// session) on the connection itself, before Kestrel's HTTP layers and YARP, over pooled raw sockets; all
+    /// other requests are served as before. Off by default while it is new. Read at start-up.
+    /// </summary>
+    public bool FastPath { get; set; }
 }
 
 /// <summary>Kestrel's limits on what a client may send. Read at start-up.</summary>

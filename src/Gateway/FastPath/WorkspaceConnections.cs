@@ -10,9 +10,11 @@ namespace Gateway.FastPath;
 /// The fast path's connections to workspaces: raw sockets kept between requests per route address
 /// (<c>host:port</c> or <c>unix:&lt;path&gt;</c>), so a moved workspace never gets a connection made for its old
 /// address. A connection idle longer than <c>idleTimeout</c>, or one the workspace closed (or wrote to unasked)
-/// while idle, is never handed out again: it is checked without a system call of its own beyond a zero-timeout
-/// poll, as SocketsHttpHandler checks its pooled connections before reuse. At most <c>maxIdlePerAddress</c> wait
-/// per address; the rest are closed when returned.
+/// while idle, is never handed out again: one idle longer than <c>checkAfter</c> is checked with a zero-timeout
+/// poll, as SocketsHttpHandler checks its pooled connections before reuse. One returned more recently is handed out
+/// unchecked, which saves a system call per request under load: a workspace can close it only in that moment, and
+/// the caller sends its request again on a new connection when a reused one fails before answering, as
+/// SocketsHttpHandler does. At most <c>maxIdlePerAddress</c> wait per address; the rest are closed when returned.
 /// </summary>
 internal sealed class WorkspaceConnections : IDisposable
 {
@@ -20,15 +22,17 @@ internal sealed class WorkspaceConnections : IDisposable
     private readonly TimeProvider _time;
     private readonly TimeSpan _connectTimeout;
     private readonly TimeSpan _idleTimeout;
+    private readonly TimeSpan _checkAfter;
     private readonly int _maxIdlePerAddress;
     private readonly ITimer _sweeper;
     private int _open;
 
-    public WorkspaceConnections(TimeProvider time, TimeSpan connectTimeout, TimeSpan idleTimeout, int maxIdlePerAddress)
+    public WorkspaceConnections(TimeProvider time, TimeSpan connectTimeout, TimeSpan idleTimeout, int maxIdlePerAddress, TimeSpan checkAfter)
     {
         _time = time;
         _connectTimeout = connectTimeout;
         _idleTimeout = idleTimeout;
+        _checkAfter = checkAfter;
         _maxIdlePerAddress = maxIdlePerAddress;
         _sweeper = time.CreateTimer(_ => Sweep(), null, idleTimeout, idleTimeout);
     }
@@ -39,21 +43,37 @@ internal sealed class WorkspaceConnections : IDisposable
     /// <summary>A connection to <paramref name="address"/>: an idle one that is still good, or a new one.</summary>
     /// <exception cref="SocketException">The workspace could not be reached.</exception>
     /// <exception cref="OperationCanceledException">Not connected within the connect timeout, or cancelled.</exception>
-    public async ValueTask<Socket> RentAsync(string address, CancellationToken cancellationToken)
+    public ValueTask<Socket> RentAsync(string address, CancellationToken cancellationToken) =>
+        TryRentIdle(address, out var idle) ? ValueTask.FromResult(idle) : ConnectAsync(address, cancellationToken);
+
+    /// <summary>An idle connection to <paramref name="address"/> that is still good, if one waits.</summary>
+    public bool TryRentIdle(string address, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Socket? socket)
     {
         var destination = _destinations.GetOrAdd(address, static a => new Destination(EndPointOf(a)));
         var now = _time.GetTimestamp();
         while (destination.Idle.TryPop(out var idle))
         {
             Interlocked.Decrement(ref destination.IdleCount);
-            if (_time.GetElapsedTime(idle.ReturnedAt, now) < _idleTimeout && !ClosedOrTalking(idle.Socket))
+            var idleFor = _time.GetElapsedTime(idle.ReturnedAt, now);
+            if (idleFor < _idleTimeout && (idleFor < _checkAfter || !ClosedOrTalking(idle.Socket)))
             {
-                return idle.Socket;
+                socket = idle.Socket;
+                return true;
             }
 
             Close(idle.Socket);
         }
 
+        socket = null;
+        return false;
+    }
+
+    /// <summary>A new connection to <paramref name="address"/>.</summary>
+    /// <exception cref="SocketException">The workspace could not be reached.</exception>
+    /// <exception cref="OperationCanceledException">Not connected within the connect timeout, or cancelled.</exception>
+    public async ValueTask<Socket> ConnectAsync(string address, CancellationToken cancellationToken)
+    {
+        var destination = _destinations.GetOrAdd(address, static a => new Destination(EndPointOf(a)));
         var socket = destination.EndPoint is UnixDomainSocketEndPoint
             ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
             : new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };

@@ -18,10 +18,13 @@ internal sealed class TrustedProxies
         options.OnChange(o => _networks = Parse(o.Forwarding.TrustedProxies));
     }
 
-    public bool Trusts(HttpContext context)
+    public bool Trusts(HttpContext context) => Trusts(context.Connection.RemoteIpAddress);
+
+    /// <summary>Whether a connection from <paramref name="peer"/> comes from a trusted load balancer.</summary>
+    public bool Trusts(IPAddress? peer)
     {
         var networks = _networks;
-        if (networks.Length == 0 || context.Connection.RemoteIpAddress is not { } peer)
+        if (networks.Length == 0 || peer is null)
         {
             return false;
         }

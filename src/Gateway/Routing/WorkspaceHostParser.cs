@@ -32,15 +32,18 @@ internal sealed class WorkspaceHostParser
     /// <summary>Whether host-based routing is configured at all.</summary>
     public bool Enabled => _domain is not null;
 
-    public WorkspaceHost Parse(string? host)
+    public WorkspaceHost Parse(string? host) => Parse(host.AsSpan());
+
+    /// <summary>As <see cref="Parse(string?)"/>, for a Host field not yet made a string.</summary>
+    public WorkspaceHost Parse(ReadOnlySpan<char> host)
     {
         var domain = _domain;
-        if (domain is null || string.IsNullOrEmpty(host) || host[0] == '[')
+        if (domain is null || host.IsEmpty || host[0] == '[')
         {
             return new WorkspaceHost(WorkspaceHostKind.NotWorkspaceHost);
         }
 
-        var span = host.AsSpan();
+        var span = host;
         var colon = span.LastIndexOf(':');
         var name = colon < 0 ? span : span[..colon];
         var port = colon < 0 ? default : span[(colon + 1)..];

@@ -17,6 +17,7 @@ public sealed class GatewayMetrics
     private readonly Histogram<double> _lookupDuration;
     private readonly Counter<long> _invalidations;
     private readonly Counter<long> _errors;
+    private readonly Counter<long> _fastPathRequests;
 
     public GatewayMetrics(IMeterFactory meters)
     {
@@ -27,6 +28,8 @@ public sealed class GatewayMetrics
         _lookupDuration = meter.CreateHistogram<double>("gateway.redis.lookup.duration", "s", "Duration of HGET route lookups, by outcome");
         _invalidations = meter.CreateCounter<long>("gateway.invalidations.received", "{message}", "Route invalidations received, by scope (sid, all, gap)");
         _errors = meter.CreateCounter<long>("gateway.errors", "{response}", "Responses the gateway answered itself with an error, by kind");
+        _fastPathRequests = meter.CreateCounter<long>(
+            "gateway.fast_path.requests", "{request}", "Requests forwarded by the connection-level fast path (not in http.server.request.duration)");
     }
 
     public Meter Meter { get; }
@@ -39,6 +42,8 @@ public sealed class GatewayMetrics
         _lookupDuration.Record(Stopwatch.GetElapsedTime(startedAt).TotalSeconds, new KeyValuePair<string, object?>("outcome", succeeded ? "ok" : "unavailable"));
 
     public void InvalidationReceived(string scope) => _invalidations.Add(1, new KeyValuePair<string, object?>("scope", scope));
+
+    public void FastPathRequest() => _fastPathRequests.Add(1);
 
     public void Error(string kind) => _errors.Add(1, new KeyValuePair<string, object?>("kind", kind));
 

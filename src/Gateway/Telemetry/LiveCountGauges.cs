@@ -12,14 +12,16 @@ internal sealed class LiveCountGauges(
     IOptions<GatewayOptions> options,
     GatewayMetrics metrics,
     OpenTunnels tunnels,
-    WorkspaceHttpClient workspaces) : IHostedService
+    WorkspaceHttpClient workspaces,
+    IServiceProvider services) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value.Telemetry;
+        var fastPath = options.Value.Forwarding.FastPath ? services.GetRequiredService<FastPath.FastPathMiddleware>() : null;
         metrics.Observe(
             () => tunnels.Count,
-            () => workspaces.OpenConnections,
+            () => workspaces.OpenConnections + (fastPath?.OpenWorkspaceConnections ?? 0),
             settings.TunnelsPerSid ? () => tunnels.CountsBySid(settings.MaxSidSeries) : null);
         return Task.CompletedTask;
     }

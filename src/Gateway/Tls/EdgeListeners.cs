@@ -16,12 +16,17 @@ internal static class EdgeListeners
     /// <summary>Whether <paramref name="endpoints"/> names any listener (otherwise ASP.NET Core's <c>Urls</c> apply).</summary>
     public static bool Configured(EndpointsOptions endpoints) => endpoints.Http.Length > 0 || endpoints.Https.Length > 0;
 
-    public static void Listen(KestrelServerOptions kestrel, GatewayOptions gateway, ServerCertificates certificates, ILoggerFactory loggers)
+    /// <param name="serveHttp">
+    /// Added to a listener's connections once they carry plaintext HTTP (after TLS on the HTTPS listener): the
+    /// fast path when it is on. Never on a plain listener that only redirects to HTTPS.
+    /// </param>
+    public static void Listen(KestrelServerOptions kestrel, GatewayOptions gateway, ServerCertificates certificates, ILoggerFactory loggers, Action<ListenOptions> serveHttp)
     {
         var endpoints = gateway.Endpoints;
         if (endpoints.Http.Length > 0)
         {
-            Listen(kestrel, endpoints.Http, _ => { });
+            var redirectsOnly = endpoints.Https.Length > 0 && endpoints.RedirectHttpToHttps;
+            Listen(kestrel, endpoints.Http, redirectsOnly ? _ => { } : serveHttp);
         }
 
         if (endpoints.Https.Length > 0)
@@ -36,6 +41,7 @@ internal static class EdgeListeners
                 listen.Protocols = HttpProtocols.Http1AndHttp2;
                 listen.UseHttps(handshake);
                 listen.Use(next => new ModernCipherSuites(next, loggers.CreateLogger<ModernCipherSuites>()).OnConnectionAsync);
+                serveHttp(listen);
             });
         }
     }

@@ -3,8 +3,15 @@ using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Auth;
 
+/// <summary>Through the YARP way (the fast path off).</summary>
+public sealed class CredentialSecrecyTests(GatewayWithBackends env) : CredentialSecrecyTests<GatewayWithBackends>(env);
+
+/// <summary>The same with the connection-level fast path on: what it takes must behave the same.</summary>
+public sealed class CredentialSecrecyTestsOnFastPath(FastPathGatewayWithBackends env) : CredentialSecrecyTests<FastPathGatewayWithBackends>(env);
+
 /// <summary>Tickets and session cookies never appear in the gateway's logs (issue #5).</summary>
-public sealed class CredentialSecrecyTests(GatewayWithBackends env) : IClassFixture<GatewayWithBackends>
+public abstract class CredentialSecrecyTests<TGateway>(TGateway env) : IClassFixture<TGateway>
+    where TGateway : GatewayWithBackends
 {
     [Fact]
     public async Task No_log_line_carries_a_ticket_or_session_even_with_every_category_verbose()

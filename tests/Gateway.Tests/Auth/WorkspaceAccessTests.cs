@@ -9,8 +9,15 @@ using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Auth;
 
+/// <summary>Through the YARP way (the fast path off).</summary>
+public sealed class WorkspaceAccessTests(TicketGatewayWithBackends env) : WorkspaceAccessTests<TicketGatewayWithBackends>(env);
+
+/// <summary>The same with the connection-level fast path on: what it takes must behave the same.</summary>
+public sealed class WorkspaceAccessTestsOnFastPath(FastPathTicketGatewayWithBackends env) : WorkspaceAccessTests<FastPathTicketGatewayWithBackends>(env);
+
 /// <summary>Only the holder of a ticket for a workspace reaches it (issue #5), over real sockets.</summary>
-public sealed class WorkspaceAccessTests(TicketGatewayWithBackends env) : IClassFixture<TicketGatewayWithBackends>
+public abstract class WorkspaceAccessTests<TGateway>(TGateway env) : IClassFixture<TGateway>
+    where TGateway : TicketGatewayWithBackends
 {
     private HttpClient Client => env.Gateway.Client;
 

@@ -15,7 +15,7 @@ public sealed class WorkspaceConnectionsTests : IDisposable
     [Fact]
     public async Task A_returned_connection_serves_the_next_request_and_another_address_never_shares_it()
     {
-        using var connections = new WorkspaceConnections(TimeProvider.System, TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(1), maxIdlePerAddress: 8);
+        using var connections = new WorkspaceConnections(TimeProvider.System, TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(1), maxIdlePerAddress: 8, checkAfter: TimeSpan.Zero);
         using var other = Listener.Tcp();
 
         var first = await connections.RentAsync(_workspace.Address, CancellationToken.None);
@@ -32,7 +32,7 @@ public sealed class WorkspaceConnectionsTests : IDisposable
     [Fact]
     public async Task A_connection_the_workspace_closed_or_wrote_to_while_idle_is_not_handed_out()
     {
-        using var connections = new WorkspaceConnections(TimeProvider.System, TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(1), maxIdlePerAddress: 8);
+        using var connections = new WorkspaceConnections(TimeProvider.System, TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(1), maxIdlePerAddress: 8, checkAfter: TimeSpan.Zero);
         var closed = await connections.RentAsync(_workspace.Address, CancellationToken.None);
         var talking = await connections.RentAsync(_workspace.Address, CancellationToken.None);
         connections.Return(_workspace.Address, closed);
@@ -54,7 +54,7 @@ public sealed class WorkspaceConnectionsTests : IDisposable
     [Fact]
     public async Task Idle_connections_are_closed_after_the_idle_timeout_and_beyond_the_limit_at_once()
     {
-        using var connections = new WorkspaceConnections(TimeProvider.System, TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(300), maxIdlePerAddress: 2);
+        using var connections = new WorkspaceConnections(TimeProvider.System, TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(300), maxIdlePerAddress: 2, checkAfter: TimeSpan.Zero);
         var rented = new List<Socket>();
         for (var i = 0; i < 3; i++)
         {
@@ -76,7 +76,7 @@ public sealed class WorkspaceConnectionsTests : IDisposable
         try
         {
             using var unix = Listener.Unix(Path.Combine(folder.FullName, "editor.sock"));
-            using var connections = new WorkspaceConnections(TimeProvider.System, TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(1), maxIdlePerAddress: 8);
+            using var connections = new WorkspaceConnections(TimeProvider.System, TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(1), maxIdlePerAddress: 8, checkAfter: TimeSpan.Zero);
 
             var socket = await connections.RentAsync(unix.Address, CancellationToken.None);
             Assert.Equal(AddressFamily.Unix, socket.AddressFamily);

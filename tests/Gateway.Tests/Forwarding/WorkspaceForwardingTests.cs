@@ -7,7 +7,14 @@ using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Forwarding;
 
-public sealed class WorkspaceForwardingTests(GatewayWithBackends env) : IClassFixture<GatewayWithBackends>
+/// <summary>Through the YARP way (the fast path off).</summary>
+public sealed class WorkspaceForwardingTests(GatewayWithBackends env) : WorkspaceForwardingTests<GatewayWithBackends>(env);
+
+/// <summary>The same with the connection-level fast path on: what it takes must behave the same.</summary>
+public sealed class WorkspaceForwardingTestsOnFastPath(FastPathGatewayWithBackends env) : WorkspaceForwardingTests<FastPathGatewayWithBackends>(env);
+
+public abstract class WorkspaceForwardingTests<TGateway>(TGateway env) : IClassFixture<TGateway>
+    where TGateway : GatewayWithBackends
 {
     private static readonly UriCreationOptions Verbatim = new() { DangerousDisablePathAndQueryCanonicalization = true };
 

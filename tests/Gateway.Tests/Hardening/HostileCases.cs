@@ -52,6 +52,9 @@ public static class HostileCases
     public static readonly string SessionB = TestTickets.Session(B, "victim");
     private static readonly string BearerA = "Authorization: Bearer " + TicketA;
 
+    /// <summary>Every case's name, for a theory.</summary>
+    public static TheoryData<string> Names => new(All.Keys);
+
     public static IReadOnlyDictionary<string, HostileCase> All { get; } = Build().ToDictionary(c => $"{c.Category}: {c.Name}");
 
     /// <summary>Every token a test mints; none may ever show up in what a workspace received.</summary>

@@ -6,7 +6,7 @@ namespace Gateway.Tests.Hardening;
 /// A gateway with access checks on, a 1 MiB body limit and a 2 s header deadline (so limits are quick to
 /// reach), in front of workspace A (the attacker's) and B (someone else's).
 /// </summary>
-public sealed class HostileGateway : GatewayWithBackends
+public class HostileGateway : GatewayWithBackends
 {
     private Task? _routed;
 
@@ -28,12 +28,23 @@ public sealed class HostileGateway : GatewayWithBackends
 }
 
 /// <summary>Issue #5: every case of <see cref="HostileCases"/> over a real socket, with the rules every case obeys.</summary>
-public sealed class HostileInputTests(HostileGateway env) : IClassFixture<HostileGateway>
+/// <summary>Through the YARP way (the fast path off).</summary>
+public sealed class FastPathHostileGateway : HostileGateway
 {
-    public static TheoryData<string> Cases => new(HostileCases.All.Keys);
+    protected override string[] GatewayArguments => [.. base.GatewayArguments, GatewayWithBackends.FastPathArgument];
+}
 
+/// <summary>Through the YARP way (the fast path off).</summary>
+public sealed class HostileInputTests(HostileGateway env) : HostileInputTests<HostileGateway>(env);
+
+/// <summary>The same with the connection-level fast path on: what it takes must behave the same.</summary>
+public sealed class HostileInputTestsOnFastPath(FastPathHostileGateway env) : HostileInputTests<FastPathHostileGateway>(env);
+
+public abstract class HostileInputTests<TGateway>(TGateway env) : IClassFixture<TGateway>
+    where TGateway : HostileGateway
+{
     [Theory]
-    [MemberData(nameof(Cases))]
+    [MemberData(nameof(HostileCases.Names), MemberType = typeof(HostileCases))]
     public async Task Hostile_input_is_refused_correctly_and_never_reaches_another_workspace(string name)
     {
         var hostile = HostileCases.All[name];

@@ -51,6 +51,9 @@ public class GatewayWithBackends : IAsyncLifetime
     /// <summary>Starts the gateway in front of <see cref="Redis"/> with <paramref name="arguments"/>.</summary>
     protected virtual Task<GatewayHost> StartGatewayAsync(string[] arguments) => GatewayHost.StartAsync(Redis, arguments);
 
+    /// <summary>Turns the connection-level fast path on.</summary>
+    public const string FastPathArgument = "--Gateway:Forwarding:FastPath=true";
+
     /// <summary>Further settings for the gateway, passed as <c>--Gateway:...=...</c>.</summary>
     protected virtual string[] GatewayArguments => [];
 
@@ -106,7 +109,7 @@ public class GatewayWithBackends : IAsyncLifetime
 }
 
 /// <summary>The same, with access checks on (issue #5): tests present tickets from <see cref="TestTickets"/>.</summary>
-public sealed class TicketGatewayWithBackends : GatewayWithBackends
+public class TicketGatewayWithBackends : GatewayWithBackends
 {
     protected override string[] GatewayArguments => [.. TestTickets.GatewayArgs, "--Gateway:Forwarding:TrustedProxies:0=127.0.0.2/32"];
 }
@@ -118,4 +121,16 @@ public sealed class TicketGatewayWithBackends : GatewayWithBackends
 public sealed class GatewayOnRedisUsers() : GatewayWithBackends(new RedisServer(new RedisUsers()))
 {
     public RedisUsers Users => Redis.Users!;
+}
+
+/// <summary>The same with the connection-level fast path on (<c>Gateway:Forwarding:FastPath</c>).</summary>
+public sealed class FastPathGatewayWithBackends : GatewayWithBackends
+{
+    protected override string[] GatewayArguments => [FastPathArgument];
+}
+
+/// <summary>The fast path with access checks on.</summary>
+public sealed class FastPathTicketGatewayWithBackends : TicketGatewayWithBackends
+{
+    protected override string[] GatewayArguments => [.. base.GatewayArguments, FastPathArgument];
 }

@@ -2,6 +2,7 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -164,6 +165,33 @@ public sealed class TestBackend : IAsyncDisposable
         {
             context.Response.ContentLength = bytes;
             await context.Response.Body.WriteAsync(RandomBody(bytes));
+        });
+
+        // A workspace that dies mid-answer: promises 1,000 bytes, sends 10, and closes (a FIN after them: a reset
+        // could discard what the gateway has not read yet).
+        app.MapGet("/cut", async context =>
+        {
+            context.Response.ContentLength = 1000;
+            await context.Response.Body.WriteAsync(new byte[10]);
+            await context.Response.Body.FlushAsync();
+            await Task.Delay(50);
+            context.Features.Get<IConnectionSocketFeature>()!.Socket.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+            await Task.Delay(100);
+            context.Abort();
+        });
+
+        // A workspace that answers in full and then closes the connection without saying so (no Connection: close).
+        app.MapGet("/then-close", async context =>
+        {
+            context.Response.ContentLength = 4;
+            await context.Response.WriteAsync("done");
+            await context.Response.CompleteAsync();
+
+            // Kestrel's transport sends on its own loop: the FIN must not overtake the answer.
+            await Task.Delay(50);
+            context.Features.Get<IConnectionSocketFeature>()!.Socket.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+            await Task.Delay(100);
+            context.Abort();
         });
 
         app.MapGet("/status/{code:int}", (int code) => Results.Text($"{Name} answered {code}", statusCode: code));

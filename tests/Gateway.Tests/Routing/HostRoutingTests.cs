@@ -6,7 +6,7 @@ using Gateway.Tests.Infrastructure;
 namespace Gateway.Tests.Routing;
 
 /// <summary>The gateway with access checks and host-based routing under <see cref="Domain"/>.</summary>
-public sealed class HostGatewayWithBackends : GatewayWithBackends
+public class HostGatewayWithBackends : GatewayWithBackends
 {
     public const string Domain = "ws.test";
 
@@ -56,7 +56,19 @@ public sealed class HostGatewayWithBackends : GatewayWithBackends
 }
 
 /// <summary>Each workspace, and each port of it, on its own origin, over real sockets.</summary>
-public sealed class HostRoutingTests(HostGatewayWithBackends env) : IClassFixture<HostGatewayWithBackends>
+public sealed class FastPathHostGatewayWithBackends : HostGatewayWithBackends
+{
+    protected override string[] GatewayArguments => [.. base.GatewayArguments, FastPathArgument];
+}
+
+/// <summary>Through the YARP way (the fast path off).</summary>
+public sealed class HostRoutingTests(HostGatewayWithBackends env) : HostRoutingTests<HostGatewayWithBackends>(env);
+
+/// <summary>The same with the connection-level fast path on: what it takes must behave the same.</summary>
+public sealed class HostRoutingTestsOnFastPath(FastPathHostGatewayWithBackends env) : HostRoutingTests<FastPathHostGatewayWithBackends>(env);
+
+public abstract class HostRoutingTests<TGateway>(TGateway env) : IClassFixture<TGateway>
+    where TGateway : HostGatewayWithBackends
 {
     private HttpClient Client => env.Gateway.Client;
 

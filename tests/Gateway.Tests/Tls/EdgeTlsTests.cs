@@ -10,9 +10,18 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Gateway.Tests.Tls;
 
+/// <summary>Through the YARP way (the fast path off).</summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public sealed class EdgeTlsTests(GatewayOnTls env) : EdgeTlsTests<GatewayOnTls>(env);
+
+/// <summary>The same with the connection-level fast path on: what it takes must behave the same.</summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public sealed class EdgeTlsTestsOnFastPath(FastPathGatewayOnTls env) : EdgeTlsTests<FastPathGatewayOnTls>(env);
+
 /// <summary>The gateway terminating TLS itself: what browsers negotiate with it, and what workspaces then see.</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public sealed class EdgeTlsTests(GatewayOnTls env) : IClassFixture<GatewayOnTls>
+public abstract class EdgeTlsTests<TGateway>(TGateway env) : IClassFixture<TGateway>
+    where TGateway : GatewayOnTls
 {
     private IPEndPoint Endpoint => new(IPAddress.Loopback, env.Gateway.Address.Port);
 

@@ -4,12 +4,19 @@ using Gateway.Tests.Routing;
 
 namespace Gateway.Tests.Workbench;
 
+/// <summary>Through the YARP way (the fast path off).</summary>
+public sealed class WorkbenchNoticeTests(HostGatewayWithBackends env) : WorkbenchNoticeTests<HostGatewayWithBackends>(env);
+
+/// <summary>The same with the connection-level fast path on: what it takes must behave the same.</summary>
+public sealed class WorkbenchNoticeTestsOnFastPath(FastPathHostGatewayWithBackends env) : WorkbenchNoticeTests<FastPathHostGatewayWithBackends>(env);
+
 /// <summary>
 /// The platform's script in the editor's page, through a real gateway and backend: the page carries its tag,
 /// the gateway serves it under the editor's address, and nothing else the workspace answers is touched. That
 /// the script shows a stopped workspace in the real editor is the end-to-end test's.
 /// </summary>
-public sealed class WorkbenchNoticeTests(HostGatewayWithBackends env) : IClassFixture<HostGatewayWithBackends>
+public abstract class WorkbenchNoticeTests<TGateway>(TGateway env) : IClassFixture<TGateway>
+    where TGateway : HostGatewayWithBackends
 {
     private const string Tag = "<script src=\"_cloud-ide/workbench-notice.js\"></script>";
 

@@ -1,0 +1,536 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Text;
+using Gateway.Auth;
+using Gateway.Configuration;
+using Gateway.Diagnostics;
+using Gateway.Errors;
+using Gateway.Forwarding;
+using Gateway.Telemetry;
+using Gateway.Tls;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.FastPath;
+
+/// <summary>
+/// Kestrel connection middleware that serves the plainest HTTP/1.1 requests itself (what
+/// <see cref="FastPathAdmission"/> takes): the head is parsed once by <see cref="Http1RequestHead"/>, the
+/// workspace's head written by <see cref="WorkspaceRequestHead"/> onto a pooled raw socket, and the answer relayed
+/// as framed with only its head rewritten (<see cref="ClientResponseHead"/>), each read flushed at once. The first
+/// request it does not take, and everything after it on that connection, goes to Kestrel untouched: the bytes stay
+/// in the connection's buffer and Kestrel reads them as if it had been first, so a request is only ever parsed as
+/// one thing by one parser (RFC 9112 §11.2). A workspace that cannot be reached, answers nothing in time, or
+/// answers in a form the fast path does not relay (an interim 1xx, HTTP/1.0, a body ended by closing) leaves the
+/// request to the YARP way too, before a byte reaches the client.
+/// </summary>
+internal sealed partial class FastPathMiddleware : IDisposable
+{
+    // Plenty for a workspace's head and a first slice of its body; a larger head goes the YARP way.
+    private const int AnswerBufferSize = Http1ResponseHead.MaxLength;
+    private const int RelayChunk = 16 * 1024;
+
+    private readonly FastPathAdmission _admission;
+    private readonly WorkspaceConnections _workspaces;
+    private readonly FastPathTimeouts _timeouts;
+    private readonly AccessTokens _tokens;
+    private readonly TrustedProxies _proxies;
+    private readonly HttpDate _date;
+    private readonly byte[] _hsts;
+    private readonly Http1HeadLimits _limits;
+    private readonly GatewayMetrics _metrics;
+    private readonly LogBudget _failureLogs;
+    private readonly ILogger<FastPathMiddleware> _logger;
+
+    public FastPathMiddleware(
+        IOptions<GatewayOptions> options,
+        IOptions<KestrelServerOptions> kestrel,
+        FastPathAdmission admission,
+        AccessTokens tokens,
+        TrustedProxies proxies,
+        StrictTransportSecurity hsts,
+        GatewayMetrics metrics,
+        TimeProvider time,
+        ILogger<FastPathMiddleware> logger)
+    {
+        var forwarding = options.Value.Forwarding;
+        _admission = admission;
+        _tokens = tokens;
+        _proxies = proxies;
+        _metrics = metrics;
+        _logger = logger;
+        _failureLogs = LogBudget.PerSecond(time);
+        _limits = Http1HeadLimits.From(options.Value.Limits);
+        _date = new HttpDate(time);
+        _hsts = hsts.Value is { } value ? Encoding.ASCII.GetBytes(value) : [];
+
+        // SocketsHttpHandler's default for its pool: a minute idle, then closed. Checked before reuse after a second
+        // idle: code-server (Node) closes an idle connection after 5 s.
+        _workspaces = new WorkspaceConnections(time, forwarding.ConnectTimeout, TimeSpan.FromMinutes(1), maxIdlePerAddress: 256, checkAfter: TimeSpan.FromSeconds(1));
+        _timeouts = new FastPathTimeouts(time, kestrel.Value.Limits.KeepAliveTimeout, forwarding.HttpActivityTimeout);
+    }
+
+    /// <summary>Sockets to workspaces the fast path holds now, idle or in use.</summary>
+    public int OpenWorkspaceConnections => _workspaces.Open;
+
+    public async Task OnConnectionAsync(ConnectionContext connection, ConnectionDelegate next)
+    {
+        // HTTP/2 (by ALPN) is Kestrel's; so is a load balancer's connection, whose forwarding fields are extended
+        // rather than replaced, and a listener that is not TCP.
+        var alpn = connection.Features.Get<ITlsApplicationProtocolFeature>()?.ApplicationProtocol ?? default;
+        var peer = connection.RemoteEndPoint as IPEndPoint;
+        if ((!alpn.IsEmpty && !alpn.Span.SequenceEqual("http/1.1"u8)) || peer is null || _proxies.Trusts(peer.Address))
+        {
+            await next(connection);
+            return;
+        }
+
+        var https = connection.Features.Get<ITlsHandshakeFeature>() is not null;
+        var client = new Client(Encoding.ASCII.GetBytes(peer.Address.ToString()), https);
+        var input = connection.Transport.Input;
+        var output = connection.Transport.Output;
+        using var watch = _timeouts.Watch(connection);
+        KestrelBehind? kestrel = null;
+        try
+        {
+            while (true)
+            {
+                watch.WaitForRequest();
+                if (watch.Closing)
+                {
+                    return;
+                }
+
+                ReadResult read;
+                try
+                {
+                    read = await input.ReadAsync();
+                }
+                catch (Exception ex) when (ex is IOException or ConnectionResetException or ConnectionAbortedException)
+                {
+                    return;
+                }
+
+                var buffer = read.Buffer;
+                if (buffer.IsEmpty)
+                {
+                    input.AdvanceTo(buffer.Start);
+                    if (read.IsCompleted || read.IsCanceled)
+                    {
+                        return;
+                    }
+
+                    continue;
+                }
+
+                var step = read.IsCanceled ? Step.HandOver : await ServeAsync(connection, buffer, client, watch);
+                switch (step.Outcome)
+                {
+                    case Outcome.Served:
+                        continue;
+                    case Outcome.Ended:
+                        return;
+                    case Outcome.ToKestrel:
+                        // One bodiless request for Kestrel; the next one is read here again.
+                        kestrel ??= KestrelBehind.Start(connection, next);
+                        watch.ServedByKestrel();
+                        var head = buffer.Slice(0, step.RequestLength);
+                        kestrel.Write(head);
+                        input.AdvanceTo(head.End);
+                        var relay = await kestrel.ServeAsync(step.IsHead, output, watch);
+                        if (relay == KestrelBehind.Relay.Whole)
+                        {
+                            continue;
+                        }
+
+                        if (relay == KestrelBehind.Relay.Unframed)
+                        {
+                            await kestrel.PumpAsync(input, output);
+                        }
+
+                        return;
+                    default:
+                        // Kestrel reads the request from its first byte, as if it had been first: on the connection
+                        // itself, or through the pipes when it already serves this connection there.
+                        input.AdvanceTo(buffer.Start);
+                        if (kestrel is null)
+                        {
+                            await next(connection);
+                        }
+                        else
+                        {
+                            await kestrel.PumpAsync(input, output);
+                        }
+
+                        return;
+                }
+            }
+        }
+        finally
+        {
+            if (kestrel is not null)
+            {
+                await kestrel.DisposeAsync();
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _timeouts.Dispose();
+        _workspaces.Dispose();
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<Step> ServeAsync(ConnectionContext connection, ReadOnlySequence<byte> buffer, Client client, FastPathConnection watch)
+    {
+        var plan = PlanFor(buffer, client);
+        if (plan.Head is null)
+        {
+            return plan.RequestLength > 0 ? Step.ToKestrel(plan) : Step.HandOver;
+        }
+
+        try
+        {
+            var outcome = await ExchangeAsync(connection, buffer, plan, watch);
+            return outcome == Outcome.ToKestrel ? Step.ToKestrel(plan) : new Step(outcome, 0, false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(plan.Head);
+        }
+    }
+
+    // The synchronous part, while the request's bytes are a span: parse, admit, and write the workspace's head.
+    // A head outside the strict subset has no length here (RequestLength 0); one in it but not admitted, no Head.
+    private Plan PlanFor(ReadOnlySequence<byte> buffer, Client client)
+    {
+        byte[]? copy = null;
+        ReadOnlySpan<byte> bytes;
+        if (buffer.IsSingleSegment)
+        {
+            bytes = buffer.FirstSpan;
+        }
+        else
+        {
+            var length = (int)Math.Min(buffer.Length, _limits.MaxHeadBytes);
+            copy = ArrayPool<byte>.Shared.Rent(length);
+            buffer.Slice(0, length).CopyTo(copy);
+            bytes = copy.AsSpan(0, length);
+        }
+
+        try
+        {
+            if (Http1RequestHead.TryParse(bytes, _limits, out var head) != HeadParse.Taken)
+            {
+                return default;
+            }
+
+            try
+            {
+                var bodiless = new Plan(null, 0, head.Length, head.IsHead, client.Https, null);
+                if (!_admission.TryAdmit(bytes, head, client.Https, out var target))
+                {
+                    return bodiless;
+                }
+
+                var workspaceHead = ArrayPool<byte>.Shared.Rent(head.Length + 512);
+                var from = new ForwardedFrom(client.Address, client.Https, target.PrefixLength, _tokens.Options.CookieName);
+                var written = WorkspaceRequestHead.Write(bytes, head, from, workspaceHead);
+                if (written < 0)
+                {
+                    ArrayPool<byte>.Shared.Return(workspaceHead);
+                    return bodiless;
+                }
+
+                return bodiless with { Head = workspaceHead, HeadLength = written, Route = target.Route };
+            }
+            finally
+            {
+                head.Return();
+            }
+        }
+        finally
+        {
+            if (copy is not null)
+            {
+                ArrayPool<byte>.Shared.Return(copy);
+            }
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<Outcome> ExchangeAsync(ConnectionContext connection, ReadOnlySequence<byte> request, Plan plan, FastPathConnection watch)
+    {
+        var route = plan.Route!;
+        var answer = ArrayPool<byte>.Shared.Rent(AnswerBufferSize);
+        Socket? socket = null;
+        try
+        {
+            // A pooled connection the workspace closed just as it was taken fails at once and says nothing about
+            // the workspace: the request is sent again on a new one, as SocketsHttpHandler retries such a request.
+            var pooled = _workspaces.TryRentIdle(route.Address, out socket);
+            int filled;
+            while (true)
+            {
+                if (socket is null)
+                {
+                    try
+                    {
+                        socket = await _workspaces.ConnectAsync(route.Address, connection.ConnectionClosed);
+                    }
+                    catch (Exception ex) when (ex is SocketException or OperationCanceledException)
+                    {
+                        return HandOverFailed(connection, GatewayProblem.WorkspaceUnreachable, route, ex.Message);
+                    }
+                }
+
+                watch.WaitForAnswer(socket);
+                filled = await SendAndReceiveAsync(socket, plan, answer);
+                if (filled > 0 || !pooled || watch.TimedOut)
+                {
+                    break;
+                }
+
+                watch.Release(socket);
+                _workspaces.Close(socket);
+                socket = null;
+                pooled = false;
+            }
+
+            if (filled <= 0)
+            {
+                return HandOverFailed(connection, watch.TimedOut ? GatewayProblem.WorkspaceTimeout : GatewayProblem.WorkspaceUnreachable, route,
+                    watch.TimedOut ? "no answer within the activity timeout" : "the workspace closed the connection without answering");
+            }
+
+            Http1ResponseHead head;
+            while (true)
+            {
+                var parsed = Http1ResponseHead.TryParse(answer.AsSpan(0, filled), plan.IsHead, out head);
+                if (parsed == HeadParse.Taken)
+                {
+                    break;
+                }
+
+                var more = parsed == HeadParse.NeedMore ? await ReceiveAsync(socket, answer.AsMemory(filled)) : 0;
+                if (more <= 0)
+                {
+                    // Not an answer the fast path relays as it came: the YARP way sends the request again (GET and
+                    // HEAD are safe to repeat, RFC 9110 §9.2.2) and answers as the gateway always has.
+                    return watch.TimedOut
+                        ? HandOverFailed(connection, GatewayProblem.WorkspaceTimeout, route, "no whole answer within the activity timeout")
+                        : Outcome.ToKestrel;
+                }
+
+                filled += more;
+            }
+
+            var output = connection.Transport.Output;
+            var relayed = new RelayedAnswer(_tokens.Options.CookieName, plan.Https ? _hsts : [], _date.Now);
+            var span = output.GetSpan(head.Length + 512);
+            var written = ClientResponseHead.Write(answer.AsSpan(0, filled), head, relayed, span);
+            if (written < 0)
+            {
+                return Outcome.ToKestrel;
+            }
+
+            // The answer is the client's now: its request is consumed, and nothing of it can go the YARP way.
+            connection.Transport.Input.AdvanceTo(request.GetPosition(plan.RequestLength));
+            output.Advance(written);
+            route.MarkUsed();
+            _metrics.FastPathRequest();
+            watch.Relay();
+            var body = await RelayBodyAsync(socket, head, answer.AsMemory(head.Length, filled - head.Length), output, watch);
+            if (body == Body.Whole && head.KeepAlive && watch.Release(socket))
+            {
+                _workspaces.Return(route.Address, socket);
+                socket = null;
+            }
+
+            if (body != Body.Whole)
+            {
+                // A message cut short cannot be ended any other way in HTTP/1.1 (RFC 9112 §9.6).
+                connection.Abort(new ConnectionAbortedException("The workspace's answer ended before its body did."));
+                return Outcome.Ended;
+            }
+
+            return Outcome.Served;
+        }
+        finally
+        {
+            if (socket is not null)
+            {
+                watch.Release(socket);
+                _workspaces.Close(socket);
+            }
+
+            ArrayPool<byte>.Shared.Return(answer);
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<int> SendAndReceiveAsync(Socket socket, Plan plan, byte[] answer)
+    {
+        try
+        {
+            await socket.SendAsync(plan.Head!.AsMemory(0, plan.HeadLength), SocketFlags.None);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return 0;
+        }
+
+        return await ReceiveAsync(socket, answer);
+    }
+
+    // 0 when the workspace closed, or its socket was closed by a timeout.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<int> ReceiveAsync(Socket socket, Memory<byte> into)
+    {
+        if (into.IsEmpty)
+        {
+            return 0;
+        }
+
+        try
+        {
+            return await socket.ReceiveAsync(into, SocketFlags.None);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return 0;
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<Body> RelayBodyAsync(Socket socket, Http1ResponseHead head, Memory<byte> received, PipeWriter output, FastPathConnection watch)
+    {
+        var remaining = head.ContentLength;
+        var chunks = default(ChunkedBodyScanner);
+
+        // What came with the head: the start of the body, and nothing past it.
+        var take = Take(head.Framing, received.Span, ref remaining, ref chunks, out var done);
+        if (take < 0 || (done && take != received.Length))
+        {
+            return Body.Broken;
+        }
+
+        output.Write(received.Span[..take]);
+        while (true)
+        {
+            var flushed = await output.FlushAsync();
+            if (flushed.IsCompleted || flushed.IsCanceled)
+            {
+                return Body.ClientGone;
+            }
+
+            if (done)
+            {
+                return Body.Whole;
+            }
+
+            watch.Progress();
+            var memory = output.GetMemory(RelayChunk);
+            if (head.Framing == BodyFraming.ContentLength && remaining < memory.Length)
+            {
+                memory = memory[..(int)remaining];
+            }
+
+            var read = await ReceiveAsync(socket, memory);
+            if (read == 0)
+            {
+                return Body.Broken;
+            }
+
+            take = Take(head.Framing, memory.Span[..read], ref remaining, ref chunks, out done);
+            if (take < 0 || take != read)
+            {
+                // Malformed chunks, or bytes after the body no request asked for.
+                output.Advance(Math.Max(take, 0));
+                return Body.Broken;
+            }
+
+            output.Advance(take);
+            watch.Progress();
+        }
+    }
+
+    // How much of bytes belongs to the body; -1 when they break its framing.
+    private static int Take(BodyFraming framing, ReadOnlySpan<byte> bytes, ref long remaining, ref ChunkedBodyScanner chunks, out bool done)
+    {
+        switch (framing)
+        {
+            case BodyFraming.ContentLength:
+                var take = (int)Math.Min(remaining, bytes.Length);
+                remaining -= take;
+                done = remaining == 0;
+                return take;
+            case BodyFraming.Chunked:
+                var status = chunks.Scan(bytes, out var consumed);
+                done = status == OperationStatus.Done;
+                return status == OperationStatus.InvalidData ? -1 : consumed;
+            default:
+                done = true;
+                return 0;
+        }
+    }
+
+    private Outcome HandOverFailed(ConnectionContext connection, GatewayProblem problem, Routing.WorkspaceRoute route, string reason)
+    {
+        if (_failureLogs.TryTake(out var suppressed))
+        {
+            LogForwardingFailed(route.Sid, route.Address, problem.Code, reason, suppressed);
+        }
+
+        connection.Features.Set(new HandedOverFailure(problem, route.Sid));
+        return Outcome.ToKestrel;
+    }
+
+    private readonly record struct Client(byte[] Address, bool Https);
+
+    /// <summary>
+    /// A request in the strict subset (<see cref="RequestLength"/> bytes of head), and when the fast path forwards it,
+    /// the workspace's head (rented) and route.
+    /// </summary>
+    private readonly record struct Plan(byte[]? Head, int HeadLength, int RequestLength, bool IsHead, bool Https, Routing.WorkspaceRoute? Route);
+
+    private readonly record struct Step(Outcome Outcome, int RequestLength, bool IsHead)
+    {
+        public static Step HandOver => new(Outcome.HandOver, 0, false);
+
+        public static Step ToKestrel(Plan plan) => new(Outcome.ToKestrel, plan.RequestLength, plan.IsHead);
+    }
+
+    private enum Outcome
+    {
+        /// <summary>Forwarded and answered; the next request is read here.</summary>
+        Served,
+
+        /// <summary>A bodiless request in the strict subset, for Kestrel behind the fast path.</summary>
+        ToKestrel,
+
+        /// <summary>Anything else: the rest of the connection is Kestrel's.</summary>
+        HandOver,
+
+        /// <summary>The connection is over.</summary>
+        Ended,
+    }
+
+    private enum Body
+    {
+        Whole,
+        Broken,
+        ClientGone,
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Forwarding to workspace {Sid} at {Address} failed: {Problem} ({Reason}) ({Suppressed} similar lines suppressed before this one)")]
+    private partial void LogForwardingFailed(string sid, string address, string problem, string reason, long suppressed);
+}
