@@ -51,6 +51,7 @@ public static class GatewayServiceCollectionExtensions
             kestrel.Limits.MaxRequestLineSize = limits.MaxRequestLineSize;
             kestrel.Limits.MaxConcurrentConnections = limits.MaxConcurrentConnections;
             kestrel.Limits.RequestHeadersTimeout = limits.RequestHeadersTimeout;
+            kestrel.Limits.KeepAliveTimeout = limits.KeepAliveTimeout;
 
             kestrel.RequestHeaderEncodingSelector = ContentLengthDigits.Select;
 

@@ -139,9 +139,9 @@ public sealed class ForwardingOptions
     /// <summary>
     /// Serve the plainest HTTP/1.1 requests to a running workspace (a GET or HEAD of the editor by a remembered
     /// session) on the connection itself, before Kestrel's HTTP layers and YARP, over pooled raw sockets; all
-    /// other requests are served as before. Off by default while it is new. Read at start-up.
+    /// other requests are served by Kestrel and YARP, on the same connection. Read at start-up.
     /// </summary>
-    public bool FastPath { get; set; }
+    public bool FastPath { get; set; } = true;
 }
 
 /// <summary>Kestrel's limits on what a client may send. Read at start-up.</summary>
@@ -167,6 +167,9 @@ public sealed class LimitsOptions
 
     /// <summary>Time a client has to send all request headers before its connection is closed (slow clients).</summary>
     public TimeSpan RequestHeadersTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Time an HTTP/1.1 client may keep an idle connection open between requests (Kestrel's default).</summary>
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(130);
 
     public Http2LimitsOptions Http2 { get; set; } = new();
 }

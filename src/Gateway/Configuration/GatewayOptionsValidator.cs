@@ -101,6 +101,7 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         }
 
         RequirePositive(failures, "Gateway:Limits:RequestHeadersTimeout", limits.RequestHeadersTimeout);
+        RequirePositive(failures, "Gateway:Limits:KeepAliveTimeout", limits.KeepAliveTimeout);
 
         foreach (var network in options.Forwarding.TrustedProxies)
         {

@@ -355,7 +355,7 @@ internal sealed partial class FastPathMiddleware : IDisposable
                 socket = null;
             }
 
-            if (body != Body.Whole)
+            if (body is not (Body.Whole or Body.WholeWithMore))
             {
                 // A message cut short cannot be ended any other way in HTTP/1.1 (RFC 9112 §9.6).
                 connection.Abort(new ConnectionAbortedException("The workspace's answer ended before its body did."));
@@ -416,13 +416,15 @@ internal sealed partial class FastPathMiddleware : IDisposable
         var remaining = head.ContentLength;
         var chunks = default(ChunkedBodyScanner);
 
-        // What came with the head: the start of the body, and nothing past it.
+        // What came with the head: the start of the body. Bytes past its end (a body on a 304, more than the
+        // length said) are no request's answer: they are not relayed, and the connection is not used again.
         var take = Take(head.Framing, received.Span, ref remaining, ref chunks, out var done);
-        if (take < 0 || (done && take != received.Length))
+        if (take < 0)
         {
             return Body.Broken;
         }
 
+        var overrun = take != received.Length;
         output.Write(received.Span[..take]);
         while (true)
         {
@@ -434,7 +436,7 @@ internal sealed partial class FastPathMiddleware : IDisposable
 
             if (done)
             {
-                return Body.Whole;
+                return overrun ? Body.WholeWithMore : Body.Whole;
             }
 
             watch.Progress();
@@ -451,13 +453,12 @@ internal sealed partial class FastPathMiddleware : IDisposable
             }
 
             take = Take(head.Framing, memory.Span[..read], ref remaining, ref chunks, out done);
-            if (take < 0 || take != read)
+            if (take < 0)
             {
-                // Malformed chunks, or bytes after the body no request asked for.
-                output.Advance(Math.Max(take, 0));
                 return Body.Broken;
             }
 
+            overrun = take != read;
             output.Advance(take);
             watch.Progress();
         }
@@ -527,6 +528,10 @@ internal sealed partial class FastPathMiddleware : IDisposable
     private enum Body
     {
         Whole,
+
+        /// <summary>Whole, and the workspace sent more after it: the connection to it cannot be used again.</summary>
+        WholeWithMore,
+
         Broken,
         ClientGone,
     }

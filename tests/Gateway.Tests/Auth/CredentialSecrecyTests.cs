@@ -3,11 +3,11 @@ using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Auth;
 
-/// <summary>Through the YARP way (the fast path off).</summary>
+/// <summary>With the gateway's defaults: the fast path serves what it takes, the YARP way the rest.</summary>
 public sealed class CredentialSecrecyTests(GatewayWithBackends env) : CredentialSecrecyTests<GatewayWithBackends>(env);
 
-/// <summary>The same with the connection-level fast path on: what it takes must behave the same.</summary>
-public sealed class CredentialSecrecyTestsOnFastPath(FastPathGatewayWithBackends env) : CredentialSecrecyTests<FastPathGatewayWithBackends>(env);
+/// <summary>The same with the fast path off: every request the YARP way, which the fast path must match.</summary>
+public sealed class CredentialSecrecyTestsThroughYarp(YarpGatewayWithBackends env) : CredentialSecrecyTests<YarpGatewayWithBackends>(env);
 
 /// <summary>Tickets and session cookies never appear in the gateway's logs (issue #5).</summary>
 public abstract class CredentialSecrecyTests<TGateway>(TGateway env) : IClassFixture<TGateway>

@@ -9,11 +9,11 @@ using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Auth;
 
-/// <summary>Through the YARP way (the fast path off).</summary>
+/// <summary>With the gateway's defaults: the fast path serves what it takes, the YARP way the rest.</summary>
 public sealed class WorkspaceAccessTests(TicketGatewayWithBackends env) : WorkspaceAccessTests<TicketGatewayWithBackends>(env);
 
-/// <summary>The same with the connection-level fast path on: what it takes must behave the same.</summary>
-public sealed class WorkspaceAccessTestsOnFastPath(FastPathTicketGatewayWithBackends env) : WorkspaceAccessTests<FastPathTicketGatewayWithBackends>(env);
+/// <summary>The same with the fast path off: every request the YARP way, which the fast path must match.</summary>
+public sealed class WorkspaceAccessTestsThroughYarp(YarpTicketGatewayWithBackends env) : WorkspaceAccessTests<YarpTicketGatewayWithBackends>(env);
 
 /// <summary>Only the holder of a ticket for a workspace reaches it (issue #5), over real sockets.</summary>
 public abstract class WorkspaceAccessTests<TGateway>(TGateway env) : IClassFixture<TGateway>

@@ -11,7 +11,7 @@ namespace Gateway.Tests.FastPath;
 /// the gateway's transformer and Kestrel: the same status and the same fields with the same values (the time in
 /// Date aside), for answers a workspace sends and the fields a gateway must not pass on.
 /// </summary>
-public sealed class ClientResponseHeadDifferentialTests(TicketGatewayWithBackends env) : IClassFixture<TicketGatewayWithBackends>
+public sealed class ClientResponseHeadDifferentialTests(YarpTicketGatewayWithBackends env) : IClassFixture<YarpTicketGatewayWithBackends>
 {
     private static readonly string[] Answers =
     [

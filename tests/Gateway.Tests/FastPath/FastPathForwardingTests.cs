@@ -11,7 +11,7 @@ namespace Gateway.Tests.FastPath;
 /// it takes it forwards as the YARP way would, and everything else (or anything that goes wrong before the client
 /// has a byte) is served the YARP way on the same connection.
 /// </summary>
-public sealed class FastPathForwardingTests(FastPathGatewayWithBackends env) : IClassFixture<FastPathGatewayWithBackends>
+public sealed class FastPathForwardingTests(GatewayWithBackends env) : IClassFixture<GatewayWithBackends>
 {
     [Fact]
     public async Task A_keep_alive_GET_is_forwarded_by_the_fast_path_with_the_fields_the_YARP_way_sends()
@@ -187,6 +187,55 @@ public sealed class FastPathForwardingTests(FastPathGatewayWithBackends env) : I
         // At once: the kept connection is handed out unchecked, fails, and the request goes again on a new one.
         Assert.Equal("A", await env.Gateway.Client.BackendOfAsync(sid));
         Assert.Equal(2, counted.Count);
+    }
+
+    [Fact]
+    public async Task Bytes_a_workspace_sends_past_its_answer_reach_no_one_and_its_connection_is_not_used_again()
+    {
+        // A workspace that follows each answer with a second one nobody asked for, in the same write.
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var accepted = 0;
+        _ = Task.Run(async () =>
+        {
+            while (true)
+            {
+                var client = await listener.AcceptTcpClientAsync();
+                Interlocked.Increment(ref accepted);
+                _ = Task.Run(async () =>
+                {
+                    using (client)
+                    {
+                        var stream = client.GetStream();
+                        var buffer = new byte[8192];
+                        while (await stream.ReadAsync(buffer) > 0)
+                        {
+                            await stream.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ndoneHTTP/1.1 200 OK\r\nContent-Length: 6\r\nX-Smuggled: 1\r\n\r\nsmuggl"u8.ToArray());
+                        }
+                    }
+                });
+            }
+        });
+        var sid = "w" + Guid.NewGuid().ToString("N")[..12];
+        await env.Writer.SetRouteAsync(sid, $"127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}");
+        await env.Writer.PublishAsync(sid);
+        await WaitUntilAsync(async () =>
+        {
+            using var probe = await env.Gateway.Client.GetAsync(new Uri($"/ws/{sid}/", UriKind.Relative));
+            return probe.StatusCode == HttpStatusCode.OK;
+        });
+        var before = Volatile.Read(ref accepted);
+        using var counted = new FastPathRequests(env.Gateway.Services);
+
+        for (var i = 0; i < 3; i++)
+        {
+            using var response = await env.Gateway.Client.GetAsync(new Uri($"/ws/{sid}/again", UriKind.Relative));
+            Assert.Equal("done", await response.Content.ReadAsStringAsync());
+            Assert.False(response.Headers.Contains("X-Smuggled"));
+        }
+
+        Assert.Equal(3, counted.Count);
+        Assert.Equal(before + 3, Volatile.Read(ref accepted));
     }
 
     [Fact]

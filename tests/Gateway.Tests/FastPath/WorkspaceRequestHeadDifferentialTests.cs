@@ -12,7 +12,7 @@ namespace Gateway.Tests.FastPath;
 /// the gateway's transformer: the same request line and the same fields with the same values, for browser-like
 /// heads and their mutations, sent through a real gateway with tickets to a workspace that records the bytes.
 /// </summary>
-public sealed class WorkspaceRequestHeadDifferentialTests(TicketGatewayWithBackends env) : IClassFixture<TicketGatewayWithBackends>
+public sealed class WorkspaceRequestHeadDifferentialTests(YarpTicketGatewayWithBackends env) : IClassFixture<YarpTicketGatewayWithBackends>
 {
     [Fact]
     public async Task The_workspace_gets_the_same_fields_and_values_from_the_fast_path_as_through_YARP()

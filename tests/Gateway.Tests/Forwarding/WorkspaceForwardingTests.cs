@@ -7,11 +7,11 @@ using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Forwarding;
 
-/// <summary>Through the YARP way (the fast path off).</summary>
+/// <summary>With the gateway's defaults: the fast path serves what it takes, the YARP way the rest.</summary>
 public sealed class WorkspaceForwardingTests(GatewayWithBackends env) : WorkspaceForwardingTests<GatewayWithBackends>(env);
 
-/// <summary>The same with the connection-level fast path on: what it takes must behave the same.</summary>
-public sealed class WorkspaceForwardingTestsOnFastPath(FastPathGatewayWithBackends env) : WorkspaceForwardingTests<FastPathGatewayWithBackends>(env);
+/// <summary>The same with the fast path off: every request the YARP way, which the fast path must match.</summary>
+public sealed class WorkspaceForwardingTestsThroughYarp(YarpGatewayWithBackends env) : WorkspaceForwardingTests<YarpGatewayWithBackends>(env);
 
 public abstract class WorkspaceForwardingTests<TGateway>(TGateway env) : IClassFixture<TGateway>
     where TGateway : GatewayWithBackends

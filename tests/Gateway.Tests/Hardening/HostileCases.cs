@@ -46,8 +46,12 @@ public static class HostileCases
     public const string A = "hostileA";
     public const string B = "hostileB";
 
-    public static readonly string TicketA = TestTickets.Ticket(A, "attacker");
-    public static readonly string TicketB = TestTickets.Ticket(B, "victim");
+    // Minted once, when the table is first read, and sent minutes later (the suite runs through both forwarding
+    // paths): long enough to stay valid for the whole run.
+    private static readonly TimeSpan Valid = TimeSpan.FromHours(1);
+
+    public static readonly string TicketA = TestTickets.Ticket(A, "attacker", Valid);
+    public static readonly string TicketB = TestTickets.Ticket(B, "victim", Valid);
     public static readonly string SessionA = TestTickets.Session(A, "attacker");
     public static readonly string SessionB = TestTickets.Session(B, "victim");
     private static readonly string BearerA = "Authorization: Bearer " + TicketA;
@@ -99,7 +103,7 @@ public static class HostileCases
 
     private static string AsLatin1Utf8(string text) => Encoding.Latin1.GetString(Encoding.UTF8.GetBytes(text));
 
-    private static JsonObject ClaimsA(TimeSpan? lifetime = null) => TestTickets.Claims(A, "attacker", TestTickets.Audience, lifetime ?? TimeSpan.FromMinutes(2));
+    private static JsonObject ClaimsA(TimeSpan? lifetime = null) => TestTickets.Claims(A, "attacker", TestTickets.Audience, lifetime ?? Valid);
 
     private static IEnumerable<HostileCase> Credentials()
     {
@@ -442,7 +446,7 @@ public static class HostileCases
     {
         const string c = "workspace origins";
         var sessionA = "Cookie: gw_session=" + TestTickets.Session(OriginA, "attacker");
-        var portTicketA = TestTickets.PortTicket(OriginA, 3000, "attacker");
+        var portTicketA = TestTickets.PortTicket(OriginA, 3000, "attacker", Valid);
         static string OnHost(string host, string target, params string[] headers) => Get(target, [$"Host: {host}", .. headers]);
 
         yield return new(c, "B's origin with A's cookie", OnHost($"{OriginB}.{Domain}", "/", sessionA), Expectation.Is(403));

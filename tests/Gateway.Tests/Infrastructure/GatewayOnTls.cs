@@ -43,8 +43,8 @@ public sealed class TicketGatewayOnTls : GatewayOnTls
     protected override string[] GatewayArguments => TestTickets.GatewayArgs;
 }
 
-/// <summary>The same with the connection-level fast path on (behind TLS, for HTTP/1.1 by ALPN).</summary>
-public sealed class FastPathGatewayOnTls : GatewayOnTls
+/// <summary>The same with the connection-level fast path off.</summary>
+public sealed class YarpGatewayOnTls : GatewayOnTls
 {
-    protected override string[] GatewayArguments => [.. base.GatewayArguments, FastPathArgument];
+    protected override string[] GatewayArguments => [.. base.GatewayArguments, WithoutFastPath];
 }

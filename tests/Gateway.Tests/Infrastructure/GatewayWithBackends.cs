@@ -51,8 +51,8 @@ public class GatewayWithBackends : IAsyncLifetime
     /// <summary>Starts the gateway in front of <see cref="Redis"/> with <paramref name="arguments"/>.</summary>
     protected virtual Task<GatewayHost> StartGatewayAsync(string[] arguments) => GatewayHost.StartAsync(Redis, arguments);
 
-    /// <summary>Turns the connection-level fast path on.</summary>
-    public const string FastPathArgument = "--Gateway:Forwarding:FastPath=true";
+    /// <summary>Turns the connection-level fast path off: every request goes the YARP way.</summary>
+    public const string WithoutFastPath = "--Gateway:Forwarding:FastPath=false";
 
     /// <summary>Further settings for the gateway, passed as <c>--Gateway:...=...</c>.</summary>
     protected virtual string[] GatewayArguments => [];
@@ -123,14 +123,14 @@ public sealed class GatewayOnRedisUsers() : GatewayWithBackends(new RedisServer(
     public RedisUsers Users => Redis.Users!;
 }
 
-/// <summary>The same with the connection-level fast path on (<c>Gateway:Forwarding:FastPath</c>).</summary>
-public sealed class FastPathGatewayWithBackends : GatewayWithBackends
+/// <summary>The same with the connection-level fast path off (<c>Gateway:Forwarding:FastPath</c>).</summary>
+public sealed class YarpGatewayWithBackends : GatewayWithBackends
 {
-    protected override string[] GatewayArguments => [FastPathArgument];
+    protected override string[] GatewayArguments => [WithoutFastPath];
 }
 
-/// <summary>The fast path with access checks on.</summary>
-public sealed class FastPathTicketGatewayWithBackends : TicketGatewayWithBackends
+/// <summary>Access checks on, the fast path off.</summary>
+public sealed class YarpTicketGatewayWithBackends : TicketGatewayWithBackends
 {
-    protected override string[] GatewayArguments => [.. base.GatewayArguments, FastPathArgument];
+    protected override string[] GatewayArguments => [.. base.GatewayArguments, WithoutFastPath];
 }

@@ -28,9 +28,9 @@ public static class TestTickets
         Hs256(Claims(sid, subject, SessionAudience, lifetime ?? TimeSpan.FromHours(8)));
 
     /// <summary>What the web API gives a signed-in user for one port of someone else's workspace.</summary>
-    public static string PortTicket(string sid, int port, string subject = "user-2")
+    public static string PortTicket(string sid, int port, string subject = "user-2", TimeSpan? lifetime = null)
     {
-        var claims = Claims(sid, subject, Audience, TimeSpan.FromMinutes(2));
+        var claims = Claims(sid, subject, Audience, lifetime ?? TimeSpan.FromMinutes(2));
         claims["port"] = port;
         return Hs256(claims);
     }

@@ -56,16 +56,16 @@ public class HostGatewayWithBackends : GatewayWithBackends
 }
 
 /// <summary>Each workspace, and each port of it, on its own origin, over real sockets.</summary>
-public sealed class FastPathHostGatewayWithBackends : HostGatewayWithBackends
+public sealed class YarpHostGatewayWithBackends : HostGatewayWithBackends
 {
-    protected override string[] GatewayArguments => [.. base.GatewayArguments, FastPathArgument];
+    protected override string[] GatewayArguments => [.. base.GatewayArguments, WithoutFastPath];
 }
 
-/// <summary>Through the YARP way (the fast path off).</summary>
+/// <summary>With the gateway's defaults: the fast path serves what it takes, the YARP way the rest.</summary>
 public sealed class HostRoutingTests(HostGatewayWithBackends env) : HostRoutingTests<HostGatewayWithBackends>(env);
 
-/// <summary>The same with the connection-level fast path on: what it takes must behave the same.</summary>
-public sealed class HostRoutingTestsOnFastPath(FastPathHostGatewayWithBackends env) : HostRoutingTests<FastPathHostGatewayWithBackends>(env);
+/// <summary>The same with the fast path off: every request the YARP way, which the fast path must match.</summary>
+public sealed class HostRoutingTestsThroughYarp(YarpHostGatewayWithBackends env) : HostRoutingTests<YarpHostGatewayWithBackends>(env);
 
 public abstract class HostRoutingTests<TGateway>(TGateway env) : IClassFixture<TGateway>
     where TGateway : HostGatewayWithBackends

@@ -10,13 +10,13 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Gateway.Tests.Tls;
 
-/// <summary>Through the YARP way (the fast path off).</summary>
+/// <summary>With the gateway's defaults: the fast path serves what it takes, the YARP way the rest.</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class EdgeTlsTests(GatewayOnTls env) : EdgeTlsTests<GatewayOnTls>(env);
 
-/// <summary>The same with the connection-level fast path on: what it takes must behave the same.</summary>
+/// <summary>The same with the fast path off: every request the YARP way, which the fast path must match.</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public sealed class EdgeTlsTestsOnFastPath(FastPathGatewayOnTls env) : EdgeTlsTests<FastPathGatewayOnTls>(env);
+public sealed class EdgeTlsTestsThroughYarp(YarpGatewayOnTls env) : EdgeTlsTests<YarpGatewayOnTls>(env);
 
 /// <summary>The gateway terminating TLS itself: what browsers negotiate with it, and what workspaces then see.</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]

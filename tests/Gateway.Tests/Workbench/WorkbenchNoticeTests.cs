@@ -4,11 +4,11 @@ using Gateway.Tests.Routing;
 
 namespace Gateway.Tests.Workbench;
 
-/// <summary>Through the YARP way (the fast path off).</summary>
+/// <summary>With the gateway's defaults: the fast path serves what it takes, the YARP way the rest.</summary>
 public sealed class WorkbenchNoticeTests(HostGatewayWithBackends env) : WorkbenchNoticeTests<HostGatewayWithBackends>(env);
 
-/// <summary>The same with the connection-level fast path on: what it takes must behave the same.</summary>
-public sealed class WorkbenchNoticeTestsOnFastPath(FastPathHostGatewayWithBackends env) : WorkbenchNoticeTests<FastPathHostGatewayWithBackends>(env);
+/// <summary>The same with the fast path off: every request the YARP way, which the fast path must match.</summary>
+public sealed class WorkbenchNoticeTestsThroughYarp(YarpHostGatewayWithBackends env) : WorkbenchNoticeTests<YarpHostGatewayWithBackends>(env);
 
 /// <summary>
 /// The platform's script in the editor's page, through a real gateway and backend: the page carries its tag,
