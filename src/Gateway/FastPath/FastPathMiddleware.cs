@@ -2,7 +2,6 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.CompilerServices;
 using System.Text;
 using Gateway.Auth;
 using Gateway.Configuration;
@@ -33,8 +32,6 @@ namespace Gateway.FastPath;
 /// </summary>
 internal sealed partial class FastPathMiddleware : IDisposable
 {
-    // Plenty for a workspace's head and a first slice of its body; a larger head goes the YARP way.
-    private const int AnswerBufferSize = Http1ResponseHead.MaxLength;
     private const int RelayChunk = 16 * 1024;
 
     private readonly FastPathAdmission _admission;
@@ -97,6 +94,7 @@ internal sealed partial class FastPathMiddleware : IDisposable
         var input = connection.Transport.Input;
         var output = connection.Transport.Output;
         using var watch = _timeouts.Watch(connection);
+        using var buffers = new ExchangeBuffers();
         KestrelBehind? kestrel = null;
         try
         {
@@ -130,7 +128,207 @@ internal sealed partial class FastPathMiddleware : IDisposable
                     continue;
                 }
 
-                var step = read.IsCanceled ? Step.HandOver : await ServeAsync(connection, buffer, client, watch);
+                var plan = read.IsCanceled ? default : PlanFor(buffer, client, buffers);
+                Step step;
+                if (plan.Head is null)
+                {
+                    step = plan.RequestLength > 0 ? Step.ToKestrel(plan) : Step.HandOver;
+                }
+                else
+                {
+                    // The exchange is written out here rather than in methods of its own: one state machine per
+                    // connection then serves all its requests, where an async method per request allocated its box
+                    // each time (64 requests waiting on their workspaces at once outrun the builders' caches).
+                    var route = plan.Route!;
+                    var answer = buffers.Answer;
+                    var outcome = Outcome.ToKestrel;
+
+                    // A pooled connection the workspace closed just as it was taken fails at once and says nothing
+                    // about the workspace: the request is sent again on a new one, as SocketsHttpHandler does.
+                    var pooled = _workspaces.TryRentIdle(route.Address, out var socket);
+                    try
+                    {
+                        var filled = 0;
+                        string? unreachable = null;
+                        while (true)
+                        {
+                            if (socket is null)
+                            {
+                                try
+                                {
+                                    socket = await _workspaces.ConnectAsync(route.Address, connection.ConnectionClosed);
+                                }
+                                catch (Exception ex) when (ex is SocketException or OperationCanceledException)
+                                {
+                                    unreachable = ex.Message;
+                                    break;
+                                }
+                            }
+
+                            watch.WaitForAnswer(socket);
+                            try
+                            {
+                                await socket.SendAsync(plan.Head.AsMemory(0, plan.HeadLength), SocketFlags.None);
+                                filled = await socket.ReceiveAsync(answer, SocketFlags.None);
+                            }
+                            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+                            {
+                                filled = 0;
+                            }
+
+                            if (filled > 0 || !pooled || watch.TimedOut)
+                            {
+                                break;
+                            }
+
+                            watch.Release(socket);
+                            _workspaces.Close(socket);
+                            socket = null;
+                            pooled = false;
+                        }
+
+                        if (unreachable is not null || filled <= 0)
+                        {
+                            outcome = watch.TimedOut
+                                ? HandOverFailed(connection, GatewayProblem.WorkspaceTimeout, route, "no answer within the activity timeout")
+                                : HandOverFailed(connection, GatewayProblem.WorkspaceUnreachable, route, unreachable ?? "the workspace closed the connection without answering");
+                        }
+                        else
+                        {
+                            Http1ResponseHead head;
+                            HeadParse parsed;
+                            while ((parsed = Http1ResponseHead.TryParse(answer.AsSpan(0, filled), plan.IsHead, out head)) == HeadParse.NeedMore)
+                            {
+                                if (filled == answer.Length && buffers.TryGrowAnswer(filled))
+                                {
+                                    answer = buffers.Answer;
+                                }
+
+                                var more = 0;
+                                if (filled < answer.Length)
+                                {
+                                    try
+                                    {
+                                        more = await socket!.ReceiveAsync(answer.AsMemory(filled), SocketFlags.None);
+                                    }
+                                    catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+                                    {
+                                    }
+                                }
+
+                                if (more <= 0)
+                                {
+                                    break;
+                                }
+
+                                filled += more;
+                            }
+
+                            var written = parsed == HeadParse.Taken ? WriteClientHead(output, answer.AsSpan(0, filled), head, plan.Https) : -1;
+                            if (written < 0)
+                            {
+                                // Not an answer the fast path relays as it came: the YARP way sends the request again
+                                // (GET and HEAD are safe to repeat, RFC 9110 §9.2.2) and answers as it always has.
+                                outcome = watch.TimedOut
+                                    ? HandOverFailed(connection, GatewayProblem.WorkspaceTimeout, route, "no whole answer within the activity timeout")
+                                    : Outcome.ToKestrel;
+                            }
+                            else
+                            {
+                                // The answer is the client's now: its request is consumed, and none of it can go the
+                                // YARP way any more.
+                                input.AdvanceTo(buffer.GetPosition(plan.RequestLength));
+                                output.Advance(written);
+                                route.MarkUsed();
+                                _metrics.FastPathRequest();
+                                watch.Relay();
+
+                                // The body as framed. What came with the head first; bytes past the body's end (a
+                                // body on a 304, more than the length said) are no request's answer: they are not
+                                // relayed, and the connection is not used again.
+                                var remaining = head.ContentLength;
+                                var chunks = default(ChunkedBodyScanner);
+                                var received = filled - head.Length;
+                                var take = Take(head.Framing, answer.AsSpan(head.Length, received), ref remaining, ref chunks, out var done);
+                                var body = Body.Broken;
+                                if (take >= 0)
+                                {
+                                    var overrun = take != received;
+                                    output.Write(answer.AsSpan(head.Length, take));
+                                    while (true)
+                                    {
+                                        var flushed = await output.FlushAsync();
+                                        if (flushed.IsCompleted || flushed.IsCanceled)
+                                        {
+                                            body = Body.ClientGone;
+                                            break;
+                                        }
+
+                                        if (done)
+                                        {
+                                            body = overrun ? Body.WholeWithMore : Body.Whole;
+                                            break;
+                                        }
+
+                                        watch.Progress();
+                                        var memory = output.GetMemory(RelayChunk);
+                                        if (head.Framing == BodyFraming.ContentLength && remaining < memory.Length)
+                                        {
+                                            memory = memory[..(int)remaining];
+                                        }
+
+                                        received = 0;
+                                        try
+                                        {
+                                            received = await socket!.ReceiveAsync(memory, SocketFlags.None);
+                                        }
+                                        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+                                        {
+                                        }
+
+                                        take = received == 0 ? -1 : Take(head.Framing, memory.Span[..received], ref remaining, ref chunks, out done);
+                                        if (take < 0)
+                                        {
+                                            break;
+                                        }
+
+                                        overrun = take != received;
+                                        output.Advance(take);
+                                        watch.Progress();
+                                    }
+                                }
+
+                                if (body == Body.Whole && head.KeepAlive && watch.Release(socket!))
+                                {
+                                    _workspaces.Return(route.Address, socket!);
+                                    socket = null;
+                                }
+
+                                if (body is Body.Whole or Body.WholeWithMore)
+                                {
+                                    outcome = Outcome.Served;
+                                }
+                                else
+                                {
+                                    // A message cut short cannot be ended any other way in HTTP/1.1 (RFC 9112 §9.6).
+                                    connection.Abort(new ConnectionAbortedException("The workspace's answer ended before its body did."));
+                                    outcome = Outcome.Ended;
+                                }
+                            }
+                        }
+                    }
+                    finally
+                    {
+                        if (socket is not null)
+                        {
+                            watch.Release(socket);
+                            _workspaces.Close(socket);
+                        }
+                    }
+
+                    step = outcome == Outcome.ToKestrel ? Step.ToKestrel(plan) : new Step(outcome, 0, false);
+                }
+
                 switch (step.Outcome)
                 {
                     case Outcome.Served:
@@ -160,6 +358,7 @@ internal sealed partial class FastPathMiddleware : IDisposable
                         // Kestrel reads the request from its first byte, as if it had been first: on the connection
                         // itself, or through the pipes when it already serves this connection there.
                         input.AdvanceTo(buffer.Start);
+                        buffers.Dispose();
                         if (kestrel is null)
                         {
                             await next(connection);
@@ -188,29 +387,9 @@ internal sealed partial class FastPathMiddleware : IDisposable
         _workspaces.Dispose();
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<Step> ServeAsync(ConnectionContext connection, ReadOnlySequence<byte> buffer, Client client, FastPathConnection watch)
-    {
-        var plan = PlanFor(buffer, client);
-        if (plan.Head is null)
-        {
-            return plan.RequestLength > 0 ? Step.ToKestrel(plan) : Step.HandOver;
-        }
-
-        try
-        {
-            var outcome = await ExchangeAsync(connection, buffer, plan, watch);
-            return outcome == Outcome.ToKestrel ? Step.ToKestrel(plan) : new Step(outcome, 0, false);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(plan.Head);
-        }
-    }
-
     // The synchronous part, while the request's bytes are a span: parse, admit, and write the workspace's head.
     // A head outside the strict subset has no length here (RequestLength 0); one in it but not admitted, no Head.
-    private Plan PlanFor(ReadOnlySequence<byte> buffer, Client client)
+    private Plan PlanFor(ReadOnlySequence<byte> buffer, Client client, ExchangeBuffers buffers)
     {
         byte[]? copy = null;
         ReadOnlySpan<byte> bytes;
@@ -241,12 +420,11 @@ internal sealed partial class FastPathMiddleware : IDisposable
                     return bodiless;
                 }
 
-                var workspaceHead = ArrayPool<byte>.Shared.Rent(head.Length + 512);
+                var workspaceHead = buffers.Head(head.Length + 512);
                 var from = new ForwardedFrom(client.Address, client.Https, target.PrefixLength, _tokens.Options.CookieName);
                 var written = WorkspaceRequestHead.Write(bytes, head, from, workspaceHead);
                 if (written < 0)
                 {
-                    ArrayPool<byte>.Shared.Return(workspaceHead);
                     return bodiless;
                 }
 
@@ -266,202 +444,12 @@ internal sealed partial class FastPathMiddleware : IDisposable
         }
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<Outcome> ExchangeAsync(ConnectionContext connection, ReadOnlySequence<byte> request, Plan plan, FastPathConnection watch)
+    // The client's head for the workspace's answer, written into the output without committing it; -1 when it does
+    // not fit.
+    private int WriteClientHead(PipeWriter output, ReadOnlySpan<byte> answer, in Http1ResponseHead head, bool https)
     {
-        var route = plan.Route!;
-        var answer = ArrayPool<byte>.Shared.Rent(AnswerBufferSize);
-        Socket? socket = null;
-        try
-        {
-            // A pooled connection the workspace closed just as it was taken fails at once and says nothing about
-            // the workspace: the request is sent again on a new one, as SocketsHttpHandler retries such a request.
-            var pooled = _workspaces.TryRentIdle(route.Address, out socket);
-            int filled;
-            while (true)
-            {
-                if (socket is null)
-                {
-                    try
-                    {
-                        socket = await _workspaces.ConnectAsync(route.Address, connection.ConnectionClosed);
-                    }
-                    catch (Exception ex) when (ex is SocketException or OperationCanceledException)
-                    {
-                        return HandOverFailed(connection, GatewayProblem.WorkspaceUnreachable, route, ex.Message);
-                    }
-                }
-
-                watch.WaitForAnswer(socket);
-                filled = await SendAndReceiveAsync(socket, plan, answer);
-                if (filled > 0 || !pooled || watch.TimedOut)
-                {
-                    break;
-                }
-
-                watch.Release(socket);
-                _workspaces.Close(socket);
-                socket = null;
-                pooled = false;
-            }
-
-            if (filled <= 0)
-            {
-                return HandOverFailed(connection, watch.TimedOut ? GatewayProblem.WorkspaceTimeout : GatewayProblem.WorkspaceUnreachable, route,
-                    watch.TimedOut ? "no answer within the activity timeout" : "the workspace closed the connection without answering");
-            }
-
-            Http1ResponseHead head;
-            while (true)
-            {
-                var parsed = Http1ResponseHead.TryParse(answer.AsSpan(0, filled), plan.IsHead, out head);
-                if (parsed == HeadParse.Taken)
-                {
-                    break;
-                }
-
-                var more = parsed == HeadParse.NeedMore ? await ReceiveAsync(socket, answer.AsMemory(filled)) : 0;
-                if (more <= 0)
-                {
-                    // Not an answer the fast path relays as it came: the YARP way sends the request again (GET and
-                    // HEAD are safe to repeat, RFC 9110 §9.2.2) and answers as the gateway always has.
-                    return watch.TimedOut
-                        ? HandOverFailed(connection, GatewayProblem.WorkspaceTimeout, route, "no whole answer within the activity timeout")
-                        : Outcome.ToKestrel;
-                }
-
-                filled += more;
-            }
-
-            var output = connection.Transport.Output;
-            var relayed = new RelayedAnswer(_tokens.Options.CookieName, plan.Https ? _hsts : [], _date.Now);
-            var span = output.GetSpan(head.Length + 512);
-            var written = ClientResponseHead.Write(answer.AsSpan(0, filled), head, relayed, span);
-            if (written < 0)
-            {
-                return Outcome.ToKestrel;
-            }
-
-            // The answer is the client's now: its request is consumed, and nothing of it can go the YARP way.
-            connection.Transport.Input.AdvanceTo(request.GetPosition(plan.RequestLength));
-            output.Advance(written);
-            route.MarkUsed();
-            _metrics.FastPathRequest();
-            watch.Relay();
-            var body = await RelayBodyAsync(socket, head, answer.AsMemory(head.Length, filled - head.Length), output, watch);
-            if (body == Body.Whole && head.KeepAlive && watch.Release(socket))
-            {
-                _workspaces.Return(route.Address, socket);
-                socket = null;
-            }
-
-            if (body is not (Body.Whole or Body.WholeWithMore))
-            {
-                // A message cut short cannot be ended any other way in HTTP/1.1 (RFC 9112 §9.6).
-                connection.Abort(new ConnectionAbortedException("The workspace's answer ended before its body did."));
-                return Outcome.Ended;
-            }
-
-            return Outcome.Served;
-        }
-        finally
-        {
-            if (socket is not null)
-            {
-                watch.Release(socket);
-                _workspaces.Close(socket);
-            }
-
-            ArrayPool<byte>.Shared.Return(answer);
-        }
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private static async ValueTask<int> SendAndReceiveAsync(Socket socket, Plan plan, byte[] answer)
-    {
-        try
-        {
-            await socket.SendAsync(plan.Head!.AsMemory(0, plan.HeadLength), SocketFlags.None);
-        }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-        {
-            return 0;
-        }
-
-        return await ReceiveAsync(socket, answer);
-    }
-
-    // 0 when the workspace closed, or its socket was closed by a timeout.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private static async ValueTask<int> ReceiveAsync(Socket socket, Memory<byte> into)
-    {
-        if (into.IsEmpty)
-        {
-            return 0;
-        }
-
-        try
-        {
-            return await socket.ReceiveAsync(into, SocketFlags.None);
-        }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-        {
-            return 0;
-        }
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private static async ValueTask<Body> RelayBodyAsync(Socket socket, Http1ResponseHead head, Memory<byte> received, PipeWriter output, FastPathConnection watch)
-    {
-        var remaining = head.ContentLength;
-        var chunks = default(ChunkedBodyScanner);
-
-        // What came with the head: the start of the body. Bytes past its end (a body on a 304, more than the
-        // length said) are no request's answer: they are not relayed, and the connection is not used again.
-        var take = Take(head.Framing, received.Span, ref remaining, ref chunks, out var done);
-        if (take < 0)
-        {
-            return Body.Broken;
-        }
-
-        var overrun = take != received.Length;
-        output.Write(received.Span[..take]);
-        while (true)
-        {
-            var flushed = await output.FlushAsync();
-            if (flushed.IsCompleted || flushed.IsCanceled)
-            {
-                return Body.ClientGone;
-            }
-
-            if (done)
-            {
-                return overrun ? Body.WholeWithMore : Body.Whole;
-            }
-
-            watch.Progress();
-            var memory = output.GetMemory(RelayChunk);
-            if (head.Framing == BodyFraming.ContentLength && remaining < memory.Length)
-            {
-                memory = memory[..(int)remaining];
-            }
-
-            var read = await ReceiveAsync(socket, memory);
-            if (read == 0)
-            {
-                return Body.Broken;
-            }
-
-            take = Take(head.Framing, memory.Span[..read], ref remaining, ref chunks, out done);
-            if (take < 0)
-            {
-                return Body.Broken;
-            }
-
-            overrun = take != read;
-            output.Advance(take);
-            watch.Progress();
-        }
+        var relayed = new RelayedAnswer(_tokens.Options.CookieName, https ? _hsts : [], _date.Now);
+        return ClientResponseHead.Write(answer, head, relayed, output.GetSpan(head.Length + 512));
     }
 
     // How much of bytes belongs to the body; -1 when they break its framing.
@@ -499,7 +487,7 @@ internal sealed partial class FastPathMiddleware : IDisposable
 
     /// <summary>
     /// A request in the strict subset (<see cref="RequestLength"/> bytes of head), and when the fast path forwards it,
-    /// the workspace's head (rented) and route.
+    /// the workspace's head (in the connection's <see cref="ExchangeBuffers"/>) and route.
     /// </summary>
     private readonly record struct Plan(byte[]? Head, int HeadLength, int RequestLength, bool IsHead, bool Https, Routing.WorkspaceRoute? Route);
 
