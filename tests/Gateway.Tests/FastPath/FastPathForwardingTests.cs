@@ -71,6 +71,24 @@ public sealed class FastPathForwardingTests(GatewayWithBackends env) : IClassFix
         Assert.Equal(4, counted.Count);
     }
 
+    [Theory]
+    [InlineData(20_000, 1)] // longer than the first read's buffer: it grows
+    [InlineData(40_000, 0)] // longer than the fast path relays: the YARP way answers
+    public async Task An_answer_with_a_long_head_arrives_whole(int headBytes, int viaFastPath)
+    {
+        var sid = await env.RouteCachedAsync(env.A);
+        using var counted = new FastPathRequests(env.Gateway.Services);
+
+        // A connection of its own: after an answer the fast path leaves to Kestrel with a head too long to relay
+        // as framed, the rest of that connection is Kestrel's.
+        using var client = env.Gateway.CreateClient();
+        using var response = await client.GetAsync(new Uri($"/ws/{sid}/head/{headBytes}", UriKind.Relative));
+
+        Assert.Equal(new string('h', headBytes), response.Headers.GetValues("X-Long").Single());
+        Assert.Equal("after a long head", await response.Content.ReadAsStringAsync());
+        Assert.Equal(viaFastPath, counted.Count);
+    }
+
     [Fact]
     public async Task A_request_it_does_not_take_is_served_the_YARP_way_and_the_connection_goes_on()
     {

@@ -194,6 +194,13 @@ public sealed class TestBackend : IAsyncDisposable
             context.Abort();
         });
 
+        // An answer whose head alone is this many bytes (a long field), and a short body.
+        app.MapGet("/head/{bytes:int}", (HttpContext context, int bytes) =>
+        {
+            context.Response.Headers["X-Long"] = new string('h', bytes);
+            return Results.Text("after a long head");
+        });
+
         app.MapGet("/status/{code:int}", (int code) => Results.Text($"{Name} answered {code}", statusCode: code));
 
         app.MapGet("/slow", async context =>
