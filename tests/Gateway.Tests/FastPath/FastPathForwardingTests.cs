@@ -235,8 +235,9 @@ public sealed class FastPathForwardingTests(GatewayWithBackends env) : IClassFix
             }
         });
         var sid = "w" + Guid.NewGuid().ToString("N")[..12];
+        // No PUBLISH, as RouteCachedAsync: a notice arriving after the warm-up would drop the route from the cache and
+        // send one of the requests below the YARP way.
         await env.Writer.SetRouteAsync(sid, $"127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}");
-        await env.Writer.PublishAsync(sid);
         await WaitUntilAsync(async () =>
         {
             using var probe = await env.Gateway.Client.GetAsync(new Uri($"/ws/{sid}/", UriKind.Relative));
