@@ -35,6 +35,9 @@ internal sealed class FastPathAdmission(
 
     private const int MaxSidBytes = 253;
 
+    // The longest DNS name (RFC 1035 §2.3.4); a longer Host names no workspace origin.
+    private const int MaxHostBytes = 253;
+
     /// <summary>
     /// The workspace <paramref name="head"/> goes to when the fast path takes it; false leaves the request to
     /// Kestrel and YARP. <paramref name="https"/>: the client's connection is TLS (the session cookie's name on
@@ -52,19 +55,20 @@ internal sealed class FastPathAdmission(
         var query = requestTarget.IndexOf((byte)'?');
         var path = query < 0 ? requestTarget : requestTarget[..query];
         var auth = tokens.Options;
-        if (query >= 0 && Mentions(requestTarget[query..], auth.TicketParameter))
+        if (query >= 0 && Http1Syntax.Contains(requestTarget[query..], auth.TicketParameter))
         {
             return false;
         }
 
         var hostBytes = request[head.Host];
-        if (hostBytes.Length > MaxSidBytes)
+        if (hostBytes.Length > MaxHostBytes)
         {
             return false;
         }
 
-        Span<char> host = stackalloc char[hostBytes.Length];
-        Encoding.ASCII.GetChars(hostBytes, host);
+        // The Host as characters only where host names route at all.
+        Span<char> host = hosts.Enabled ? stackalloc char[hostBytes.Length] : default;
+        Encoding.ASCII.GetChars(hosts.Enabled ? hostBytes : default, host);
         Span<char> sidBuffer = stackalloc char[MaxSidBytes];
         scoped Span<char> sid;
         int prefixLength;
@@ -104,11 +108,10 @@ internal sealed class FastPathAdmission(
             {
                 return false;
             }
-
-            return TryAdmitEditor(request, head, path[prefixLength..], sid, ownOrigin, https, prefixLength, out target);
         }
 
-        return TryAdmitEditor(request, head, path, sid, ownOrigin, https, prefixLength, out target);
+        // The path as the workspace sees it: all of it on its own origin, after /ws/<sid> otherwise.
+        return TryAdmitEditor(request, head, path[prefixLength..], sid, ownOrigin, https, prefixLength, out target);
     }
 
     private bool TryAdmitEditor(
@@ -191,13 +194,6 @@ internal sealed class FastPathAdmission(
         }
 
         return false;
-    }
-
-    private static bool Mentions(ReadOnlySpan<byte> query, string name)
-    {
-        Span<byte> bytes = stackalloc byte[Encoding.UTF8.GetMaxByteCount(name.Length)];
-        var length = Encoding.UTF8.GetBytes(name, bytes);
-        return query.IndexOf(bytes[..length]) >= 0;
     }
 
     private static bool Contains(ReadOnlySpan<byte> value, ReadOnlySpan<byte> text) =>

@@ -53,6 +53,23 @@ internal static class Http1Syntax
         || Ascii.EqualsIgnoreCase(name, "te"u8)
         || Ascii.EqualsIgnoreCase(name, "alt-svc"u8);
 
+    /// <summary>
+    /// Whether <paramref name="text"/> holds <paramref name="ascii"/> anywhere, byte for byte (as SessionCookie.MentionedIn
+    /// and TicketParameter.MayContain look for a name in a field or a query). A name with other characters is in no
+    /// head the fast path takes, whose text is visible ASCII.
+    /// </summary>
+    public static bool Contains(ReadOnlySpan<byte> text, string ascii)
+    {
+        if (ascii.Length > text.Length || !Ascii.IsValid(ascii))
+        {
+            return false;
+        }
+
+        Span<byte> bytes = stackalloc byte[ascii.Length];
+        Encoding.ASCII.GetBytes(ascii, bytes);
+        return text.IndexOf(bytes) >= 0;
+    }
+
     /// <summary>Whether a cookie pair (<c>name=value</c>) is <paramref name="cookieName"/>'s, plain or <c>__Host-</c> prefixed (as SessionCookie reads it).</summary>
     public static bool IsCookieNamed(ReadOnlySpan<byte> pair, string cookieName)
     {

@@ -51,7 +51,7 @@ internal static class WorkspaceRequestHead
                 continue;
             }
 
-            if (Ascii.EqualsIgnoreCase(name, "cookie"u8) && Mentions(value, from.CookieName))
+            if (Ascii.EqualsIgnoreCase(name, "cookie"u8) && Http1Syntax.Contains(value, from.CookieName))
             {
                 WriteCookieWithoutOurs(ref writer, name, value, from.CookieName);
                 continue;
@@ -84,13 +84,6 @@ internal static class WorkspaceRequestHead
         || Ascii.EqualsIgnoreCase(name, "x-forwarded-host"u8)
         || Ascii.EqualsIgnoreCase(name, "x-forwarded-proto"u8)
         || Ascii.EqualsIgnoreCase(name, "x-forwarded-prefix"u8);
-
-    // As SessionCookie.MentionedIn: the cookie field is rebuilt only when it names ours anywhere.
-    private static bool Mentions(ReadOnlySpan<byte> value, string cookieName)
-    {
-        Span<byte> name = stackalloc byte[cookieName.Length];
-        return Encoding.ASCII.GetBytes(cookieName, name) == name.Length && value.IndexOf(name) >= 0;
-    }
 
     // As SessionCookie.WithoutAll: every pair trimmed of spaces, empty ones and ours (plain or __Host-) left out,
     // the rest joined with "; "; nothing left, no field.
