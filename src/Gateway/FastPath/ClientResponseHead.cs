@@ -71,6 +71,13 @@ internal static class ClientResponseHead
             writer.WriteField("Date"u8, answer.Date);
         }
 
+        if (head.IsSwitching)
+        {
+            // Hop-by-hop, so not copied above; without them a 101 is no upgrade to the client (RFC 9110 §7.8).
+            writer.WriteField("Connection"u8, "Upgrade"u8);
+            writer.WriteField("Upgrade"u8, response[head.Upgrade]);
+        }
+
         if (!answer.StrictTransportSecurity.IsEmpty)
         {
             writer.WriteField("Strict-Transport-Security"u8, answer.StrictTransportSecurity);

@@ -43,6 +43,8 @@ internal sealed partial class FastPathMiddleware : IDisposable
     private readonly byte[] _hsts;
     private readonly Http1HeadLimits _limits;
     private readonly GatewayMetrics _metrics;
+    private readonly OpenTunnels _tunnels;
+    private readonly TunnelRelay _relay;
     private readonly LogBudget _failureLogs;
     private readonly ILogger<FastPathMiddleware> _logger;
 
@@ -54,6 +56,8 @@ internal sealed partial class FastPathMiddleware : IDisposable
         TrustedProxies proxies,
         StrictTransportSecurity hsts,
         GatewayMetrics metrics,
+        OpenTunnels tunnels,
+        TunnelRelay relay,
         TimeProvider time,
         ILogger<FastPathMiddleware> logger)
     {
@@ -62,6 +66,8 @@ internal sealed partial class FastPathMiddleware : IDisposable
         _tokens = tokens;
         _proxies = proxies;
         _metrics = metrics;
+        _tunnels = tunnels;
+        _relay = relay;
         _logger = logger;
         _failureLogs = LogBudget.PerSecond(time);
         _limits = Http1HeadLimits.From(options.Value.Limits);
@@ -132,7 +138,8 @@ internal sealed partial class FastPathMiddleware : IDisposable
                 Step step;
                 if (plan.Head is null)
                 {
-                    step = plan.RequestLength > 0 ? Step.ToKestrel(plan) : Step.HandOver;
+                    // A handshake it does not take is Kestrel's with the rest of the connection, which it may become a tunnel of.
+                    step = plan.RequestLength > 0 && !plan.IsWebSocket ? Step.ToKestrel(plan) : Step.HandOver;
                 }
                 else
                 {
@@ -145,12 +152,16 @@ internal sealed partial class FastPathMiddleware : IDisposable
 
                     // A pooled connection the workspace closed just as it was taken fails at once and says nothing
                     // about the workspace: the request is sent again on a new one, as SocketsHttpHandler does.
-                    var pooled = _workspaces.TryRentIdle(route.Address, out var socket);
+                    // A WebSocket is a tunnel from its handshake on, as the YARP way counts it: closed with the reason
+                    // when its route changes or the gateway stops. None is opened once the gateway is stopping.
+                    var lease = plan.IsWebSocket ? _tunnels.TryOpen(route, connection.Abort, isWebSocket: true) : null;
+                    Socket? socket = null;
+                    var pooled = (!plan.IsWebSocket || lease is not null) && _workspaces.TryRentIdle(route.Address, out socket);
                     try
                     {
                         var filled = 0;
                         string? unreachable = null;
-                        while (true)
+                        while (!plan.IsWebSocket || lease is not null)
                         {
                             if (socket is null)
                             {
@@ -187,7 +198,11 @@ internal sealed partial class FastPathMiddleware : IDisposable
                             pooled = false;
                         }
 
-                        if (unreachable is not null || filled <= 0)
+                        if (plan.IsWebSocket && lease is null)
+                        {
+                            outcome = Outcome.ToKestrel;
+                        }
+                        else if (unreachable is not null || filled <= 0)
                         {
                             outcome = watch.TimedOut
                                 ? HandOverFailed(connection, GatewayProblem.WorkspaceTimeout, route, "no answer within the activity timeout")
@@ -197,7 +212,7 @@ internal sealed partial class FastPathMiddleware : IDisposable
                         {
                             Http1ResponseHead head;
                             HeadParse parsed;
-                            while ((parsed = Http1ResponseHead.TryParse(answer.AsSpan(0, filled), plan.IsHead, out head)) == HeadParse.NeedMore)
+                            while ((parsed = Http1ResponseHead.TryParse(answer.AsSpan(0, filled), plan.IsHead, out head, plan.IsWebSocket)) == HeadParse.NeedMore)
                             {
                                 if (filled == answer.Length && buffers.TryGrowAnswer(filled))
                                 {
@@ -232,6 +247,26 @@ internal sealed partial class FastPathMiddleware : IDisposable
                                 outcome = watch.TimedOut
                                     ? HandOverFailed(connection, GatewayProblem.WorkspaceTimeout, route, "no whole answer within the activity timeout")
                                     : Outcome.ToKestrel;
+                            }
+                            else if (head.IsSwitching)
+                            {
+                                // The connection is a tunnel now, to its end: what came after the 101 goes on first, and
+                                // what the client sent after its handshake is still in the input for the relay.
+                                input.AdvanceTo(buffer.GetPosition(plan.RequestLength));
+                                output.Advance(written);
+                                var received = answer.AsSpan(head.Length, filled - head.Length).ToArray();
+                                route.MarkUsed();
+                                _metrics.FastPathRequest();
+                                if (watch.Release(socket!))
+                                {
+                                    watch.InTunnel();
+                                    var tunnel = socket!;
+                                    socket = null;
+                                    buffers.Dispose();
+                                    await RelayTunnelAsync(connection, tunnel, lease!.Value.Tunnel, received);
+                                }
+
+                                outcome = Outcome.Ended;
                             }
                             else
                             {
@@ -324,9 +359,13 @@ internal sealed partial class FastPathMiddleware : IDisposable
                             watch.Release(socket);
                             _workspaces.Close(socket);
                         }
+
+                        lease?.Dispose();
                     }
 
-                    step = outcome == Outcome.ToKestrel ? Step.ToKestrel(plan) : new Step(outcome, 0, false);
+                    // A handshake the fast path did not carry through is the YARP way's with the rest of the connection:
+                    // the answer to it may make the connection a tunnel.
+                    step = outcome != Outcome.ToKestrel ? new Step(outcome, 0, false) : plan.IsWebSocket ? Step.HandOver : Step.ToKestrel(plan);
                 }
 
                 switch (step.Outcome)
@@ -387,6 +426,25 @@ internal sealed partial class FastPathMiddleware : IDisposable
         _workspaces.Dispose();
     }
 
+    // After the 101 has gone out: the relay the YARP way uses, on the client connection's two halves.
+    private async Task RelayTunnelAsync(ConnectionContext connection, Socket socket, OpenTunnels.Tunnel tunnel, byte[] received)
+    {
+        try
+        {
+            var output = connection.Transport.Output;
+            var flushed = await output.FlushAsync();
+            if (!flushed.IsCompleted && !flushed.IsCanceled)
+            {
+                await _relay.RelayAsync(
+                    connection.Transport.Input.AsStream(leaveOpen: true), output.AsStream(leaveOpen: true), new NetworkStream(socket, ownsSocket: true), tunnel, received);
+            }
+        }
+        finally
+        {
+            _workspaces.Close(socket);
+        }
+    }
+
     // The synchronous part, while the request's bytes are a span: parse, admit, and write the workspace's head.
     // A head outside the strict subset has no length here (RequestLength 0); one in it but not admitted, no Head.
     private Plan PlanFor(ReadOnlySequence<byte> buffer, Client client, ExchangeBuffers buffers)
@@ -414,7 +472,7 @@ internal sealed partial class FastPathMiddleware : IDisposable
 
             try
             {
-                var bodiless = new Plan(null, 0, head.Length, head.IsHead, client.Https, null);
+                var bodiless = new Plan(null, 0, head.Length, head.IsHead, head.IsWebSocket, client.Https, null);
                 if (!_admission.TryAdmit(bytes, head, client.Https, out var target))
                 {
                     return bodiless;
@@ -489,7 +547,7 @@ internal sealed partial class FastPathMiddleware : IDisposable
     /// A request in the strict subset (<see cref="RequestLength"/> bytes of head), and when the fast path forwards it,
     /// the workspace's head (in the connection's <see cref="ExchangeBuffers"/>) and route.
     /// </summary>
-    private readonly record struct Plan(byte[]? Head, int HeadLength, int RequestLength, bool IsHead, bool Https, Routing.WorkspaceRoute? Route);
+    private readonly record struct Plan(byte[]? Head, int HeadLength, int RequestLength, bool IsHead, bool IsWebSocket, bool Https, Routing.WorkspaceRoute? Route);
 
     private readonly record struct Step(Outcome Outcome, int RequestLength, bool IsHead)
     {

@@ -61,6 +61,7 @@ internal sealed class FastPathConnection : IDisposable
     private const int AwaitingAnswer = 1;
     private const int Relaying = 2;
     private const int WithKestrel = 3;
+    private const int Tunnel = 4;
 
     private readonly ConnectionContext _connection;
     private readonly FastPathTimeouts _owner;
@@ -99,6 +100,9 @@ internal sealed class FastPathConnection : IDisposable
     }
 
     public void Relay() => Enter(Relaying);
+
+    /// <summary>A WebSocket relayed to the end of the connection, whose idle timeout the tunnels' sweep enforces.</summary>
+    public void InTunnel() => Enter(Tunnel);
 
     /// <summary>Kestrel and YARP serve the request behind the fast path, with timeouts of their own.</summary>
     public void ServedByKestrel() => Enter(WithKestrel);

@@ -24,15 +24,18 @@ internal enum HeadParse
 /// The head of one HTTP/1.1 request in the strict subset the gateway's fast path forwards (RFC 9112): a
 /// <c>GET</c> or <c>HEAD</c> in origin form, <c>HTTP/1.1</c>, CRLF line ends, header names that are tokens
 /// followed at once by a colon, values of visible ASCII, spaces and tabs, exactly one <c>Host</c>, and no
-/// body, upgrade, <c>Expect</c> or connection option beyond <c>keep-alive</c>. Everything else is
+/// body, <c>Expect</c> or connection option beyond <c>keep-alive</c>; or a WebSocket opening handshake (RFC 6455
+/// §4.1: a <c>GET</c> with one <c>Upgrade: websocket</c> and one <c>Connection</c> naming <c>Upgrade</c>, and
+/// <c>keep-alive</c> at most besides). Everything else is
 /// <see cref="HeadParse.Declined"/>: the subset is chosen so that any head it takes, Kestrel reads the same
 /// way (the differential tests hold both to it). Offsets point into the parsed bytes; nothing is copied.
 /// </summary>
 internal readonly struct Http1RequestHead
 {
-    private Http1RequestHead(bool isHead, Range target, Range host, int length, FieldRange[] fields, int fieldCount)
+    private Http1RequestHead(bool isHead, Range upgrade, Range target, Range host, int length, FieldRange[] fields, int fieldCount)
     {
         IsHead = isHead;
+        Upgrade = upgrade;
         Target = target;
         Host = host;
         Length = length;
@@ -42,6 +45,12 @@ internal readonly struct Http1RequestHead
 
     /// <summary>HEAD rather than GET.</summary>
     public bool IsHead { get; }
+
+    /// <summary>A WebSocket opening handshake: the connection becomes a tunnel if the workspace switches protocols.</summary>
+    public bool IsWebSocket => !Upgrade.Equals(default(Range));
+
+    /// <summary>The <c>Upgrade</c> field's value of a WebSocket handshake (<c>websocket</c> in any case), as sent.</summary>
+    public Range Upgrade { get; }
 
     /// <summary>The request target, origin form (<c>/path?query</c>), as sent.</summary>
     public Range Target { get; }
@@ -89,6 +98,10 @@ internal readonly struct Http1RequestHead
         var count = 0;
         var host = default(Range);
         var hosts = 0;
+        var upgrades = 0;
+        var upgrade = default(Range);
+        var connections = 0;
+        var connectionUpgrade = false;
         var position = lineEnd + 2;
         while (position < end + 2)
         {
@@ -107,7 +120,23 @@ internal readonly struct Http1RequestHead
                 host = field.Value;
                 hosts++;
             }
-            else if (!MayForward(name, value))
+            else if (Ascii.EqualsIgnoreCase(name, "upgrade"u8))
+            {
+                upgrades += Ascii.EqualsIgnoreCase(value, "websocket"u8) ? 1 : 2;
+                upgrade = field.Value;
+            }
+            else if (Ascii.EqualsIgnoreCase(name, "connection"u8))
+            {
+                connections++;
+                if (!TryReadConnection(value, out var upgradeOption))
+                {
+                    ArrayPool<FieldRange>.Shared.Return(fields);
+                    return HeadParse.Declined;
+                }
+
+                connectionUpgrade |= upgradeOption;
+            }
+            else if (!MayForward(name))
             {
                 ArrayPool<FieldRange>.Shared.Return(fields);
                 return HeadParse.Declined;
@@ -125,7 +154,16 @@ internal readonly struct Http1RequestHead
             return HeadParse.Declined;
         }
 
-        head = new Http1RequestHead(isHead, target, host, length, fields, count);
+        // An upgrade is one WebSocket handshake by GET, both fields once, or none of it (RFC 9110 §7.8: Upgrade
+        // means nothing unless Connection names it; a half of it is read differently by different servers).
+        var isWebSocket = upgrades == 1 && connections == 1 && connectionUpgrade && !isHead;
+        if (!isWebSocket && (upgrades > 0 || connectionUpgrade))
+        {
+            ArrayPool<FieldRange>.Shared.Return(fields);
+            return HeadParse.Declined;
+        }
+
+        head = new Http1RequestHead(isHead, isWebSocket ? upgrade : default, target, host, length, fields, count);
         return HeadParse.Taken;
     }
 
@@ -206,13 +244,37 @@ internal readonly struct Http1RequestHead
     }
 
     // Fields that would make this more than a bodiless request-response exchange on a kept connection.
-    private static bool MayForward(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value) =>
+    private static bool MayForward(ReadOnlySpan<byte> name) =>
         !(Ascii.EqualsIgnoreCase(name, "content-length"u8)
           || Ascii.EqualsIgnoreCase(name, "transfer-encoding"u8)
-          || Ascii.EqualsIgnoreCase(name, "upgrade"u8)
           || Ascii.EqualsIgnoreCase(name, "expect"u8)
-          || Ascii.EqualsIgnoreCase(name, "te"u8)
-          || (Ascii.EqualsIgnoreCase(name, "connection"u8) && !Ascii.EqualsIgnoreCase(value, "keep-alive"u8)));
+          || Ascii.EqualsIgnoreCase(name, "te"u8));
+
+    // Connection options the subset takes: keep-alive and upgrade (as browsers send them: "Upgrade",
+    // "keep-alive, Upgrade"), each at most once; any other option names a field to drop, or closes.
+    private static bool TryReadConnection(ReadOnlySpan<byte> value, out bool upgrade)
+    {
+        upgrade = false;
+        var keepAlive = false;
+        foreach (var range in value.Split((byte)','))
+        {
+            var option = value[range].Trim(" \t"u8);
+            if (Ascii.EqualsIgnoreCase(option, "upgrade"u8) && !upgrade)
+            {
+                upgrade = true;
+            }
+            else if (Ascii.EqualsIgnoreCase(option, "keep-alive"u8) && !keepAlive)
+            {
+                keepAlive = true;
+            }
+            else
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     private static bool IsPlainHost(ReadOnlySpan<byte> host)
     {

@@ -30,9 +30,10 @@ internal readonly struct Http1ResponseHead
     /// <summary>A workspace's head larger than this goes the YARP way (SocketsHttpHandler's default limit is 64 KiB).</summary>
     public const int MaxLength = 32 * 1024;
 
-    private Http1ResponseHead(int status, int length, BodyFraming framing, long contentLength, bool keepAlive)
+    private Http1ResponseHead(int status, int length, BodyFraming framing, long contentLength, bool keepAlive, Range upgrade)
     {
         Status = status;
+        Upgrade = upgrade;
         Length = length;
         Framing = framing;
         ContentLength = contentLength;
@@ -51,8 +52,17 @@ internal readonly struct Http1ResponseHead
     /// <summary>Whether the workspace keeps the connection for another request (no <c>Connection: close</c>).</summary>
     public bool KeepAlive { get; }
 
-    /// <summary>Reads the head at the start of <paramref name="bytes"/>, the answer to a HEAD request when <paramref name="toHead"/>.</summary>
-    public static HeadParse TryParse(ReadOnlySpan<byte> bytes, bool toHead, out Http1ResponseHead head)
+    /// <summary>A 101 to a WebSocket handshake: the connection is a tunnel from the end of this head on.</summary>
+    public bool IsSwitching => Status == 101;
+
+    /// <summary>The <c>Upgrade</c> field's value of a 101, as the workspace sent it.</summary>
+    public Range Upgrade { get; }
+
+    /// <summary>
+    /// Reads the head at the start of <paramref name="bytes"/>, the answer to a HEAD request when <paramref name="toHead"/>,
+    /// to a WebSocket handshake when <paramref name="toWebSocket"/> (then a 101 is its final answer, RFC 6455 §4.2.2).
+    /// </summary>
+    public static HeadParse TryParse(ReadOnlySpan<byte> bytes, bool toHead, out Http1ResponseHead head, bool toWebSocket = false)
     {
         head = default;
         var window = bytes.Length > MaxLength ? bytes[..MaxLength] : bytes;
@@ -68,16 +78,23 @@ internal readonly struct Http1ResponseHead
 
         // status-line = HTTP-version SP 3DIGIT SP [ reason-phrase ] (RFC 9112 §4); a final status only.
         if (line.Length < 13 || !line.StartsWith("HTTP/1.1 "u8) || line[12] != (byte)' '
-            || line[9..12].IndexOfAnyExceptInRange((byte)'0', (byte)'9') >= 0 || line[9] is < (byte)'2' or > (byte)'5'
+            || line[9..12].IndexOfAnyExceptInRange((byte)'0', (byte)'9') >= 0 || line[9] is < (byte)'1' or > (byte)'5'
             || !Http1Syntax.IsFieldValue(line[13..], obsText: true))
         {
             return HeadParse.Declined;
         }
 
         var status = ((line[9] - '0') * 100) + ((line[10] - '0') * 10) + (line[11] - '0');
+        if (status < 200 && !(status == 101 && toWebSocket))
+        {
+            return HeadParse.Declined;
+        }
+
         long contentLength = -1;
         var chunked = false;
         var keepAlive = true;
+        var upgrade = default(Range);
+        var upgrades = 0;
         var position = lineEnd + 2;
         while (position < end + 2)
         {
@@ -120,6 +137,25 @@ internal readonly struct Http1ResponseHead
             {
                 keepAlive &= !HasToken(value, "close"u8);
             }
+            else if (Ascii.EqualsIgnoreCase(name, "upgrade"u8))
+            {
+                var start = position - field.Length - 2 + colon + 1;
+                var leading = field[(colon + 1)..].Length - field[(colon + 1)..].TrimStart(" \t"u8).Length;
+                upgrade = (start + leading)..(start + leading + value.Length);
+                upgrades++;
+            }
+        }
+
+        if (status == 101)
+        {
+            // The workspace switched to a WebSocket, nothing else and once (what the client asked for).
+            if (upgrades != 1 || !Ascii.EqualsIgnoreCase(bytes[upgrade], "websocket"u8))
+            {
+                return HeadParse.Declined;
+            }
+
+            head = new Http1ResponseHead(status, end + 4, BodyFraming.None, 0, keepAlive: false, upgrade);
+            return HeadParse.Taken;
         }
 
         BodyFraming framing;
@@ -141,7 +177,7 @@ internal readonly struct Http1ResponseHead
             return HeadParse.Declined;
         }
 
-        head = new Http1ResponseHead(status, end + 4, framing, framing == BodyFraming.ContentLength ? contentLength : 0, keepAlive);
+        head = new Http1ResponseHead(status, end + 4, framing, framing == BodyFraming.ContentLength ? contentLength : 0, keepAlive, default);
         return HeadParse.Taken;
     }
 

@@ -60,6 +60,14 @@ internal static class WorkspaceRequestHead
             writer.WriteField(name, value);
         }
 
+        if (head.IsWebSocket)
+        {
+            // Hop-by-hop, so not copied above: the workspace's hop asks for the upgrade anew, in the client's words.
+            writer.Write("Connection: Upgrade\r\nUpgrade: "u8);
+            writer.Write(request[head.Upgrade]);
+            writer.Write("\r\n"u8);
+        }
+
         writer.Write("X-Forwarded-For: "u8);
         writer.Write(from.ClientAddress);
         writer.Write(from.Https ? "\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Host: "u8 : "\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: "u8);

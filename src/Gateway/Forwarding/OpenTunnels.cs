@@ -54,12 +54,29 @@ internal sealed partial class OpenTunnels : IRouteChangeObserver, IDisposable
     /// <param name="admission">How it was let in: a later change of that port's sharing may end it.</param>
     public Lease? TryOpen(WorkspaceRoute route, HttpContext context, int port = 0, Admission admission = Admission.Owner)
     {
+        var lease = TryOpen(route, context.Abort, IsWebSocket(context), port, admission);
+
+        // How the transformer finds the tunnel when the workspace answers 101 (TunnelRelay takes over there).
+        if (lease is { } open)
+        {
+            context.Features.Set(open.Tunnel);
+        }
+
+        return lease;
+    }
+
+    /// <summary>
+    /// Tracks a tunnel that is not an HTTP request of Kestrel's (the fast path's WebSocket handshakes) until the
+    /// returned lease is disposed; <paramref name="abort"/> cuts its client connection.
+    /// </summary>
+    public Lease? TryOpen(WorkspaceRoute route, Action abort, bool isWebSocket, int port = 0, Admission admission = Admission.Owner)
+    {
         if (_stopping)
         {
             return null;
         }
 
-        var tunnel = new Tunnel(context, route.Sid, route.Address, isWebSocket: IsWebSocket(context))
+        var tunnel = new Tunnel(abort, route.Sid, route.Address, isWebSocket)
         {
             Port = port,
             Admission = admission,
@@ -87,9 +104,6 @@ internal sealed partial class OpenTunnels : IRouteChangeObserver, IDisposable
             }
 
             Interlocked.Increment(ref _count);
-
-            // How the transformer finds the tunnel when the workspace answers 101 (TunnelRelay takes over there).
-            context.Features.Set(tunnel);
             return new Lease(this, route.Sid, tunnels, tunnel);
         }
     }
@@ -229,7 +243,7 @@ internal sealed partial class OpenTunnels : IRouteChangeObserver, IDisposable
             // Not once the request is over: Kestrel may already have reused the context.
             if (set.Items.Contains(tunnel))
             {
-                tunnel.Context.Abort();
+                tunnel.Abort();
             }
         }
     }
@@ -245,7 +259,7 @@ internal sealed partial class OpenTunnels : IRouteChangeObserver, IDisposable
                 {
                     // Under the lock: a lease leaving concurrently cannot hand its context back to Kestrel
                     // for reuse while we abort it.
-                    tunnel.Context.Abort();
+                    tunnel.Abort();
                     aborted++;
                 }
             }
@@ -287,6 +301,8 @@ internal sealed partial class OpenTunnels : IRouteChangeObserver, IDisposable
 
     internal readonly struct Lease(OpenTunnels owner, string sid, SidTunnels tunnels, Tunnel tunnel) : IDisposable
     {
+        public Tunnel Tunnel => tunnel;
+
         public void Dispose() => owner.Close(sid, tunnels, tunnel);
     }
 
@@ -297,7 +313,7 @@ internal sealed partial class OpenTunnels : IRouteChangeObserver, IDisposable
         public bool Retired { get; set; }
     }
 
-    internal sealed class Tunnel(HttpContext context, string sid, string address, bool isWebSocket)
+    internal sealed class Tunnel(Action abort, string sid, string address, bool isWebSocket)
     {
         private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private volatile Stream? _workspace;
@@ -306,7 +322,8 @@ internal sealed partial class OpenTunnels : IRouteChangeObserver, IDisposable
         private volatile bool _goingAwaySent;
         private volatile bool _parked;
 
-        public HttpContext Context { get; } = context;
+        /// <summary>Cuts the client's connection (the request's, or the whole connection on the fast path).</summary>
+        public void Abort() => abort();
 
         public string Sid { get; } = sid;
 

@@ -65,10 +65,21 @@ internal sealed partial class TunnelRelay(ILogger<TunnelRelay> logger)
             return;
         }
 
+        await RelayAsync(browser, browser, workspace, tunnel);
+    }
+
+    /// <summary>
+    /// Relays between a browser and a workspace that switched protocols until either side ends, reading the
+    /// browser's bytes from <paramref name="browserReads"/> and writing the workspace's to <paramref name="browserWrites"/>
+    /// (one stream for Kestrel's upgraded request; the two halves of the connection on the fast path).
+    /// <paramref name="received"/>: what the workspace sent right after its 101 and was read with it.
+    /// </summary>
+    public async Task RelayAsync(Stream browserReads, Stream browserWrites, Stream workspace, OpenTunnels.Tunnel tunnel, ReadOnlyMemory<byte> received = default)
+    {
         tunnel.Started(workspace);
         using var reads = new CancellationTokenSource();
-        var toWorkspace = ToWorkspaceAsync(browser, workspace, tunnel, reads.Token);
-        var toBrowser = ToBrowserAsync(workspace, browser, tunnel);
+        var toWorkspace = ToWorkspaceAsync(browserReads, workspace, tunnel, reads.Token);
+        var toBrowser = ToBrowserAsync(workspace, browserWrites, tunnel, received);
         if (await Task.WhenAny(toWorkspace, toBrowser) == toBrowser)
         {
             // The workspace is done (or we are, on shutdown): the browser's pending read has nothing to wait for.
@@ -138,7 +149,7 @@ internal sealed partial class TunnelRelay(ILogger<TunnelRelay> logger)
         }
     }
 
-    private async Task ToBrowserAsync(Stream workspace, Stream browser, OpenTunnels.Tunnel tunnel)
+    private async Task ToBrowserAsync(Stream workspace, Stream browser, OpenTunnels.Tunnel tunnel, ReadOnlyMemory<byte> received)
     {
         var frames = new WebSocketFrameBoundary();
         byte[]? buffer = null;
@@ -148,6 +159,19 @@ internal sealed partial class TunnelRelay(ILogger<TunnelRelay> logger)
         var writing = false;
         try
         {
+            if (!received.IsEmpty)
+            {
+                // Frames from before the relay started count as any others: a close among them is the workspace's.
+                if (tunnel.IsWebSocket)
+                {
+                    frames.Advance(received.Span);
+                }
+
+                writing = true;
+                await browser.WriteAsync(received);
+                writing = false;
+            }
+
             var more = false;
             while (true)
             {

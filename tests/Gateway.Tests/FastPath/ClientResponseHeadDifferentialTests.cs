@@ -66,15 +66,62 @@ public sealed class ClientResponseHeadDifferentialTests(YarpTicketGatewayWithBac
         Assert.True(failures.Count == 0, $"{failures.Count} of {Answers.Length} differ:\n" + string.Join("\n", failures));
     }
 
+    // A workspace's 101 to a WebSocket handshake, its fields as code-server and other servers send them.
+    [Theory]
+    [InlineData("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n")]
+    [InlineData("HTTP/1.1 101 Switching Protocols\r\nupgrade: WebSocket\r\nconnection: upgrade\r\nsec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Extensions: permessage-deflate\r\nSet-Cookie: gw_session=forged\r\nX-Extra: 1\r\n\r\n")]
+    [InlineData("HTTP/1.1 101 \r\nDate: Tue, 01 Dec 2026 10:00:00 GMT\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n")]
+    public async Task The_client_gets_the_same_101_from_the_fast_path_as_through_YARP(string switched)
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var serving = Task.Run(async () =>
+        {
+            using var client = await listener.AcceptTcpClientAsync();
+            var stream = client.GetStream();
+            var buffer = new byte[16 * 1024];
+            var text = "";
+            while (!text.Contains("\r\n\r\n", StringComparison.Ordinal))
+            {
+                var read = await stream.ReadAsync(buffer);
+                if (read == 0)
+                {
+                    return;
+                }
+
+                text += Encoding.Latin1.GetString(buffer, 0, read);
+            }
+
+            await stream.WriteAsync(Encoding.Latin1.GetBytes(switched));
+            await Task.Delay(500);
+        });
+        var sid = "w" + Guid.NewGuid().ToString("N")[..12];
+        await env.Writer.SetRouteAsync(sid, $"127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}");
+        await env.Writer.PublishAsync(sid);
+
+        var request = $"GET /ws/{sid}/ HTTP/1.1\r\nHost: gw.example.com\r\nCookie: gw_session={TestTickets.Session(sid)}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+        var exchange = await RawHttpExchange.SendAsync(env.Gateway.Address.Port, Encoding.ASCII.GetBytes(request), TimeSpan.FromSeconds(5));
+        await serving;
+        var end = exchange.Text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+        Assert.True(end > 0, exchange.Text);
+        var throughYarp = exchange.Text[..(end + 4)];
+
+        var answer = Encoding.Latin1.GetBytes(switched);
+        Assert.Equal(HeadParse.Taken, Http1ResponseHead.TryParse(answer, toHead: false, out var head, toWebSocket: true));
+        var buffer = new byte[16 * 1024];
+        var written = ClientResponseHead.Write(answer, head, new RelayedAnswer("gw_session", default, "Sat, 05 Dec 2026 05:00:00 GMT"u8), buffer);
+        Assert.Equal(Normalized(throughYarp, keepConnection: true), Normalized(Encoding.Latin1.GetString(buffer, 0, written), keepConnection: true));
+    }
+
     // Status line, then each field (name case folded) with its values in order, joined as one line would carry
     // them (Set-Cookie never joins: each its own). The Date's time is the moment's; the test sent its own. The
     // Connection field answers this test's "close" and is no part of the relayed answer.
-    private static string Normalized(string head)
+    private static string Normalized(string head, bool keepConnection = false)
     {
         var lines = head.Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
         var fields = lines.Skip(1)
             .Select(line => (Name: line[..line.IndexOf(':', StringComparison.Ordinal)].ToLowerInvariant(), Value: line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim()))
-            .Where(f => f.Name != "connection")
+            .Where(f => keepConnection || f.Name != "connection")
             .Select(f => f.Name == "date" && f.Value != "Tue, 01 Dec 2026 10:00:00 GMT" ? (f.Name, Value: "(now)") : f)
             .GroupBy(f => f.Name)
             .OrderBy(g => g.Key, StringComparer.Ordinal)

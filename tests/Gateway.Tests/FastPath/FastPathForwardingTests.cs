@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Net.WebSockets;
 using System.Text;
 using Gateway.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Gateway.Tests.FastPath;
 
@@ -300,6 +302,52 @@ public sealed class FastPathForwardingTests(GatewayWithBackends env) : IClassFix
         Assert.Equal("text/javascript; charset=utf-8", script.Content.Headers.ContentType?.ToString());
 
         Assert.Equal(0, counted.Count);
+    }
+
+    [Fact]
+    public async Task A_WebSocket_is_carried_by_the_fast_path_as_a_tunnel_until_it_closes()
+    {
+        var sid = await env.RouteCachedAsync(env.A);
+        var tunnels = env.Gateway.Services.GetRequiredService<Gateway.Forwarding.OpenTunnels>();
+        var fastPath = env.Gateway.Services.GetRequiredService<Gateway.FastPath.FastPathMiddleware>();
+        var tunnelsBefore = tunnels.Count;
+        using var counted = new FastPathRequests(env.Gateway.Services);
+
+        using (var socket = new ClientWebSocket())
+        {
+            await socket.ConnectAsync(env.Gateway.WebSocketUri($"/ws/{sid}/socket"), CancellationToken.None);
+            Assert.Equal("A:ping", await socket.EchoAsync("ping"));
+            Assert.Equal("A:" + new string('x', 1000), await socket.EchoAsync(new string('x', 1000)));
+            Assert.Equal(1, counted.Count);
+            Assert.Equal(tunnelsBefore + 1, tunnels.Count);
+
+            await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
+            Assert.Equal(WebSocketCloseStatus.NormalClosure, socket.CloseStatus);
+        }
+
+        // Nothing of it is left: no tunnel, no socket to the workspace.
+        await WaitUntilAsync(() => Task.FromResult(tunnels.Count == tunnelsBefore));
+        await WaitUntilAsync(() => Task.FromResult(fastPath.OpenWorkspaceConnections <= 1));
+    }
+
+    [Fact]
+    public async Task A_WebSocket_handshake_the_workspace_refuses_is_answered_as_it_was_and_the_connection_goes_on()
+    {
+        var sid = await env.RouteCachedAsync(env.A);
+        using var counted = new FastPathRequests(env.Gateway.Services);
+        var host = env.Gateway.Address.Authority;
+        var request = Encoding.ASCII.GetBytes(
+            $"GET /ws/{sid}/status/403 HTTP/1.1\r\nHost: {host}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n" +
+            $"GET /ws/{sid}/after HTTP/1.1\r\nHost: {host}\r\n\r\n" +
+            $"GET /ws/{sid}/last HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+
+        var exchange = await RawHttpExchange.SendAsync(env.Gateway.Address.Port, request, TimeSpan.FromSeconds(10));
+
+        // The 403's body, then the next answer at once (no line break between them: not a status line to a regex).
+        Assert.StartsWith("HTTP/1.1 403 ", exchange.Text, StringComparison.Ordinal);
+        Assert.Contains("A answered 403HTTP/1.1 200 OK\r\n", exchange.Text, StringComparison.Ordinal);
+        Assert.Contains("\"/after\"", exchange.Text, StringComparison.Ordinal);
+        Assert.Equal(2, counted.Count);
     }
 
     private static async Task WaitUntilAsync(Func<Task<bool>> condition)

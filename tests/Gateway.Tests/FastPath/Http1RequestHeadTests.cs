@@ -64,6 +64,24 @@ public sealed class Http1RequestHeadTests
         head.Return();
     }
 
+    // As Chrome and Firefox open a WebSocket: the handshake is taken, the Upgrade value kept as sent.
+    [Theory]
+    [InlineData("GET /ws/a/ HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: k\r\nSec-WebSocket-Version: 13\r\n\r\n", "websocket")]
+    [InlineData("GET /ws/a/ HTTP/1.1\r\nHost: h\r\nConnection: keep-alive, Upgrade\r\nUpgrade: WebSocket\r\nSec-WebSocket-Version: 13\r\n\r\n", "WebSocket")]
+    public void A_WebSocket_handshake_is_taken_as_one(string request, string upgrade)
+    {
+        var bytes = Encoding.ASCII.GetBytes(request);
+
+        Assert.Equal(HeadParse.Taken, Http1RequestHead.TryParse(bytes, Limits, out var head));
+        Assert.True(head.IsWebSocket);
+        Assert.Equal(upgrade, Text(bytes, head.Upgrade));
+        head.Return();
+
+        Assert.Equal(HeadParse.Taken, Http1RequestHead.TryParse("GET / HTTP/1.1\r\nHost: h\r\nConnection: keep-alive\r\n\r\n"u8, Limits, out var plain));
+        Assert.False(plain.IsWebSocket);
+        plain.Return();
+    }
+
     [Theory]
     [InlineData("GET / HTTP/1.1\r\nHost: h\r\n")]
     [InlineData("GET / HTTP/1.1\r\nHo")]
@@ -106,7 +124,14 @@ public sealed class Http1RequestHeadTests
     [InlineData("GET / HTTP/1.1\r\nHost: user@h\r\n\r\n", "userinfo in Host")]
     [InlineData("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n", "Content-Length")]
     [InlineData("GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n", "Transfer-Encoding")]
-    [InlineData("GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n", "an upgrade")]
+    [InlineData("GET / HTTP/1.1\r\nHost: h\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n", "an upgrade to anything but a WebSocket")]
+    [InlineData("HEAD / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n", "a WebSocket handshake by HEAD")]
+    [InlineData("GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n\r\n", "Upgrade without Connection naming it")]
+    [InlineData("GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\n\r\n", "Connection: Upgrade without Upgrade")]
+    [InlineData("GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n", "two Upgrade fields")]
+    [InlineData("GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket, h2c\r\nConnection: Upgrade\r\n\r\n", "a list of protocols")]
+    [InlineData("GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nConnection: keep-alive\r\n\r\n", "two Connection fields with an upgrade")]
+    [InlineData("GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade, close\r\n\r\n", "an upgrade that also closes")]
     [InlineData("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", "Connection: close")]
     [InlineData("GET / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\n\r\n", "Expect")]
     [InlineData("GET / HTTP/1.1\r\nHost: h\r\nTE: trailers\r\n\r\n", "TE")]

@@ -26,6 +26,8 @@ public sealed class WorkspaceRequestHeadDifferentialTests(YarpTicketGatewayWithB
         [
             $"GET /ws/{sid}/ HTTP/1.1\r\nHost: gateway.example.com\r\nUser-Agent: Mozilla/5.0\r\nAccept: text/html,*/*;q=0.8\r\nUpgrade-Insecure-Requests: 1\r\nCookie: theme=dark; gw_session={session};  z=1;\r\nConnection: keep-alive\r\n\r\n",
             $"GET /ws/{sid}/static/out/vs/loader.js?v=1.2&x=%20y HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nAccept: */*\r\nCookie: gw_session={session}\r\nX-Forwarded-For: 6.6.6.6\r\nForwarded: for=6.6.6.6\r\nKeep-Alive: 300\r\nAccept-Encoding: gzip, deflate, br\r\nReferer: http://127.0.0.1:8080/ws/{sid}/\r\n\r\n",
+            $"GET /ws/{sid}/?reconnectionToken=abc&skipWebSocketFrames=false HTTP/1.1\r\nHost: gw.example.com\r\nConnection: Upgrade\r\nPragma: no-cache\r\nUser-Agent: Mozilla/5.0\r\nUpgrade: websocket\r\nOrigin: http://gw.example.com\r\nSec-WebSocket-Version: 13\r\nCookie: gw_session={session}\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n",
+            $"GET /ws/{sid}/stable-1 HTTP/1.1\r\nHost: gw.example.com:8443\r\nSec-WebSocket-Version: 13\r\nOrigin: https://gw.example.com:8443\r\nSec-WebSocket-Key: x3JJHMbDL1EzLkh9GBhXDw==\r\nConnection: keep-alive, Upgrade\r\nCookie: gw_session={session}\r\nUpgrade: WebSocket\r\n\r\n",
             $"HEAD /ws/{sid}/api/items?page=2 HTTP/1.1\r\nHost: gw.example.com\r\nCookie: a=1;b=2; gw_session={session}\r\nX-Custom: one\r\nX-Custom: two\r\nIf-None-Match: \"abc\"\r\n\r\n",
         ];
 

@@ -9,16 +9,23 @@ namespace Gateway.Tests.Forwarding;
 /// The tunnel is byte-transparent over raw sockets: every WebSocket frame shape (RFC 6455 §5) arrives as
 /// it was sent, in both directions, however the bytes are split into writes, and either side may close.
 /// </summary>
-public sealed class TunnelFramingTests(GatewayWithBackends env) : IClassFixture<GatewayWithBackends>
+public sealed class TunnelFramingTests(GatewayWithBackends env) : TunnelFramingTests<GatewayWithBackends>(env);
+
+/// <summary>The same, every tunnel through Kestrel, YARP and the gateway's relay.</summary>
+public sealed class TunnelFramingTestsThroughYarp(YarpGatewayWithBackends env) : TunnelFramingTests<YarpGatewayWithBackends>(env);
+
+public abstract class TunnelFramingTests<TGateway>(TGateway env) : IClassFixture<TGateway>
+    where TGateway : GatewayWithBackends
 {
     private const string UpgradeHeaders =
         " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
 
-    public static TheoryData<int> WriteSizes => [1, 7, 4096, int.MaxValue];
-
     [Theory]
-    [MemberData(nameof(WriteSizes))]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(4096)]
+    [InlineData(int.MaxValue)]
     public async Task Every_frame_shape_goes_to_the_workspace_and_back_byte_for_byte(int writeSize)
     {
         await using var workspace = RawWorkspace.Start(echo: true);
@@ -67,8 +74,8 @@ public sealed class TunnelFramingTests(GatewayWithBackends env) : IClassFixture<
 
     private async Task<TcpClient> UpgradeAsync(RawWorkspace workspace)
     {
-        var sid = "w" + Guid.NewGuid().ToString("N")[..12];
-        await env.Writer.SetRouteAsync(sid, workspace.Address);
+        var sid = await env.RouteResolvedAsync(workspace.Address);
+        using var counted = new Gateway.Tests.FastPath.FastPathRequests(env.Gateway.Services);
         var client = new TcpClient();
         await client.ConnectAsync(IPAddress.Loopback, env.Gateway.Address.Port);
         var stream = client.GetStream();
@@ -76,6 +83,7 @@ public sealed class TunnelFramingTests(GatewayWithBackends env) : IClassFixture<
         var head = await ReadHeadAsync(stream);
         Assert.StartsWith("HTTP/1.1 101 ", head, StringComparison.Ordinal);
         Assert.Contains("Upgrade: websocket", head, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(env.FastPath ? 1 : 0, counted.Count);
         return client;
     }
 

@@ -9,16 +9,25 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Gateway.Tests.Forwarding;
 
 /// <summary>Upgraded connections end when their workspace dies, stops or moves, and leave nothing behind (issue #4).</summary>
-public sealed class TunnelLifetimeTests(GatewayWithBackends env) : IClassFixture<GatewayWithBackends>
+public sealed class TunnelLifetimeTests(GatewayWithBackends env) : TunnelLifetimeTests<GatewayWithBackends>(env);
+
+/// <summary>The same, every tunnel through Kestrel, YARP and the gateway's relay.</summary>
+public sealed class TunnelLifetimeTestsThroughYarp(YarpGatewayWithBackends env) : TunnelLifetimeTests<YarpGatewayWithBackends>(env);
+
+public abstract class TunnelLifetimeTests<TGateway>(TGateway env) : IClassFixture<TGateway>
+    where TGateway : GatewayWithBackends
 {
     private OpenTunnels Tunnels => env.Gateway.Services.GetRequiredService<OpenTunnels>();
 
-    private WorkspaceHttpClient Upstream => env.Gateway.Services.GetRequiredService<WorkspaceHttpClient>();
+    // Sockets to workspaces, of the YARP way's client and of the fast path.
+    private int WorkspaceSockets =>
+        env.Gateway.Services.GetRequiredService<WorkspaceHttpClient>().OpenConnections
+        + env.Gateway.Services.GetRequiredService<Gateway.FastPath.FastPathMiddleware>().OpenWorkspaceConnections;
 
     [Fact]
     public async Task A_moved_workspace_has_its_tunnels_closed_within_a_second_and_the_client_reconnects_to_the_new_pod()
     {
-        var sid = await env.RouteAsync(env.A);
+        var sid = await env.RouteResolvedAsync(env.A.Address);
         using var socket = await ConnectAsync(sid);
         Assert.Equal("A:ping", await socket.EchoAsync("ping"));
 
@@ -39,7 +48,7 @@ public sealed class TunnelLifetimeTests(GatewayWithBackends env) : IClassFixture
     [InlineData(true, "The workspace moved; reconnect")]
     public async Task A_stopped_or_moved_workspace_tells_its_websockets_why(bool moved, string expected)
     {
-        var sid = await env.RouteAsync(env.A);
+        var sid = await env.RouteResolvedAsync(env.A.Address);
         using var socket = await ConnectAsync(sid);
         Assert.Equal("A:ping", await socket.EchoAsync("ping"));
 
@@ -54,7 +63,7 @@ public sealed class TunnelLifetimeTests(GatewayWithBackends env) : IClassFixture
     [Fact]
     public async Task An_editor_that_vanishes_without_closing_is_reported_to_the_browser_with_a_reason()
     {
-        var sid = await env.RouteAsync(env.A);
+        var sid = await env.RouteResolvedAsync(env.A.Address);
         using var socket = new ClientWebSocket();
         await socket.ConnectAsync(env.Gateway.WebSocketUri($"/ws/{sid}/socket-dies"), CancellationToken.None);
         var buffer = new byte[64];
@@ -73,7 +82,7 @@ public sealed class TunnelLifetimeTests(GatewayWithBackends env) : IClassFixture
     [Fact]
     public async Task An_editor_that_exits_just_before_its_route_goes_is_reported_as_stopped()
     {
-        var sid = await env.RouteAsync(env.A);
+        var sid = await env.RouteResolvedAsync(env.A.Address);
         using var socket = new ClientWebSocket();
         await socket.ConnectAsync(env.Gateway.WebSocketUri($"/ws/{sid}/socket-dies"), CancellationToken.None);
         await socket.ReceiveAsync(new byte[64], CancellationToken.None);
@@ -91,9 +100,9 @@ public sealed class TunnelLifetimeTests(GatewayWithBackends env) : IClassFixture
     [Fact]
     public async Task A_republished_but_unchanged_route_keeps_the_session()
     {
-        var sid = await env.RouteAsync(env.A);
+        var sid = await env.RouteResolvedAsync(env.A.Address);
         using var socket = await ConnectAsync(sid);
-        var other = await env.RouteAsync(env.A);
+        var other = await env.RouteResolvedAsync(env.A.Address);
         using var bystander = await ConnectAsync(other);
 
         await env.Writer.PublishAsync(sid);
@@ -108,7 +117,7 @@ public sealed class TunnelLifetimeTests(GatewayWithBackends env) : IClassFixture
     public async Task A_workspace_dying_mid_session_closes_the_browser_socket_and_new_requests_fail_fast()
     {
         await using var doomed = await TestBackend.StartAsync("doomed");
-        var sid = await env.RouteAsync(doomed);
+        var sid = await env.RouteResolvedAsync(doomed.Address);
         var sockets = new List<ClientWebSocket>();
         for (var i = 0; i < 5; i++)
         {
@@ -133,9 +142,9 @@ public sealed class TunnelLifetimeTests(GatewayWithBackends env) : IClassFixture
     [Fact]
     public async Task Thousands_of_sessions_ended_by_their_workspace_leave_no_tunnels_or_sockets_behind()
     {
-        var sid = await env.RouteAsync(env.A);
+        var sid = await env.RouteResolvedAsync(env.A.Address);
         var tunnelsBefore = Tunnels.Count;
-        var socketsBefore = Upstream.OpenConnections;
+        var socketsBefore = WorkspaceSockets;
 
         const int Sessions = 2000;
         var seen = 0;
@@ -155,15 +164,15 @@ public sealed class TunnelLifetimeTests(GatewayWithBackends env) : IClassFixture
         });
 
         Assert.Equal(Sessions, seen);
-        await WaitUntilAsync(() => Tunnels.Count == tunnelsBefore && Upstream.OpenConnections <= socketsBefore, TimeSpan.FromSeconds(10),
-            () => $"tunnels {Tunnels.Count} (before {tunnelsBefore}), workspace sockets {Upstream.OpenConnections} (before {socketsBefore})");
+        await WaitUntilAsync(() => Tunnels.Count == tunnelsBefore && WorkspaceSockets <= socketsBefore, TimeSpan.FromSeconds(10),
+            () => $"tunnels {Tunnels.Count} (before {tunnelsBefore}), workspace sockets {WorkspaceSockets} (before {socketsBefore})");
     }
 
     [Fact]
     public async Task A_tunnel_idle_past_the_websocket_idle_timeout_is_closed_and_one_in_use_is_not()
     {
-        await using var gateway = await GatewayHost.StartAsync(env.Redis, "--Gateway:Forwarding:WebSocketIdleTimeout=00:00:01");
-        var sid = await env.RouteAsync(env.A);
+        await using var gateway = await GatewayHost.StartAsync(env.Redis, ["--Gateway:Forwarding:WebSocketIdleTimeout=00:00:01", .. env.ForwardingArguments]);
+        var sid = await env.RouteResolvedAsync(env.A.Address, gateway);
         using var idle = await ConnectAsync(sid, gateway);
         using var busy = await ConnectAsync(sid, gateway);
         Assert.Equal("A:ping", await idle.EchoAsync("ping"));
@@ -187,8 +196,7 @@ public sealed class TunnelLifetimeTests(GatewayWithBackends env) : IClassFixture
         // once the workspace has switched protocols.
         using var silent = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
         silent.Start();
-        var sid = "w" + Guid.NewGuid().ToString("N")[..12];
-        await env.Writer.SetRouteAsync(sid, $"127.0.0.1:{((IPEndPoint)silent.LocalEndpoint).Port}");
+        var sid = await env.RouteResolvedAsync($"127.0.0.1:{((IPEndPoint)silent.LocalEndpoint).Port}");
 
         using var socket = new ClientWebSocket();
         socket.Options.CollectHttpResponseDetails = true;

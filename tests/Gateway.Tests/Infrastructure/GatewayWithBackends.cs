@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+
 namespace Gateway.Tests.Infrastructure;
 
 /// <summary>
@@ -57,6 +59,12 @@ public class GatewayWithBackends : IAsyncLifetime
     /// <summary>Further settings for the gateway, passed as <c>--Gateway:...=...</c>.</summary>
     protected virtual string[] GatewayArguments => [];
 
+    /// <summary>Whether this gateway forwards what it can on the connection-level fast path (the default).</summary>
+    public bool FastPath => !GatewayArguments.Contains(WithoutFastPath);
+
+    /// <summary>The settings that pick this fixture's way of forwarding, for a gateway a test starts itself.</summary>
+    public string[] ForwardingArguments => FastPath ? [] : [WithoutFastPath];
+
     public virtual async Task DisposeAsync()
     {
         await Gateway.DisposeAsync();
@@ -74,7 +82,26 @@ public class GatewayWithBackends : IAsyncLifetime
         Writer = Redis.Connect();
     }
 
-    /// <summary>Points a fresh sid at a backend, the way the web API or operator would.</summary>
+    /// <summary>
+    /// A fresh sid routed to <paramref name="address"/> and looked up by <paramref name="gateway"/> (this fixture's by
+    /// default) without a request reaching the workspace, so the first request is served from the cache (the fast
+    /// path takes only cached routes). No PUBLISH, for the reason <see cref="RouteCachedAsync"/> gives.
+    /// </summary>
+    public async Task<string> RouteResolvedAsync(string address, GatewayHost? gateway = null)
+    {
+        var sid = "w" + Guid.NewGuid().ToString("N")[..12];
+        await Writer.SetRouteAsync(sid, address);
+        var resolver = (gateway ?? Gateway).Services.GetRequiredService<global::Gateway.Routing.IRouteResolver>();
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while ((await resolver.ResolveAsync(sid, CancellationToken.None)).Status != global::Gateway.Routing.RouteLookupStatus.Found)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"{sid} not resolved within 5 s");
+            await Task.Delay(100);
+        }
+
+        return sid;
+    }
+
     /// <summary>
     /// A fresh sid routed to <paramref name="backend"/> and already in the gateway's cache, for tests about
     /// forwarding rather than lookups: a first lookup can miss its 150-ms budget on a busy CI machine (503),
@@ -99,6 +126,7 @@ public class GatewayWithBackends : IAsyncLifetime
         }
     }
 
+    /// <summary>Points a sid (a fresh one by default) at a backend and announces it, the way the web API or operator would.</summary>
     public async Task<string> RouteAsync(TestBackend backend, string? sid = null)
     {
         sid ??= "w" + Guid.NewGuid().ToString("N")[..12];
