@@ -77,7 +77,7 @@ internal sealed partial class FastPathMiddleware : IDisposable
         // SocketsHttpHandler's default for its pool: a minute idle, then closed. Checked before reuse after a second
         // idle: code-server (Node) closes an idle connection after 5 s.
         _workspaces = new WorkspaceConnections(time, forwarding.ConnectTimeout, TimeSpan.FromMinutes(1), maxIdlePerAddress: 256, checkAfter: TimeSpan.FromSeconds(1));
-        _timeouts = new FastPathTimeouts(time, kestrel.Value.Limits.KeepAliveTimeout, forwarding.HttpActivityTimeout);
+        _timeouts = new FastPathTimeouts(time, kestrel.Value.Limits.KeepAliveTimeout, kestrel.Value.Limits.RequestHeadersTimeout, forwarding.HttpActivityTimeout);
     }
 
     /// <summary>Sockets to workspaces the fast path holds now, idle or in use.</summary>
@@ -85,18 +85,17 @@ internal sealed partial class FastPathMiddleware : IDisposable
 
     public async Task OnConnectionAsync(ConnectionContext connection, ConnectionDelegate next)
     {
-        // HTTP/2 (by ALPN) is Kestrel's; so is a load balancer's connection, whose forwarding fields are extended
-        // rather than replaced, and a listener that is not TCP.
+        // HTTP/2 (by ALPN) is Kestrel's, and so is a listener that is not TCP.
         var alpn = connection.Features.Get<ITlsApplicationProtocolFeature>()?.ApplicationProtocol ?? default;
         var peer = connection.RemoteEndPoint as IPEndPoint;
-        if ((!alpn.IsEmpty && !alpn.Span.SequenceEqual("http/1.1"u8)) || peer is null || _proxies.Trusts(peer.Address))
+        if ((!alpn.IsEmpty && !alpn.Span.SequenceEqual("http/1.1"u8)) || peer is null)
         {
             await next(connection);
             return;
         }
 
         var https = connection.Features.Get<ITlsHandshakeFeature>() is not null;
-        var client = new Client(Encoding.ASCII.GetBytes(peer.Address.ToString()), https);
+        var client = new Client(peer.Address, Encoding.ASCII.GetBytes(peer.Address.ToString()), https);
         var input = connection.Transport.Input;
         var output = connection.Transport.Output;
         using var watch = _timeouts.Watch(connection);
@@ -104,9 +103,15 @@ internal sealed partial class FastPathMiddleware : IDisposable
         KestrelBehind? kestrel = null;
         try
         {
+            // A head that came in part, and since when the rest is awaited.
+            var partial = false;
             while (true)
             {
-                watch.WaitForRequest();
+                if (!partial)
+                {
+                    watch.WaitForRequest();
+                }
+
                 if (watch.Closing)
                 {
                     return;
@@ -135,6 +140,22 @@ internal sealed partial class FastPathMiddleware : IDisposable
                 }
 
                 var plan = read.IsCanceled ? default : PlanFor(buffer, client, buffers);
+                if (plan.NeedsMore && !read.IsCompleted)
+                {
+                    // A head split across reads (a TCP segment is 1,448 bytes on most networks): read on, within
+                    // Kestrel's time for a whole head from its first byte. Past it the connection is Kestrel's, whose
+                    // own timeout then runs once more before its 408: a slow client gets twice the time, not more.
+                    input.AdvanceTo(buffer.Start, buffer.End);
+                    if (!partial)
+                    {
+                        watch.ReadHead();
+                        partial = true;
+                    }
+
+                    continue;
+                }
+
+                partial = false;
                 Step step;
                 if (plan.Head is null)
                 {
@@ -465,21 +486,28 @@ internal sealed partial class FastPathMiddleware : IDisposable
 
         try
         {
-            if (Http1RequestHead.TryParse(bytes, _limits, out var head) != HeadParse.Taken)
+            var parsed = Http1RequestHead.TryParse(bytes, _limits, out var head);
+            if (parsed != HeadParse.Taken)
             {
-                return default;
+                return new Plan { NeedsMore = parsed == HeadParse.NeedMore };
             }
 
             try
             {
                 var bodiless = new Plan(null, 0, head.Length, head.IsHead, head.IsWebSocket, client.Https, null);
-                if (!_admission.TryAdmit(bytes, head, client.Https, out var target))
+
+                // A load balancer's word on the client is taken as the YARP way takes it (asked per request, as the
+                // trusted networks may be reloaded): the scheme it reports names the session cookie on an own origin.
+                var trusted = _proxies.Trusts(client.Peer);
+                var clientHttps = client.Https
+                    || (trusted && Ascii.EqualsIgnoreCase(WorkspaceRequestHead.FirstForwarded(bytes, head, "x-forwarded-proto"u8), "https"u8));
+                if (!_admission.TryAdmit(bytes, head, clientHttps, out var target))
                 {
                     return bodiless;
                 }
 
                 var workspaceHead = buffers.Head(head.Length + 512);
-                var from = new ForwardedFrom(client.Address, client.Https, target.PrefixLength, _tokens.Options.CookieName);
+                var from = new ForwardedFrom(client.Address, client.Https, target.PrefixLength, _tokens.Options.CookieName, trusted);
                 var written = WorkspaceRequestHead.Write(bytes, head, from, workspaceHead);
                 if (written < 0)
                 {
@@ -541,13 +569,17 @@ internal sealed partial class FastPathMiddleware : IDisposable
         return Outcome.ToKestrel;
     }
 
-    private readonly record struct Client(byte[] Address, bool Https);
+    private readonly record struct Client(IPAddress Peer, byte[] Address, bool Https);
 
     /// <summary>
     /// A request in the strict subset (<see cref="RequestLength"/> bytes of head), and when the fast path forwards it,
     /// the workspace's head (in the connection's <see cref="ExchangeBuffers"/>) and route.
     /// </summary>
-    private readonly record struct Plan(byte[]? Head, int HeadLength, int RequestLength, bool IsHead, bool IsWebSocket, bool Https, Routing.WorkspaceRoute? Route);
+    private readonly record struct Plan(byte[]? Head, int HeadLength, int RequestLength, bool IsHead, bool IsWebSocket, bool Https, Routing.WorkspaceRoute? Route)
+    {
+        /// <summary>Not a whole head yet, and one that may still be taken once it is.</summary>
+        public bool NeedsMore { get; init; }
+    }
 
     private readonly record struct Step(Outcome Outcome, int RequestLength, bool IsHead)
     {

@@ -18,15 +18,19 @@ internal sealed class FastPathTimeouts : IDisposable
     private readonly TimeProvider _time;
     private readonly ITimer _heartbeat;
 
-    public FastPathTimeouts(TimeProvider time, TimeSpan keepAlive, TimeSpan activity)
+    public FastPathTimeouts(TimeProvider time, TimeSpan keepAlive, TimeSpan requestHeaders, TimeSpan activity)
     {
         _time = time;
         KeepAlive = keepAlive;
+        RequestHeaders = requestHeaders;
         Activity = activity;
         _heartbeat = time.CreateTimer(_ => Beat(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
     }
 
     public TimeSpan KeepAlive { get; }
+
+    /// <summary>Kestrel's time for a whole request head from its first byte.</summary>
+    public TimeSpan RequestHeaders { get; }
 
     public TimeSpan Activity { get; }
 
@@ -62,6 +66,7 @@ internal sealed class FastPathConnection : IDisposable
     private const int Relaying = 2;
     private const int WithKestrel = 3;
     private const int Tunnel = 4;
+    private const int ReadingHead = 5;
 
     private readonly ConnectionContext _connection;
     private readonly FastPathTimeouts _owner;
@@ -90,6 +95,9 @@ internal sealed class FastPathConnection : IDisposable
     public bool Closing => Volatile.Read(ref _closing) != 0;
 
     public void WaitForRequest() => Enter(AwaitingRequest);
+
+    /// <summary>Part of a head came; the rest must within Kestrel's request-headers timeout, or Kestrel takes over.</summary>
+    public void ReadHead() => Enter(ReadingHead);
 
     /// <summary>A request went to <paramref name="workspace"/>; until its answer starts, a timeout closes that socket.</summary>
     public void WaitForAnswer(Socket workspace)
@@ -122,6 +130,7 @@ internal sealed class FastPathConnection : IDisposable
         switch (Volatile.Read(ref _state))
         {
             case AwaitingRequest when elapsed > _owner.KeepAlive:
+            case ReadingHead when elapsed > _owner.RequestHeaders:
                 _connection.Transport.Input.CancelPendingRead();
                 break;
             case AwaitingAnswer when elapsed > _owner.Activity:

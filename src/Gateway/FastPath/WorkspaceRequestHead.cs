@@ -5,12 +5,16 @@ namespace Gateway.FastPath;
 
 /// <summary>
 /// Where a request the fast path forwards came from, as the workspace is told it (the X-Forwarded-* fields):
-/// the client's address, whether it used TLS, and how much of the path is the gateway's (<c>/ws/&lt;sid&gt;</c>;
-/// 0 on a workspace's own origin).
+/// the peer's address, whether it used TLS, whether it is a trusted load balancer (whose forwarding fields are
+/// extended rather than replaced), and how much of the path is the gateway's (<c>/ws/&lt;sid&gt;</c>; 0 on a
+/// workspace's own origin).
 /// </summary>
-internal readonly ref struct ForwardedFrom(ReadOnlySpan<byte> clientAddress, bool https, int prefixLength, string cookieName)
+internal readonly ref struct ForwardedFrom(ReadOnlySpan<byte> clientAddress, bool https, int prefixLength, string cookieName, bool trustedProxy = false)
 {
     public ReadOnlySpan<byte> ClientAddress { get; } = clientAddress;
+
+    /// <summary>The peer is a trusted load balancer: what it says about the client is kept.</summary>
+    public bool TrustedProxy { get; } = trustedProxy;
 
     public bool Https { get; } = https;
 
@@ -68,10 +72,22 @@ internal static class WorkspaceRequestHead
             writer.Write("\r\n"u8);
         }
 
+        // As the gateway's transformer: a trusted load balancer's X-Forwarded-For is appended to (its values joined
+        // with "," as Kestrel joins same-name fields) and its first X-Forwarded-Proto and -Host kept; anyone else's
+        // are replaced.
         writer.Write("X-Forwarded-For: "u8);
+        if (from.TrustedProxy && WriteJoined(ref writer, request, head, "x-forwarded-for"u8))
+        {
+            writer.Write(", "u8);
+        }
+
         writer.Write(from.ClientAddress);
-        writer.Write(from.Https ? "\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Host: "u8 : "\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: "u8);
-        writer.Write(request[head.Host]);
+        writer.Write("\r\nX-Forwarded-Proto: "u8);
+        var proto = from.TrustedProxy ? FirstForwarded(request, head, "x-forwarded-proto"u8) : default;
+        writer.Write(!proto.IsEmpty ? proto : from.Https ? "https"u8 : "http"u8);
+        writer.Write("\r\nX-Forwarded-Host: "u8);
+        var host = from.TrustedProxy ? FirstForwarded(request, head, "x-forwarded-host"u8) : default;
+        writer.Write(!host.IsEmpty ? host : request[head.Host]);
         writer.Write("\r\n"u8);
         if (from.PrefixLength > 0)
         {
@@ -82,6 +98,48 @@ internal static class WorkspaceRequestHead
 
         writer.Write("\r\n"u8);
         return writer.Overflowed ? -1 : writer.Written;
+    }
+
+    /// <summary>
+    /// The first element of the <paramref name="name"/> fields' list (the first field's value up to a comma, trimmed),
+    /// as the gateway reads a trusted load balancer's X-Forwarded-Proto and -Host; empty when there is none. Kestrel
+    /// keeps no empty field value, so neither is one here.
+    /// </summary>
+    public static ReadOnlySpan<byte> FirstForwarded(ReadOnlySpan<byte> request, scoped in Http1RequestHead head, ReadOnlySpan<byte> name)
+    {
+        for (var i = 0; i < head.FieldCount; i++)
+        {
+            var field = head.Fields[i];
+            if (Ascii.EqualsIgnoreCase(request[field.Name], name) && request[field.Value] is { IsEmpty: false } value)
+            {
+                var comma = value.IndexOf((byte)',');
+                return (comma < 0 ? value : value[..comma]).Trim(" \t"u8);
+            }
+        }
+
+        return default;
+    }
+
+    // Every value of the fields named so, joined with "," (empty ones left out, as Kestrel does); true when that wrote anything.
+    private static bool WriteJoined(ref HeadWriter writer, ReadOnlySpan<byte> request, in Http1RequestHead head, ReadOnlySpan<byte> name)
+    {
+        var fields = 0;
+        var written = writer.Written;
+        for (var i = 0; i < head.FieldCount; i++)
+        {
+            var field = head.Fields[i];
+            if (Ascii.EqualsIgnoreCase(request[field.Name], name) && !request[field.Value].IsEmpty)
+            {
+                if (fields++ > 0)
+                {
+                    writer.Write(","u8);
+                }
+
+                writer.Write(request[field.Value]);
+            }
+        }
+
+        return writer.Written > written;
     }
 
     // YARP's never, and the client's own forwarding fields, which the gateway's transformer replaces.

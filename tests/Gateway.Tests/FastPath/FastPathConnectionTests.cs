@@ -55,6 +55,46 @@ public sealed class FastPathConnectionTests(GatewayWithBackends env) : IClassFix
         Assert.Equal(0, rest);
     }
 
+    [Fact]
+    public async Task A_head_that_comes_in_parts_is_served_by_the_fast_path_and_the_connection_goes_on()
+    {
+        var sid = await RoutedAsync(env.Gateway);
+        using var counted = new FastPathRequests(env.Gateway.Services);
+        var host = env.Gateway.Address.Authority;
+        var head = Encoding.ASCII.GetBytes($"GET /ws/{sid}/first HTTP/1.1\r\nHost: {host}\r\nX-Padding: {new string('p', 3000)}\r\n\r\n");
+        var next = Encoding.ASCII.GetBytes($"GET /ws/{sid}/second HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+
+        // As a head larger than one TCP segment arrives: in pieces, with pauses between them.
+        var exchange = await RawHttpExchange.SendAsync(env.Gateway.Address.Port, [], TimeSpan.FromSeconds(10), async (stream, token) =>
+        {
+            foreach (var piece in head.Chunk(1448))
+            {
+                await stream.WriteAsync(piece, token);
+                await Task.Delay(100, token);
+            }
+
+            await stream.WriteAsync(next, token);
+        });
+
+        Assert.Equal([200, 200], exchange.Statuses);
+        Assert.Contains("\"/first\"", exchange.Text, StringComparison.Ordinal);
+        Assert.Equal(1, counted.Count); // the second closes, which the fast path leaves to Kestrel
+    }
+
+    [Fact]
+    public async Task A_head_that_never_completes_is_ended_after_the_request_headers_timeout()
+    {
+        await using var gateway = await GatewayHost.StartAsync(env.Redis, "--Gateway:Limits:RequestHeadersTimeout=00:00:01");
+        var sid = await RoutedAsync(gateway);
+
+        var exchange = await RawHttpExchange.SendAsync(
+            gateway.Address.Port, Encoding.ASCII.GetBytes($"GET /ws/{sid}/slow HTTP/1.1\r\nHost: {gateway.Address.Authority}\r\nX-Never"), TimeSpan.FromSeconds(15));
+
+        // Kestrel's answer to a head too slow (408, or a close), within twice the timeout and the heartbeats.
+        Assert.True(exchange.Statuses is [] or [408], exchange.Text);
+        Assert.True(exchange.Elapsed > TimeSpan.FromSeconds(0.9) && exchange.Elapsed < TimeSpan.FromSeconds(8), $"ended after {exchange.Elapsed}");
+    }
+
     private async Task<string> RoutedAsync(GatewayHost gateway)
     {
         // No PUBLISH: a notice arriving after the warm-up would drop the route from the cache again.

@@ -305,6 +305,35 @@ public sealed class FastPathForwardingTests(GatewayWithBackends env) : IClassFix
     }
 
     [Fact]
+    public async Task A_trusted_load_balancers_requests_take_the_fast_path_with_its_forwarding_fields_extended()
+    {
+        await using var gateway = await GatewayHost.StartAsync(env.Redis, "--Gateway:Forwarding:TrustedProxies:0=127.0.0.2/32");
+        var sid = await env.RouteResolvedAsync(env.A.Address, gateway);
+        using var counted = new FastPathRequests(gateway.Services);
+        using var balancer = gateway.CreateClientFrom(IPAddress.Parse("127.0.0.2"));
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/ws/{sid}/behind");
+        request.Headers.Add("X-Forwarded-For", "203.0.113.7");
+        request.Headers.Add("X-Forwarded-Proto", "https");
+        request.Headers.Add("X-Forwarded-Host", "ide.example.com");
+
+        using var response = await balancer.SendAsync(request);
+        var echo = TestBackend.ParseEcho(await response.Content.ReadAsStringAsync());
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("203.0.113.7, 127.0.0.2", echo.Headers["x-forwarded-for"]);
+        Assert.Equal("https", echo.Headers["x-forwarded-proto"]);
+        Assert.Equal("ide.example.com", echo.Headers["x-forwarded-host"]);
+        Assert.Equal(1, counted.Count);
+
+        // Anyone else's are replaced, on the same gateway.
+        using var direct = new HttpRequestMessage(HttpMethod.Get, $"/ws/{sid}/direct");
+        direct.Headers.Add("X-Forwarded-For", "203.0.113.7");
+        using var directResponse = await gateway.Client.SendAsync(direct);
+        Assert.Equal("127.0.0.1", TestBackend.ParseEcho(await directResponse.Content.ReadAsStringAsync()).Headers["x-forwarded-for"]);
+        Assert.Equal(2, counted.Count);
+    }
+
+    [Fact]
     public async Task A_WebSocket_is_carried_by_the_fast_path_as_a_tunnel_until_it_closes()
     {
         var sid = await env.RouteCachedAsync(env.A);

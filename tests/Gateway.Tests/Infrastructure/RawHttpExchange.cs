@@ -20,11 +20,12 @@ public sealed partial record RawHttpExchange(IReadOnlyList<int> Statuses, string
     /// Writes <paramref name="request"/> (or lets <paramref name="write"/> write, e.g. slowly) and reads until
     /// the server closes, a 101 has arrived, or <paramref name="deadline"/> passes.
     /// </summary>
-    public static async Task<RawHttpExchange> SendAsync(int port, byte[] request, TimeSpan deadline, Func<NetworkStream, CancellationToken, Task>? write = null)
+    /// <param name="from">The local address to connect from (127.0.0.2 plays a trusted load balancer); any by default.</param>
+    public static async Task<RawHttpExchange> SendAsync(int port, byte[] request, TimeSpan deadline, Func<NetworkStream, CancellationToken, Task>? write = null, System.Net.IPAddress? from = null)
     {
         var clock = Stopwatch.StartNew();
         using var cancel = new CancellationTokenSource(deadline);
-        using var tcp = new TcpClient { NoDelay = true };
+        using var tcp = from is null ? new TcpClient { NoDelay = true } : new TcpClient(new System.Net.IPEndPoint(from, 0)) { NoDelay = true };
         await tcp.ConnectAsync("127.0.0.1", port, cancel.Token);
         var stream = tcp.GetStream();
         var received = new MemoryStream();
