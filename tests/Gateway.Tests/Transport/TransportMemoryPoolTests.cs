@@ -5,13 +5,13 @@ namespace Gateway.Tests.Transport;
 public sealed class TransportMemoryPoolTests
 {
     [Fact]
-    public void A_block_holds_a_whole_socket_read_of_32_KiB()
+    public void A_block_holds_a_whole_socket_read_of_64_KiB()
     {
         using var pool = new TransportMemoryPool();
         using var block = pool.Rent(2048);
 
         Assert.Equal(TransportMemoryPool.BlockSize, block.Memory.Length);
-        Assert.Equal(32 * 1024, pool.MaxBufferSize);
+        Assert.Equal(64 * 1024, pool.MaxBufferSize);
     }
 
     [Fact]
