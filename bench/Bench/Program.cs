@@ -12,10 +12,23 @@ if (args is ["echo-server", "--port", var echoPort])
     return 0;
 }
 
+// A saved run's report and picture drawn again (after the report's code changed), from its JSON.
+if (args is ["--render", var saved])
+{
+    var loaded = JsonSerializer.Deserialize<BenchReport>(await File.ReadAllTextAsync(saved)) ?? throw new InvalidDataException(saved);
+    loaded = loaded with { Ratios = MarkdownReport.Ratios(loaded.Targets) };
+    var savedStem = Path.ChangeExtension(saved, null);
+    await File.WriteAllTextAsync(saved, JsonSerializer.Serialize(loaded, new JsonSerializerOptions { WriteIndented = true }));
+    await File.WriteAllTextAsync(savedStem + ".md", MarkdownReport.Render(loaded));
+    await File.WriteAllTextAsync(savedStem + ".svg", ReportChart.Render(loaded));
+    Console.WriteLine($"== written {savedStem}.json, .md, .svg");
+    return 0;
+}
+
 var options = BenchOptions.Parse(args);
 if (options is null)
 {
-    Console.Error.WriteLine("usage: bench [--quick] [--out DIR] [--rate REQ_PER_S] [--targets a,b] [--scenarios startup,http,host,large,upload,ws,wsbig,ws1000,idle,churn,cold,tls] [--seconds N] [--no-build]");
+    Console.Error.WriteLine("usage: bench [--quick] [--out DIR] [--rate REQ_PER_S] [--targets a,b] [--scenarios startup,http,host,large,upload,ws,wsbig,ws1000,idle,churn,cold,tls] [--seconds N] [--no-build] | bench --render RUN.json");
     return 2;
 }
 
@@ -149,7 +162,7 @@ var stem = Path.Combine(outDirectory, $"{report.Date:yyyy-MM-dd-HHmm}-{options.M
 var markdown = MarkdownReport.Render(report);
 await File.WriteAllTextAsync(stem + ".json", JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
 await File.WriteAllTextAsync(stem + ".md", markdown);
-await File.WriteAllTextAsync(stem + ".svg", LatencyChart.Render(report));
+await File.WriteAllTextAsync(stem + ".svg", ReportChart.Render(report));
 Console.WriteLine();
 Console.WriteLine(markdown);
 Console.WriteLine($"== written {stem}.json, .md, .svg");

@@ -85,6 +85,17 @@ internal static class MarkdownReport
             {
                 ratios[$"p99_at_rate_gateway_vs_{other.Name}"] = Math.Round(gf.Latency.P99 / of.Latency.P99, 3);
             }
+
+            if (gateway.ColdPath is { } gcold && other.ColdPath is { Cold.P99: > 0, Warm.P99: > 0 } ocold)
+            {
+                ratios[$"cold_first_p99_gateway_vs_{other.Name}"] = Math.Round(gcold.Cold.P99 / ocold.Cold.P99, 3);
+                ratios[$"cached_p99_gateway_vs_{other.Name}"] = Math.Round(gcold.Warm.P99 / ocold.Warm.P99, 3);
+            }
+
+            if (gateway.IdleWebSockets is { Opened: > 0 } gi && other.IdleWebSockets is { Opened: > 0, BytesPerConnection: > 0 } oi)
+            {
+                ratios[$"idle_websocket_memory_gateway_vs_{other.Name}"] = Math.Round(gi.BytesPerConnection / oi.BytesPerConnection, 3);
+            }
         }
 
         return ratios;
