@@ -16,6 +16,11 @@ public sealed class ShutdownTests(GatewayWithBackends env) : IClassFixture<Gatew
         await using var gateway = GatewayProcess.Start(("Gateway__Redis__Configuration", env.Redis.Configuration));
         await gateway.WhenServingAsync(client => client.GetAsync(new Uri("/healthz", UriKind.Relative)));
 
+        // The page first, as a browser loads it: the route is cached and the editor's socket takes the fast path.
+        using (await gateway.Client.GetAsync(new Uri($"/ws/{sid}/", UriKind.Relative)))
+        {
+        }
+
         using var socket = new ClientWebSocket();
         await socket.ConnectAsync(new Uri($"ws://{gateway.Client.BaseAddress!.Authority}/ws/{sid}/socket"), CancellationToken.None);
         Assert.Equal("A:hi", await socket.EchoAsync("hi"));
@@ -115,6 +120,9 @@ public sealed class ShutdownTests(GatewayWithBackends env) : IClassFixture<Gatew
         await using var gateway = GatewayProcess.Start(("Gateway__Redis__Configuration", env.Redis.Configuration));
         await gateway.WhenServingAsync(client => client.GetAsync(new Uri("/healthz", UriKind.Relative)));
         var address = new Uri($"ws://{gateway.Client.BaseAddress!.Authority}/ws/{sid}/socket");
+        using (await gateway.Client.GetAsync(new Uri($"/ws/{sid}/", UriKind.Relative)))
+        {
+        }
 
         using var socket = new ClientWebSocket();
         await socket.ConnectAsync(address, CancellationToken.None);

@@ -5,7 +5,16 @@ using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Telemetry;
 
-/// <summary>OTLP export received by a real loopback listener, as a collector would (issue #4).</summary>
+/// <summary>
+/// A gateway that exports traces listens to ASP.NET Core's activity source, and such a listener is process-wide:
+/// while it lives every gateway in the test process sees request spans recorded and keeps its requests off the fast
+/// path. Its tests run alone, after the others.
+/// </summary>
+[CollectionDefinition(nameof(TracesExported), DisableParallelization = true)]
+public sealed class TracesExported;
+
+/// <summary>OTLP export received by a real loopback listener, as a collector would.</summary>
+[Collection(nameof(TracesExported))]
 public sealed class OtlpExportTests(GatewayWithBackends env) : IClassFixture<GatewayWithBackends>
 {
     [Fact]
