@@ -79,19 +79,7 @@ public sealed class ClientResponseHeadDifferentialTests(YarpTicketGatewayWithBac
         {
             using var client = await listener.AcceptTcpClientAsync();
             var stream = client.GetStream();
-            var buffer = new byte[16 * 1024];
-            var text = "";
-            while (!text.Contains("\r\n\r\n", StringComparison.Ordinal))
-            {
-                var read = await stream.ReadAsync(buffer);
-                if (read == 0)
-                {
-                    return;
-                }
-
-                text += Encoding.Latin1.GetString(buffer, 0, read);
-            }
-
+            await ReadHeadAsync(stream);
             await stream.WriteAsync(Encoding.Latin1.GetBytes(switched));
             await Task.Delay(500);
         });
@@ -137,21 +125,29 @@ public sealed class ClientResponseHeadDifferentialTests(YarpTicketGatewayWithBac
         {
             using var client = await listener.AcceptTcpClientAsync();
             var stream = client.GetStream();
-            var buffer = new byte[16 * 1024];
-            var text = "";
-            while (!text.Contains("\r\n\r\n", StringComparison.Ordinal))
-            {
-                var read = await stream.ReadAsync(buffer);
-                if (read == 0)
-                {
-                    break;
-                }
-
-                text += Encoding.Latin1.GetString(buffer, 0, read);
-            }
+            var text = await ReadHeadAsync(stream);
 
             var index = int.Parse(text.Split(' ')[1].TrimStart('/'), System.Globalization.CultureInfo.InvariantCulture);
             await stream.WriteAsync(Encoding.Latin1.GetBytes(Answers[index]));
         }
+    }
+
+    // What the gateway sent, up to the end of its head (or of the connection).
+    private static async Task<string> ReadHeadAsync(NetworkStream stream)
+    {
+        var buffer = new byte[16 * 1024];
+        var text = "";
+        while (!text.Contains("\r\n\r\n", StringComparison.Ordinal))
+        {
+            var read = await stream.ReadAsync(buffer);
+            if (read == 0)
+            {
+                break;
+            }
+
+            text += Encoding.Latin1.GetString(buffer, 0, read);
+        }
+
+        return text;
     }
 }
