@@ -68,6 +68,7 @@ public static class WebApiServiceCollectionExtensions
         services.AddAuthorization();
 
         services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
+        services.AddSingleton(_ => PasswordRules.Load());
         services.AddSingleton<LoginThrottle>();
         services.AddSingleton<CatalogSeeder>();
         services.AddSingleton<TicketIssuer>();

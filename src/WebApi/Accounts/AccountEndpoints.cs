@@ -17,8 +17,6 @@ public sealed record UserView(long Id, string UserName, string Email);
 
 public static partial class AccountEndpoints
 {
-    public const int MinimumPasswordLength = 8;
-
     [GeneratedRegex("^[A-Za-z0-9_-]{3,32}$")]
     private static partial Regex UserNamePattern();
 
@@ -35,7 +33,7 @@ public static partial class AccountEndpoints
     public static long UserId(this ClaimsPrincipal user) => long.Parse(user.FindFirstValue(ClaimTypes.NameIdentifier)!, System.Globalization.CultureInfo.InvariantCulture);
 
     internal static async Task<Results<Created<UserView>, ValidationProblem, ProblemHttpResult>> Register(
-        RegisterRequest request, HttpContext context, WebApiDb db, IPasswordHasher<User> hasher, TimeProvider time)
+        RegisterRequest request, HttpContext context, WebApiDb db, IPasswordHasher<User> hasher, PasswordRules passwords, TimeProvider time)
     {
         var errors = new Dictionary<string, string[]>();
         if (request.UserName is null || !UserNamePattern().IsMatch(request.UserName))
@@ -48,9 +46,9 @@ public static partial class AccountEndpoints
             errors["email"] = ["an e-mail address"];
         }
 
-        if (request.Password is null || request.Password.Length < MinimumPasswordLength)
+        if (passwords.Refusal(request.Password, request.UserName) is { } refusal)
         {
-            errors["password"] = [$"at least {MinimumPasswordLength} characters"];
+            errors["password"] = [refusal];
         }
 
         if (errors.Count > 0)

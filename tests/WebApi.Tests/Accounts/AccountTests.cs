@@ -74,6 +74,49 @@ public abstract class AccountTests<TWebApi>(TWebApi platform) : IClassFixture<TW
         Assert.Equal(["email", "password", "userName"], problem!.Errors.Keys.Order());
     }
 
+    [Theory]
+    [InlineData("password", "most common")]
+    [InlineData("        ", "at least 8 characters")]
+    [InlineData("12345678", "most common")]
+    public async Task A_common_or_blank_password_is_refused_at_registration_with_the_reason(string password, string reason)
+    {
+        using var client = platform.NewClient();
+        using var refused = await client.PostAsJsonAsync("/api/accounts/register", new { userName = "erin", email = "erin@example.test", password });
+
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        var problem = await refused.Content.ReadFromJsonAsync<ValidationProblemDetails>();
+        Assert.Contains(reason, Assert.Single(problem!.Errors["password"]), StringComparison.Ordinal);
+        using var me = await client.GetAsync("/api/accounts/me");
+        Assert.Equal(HttpStatusCode.Unauthorized, me.StatusCode);
+    }
+
+    // An account made before the rules (its password now on the list) still signs in: nothing a user has is locked.
+    [Fact]
+    public async Task An_account_whose_password_the_rules_now_refuse_still_signs_in()
+    {
+        await using (var scope = platform.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<WebApi.Data.WebApiDb>();
+            var hasher = scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.IPasswordHasher<WebApi.Accounts.User>>();
+            var user = new WebApi.Accounts.User
+            {
+                UserName = "frank",
+                NormalizedUserName = "FRANK",
+                Email = "frank@example.test",
+                NormalizedEmail = "FRANK@EXAMPLE.TEST",
+                PasswordHash = "",
+                CreatedAt = DateTimeOffset.UtcNow,
+            };
+            user.PasswordHash = hasher.HashPassword(user, "password");
+            db.Users.Add(user);
+            await db.SaveChangesAsync();
+        }
+
+        using var client = platform.NewClient();
+        using var login = await client.PostAsJsonAsync("/api/accounts/login", new { userName = "frank", password = "password" });
+        Assert.Equal(HttpStatusCode.OK, login.StatusCode);
+    }
+
     [Fact]
     public async Task Guessing_a_password_is_stopped_after_the_allowed_attempts_per_minute()
     {
