@@ -171,18 +171,21 @@ internal sealed partial class FastPathMiddleware : IDisposable
                     var answer = buffers.Answer;
                     var outcome = Outcome.ToKestrel;
 
+                    // A WebSocket is a tunnel from its handshake on, as the YARP way counts it: closed with the reason
+                    // when its route changes or the gateway stops. None is opened once the gateway is stopping, and the
+                    // YARP way answers it.
+                    var lease = plan.IsWebSocket ? _tunnels.TryOpen(route, connection.Abort, isWebSocket: true) : null;
+                    var tunnelRefused = plan.IsWebSocket && lease is null;
+
                     // A pooled connection the workspace closed just as it was taken fails at once and says nothing
                     // about the workspace: the request is sent again on a new one, as SocketsHttpHandler does.
-                    // A WebSocket is a tunnel from its handshake on, as the YARP way counts it: closed with the reason
-                    // when its route changes or the gateway stops. None is opened once the gateway is stopping.
-                    var lease = plan.IsWebSocket ? _tunnels.TryOpen(route, connection.Abort, isWebSocket: true) : null;
                     Socket? socket = null;
-                    var pooled = (!plan.IsWebSocket || lease is not null) && _workspaces.TryRentIdle(route.Address, out socket);
+                    var pooled = !tunnelRefused && _workspaces.TryRentIdle(route.Address, out socket);
                     try
                     {
                         var filled = 0;
                         string? unreachable = null;
-                        while (!plan.IsWebSocket || lease is not null)
+                        while (!tunnelRefused)
                         {
                             if (socket is null)
                             {
@@ -219,7 +222,7 @@ internal sealed partial class FastPathMiddleware : IDisposable
                             pooled = false;
                         }
 
-                        if (plan.IsWebSocket && lease is null)
+                        if (tunnelRefused)
                         {
                             outcome = Outcome.ToKestrel;
                         }

@@ -98,6 +98,7 @@ internal readonly struct Http1ResponseHead
         var position = lineEnd + 2;
         while (position < end + 2)
         {
+            var fieldStart = position;
             var field = text[position..];
             field = field[..field.IndexOf("\r\n"u8)];
             position += field.Length + 2;
@@ -108,7 +109,8 @@ internal readonly struct Http1ResponseHead
             }
 
             var name = field[..colon];
-            var value = field[(colon + 1)..].Trim(" \t"u8);
+            var untrimmed = field[(colon + 1)..];
+            var value = untrimmed.Trim(" \t"u8);
             if (!Http1Syntax.IsFieldValue(value, obsText: true))
             {
                 return HeadParse.Declined;
@@ -139,9 +141,8 @@ internal readonly struct Http1ResponseHead
             }
             else if (Ascii.EqualsIgnoreCase(name, "upgrade"u8))
             {
-                var start = position - field.Length - 2 + colon + 1;
-                var leading = field[(colon + 1)..].Length - field[(colon + 1)..].TrimStart(" \t"u8).Length;
-                upgrade = (start + leading)..(start + leading + value.Length);
+                var valueStart = fieldStart + colon + 1 + (untrimmed.Length - untrimmed.TrimStart(" \t"u8).Length);
+                upgrade = valueStart..(valueStart + value.Length);
                 upgrades++;
             }
         }
