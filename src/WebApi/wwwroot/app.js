@@ -31,13 +31,33 @@ function showError(error) {
   banner.hidden = !error;
 }
 
+// Bumped at every sign-in and sign-out. What an earlier one still had in flight is dropped when it lands: a
+// user who logged out while the page was still loading their list once got the list back beside the log-in
+// form, and a Create sent from it, before the next log-in had answered, went without a session (401).
+let session = 0;
+
+class Superseded extends Error {}
+
+// The value of a request made for session `mine`, or Superseded when another sign-in or sign-out came since.
+async function ofSession(mine, request) {
+  let value;
+  try {
+    value = await request;
+  } catch (error) {
+    if (mine !== session) throw new Superseded();
+    throw error;
+  }
+  if (mine !== session) throw new Superseded();
+  return value;
+}
+
 // A user's action: what it says stays until the user acts again.
 async function run(action) {
   showError(null);
   try {
     await action();
   } catch (error) {
-    showError(error);
+    if (!(error instanceof Superseded)) showError(error);
   }
 }
 
@@ -47,7 +67,7 @@ async function poll(action) {
   try {
     await action();
   } catch (error) {
-    if ($("#error").hidden) showError(error);
+    if (!(error instanceof Superseded) && $("#error").hidden) showError(error);
   }
 }
 
@@ -128,10 +148,11 @@ function otherActive(w) {
 // --- Signed in or not ---------------------------------------------------------------------------
 
 async function showSignedIn(user) {
+  const mine = ++session;
   $("#who-name").textContent = user.userName;
   $("#who").hidden = false;
   $("#auth").hidden = true;
-  const [templates, specs] = await Promise.all([api("GET", "/api/templates"), api("GET", "/api/specs")]);
+  const [templates, specs] = await ofSession(mine, Promise.all([api("GET", "/api/templates"), api("GET", "/api/specs")]));
   // On one machine every workspace is the editor installed there, with that machine's tools: say so rather
   // than promise an image's versions or a size nobody enforces.
   const oneMachine = templates.some((t) => !t.applies) || specs.some((s) => !s.applies);
@@ -145,6 +166,9 @@ async function showSignedIn(user) {
 }
 
 function showSignedOut() {
+  session++;
+  clearTimeout(pollTimer);
+  $("#who-name").textContent = "";
   $("#who").hidden = true;
   $("#auth").hidden = false;
   $("#app").hidden = true;
@@ -185,7 +209,7 @@ let workspaces = [];
 let pollTimer = null;
 
 async function refresh() {
-  render(await api("GET", "/api/workspaces"));
+  render(await ofSession(session, api("GET", "/api/workspaces")));
 }
 
 function render(list) {
@@ -586,6 +610,7 @@ $("#create-form").addEventListener("submit", (event) => {
 });
 
 $("#logout").addEventListener("click", () => run(async () => {
+  session++;
   await api("POST", "/api/accounts/logout");
   leaveStartPage();
   showSignedOut();
