@@ -83,6 +83,9 @@ install_tools() {
   command -v python3 >/dev/null 2>&1 || packages+=(python3)
   [ -e /usr/include/gssapi/gssapi.h ] || packages+=(libkrb5-dev)
   command -v npm >/dev/null 2>&1 || packages+=(npm)
+  # The local mail sink (when no SMTP server of your own is given), on Debian's Python: the one apt installs
+  # modules for, whatever python3 comes first on PATH (pyenv, a venv).
+  /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || packages+=(python3-aiosmtpd)
   if ((${#packages[@]})); then apt_install "${packages[@]}"; fi
 
   mkdir -p "$tools/logs" "$tools/bin"
@@ -171,7 +174,9 @@ bin() { echo "$root/src/$1/bin/Release/net10.0/$1.dll"; }
 
 # --- start -------------------------------------------------------------------------------------------
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for setting in GATEWAY_PORT WEBAPI_PORT OPERATOR_PORT REDIS_PORT; do
+port_settings=(GATEWAY_PORT WEBAPI_PORT OPERATOR_PORT REDIS_PORT)
+[ -z "$SMTP_HOST" ] && port_settings+=(MAIL_SINK_PORT)
+for setting in "${port_settings[@]}"; do
   port_free "${!setting}" || fail "port ${!setting} is in use; choose another: $setting=<port> ./run.sh (or config/run.env)"
 done
 
@@ -279,6 +284,53 @@ else
     "$red" "$(id -un)" "$data" "$plain"
 fi
 
+# The page's address as users reach it: the gateway's (the links in mails point there).
+host=$GATEWAY_ADDRESS
+[ "$host" = 0.0.0.0 ] && host=$(hostname -I 2>/dev/null | cut -d' ' -f1)
+page_scheme=http
+[ -n "$TLS_CERT_FILE$TLS_KEY_FILE" ] && page_scheme=https
+page="$page_scheme://$host:$GATEWAY_PORT/"
+[ -n "$WORKSPACE_DOMAIN" ] && page="$page_scheme://$WORKSPACE_DOMAIN/"
+
+# Mail: an SMTP server of your own, or the local sink. The sink is a real SMTP server (the web API speaks to
+# it as to a provider's), so what a user reads is what the platform sent; it prints to this terminal, where the
+# person who ran run.sh looks, rather than into a log file nobody opens.
+mail_settings=(--WebApi:Accounts:RequireVerifiedEmail="$VERIFY_EMAIL" --WebApi:Mail:From="$MAIL_FROM")
+if [ -n "$SMTP_HOST" ]; then
+  mail_settings+=(--WebApi:Mail:Host="$SMTP_HOST" --WebApi:Mail:Port="$SMTP_PORT" --WebApi:Mail:Security="$SMTP_SECURITY"
+    --WebApi:Mail:UserName="$SMTP_USER" --WebApi:Mail:PasswordFile="$(if [ -n "$SMTP_PASSWORD_FILE" ]; then absolute "$SMTP_PASSWORD_FILE"; fi)")
+else
+  mkdir -p "$data/mail"
+  say "starting a local mail sink on 127.0.0.1:$MAIL_SINK_PORT (mails are printed here and kept in $data/mail/)"
+  setsid /usr/bin/python3 -u -c '
+import email, email.policy, os, signal, sys, threading
+from aiosmtpd.controller import Controller
+
+class Sink:
+    def __init__(self, folder):
+        self.folder, self.count = folder, len(os.listdir(folder))
+
+    async def handle_DATA(self, server, session, envelope):
+        self.count += 1
+        with open(os.path.join(self.folder, f"{self.count:05d}.eml"), "wb") as kept:
+            kept.write(envelope.content)
+        mail = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        body = mail.get_body(("plain",))
+        links = [line.strip() for line in (body.get_content() if body else "").splitlines() if "://" in line and "#" in line]
+        to, subject = ", ".join(envelope.rcpt_tos), mail["subject"]
+        print(f"   mail to {to}: {subject}", *links, sep="\n     ", flush=True)
+        return "250 kept"
+
+controller = Controller(Sink(sys.argv[1]), hostname="127.0.0.1", port=int(sys.argv[2]))
+controller.start()
+signal.signal(signal.SIGTERM, lambda *_: (controller.stop(), sys.exit(0)))
+threading.Event().wait()
+' "$data/mail" "$MAIL_SINK_PORT" 2>>"$data/logs/mail-sink.log" </dev/null &
+  started+=("$! mail-sink")
+  wait_ready mail-sink "$MAIL_SINK_PORT"
+  mail_settings+=(--WebApi:Mail:Host=127.0.0.1 --WebApi:Mail:Port="$MAIL_SINK_PORT" --WebApi:Mail:Security=None)
+fi
+
 say "starting the web API on 127.0.0.1:$WEBAPI_PORT"
 start webapi env \
   WebApi__Tickets__SigningKey="$signing_key" \
@@ -296,7 +348,9 @@ start webapi env \
   --WebApi:TrustedProxies:0=127.0.0.1 \
   --WebApi:Redis:Configuration="$redis" \
   --WebApi:Redis:User=webapi \
-  --WebApi:Redis:PasswordFile="$data/redis-users/webapi"
+  --WebApi:Redis:PasswordFile="$data/redis-users/webapi" \
+  --WebApi:PublicUrl="$page" \
+  "${mail_settings[@]}"
 wait_ready webapi "$WEBAPI_PORT" /healthz
 
 # The gateway serves the page (static route to the web API) and the editors: by path, /ws/<sid>/, on the
@@ -346,12 +400,12 @@ start gateway env \
 # Over HTTPS the port accepting is the sign (bash cannot speak TLS); the gateway binds it once started.
 if [ "$scheme" = https ]; then wait_ready gateway "$GATEWAY_PORT"; else wait_ready gateway "$GATEWAY_PORT" /healthz; fi
 
-host=$GATEWAY_ADDRESS
-[ "$host" = 0.0.0.0 ] && host=$(hostname -I 2>/dev/null | cut -d' ' -f1)
-page="$scheme://$host:$GATEWAY_PORT/"
-[ -n "$WORKSPACE_DOMAIN" ] && page="$scheme://$WORKSPACE_DOMAIN/"
 printf '\n  %sOpen %s%s   (register, create a workspace, Open)\n' "$green" "$page" "$plain"
-printf '  logs: %s/logs/   data: %s   Ctrl-C stops everything\n\n' "$data" "$data"
+printf '  logs: %s/logs/   data: %s   Ctrl-C stops everything\n' "$data" "$data"
+if [ -z "$SMTP_HOST" ]; then
+  printf '  mail (verification codes, password-reset links) is not delivered: it is printed here and kept in %s/mail/\n' "$data"
+fi
+echo
 
 # Runs until Ctrl-C, or until one of the programs exits by itself: then the others are stopped too.
 set +e

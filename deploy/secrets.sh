@@ -13,6 +13,8 @@
 #                                        each program's Redis password (one a line: a rotation holds two)
 # postgres            password           the database user webapi's password
 # webapi-database     connection-string  the web API's Npgsql connection string, with that password
+# webapi-mail         password           the SMTP password of the web API's mail account: SMTP_PASSWORD, or a
+#                                        placeholder to replace
 # gateway-tls         tls.crt, tls.key   the gateway's certificate: self-signed for GATEWAY_DOMAINS (default
 #                                        ide.example.com,*.ws.example.com), only so the gateway starts; replace
 #                                        it with cert-manager's (README "TLS at the edge")
@@ -64,6 +66,9 @@ else
   create postgres "password=$password"
 fi
 create webapi-database "connection-string=Host=postgres.$namespace.svc;Database=webapi;Username=webapi;Password=$password"
+
+# The SMTP password of the web API's mail account (WebApi:Mail:UserName): your provider's, not a random one.
+create webapi-mail "password=${SMTP_PASSWORD:-replace-with-your-smtp-password}"
 
 # A placeholder certificate (30 days, EC P-256) in a TLS Secret, as cert-manager writes one.
 if exists gateway-tls; then

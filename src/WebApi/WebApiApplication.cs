@@ -40,6 +40,7 @@ public static class WebApiApplication
         app.UseStaticFiles();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
         app.MapWebApi();
         return app;
     }

@@ -10,6 +10,7 @@ using WebApi.Accounts;
 using WebApi.Catalog;
 using WebApi.Configuration;
 using WebApi.Data;
+using WebApi.Mail;
 using WebApi.Orchestration;
 using WebApi.Tickets;
 using WebApi.Workspaces;
@@ -41,7 +42,7 @@ public static class WebApiServiceCollectionExtensions
         }
 
         services.AddHostedService<DatabasePreparation>();
-        services.AddTelemetryExport(configuration, "WebApi:Telemetry", WebApiApplication.ServiceName, [], []);
+        services.AddTelemetryExport(configuration, "WebApi:Telemetry", WebApiApplication.ServiceName, [MailDelivery.MeterName], []);
         services.AddRedis(WebApiApplication.ServiceName, "WebApi:Redis", sp => sp.GetRequiredService<IOptions<WebApiOptions>>().Value.Redis);
         services.AddHostedService<IdleStopper>();
         services.AddSingleton<WorkspaceActivity>();
@@ -64,12 +65,19 @@ public static class WebApiServiceCollectionExtensions
             // An API answers 401/403; it does not redirect to a login page.
             cookie.Events.OnRedirectToLogin = context => Challenge(context.Response, StatusCodes.Status401Unauthorized, "Log in first.");
             cookie.Events.OnRedirectToAccessDenied = context => Challenge(context.Response, StatusCodes.Status403Forbidden, "Not allowed.");
+            cookie.Events.OnValidatePrincipal = AccountSessions.ValidateAsync;
         });
         services.AddAuthorization();
 
         services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
         services.AddSingleton(_ => PasswordRules.Load());
         services.AddSingleton<LoginThrottle>();
+        services.AddSingleton<AccountCodes>();
+        services.AddSingleton<AccountMails>();
+        services.AddSingleton<MailOutbox>();
+        services.AddSingleton<SmtpSender>();
+        services.AddHostedService<MailDelivery>();
+        services.AddAccountMailLimits(options.Accounts.MailRequestsPerAddressPerMinute);
         services.AddSingleton<CatalogSeeder>();
         services.AddSingleton<TicketIssuer>();
         services.AddHttpClient<OperatorClient>((sp, http) =>

@@ -1,4 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
+using ServiceDefaults.Secrets;
 
 namespace ServiceDefaults.Redis;
 
@@ -88,14 +89,8 @@ public class RedisConnectionOptions
     }
 
     /// <summary>The last non-empty line of <see cref="PasswordFile"/> (null when it has none); line ends are not part of it.</summary>
-    public string? ReadPassword() =>
-        File.ReadAllLines(PasswordFile).Select(line => line.TrimEnd('\r')).LastOrDefault(line => line.Length > 0);
+    public string? ReadPassword() => SecretFiles.ReadPassword(PasswordFile);
 
     /// <summary>The first certificate of <see cref="TlsCaFile"/>, or null when it holds none.</summary>
-    public X509Certificate2? ReadCertificateAuthority()
-    {
-        var certificates = new X509Certificate2Collection();
-        certificates.ImportFromPemFile(TlsCaFile);
-        return certificates.Count == 0 ? null : certificates[0];
-    }
+    public X509Certificate2? ReadCertificateAuthority() => SecretFiles.ReadCertificateAuthority(TlsCaFile);
 }

@@ -5,6 +5,8 @@ using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using WebApi.Configuration;
 using WebApi.Data;
 
 namespace WebApi.Accounts;
@@ -13,7 +15,11 @@ public sealed record RegisterRequest(string? UserName, string? Email, string? Pa
 
 public sealed record LoginRequest(string? UserName, string? Password);
 
-public sealed record UserView(long Id, string UserName, string Email);
+/// <summary>
+/// An account as the page sees it. <c>VerificationRequired</c>: the installation wants addresses verified
+/// before workspaces are created or started; the page then asks for the code while <c>EmailVerified</c> is false.
+/// </summary>
+public sealed record UserView(long Id, string UserName, string Email, bool EmailVerified, bool VerificationRequired);
 
 public static partial class AccountEndpoints
 {
@@ -23,17 +29,20 @@ public static partial class AccountEndpoints
     public static IEndpointRouteBuilder MapAccounts(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/accounts").WithTags("Accounts");
-        api.MapPost("/register", Register);
+        api.MapPost("/register", Register).RequireRateLimiting(AccountMailLimits.PerClient);
         api.MapPost("/login", Login);
         api.MapPost("/logout", (Delegate)Logout);
         api.MapGet("/me", Me).RequireAuthorization();
+        api.MapVerification();
+        api.MapPasswords();
         return app;
     }
 
     public static long UserId(this ClaimsPrincipal user) => long.Parse(user.FindFirstValue(ClaimTypes.NameIdentifier)!, System.Globalization.CultureInfo.InvariantCulture);
 
     internal static async Task<Results<Created<UserView>, ValidationProblem, ProblemHttpResult>> Register(
-        RegisterRequest request, HttpContext context, WebApiDb db, IPasswordHasher<User> hasher, PasswordRules passwords, TimeProvider time)
+        RegisterRequest request, HttpContext context, WebApiDb db, IPasswordHasher<User> hasher, PasswordRules passwords,
+        AccountCodes codes, AccountMails mails, IOptions<WebApiOptions> options, TimeProvider time)
     {
         var errors = new Dictionary<string, string[]>();
         if (request.UserName is null || !UserNamePattern().IsMatch(request.UserName))
@@ -77,12 +86,21 @@ public static partial class AccountEndpoints
             return Problems.Conflict("account_exists", $"That {field} is already registered.");
         }
 
-        await SignInAsync(context, user);
-        return TypedResults.Created("/api/accounts/me", View(user));
+        if (options.Value.Accounts.RequireVerifiedEmail)
+        {
+            // Saved apart from the account: were this to fail, the account exists and the page offers to resend.
+            var (code, _) = await codes.IssueAsync(db, user, CodePurpose.VerifyEmail, context.RequestAborted);
+            mails.PostVerificationCode(db, user, code!);
+            await db.SaveChangesAsync(context.RequestAborted);
+            mails.Wake();
+        }
+
+        await AccountSessions.SignInAsync(context, user);
+        return TypedResults.Created("/api/accounts/me", View(user, options.Value));
     }
 
     internal static async Task<Results<Ok<UserView>, ProblemHttpResult>> Login(
-        LoginRequest request, HttpContext context, WebApiDb db, IPasswordHasher<User> hasher, LoginThrottle throttle)
+        LoginRequest request, HttpContext context, WebApiDb db, IPasswordHasher<User> hasher, LoginThrottle throttle, IOptions<WebApiOptions> options)
     {
         var name = request.UserName ?? "";
         if (!throttle.TryAttempt(context.Connection.RemoteIpAddress?.ToString(), name))
@@ -108,8 +126,8 @@ public static partial class AccountEndpoints
             await db.SaveChangesAsync();
         }
 
-        await SignInAsync(context, user!);
-        return TypedResults.Ok(View(user!));
+        await AccountSessions.SignInAsync(context, user!);
+        return TypedResults.Ok(View(user!, options.Value));
     }
 
     internal static async Task<NoContent> Logout(HttpContext context)
@@ -118,21 +136,18 @@ public static partial class AccountEndpoints
         return TypedResults.NoContent();
     }
 
-    internal static async Task<Results<Ok<UserView>, ProblemHttpResult>> Me(ClaimsPrincipal principal, WebApiDb db)
+    internal static async Task<Results<Ok<UserView>, ProblemHttpResult>> Me(ClaimsPrincipal principal, WebApiDb db, IOptions<WebApiOptions> options)
     {
         var user = await db.Users.FindAsync(principal.UserId());
         return user is null
-            ? Problems.Of(StatusCodes.Status401Unauthorized, "unknown_user", "This session belongs to an account that no longer exists.")
-            : TypedResults.Ok(View(user));
+            ? UnknownUser()
+            : TypedResults.Ok(View(user, options.Value));
     }
 
-    private static Task SignInAsync(HttpContext context, User user)
-    {
-        var identity = new ClaimsIdentity(
-            [new Claim(ClaimTypes.NameIdentifier, user.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)), new Claim(ClaimTypes.Name, user.UserName)],
-            CookieAuthenticationDefaults.AuthenticationScheme);
-        return context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity));
-    }
+    /// <summary>A session whose account was deleted while the request was on its way.</summary>
+    internal static ProblemHttpResult UnknownUser() =>
+        Problems.Of(StatusCodes.Status401Unauthorized, "unknown_user", "This session belongs to an account that no longer exists.");
 
-    private static UserView View(User user) => new(user.Id, user.UserName, user.Email);
+    internal static UserView View(User user, WebApiOptions options) =>
+        new(user.Id, user.UserName, user.Email, user.EmailVerifiedAt is not null, options.Accounts.RequireVerifiedEmail);
 }

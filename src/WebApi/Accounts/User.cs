@@ -22,4 +22,13 @@ public sealed class User
     public int WorkspaceCount { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>When the account proved its address; null until then. Accounts older than verification count as verified.</summary>
+    public DateTimeOffset? EmailVerifiedAt { get; set; }
+
+    /// <summary>
+    /// Part of every session cookie and checked on every request: raising it (a changed or reset password)
+    /// ends every session issued before, on every replica, at their next request.
+    /// </summary>
+    public int SessionEpoch { get; set; }
 }

@@ -24,6 +24,9 @@ public sealed class WebApiOptions
 
     public IdleStopOptions IdleStop { get; set; } = new();
 
+    /// <summary>How the platform sends mail: verification codes and password-reset links.</summary>
+    public MailOptions Mail { get; set; } = new();
+
     /// <summary>The gateway's Redis, where the web API reads the activity the gateway records, as the web API's own Redis user (connected only with idle stop on).</summary>
     public RedisConnectionOptions Redis { get; set; } = new();
 
@@ -49,6 +52,12 @@ public sealed class WebApiOptions
     /// instead of the proxy's, and the cookie is Secure behind TLS. Empty: the connection is the client.
     /// </summary>
     public string[] TrustedProxies { get; set; } = [];
+
+    /// <summary>
+    /// The page's address as users reach it (<c>https://ide.example.com/</c>): the base of the links in mails.
+    /// Never taken from a request, whose Host a sender of a password-reset request chooses. Needed with mail.
+    /// </summary>
+    public string PublicUrl { get; set; } = "";
 }
 
 public sealed class DatabaseOptions
@@ -105,6 +114,71 @@ public sealed class AccountOptions
 
     /// <summary>Log-in attempts allowed per client address each minute.</summary>
     public int LoginAttemptsPerAddressPerMinute { get; set; } = 100;
+
+    /// <summary>
+    /// Whether a new account proves its e-mail address (a code sent there) before it may create or start a
+    /// workspace. Needs <see cref="WebApiOptions.Mail"/>; false for a closed installation whose accounts an
+    /// administrator vouches for.
+    /// </summary>
+    public bool RequireVerifiedEmail { get; set; } = true;
+
+    /// <summary>How long a verification code may be used.</summary>
+    public TimeSpan VerificationCodeLifetime { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>How long a password-reset link may be used.</summary>
+    public TimeSpan PasswordResetLifetime { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>The shortest time between two mails of one kind to one account (a resend, a second reset).</summary>
+    public TimeSpan MailInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The most mails of one kind one account is sent per hour.</summary>
+    public int MailsPerHour { get; set; } = 5;
+
+    /// <summary>
+    /// Requests that send mail (registrations, resent codes, reset links) allowed per client address each
+    /// minute, over all accounts: a class registering at once behind one address needs room.
+    /// </summary>
+    public int MailRequestsPerAddressPerMinute { get; set; } = 20;
+}
+
+public enum MailSecurity
+{
+    /// <summary>STARTTLS when the server offers it, plain otherwise (what most relays expect on 587 and 25).</summary>
+    Auto,
+
+    /// <summary>STARTTLS, and no mail to a server that does not offer it.</summary>
+    StartTls,
+
+    /// <summary>TLS from the first byte (port 465).</summary>
+    Tls,
+
+    /// <summary>Never TLS: a relay on the same host or a test sink.</summary>
+    None,
+}
+
+public sealed class MailOptions
+{
+    /// <summary>The SMTP server; empty: no mail is sent.</summary>
+    public string Host { get; set; } = "";
+
+    public int Port { get; set; } = 587;
+
+    public MailSecurity Security { get; set; } = MailSecurity.Auto;
+
+    /// <summary>The SMTP user, when the server wants one (the old platform's "authorisation code" account).</summary>
+    public string UserName { get; set; } = "";
+
+    /// <summary>A file holding the SMTP password (a mounted Secret): never in the configuration itself.</summary>
+    public string PasswordFile { get; set; } = "";
+
+    /// <summary>The sender, e.g. <c>Cloud IDE &lt;noreply@example.com&gt;</c>.</summary>
+    public string From { get; set; } = "";
+
+    /// <summary>A PEM file of the authority that signed the SMTP server's certificate, when it is a private one.</summary>
+    public string TlsCaFile { get; set; } = "";
+
+    /// <summary>How long one conversation with the server may take before it counts as failed.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 public sealed class IdleStopOptions

@@ -50,6 +50,8 @@ internal sealed class WebApiOptionsValidator : IValidateOptions<WebApiOptions>
             failures.Add("WebApi:Accounts:LoginAttemptsPerMinute must be at least 1, and LoginAttemptsPerAddressPerMinute at least as large");
         }
 
+        ValidateMail(options, failures);
+
         if (options.Operator.StatusInterval <= TimeSpan.Zero)
         {
             failures.Add("WebApi:Operator:StatusInterval must be positive");
@@ -80,5 +82,61 @@ internal sealed class WebApiOptionsValidator : IValidateOptions<WebApiOptions>
 
         options.Telemetry.Validate("WebApi:Telemetry", failures);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void ValidateMail(WebApiOptions options, List<string> failures)
+    {
+        var mail = options.Mail;
+        var accounts = options.Accounts;
+        if (accounts.RequireVerifiedEmail && mail.Host.Length == 0)
+        {
+            failures.Add("WebApi:Accounts:RequireVerifiedEmail needs an SMTP server in WebApi:Mail:Host to send the codes (or set it to false for a closed installation)");
+        }
+
+        if (accounts.VerificationCodeLifetime < TimeSpan.FromMinutes(1) || accounts.VerificationCodeLifetime > TimeSpan.FromDays(1)
+            || accounts.PasswordResetLifetime < TimeSpan.FromMinutes(1) || accounts.PasswordResetLifetime > TimeSpan.FromDays(1))
+        {
+            failures.Add("WebApi:Accounts:VerificationCodeLifetime and PasswordResetLifetime must be between a minute and a day");
+        }
+
+        if (accounts.MailInterval < TimeSpan.Zero || accounts.MailsPerHour < 1 || accounts.MailRequestsPerAddressPerMinute < 1)
+        {
+            failures.Add("WebApi:Accounts:MailInterval must not be negative, and MailsPerHour and MailRequestsPerAddressPerMinute must be at least 1");
+        }
+
+        if (mail.Host.Length == 0)
+        {
+            return;
+        }
+
+        if (Uri.CheckHostName(mail.Host) == UriHostNameType.Unknown || mail.Port is < 1 or > 65535)
+        {
+            failures.Add("WebApi:Mail:Host must be a host name or address and WebApi:Mail:Port a TCP port");
+        }
+
+        if (!MimeKit.MailboxAddress.TryParse(mail.From, out var from) || !from.Address.Contains('@', StringComparison.Ordinal))
+        {
+            failures.Add("WebApi:Mail:From must be the sender's address, e.g. \"Cloud IDE <noreply@example.com>\"");
+        }
+
+        if (mail.UserName.Length > 0 && !File.Exists(mail.PasswordFile))
+        {
+            failures.Add($"WebApi:Mail:PasswordFile must name a file holding the SMTP password of WebApi:Mail:UserName ('{mail.PasswordFile}' does not exist)");
+        }
+
+        if (mail.TlsCaFile.Length > 0 && !File.Exists(mail.TlsCaFile))
+        {
+            failures.Add($"WebApi:Mail:TlsCaFile '{mail.TlsCaFile}' does not exist");
+        }
+
+        if (mail.Timeout <= TimeSpan.Zero)
+        {
+            failures.Add("WebApi:Mail:Timeout must be positive");
+        }
+
+        if (!Uri.TryCreate(options.PublicUrl, UriKind.Absolute, out var page) || (page.Scheme != Uri.UriSchemeHttps && page.Scheme != Uri.UriSchemeHttp))
+        {
+            failures.Add("WebApi:PublicUrl must be the page's address as users reach it (https://ide.example.com/): mails link there");
+        }
     }
 }

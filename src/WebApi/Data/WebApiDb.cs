@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using WebApi.Accounts;
 using WebApi.Catalog;
+using WebApi.Mail;
 using WebApi.Workspaces;
 
 namespace WebApi.Data;
@@ -26,6 +27,10 @@ public abstract class WebApiDb(DbContextOptions options) : DbContext(options), I
 
     public DbSet<SharedPort> SharedPorts => Set<SharedPort>();
 
+    public DbSet<AccountCode> AccountCodes => Set<AccountCode>();
+
+    public DbSet<OutgoingMail> OutgoingMails => Set<OutgoingMail>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.Entity<User>(user =>
@@ -39,6 +44,22 @@ public abstract class WebApiDb(DbContextOptions options) : DbContext(options), I
             user.ToTable(t => t.HasCheckConstraint(
                 "CK_Users_WorkspaceCount",
                 $"\"WorkspaceCount\" >= 0 AND \"WorkspaceCount\" <= {Workspace.MaxPerUser}"));
+        });
+
+        modelBuilder.Entity<AccountCode>(code =>
+        {
+            code.HasKey(c => new { c.UserId, c.Purpose });
+            code.Property(c => c.Purpose).HasConversion<string>().HasMaxLength(16);
+            code.Property(c => c.Hash).HasMaxLength(32);
+            code.HasOne<User>().WithMany().HasForeignKey(c => c.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<OutgoingMail>(mail =>
+        {
+            mail.Property(m => m.To).HasMaxLength(254);
+            mail.Property(m => m.Subject).HasMaxLength(200);
+            mail.Property(m => m.LastError).HasMaxLength(500);
+            mail.HasIndex(m => m.NextAttemptAt);
         });
 
         modelBuilder.Entity<Template>().HasIndex(t => t.Key).IsUnique();

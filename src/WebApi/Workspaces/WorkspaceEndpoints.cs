@@ -30,8 +30,8 @@ public static partial class WorkspaceEndpoints
         api.MapGet("/", List);
         api.MapGet("/{sid}", Get);
         api.MapGet("/{sid}/events", WorkspaceEventEndpoints.Events);
-        api.MapPost("/", Create);
-        api.MapPost("/{sid}/start", Start);
+        api.MapPost("/", Create).AddEndpointFilter<VerifiedEmailRequired>();
+        api.MapPost("/{sid}/start", Start).AddEndpointFilter<VerifiedEmailRequired>();
         api.MapPost("/{sid}/stop", Stop);
         api.MapDelete("/{sid}", Delete);
         api.MapPost("/{sid}/open", Open);

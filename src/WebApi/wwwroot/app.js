@@ -152,6 +152,8 @@ async function showSignedIn(user) {
   $("#who-name").textContent = user.userName;
   $("#who").hidden = false;
   $("#auth").hidden = true;
+  $("#reset").hidden = true;
+  showVerification(user);
   const [templates, specs] = await ofSession(mine, Promise.all([api("GET", "/api/templates"), api("GET", "/api/specs")]));
   // On one machine every workspace is the editor installed there, with that machine's tools: say so rather
   // than promise an image's versions or a size nobody enforces.
@@ -163,6 +165,14 @@ async function showSignedIn(user) {
   if (returnTo !== null && await resumeReturnTo(returnTo)) return;
   showDashboard();
   await refresh();
+}
+
+// Until its address is verified an account sees why it cannot create a workspace, and where to enter the code.
+function showVerification(user) {
+  const pending = user.verificationRequired && !user.emailVerified;
+  $("#verify-email").textContent = user.email;
+  $("#verify-form").hidden = !pending;
+  $("#create-form").hidden = pending;
 }
 
 function showSignedOut() {
@@ -609,6 +619,61 @@ $("#create-form").addEventListener("submit", (event) => {
   });
 });
 
+$("#verify-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  run(async () => {
+    showVerification(await api("POST", "/api/accounts/verification", formJson(event.target)));
+    event.target.reset();
+    $("#verify-sent").hidden = true;
+  });
+});
+
+$("#verify-resend").addEventListener("click", () => run(async () => {
+  const { sentTo } = await api("POST", "/api/accounts/verification/resend");
+  $("#verify-sent").textContent = `A new code is on its way to ${sentTo}; the one before no longer works.`;
+  $("#verify-sent").hidden = false;
+}));
+
+$("#forgot-open").addEventListener("click", () => {
+  $("#forgot-form").hidden = false;
+  $("#forgot-form").elements.email.focus();
+});
+
+$("#forgot-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  run(async () => {
+    const { detail } = await api("POST", "/api/accounts/password/forgot", formJson(event.target));
+    $("#forgot-sent").textContent = detail;
+    $("#forgot-sent").hidden = false;
+  });
+});
+
+// The link of a reset mail: the token is in the fragment, read here and taken out of the address at once. A
+// link opened in a tab that shows the page already changes only the fragment: no load, but a hashchange.
+let resetToken = null;
+
+function takeResetToken() {
+  if (!location.hash.startsWith("#reset=")) return false;
+  resetToken = decodeURIComponent(location.hash.slice("#reset=".length));
+  history.replaceState(null, "", location.pathname + location.search);
+  session++;
+  leaveStartPage();
+  $("#app").hidden = true;
+  $("#auth").hidden = true;
+  $("#reset").hidden = false;
+  return true;
+}
+
+window.addEventListener("hashchange", takeResetToken);
+
+$("#reset-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  run(async () => {
+    const user = await api("POST", "/api/accounts/password/reset", { token: resetToken, password: event.target.elements.password.value });
+    await showSignedIn(user);
+  });
+});
+
 $("#logout").addEventListener("click", () => run(async () => {
   session++;
   await api("POST", "/api/accounts/logout");
@@ -617,6 +682,7 @@ $("#logout").addEventListener("click", () => run(async () => {
 }));
 
 run(async () => {
+  if (takeResetToken()) return;
   try {
     await showSignedIn(await api("GET", "/api/accounts/me"));
   } catch (error) {

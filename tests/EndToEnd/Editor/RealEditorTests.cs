@@ -61,6 +61,9 @@ public sealed class RealEditorTests(HeadlessChromium chromium, ITestOutputHelper
             await PlatformPage.RegisterAsync(page, "alice");
             await Assertions.Expect(page.Locator("#who-name")).ToHaveTextAsync("alice");
 
+            // The code the platform mailed, read from run.sh's mail sink: until it is entered, no workspace.
+            await PlatformPage.VerifyEmailAsync(page, platform, "alice", screenshot: "verify-email.png");
+
             // Logged out and in again: the session is the log-in's, not the registration's.
             await page.GetByRole(AriaRole.Button, new() { Name = "Log out" }).ClickAsync();
             var login = page.Locator("#login-form");
@@ -253,6 +256,12 @@ public sealed class RealEditorTests(HeadlessChromium chromium, ITestOutputHelper
                 Assert.Equal(201, registered.Status);
             }
 
+            var (bobsCode, _) = await PlatformPage.CodeForAsync(platform, "bob");
+            await using (var verified = await bob.APIRequest.PostAsync("/api/accounts/verification", new() { DataObject = new { code = bobsCode } }))
+            {
+                Assert.Equal(200, verified.Status);
+            }
+
             // The web API does not hand out tickets for it...
             await using (var open = await bob.APIRequest.PostAsync($"/api/workspaces/{sid}/open"))
             {
@@ -362,7 +371,38 @@ public sealed class RealEditorTests(HeadlessChromium chromium, ITestOutputHelper
             Assert.Equal("localhost", platform.Url.Host);
             await page.GotoAsync("/");
             await PlatformPage.RegisterAsync(page, "alice");
+            await PlatformPage.VerifyEmailAsync(page, platform, "alice");
             (row, sid) = await CreateAndStartAsync(page, "origins", scenario);
+        });
+
+        await scenario.StepAsync("1b. a forgotten password: the link mailed to her sets a new one and signs her in; the old one no longer works", async () =>
+        {
+            await page.GetByRole(AriaRole.Button, new() { Name = "Log out" }).ClickAsync();
+            await page.GetByRole(AriaRole.Button, new() { Name = "Forgot your password?" }).ClickAsync();
+            var forgot = page.Locator("#forgot-form");
+            await forgot.GetByLabel("E-mail").FillAsync("alice@example.test");
+            await forgot.GetByRole(AriaRole.Button, new() { Name = "Send me a link" }).ClickAsync();
+            await Assertions.Expect(forgot.Locator("#forgot-sent")).ToContainTextAsync("If an account has that address");
+
+            var mail = await PlatformPage.MailToAsync(platform, "alice@example.test");
+            Assert.Equal("Reset your Cloud IDE password", mail.Subject);
+            var link = System.Text.RegularExpressions.Regex.Match(mail.TextBody ?? "", @"https?://\S+#reset=\S+").Value;
+            Assert.StartsWith(platform.Url.ToString(), link, StringComparison.Ordinal);
+            await page.GotoAsync(link);
+            var reset = page.Locator("#reset-form");
+            await Assertions.Expect(reset).ToBeVisibleAsync();
+
+            // Out of the address at once: not in the history, a bookmark or a screenshot.
+            Assert.DoesNotContain("reset=", page.Url, StringComparison.Ordinal);
+            await reset.GetByLabel("New password").FillAsync("password");
+            await reset.GetByRole(AriaRole.Button, new() { Name = "Set password" }).ClickAsync();
+            await Assertions.Expect(page.Locator("#error")).ToContainTextAsync("common");
+            await reset.GetByLabel("New password").FillAsync("a new passphrase for alice");
+            await reset.GetByRole(AriaRole.Button, new() { Name = "Set password" }).ClickAsync();
+            await Assertions.Expect(page.Locator("#who-name")).ToHaveTextAsync("alice");
+            await Assertions.Expect(row.Locator(".state")).ToHaveTextAsync("Running");
+            await using var old = await alice.APIRequest.PostAsync("/api/accounts/login", new() { DataObject = new { userName = "alice", password = Password } });
+            Assert.Equal(401, old.Status);
         });
 
         await scenario.StepAsync("2. Open: the editor on its own origin, with a cookie for that host only", async () =>

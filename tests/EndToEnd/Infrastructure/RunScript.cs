@@ -14,7 +14,7 @@ public sealed partial class RunScript : IAsyncDisposable
 {
     // Installing code-server on a machine that lacks it takes about 3 minutes; CI installs it before the tests.
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(10);
-    private static readonly string[] PortSettings = ["GATEWAY_PORT", "WEBAPI_PORT", "OPERATOR_PORT", "REDIS_PORT"];
+    private static readonly string[] PortSettings = ["GATEWAY_PORT", "WEBAPI_PORT", "OPERATOR_PORT", "REDIS_PORT", "MAIL_SINK_PORT"];
 
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();

@@ -20,6 +20,7 @@ public sealed class NetworkPolicyTests
     private static readonly Peer Dns = new("kube-dns", IPAddress.Parse("10.244.0.5"), "kube-system", new Dictionary<string, string> { ["k8s-app"] = "kube-dns" });
     private static readonly Peer Browser = Peer.Outside("a browser", "203.0.113.7");
     private static readonly Peer GitHub = Peer.Outside("github.com", "140.82.112.3");
+    private static readonly Peer MailProvider = Peer.Outside("a mail provider", "198.51.100.25");
     private static readonly Peer NpmRegistryIpv6 = Peer.Outside("registry.npmjs.org over IPv6", "2606:4700::6810:1b22");
     private static readonly Peer Metadata = Peer.Outside("the cloud metadata service", "169.254.169.254");
     private static readonly Peer MetadataIpv6 = Peer.Outside("the cloud metadata service over IPv6", "fd00:ec2::254");
@@ -42,6 +43,8 @@ public sealed class NetworkPolicyTests
         { "webapi", "postgres", 5432, "TCP" },
         { "webapi", "redis", 6379, "TCP" },
         { "webapi", "kube-dns", 53, "UDP" },
+        { "webapi", "a mail provider", 587, "TCP" },
+        { "webapi", "a mail provider", 465, "TCP" },
         { "workspace-operator", "redis", 6379, "TCP" },
         { "workspace-operator", "the Kubernetes API server", 6443, "TCP" },
         { "workspace-operator", "the Kubernetes API server", 443, "TCP" },
@@ -81,6 +84,9 @@ public sealed class NetworkPolicyTests
         { "gateway", "ws-alice", 3000, "TCP" },
         { "gateway", "github.com", 443, "TCP" },
         { "webapi", "ws-alice", 9999, "TCP" },
+        { "webapi", "github.com", 443, "TCP" },
+        { "gateway", "a mail provider", 587, "TCP" },
+        { "ws-alice", "ws-bob", 587, "TCP" },
         { "workspace-operator", "ws-alice", 9999, "TCP" },
         { "workspace-operator", "postgres", 5432, "TCP" },
         { "redis", "github.com", 443, "TCP" },
@@ -122,7 +128,7 @@ public sealed class NetworkPolicyTests
 
     private static Peer Find(string name) =>
         Pods.GetValueOrDefault(name)
-        ?? new[] { Workspace, OtherWorkspace, Dns, Browser, GitHub, NpmRegistryIpv6, Metadata, MetadataIpv6, Node, ApiServer }.Single(peer => peer.Name == name);
+        ?? new[] { Workspace, OtherWorkspace, Dns, Browser, GitHub, MailProvider, NpmRegistryIpv6, Metadata, MetadataIpv6, Node, ApiServer }.Single(peer => peer.Name == name);
 
     /// <summary>One pod per Deployment and StatefulSet, with its template's labels and named ports.</summary>
     private static Dictionary<string, Peer> PlatformPods()

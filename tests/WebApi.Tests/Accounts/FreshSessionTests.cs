@@ -13,7 +13,7 @@ public sealed class FreshSessionTests
     [Fact]
     public async Task Sessions_issued_at_once_by_a_fresh_web_api_are_each_accepted_at_once()
     {
-        await using var webApi = new WebApiAlone();
+        await using var webApi = new WebApiAlone().With("WebApi:Accounts:MailRequestsPerAddressPerMinute", "100");
         await webApi.InitializeAsync();
 
         const int People = 40;

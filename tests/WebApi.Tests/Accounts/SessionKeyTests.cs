@@ -71,6 +71,7 @@ public sealed class SessionKeyTests : IDisposable
             $"--WebApi:Tickets:SigningKey={_signingKey}",
             $"--WebApi:CatalogFile={Path.Combine(RepositoryPaths.Root, "config", "catalog.json")}",
             "--WebApi:IdleStop:Enabled=false",
+            "--WebApi:Accounts:RequireVerifiedEmail=false",
         ];
         var app = WebApiApplication.Create(args);
         await app.StartAsync();

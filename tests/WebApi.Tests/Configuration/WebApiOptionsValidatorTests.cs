@@ -18,10 +18,37 @@ public sealed class WebApiOptionsValidatorTests
     [Fact]
     public void The_redis_sign_in_is_checked_only_when_idle_stop_needs_redis()
     {
-        var signIn = new WebApiOptions { Tickets = { SigningKey = Key }, Redis = { User = "webapi" } };
+        var signIn = new WebApiOptions { Tickets = { SigningKey = Key }, Redis = { User = "webapi" }, Accounts = { RequireVerifiedEmail = false } };
         Assert.Contains("WebApi:Redis:User 'webapi' needs its password", new WebApiOptionsValidator().Validate(null, signIn).FailureMessage, StringComparison.Ordinal);
 
         signIn.IdleStop.Enabled = false;
         Assert.True(new WebApiOptionsValidator().Validate(null, signIn).Succeeded);
     }
+
+    [Fact]
+    public void Verification_needs_a_mail_server_and_mail_needs_a_sender_and_the_pages_address()
+    {
+        var open = new WebApiOptions { Tickets = { SigningKey = Key }, IdleStop = { Enabled = false } };
+        Assert.Contains("WebApi:Accounts:RequireVerifiedEmail needs an SMTP server in WebApi:Mail:Host", Failures(open), StringComparison.Ordinal);
+
+        open.Accounts.RequireVerifiedEmail = false;
+        Assert.True(new WebApiOptionsValidator().Validate(null, open).Succeeded);
+
+        open.Accounts.RequireVerifiedEmail = true;
+        open.Mail.Host = "smtp.example.com";
+        var failures = Failures(open);
+        Assert.Contains("WebApi:Mail:From must be the sender's address", failures, StringComparison.Ordinal);
+        Assert.Contains("WebApi:PublicUrl must be the page's address", failures, StringComparison.Ordinal);
+
+        open.Mail.From = "Cloud IDE <noreply@example.com>";
+        open.PublicUrl = "https://ide.example.com/";
+        open.Mail.UserName = "mailer";
+        open.Mail.PasswordFile = "/nonexistent/smtp-password";
+        Assert.Contains("WebApi:Mail:PasswordFile must name a file", Failures(open), StringComparison.Ordinal);
+
+        open.Mail.UserName = "";
+        Assert.True(new WebApiOptionsValidator().Validate(null, open).Succeeded);
+    }
+
+    private static string Failures(WebApiOptions options) => new WebApiOptionsValidator().Validate(null, options).FailureMessage ?? "";
 }

@@ -87,6 +87,7 @@ public class Platform : IAsyncLifetime, IWebApiUnderTest
             $"--WebApi:Tickets:SigningKey={SigningKey}",
             $"--WebApi:Tickets:GatewayUrl={Gateway.Address}",
             $"--WebApi:CatalogFile={Path.Combine(RepositoryPaths.Root, "config", "catalog.json")}",
+            "--WebApi:Accounts:RequireVerifiedEmail=false",
             $"--WebApi:Redis:Configuration={RedisConfiguration}",
             .. SignIn("WebApi:Redis", RedisUsers.WebApi),
 

@@ -22,6 +22,13 @@ public class WebApiAlone : WebApplicationFactory<WebApi.Configuration.WebApiOpti
     /// <summary>Settings on top of config/webapi.json, e.g. a PostgreSQL connection string.</summary>
     protected Dictionary<string, string?> Settings { get; } = [];
 
+    /// <summary>A setting on top of the fixture's own, before it starts.</summary>
+    public WebApiAlone With(string key, string? value)
+    {
+        Settings[key] = value;
+        return this;
+    }
+
     public virtual Task InitializeAsync()
     {
         UseKestrel(0);
@@ -53,6 +60,9 @@ public class WebApiAlone : WebApplicationFactory<WebApi.Configuration.WebApiOpti
         builder.UseSetting("WebApi:Tickets:SigningKey", Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
         builder.UseSetting("WebApi:CatalogFile", Path.Combine(RepositoryPaths.Root, "config", "catalog.json"));
         builder.UseSetting("WebApi:IdleStop:Enabled", "false");
+
+        // A closed installation unless a test sets up mail (WebApiWithMail): most tests are not about addresses.
+        builder.UseSetting("WebApi:Accounts:RequireVerifiedEmail", "false");
 
         // As behind the gateway: the tests' own loopback connections stand in for it. Named as a network, as
         // in Kubernetes (the gateways' pod network); the platform's tests name the one address.
