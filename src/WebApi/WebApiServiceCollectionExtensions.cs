@@ -66,7 +66,7 @@ public static class WebApiServiceCollectionExtensions
             cookie.Events.OnRedirectToLogin = context => Challenge(context.Response, StatusCodes.Status401Unauthorized, "Log in first.");
             cookie.Events.OnRedirectToAccessDenied = context => Challenge(context.Response, StatusCodes.Status403Forbidden, "Not allowed.");
             cookie.Events.OnValidatePrincipal = AccountSessions.ValidateAsync;
-        });
+        }).AddSingleSignOn(options.Sso, options.PublicUrl);
         services.AddAuthorization();
 
         services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();

@@ -29,12 +29,13 @@ public static partial class AccountEndpoints
     public static IEndpointRouteBuilder MapAccounts(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/accounts").WithTags("Accounts");
-        api.MapPost("/register", Register).RequireRateLimiting(AccountMailLimits.PerClient);
-        api.MapPost("/login", Login);
+        api.MapPost("/register", Register).RequireRateLimiting(AccountMailLimits.PerClient).AddEndpointFilter<LocalSignInRequired>();
+        api.MapPost("/login", Login).AddEndpointFilter<LocalSignInRequired>();
         api.MapPost("/logout", (Delegate)Logout);
         api.MapGet("/me", Me).RequireAuthorization();
         api.MapVerification();
         api.MapPasswords();
+        api.MapSignIn();
         return app;
     }
 

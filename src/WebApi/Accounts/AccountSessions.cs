@@ -19,7 +19,10 @@ public static class AccountSessions
     public const string EmailVerifiedClaim = "email_verified";
 
     public static Task SignInAsync(HttpContext context, User user) =>
-        context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, Principal(user.Id, user.UserName, user.SessionEpoch, user.EmailVerifiedAt is not null));
+        context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, PrincipalOf(user));
+
+    /// <summary>The session's principal for the account, as the cookie carries it.</summary>
+    public static ClaimsPrincipal PrincipalOf(User user) => Principal(user.Id, user.UserName, user.SessionEpoch, user.EmailVerifiedAt is not null);
 
     public static bool HasVerifiedEmail(this ClaimsPrincipal user) => user.HasClaim(EmailVerifiedClaim, "true");
 

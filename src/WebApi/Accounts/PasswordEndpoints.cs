@@ -29,9 +29,9 @@ public static class PasswordEndpoints
 
     public static RouteGroupBuilder MapPasswords(this RouteGroupBuilder accounts)
     {
-        accounts.MapPost("/password/forgot", Forgot).RequireRateLimiting(AccountMailLimits.PerClient);
-        accounts.MapPost("/password/reset", Reset);
-        accounts.MapPost("/password", Change).RequireAuthorization();
+        accounts.MapPost("/password/forgot", Forgot).RequireRateLimiting(AccountMailLimits.PerClient).AddEndpointFilter<LocalSignInRequired>();
+        accounts.MapPost("/password/reset", Reset).AddEndpointFilter<LocalSignInRequired>();
+        accounts.MapPost("/password", Change).RequireAuthorization().AddEndpointFilter<LocalSignInRequired>();
         return accounts;
     }
 

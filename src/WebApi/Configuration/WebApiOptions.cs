@@ -24,6 +24,9 @@ public sealed class WebApiOptions
 
     public IdleStopOptions IdleStop { get; set; } = new();
 
+    /// <summary>Single sign-on through the organisation's OpenID Connect provider.</summary>
+    public SsoOptions Sso { get; set; } = new();
+
     /// <summary>How the platform sends mail: verification codes and password-reset links.</summary>
     public MailOptions Mail { get; set; } = new();
 
@@ -122,6 +125,12 @@ public sealed class AccountOptions
     /// </summary>
     public bool RequireVerifiedEmail { get; set; } = true;
 
+    /// <summary>
+    /// Whether people register and sign in with a user name and password here. False: only through
+    /// <see cref="WebApiOptions.Sso"/> (an organisation whose accounts live in its identity provider).
+    /// </summary>
+    public bool LocalSignIn { get; set; } = true;
+
     /// <summary>How long a verification code may be used.</summary>
     public TimeSpan VerificationCodeLifetime { get; set; } = TimeSpan.FromMinutes(15);
 
@@ -139,6 +148,36 @@ public sealed class AccountOptions
     /// minute, over all accounts: a class registering at once behind one address needs room.
     /// </summary>
     public int MailRequestsPerAddressPerMinute { get; set; } = 20;
+}
+
+public sealed class SsoOptions
+{
+    /// <summary>The provider's issuer (<c>https://login.example.com/realms/acme</c>); empty: no single sign-on.</summary>
+    public string Authority { get; set; } = "";
+
+    public string ClientId { get; set; } = "";
+
+    /// <summary>A file holding the client secret (a mounted Secret); empty: a public client (PKCE alone).</summary>
+    public string ClientSecretFile { get; set; } = "";
+
+    /// <summary>What the button says after "Sign in with": the organisation or provider.</summary>
+    public string DisplayName { get; set; } = "your organisation";
+
+    public string[] Scopes { get; set; } = ["openid", "profile", "email"];
+
+    /// <summary>Only people whose e-mail address is in one of these domains may sign in; empty: any.</summary>
+    public string[] AllowedEmailDomains { get; set; } = [];
+
+    /// <summary>The claim listing a person's groups (Keycloak, Okta, Entra ID: <c>groups</c>).</summary>
+    public string GroupClaim { get; set; } = "groups";
+
+    /// <summary>Only members of one of these groups may sign in; empty: any.</summary>
+    public string[] AllowedGroups { get; set; } = [];
+
+    /// <summary>False only for a provider on plain HTTP on loopback (tests, a laptop).</summary>
+    public bool RequireHttpsMetadata { get; set; } = true;
+
+    public bool Enabled => Authority.Length > 0;
 }
 
 public enum MailSecurity

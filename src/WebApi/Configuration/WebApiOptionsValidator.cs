@@ -51,6 +51,7 @@ internal sealed class WebApiOptionsValidator : IValidateOptions<WebApiOptions>
         }
 
         ValidateMail(options, failures);
+        ValidateSso(options, failures);
 
         if (options.Operator.StatusInterval <= TimeSpan.Zero)
         {
@@ -137,6 +138,51 @@ internal sealed class WebApiOptionsValidator : IValidateOptions<WebApiOptions>
         if (!Uri.TryCreate(options.PublicUrl, UriKind.Absolute, out var page) || (page.Scheme != Uri.UriSchemeHttps && page.Scheme != Uri.UriSchemeHttp))
         {
             failures.Add("WebApi:PublicUrl must be the page's address as users reach it (https://ide.example.com/): mails link there");
+        }
+    }
+
+    private static void ValidateSso(WebApiOptions options, List<string> failures)
+    {
+        var sso = options.Sso;
+        if (!sso.Enabled)
+        {
+            if (!options.Accounts.LocalSignIn)
+            {
+                failures.Add("WebApi:Accounts:LocalSignIn=false leaves nobody a way in: configure WebApi:Sso:Authority (single sign-on) first");
+            }
+
+            return;
+        }
+
+        if (!Uri.TryCreate(sso.Authority, UriKind.Absolute, out var authority)
+            || (authority.Scheme != Uri.UriSchemeHttps && (sso.RequireHttpsMetadata || authority.Scheme != Uri.UriSchemeHttp)))
+        {
+            failures.Add("WebApi:Sso:Authority must be the provider's issuer URL over https (http only with WebApi:Sso:RequireHttpsMetadata=false, for a provider on loopback)");
+        }
+
+        if (string.IsNullOrWhiteSpace(sso.ClientId))
+        {
+            failures.Add("WebApi:Sso:ClientId is required: the client registered for this platform at the provider");
+        }
+
+        if (sso.ClientSecretFile.Length > 0 && !File.Exists(sso.ClientSecretFile))
+        {
+            failures.Add($"WebApi:Sso:ClientSecretFile '{sso.ClientSecretFile}' does not exist");
+        }
+
+        if (!sso.Scopes.Contains("openid", StringComparer.Ordinal))
+        {
+            failures.Add("WebApi:Sso:Scopes must include openid");
+        }
+
+        if (!Uri.TryCreate(options.PublicUrl, UriKind.Absolute, out _))
+        {
+            failures.Add("WebApi:PublicUrl must be the page's address as users reach it (https://ide.example.com/): the provider sends them back there");
+        }
+
+        if (sso.AllowedGroups.Length > 0 && string.IsNullOrWhiteSpace(sso.GroupClaim))
+        {
+            failures.Add("WebApi:Sso:AllowedGroups needs WebApi:Sso:GroupClaim, the claim that lists a person's groups");
         }
     }
 }

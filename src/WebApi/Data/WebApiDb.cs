@@ -31,6 +31,8 @@ public abstract class WebApiDb(DbContextOptions options) : DbContext(options), I
 
     public DbSet<OutgoingMail> OutgoingMails => Set<OutgoingMail>();
 
+    public DbSet<ExternalLogin> ExternalLogins => Set<ExternalLogin>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.Entity<User>(user =>
@@ -52,6 +54,14 @@ public abstract class WebApiDb(DbContextOptions options) : DbContext(options), I
             code.Property(c => c.Purpose).HasConversion<string>().HasMaxLength(16);
             code.Property(c => c.Hash).HasMaxLength(32);
             code.HasOne<User>().WithMany().HasForeignKey(c => c.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<ExternalLogin>(login =>
+        {
+            login.Property(l => l.Issuer).HasMaxLength(256);
+            login.Property(l => l.Subject).HasMaxLength(256);
+            login.HasIndex(l => new { l.Issuer, l.Subject }).IsUnique();
+            login.HasOne<User>().WithMany().HasForeignKey(l => l.UserId).OnDelete(DeleteBehavior.Cascade);
         });
 
         modelBuilder.Entity<OutgoingMail>(mail =>

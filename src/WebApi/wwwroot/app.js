@@ -681,8 +681,29 @@ $("#logout").addEventListener("click", () => run(async () => {
   showSignedOut();
 }));
 
+// How people sign in here: the organisation's provider, passwords, or both. A single sign-on that came back
+// refused says why (the API's sentence for the code in ?sso_error=), and the code leaves the address.
+async function showSignInOptions() {
+  const query = new URLSearchParams(location.search);
+  const error = query.get("sso_error");
+  const options = await api("GET", `/api/accounts/sign-in${error ? `?error=${encodeURIComponent(error)}` : ""}`);
+  if (error !== null) {
+    query.delete("sso_error");
+    history.replaceState(null, "", location.pathname + (query.size ? `?${query}` : ""));
+  }
+  $("#sso").hidden = options.sso === null;
+  if (options.sso !== null) {
+    $("#sso-button").textContent = `Sign in with ${options.sso}`;
+    const returnTo = query.get("returnTo");
+    $("#sso-button").href = "/api/accounts/sso" + (returnTo !== null ? `?returnTo=${encodeURIComponent(returnTo)}` : "");
+  }
+  for (const form of ["#login-form", "#register-form"]) $(form).hidden = !options.local;
+  if (options.error) showError({ message: options.error });
+}
+
 run(async () => {
   if (takeResetToken()) return;
+  await showSignInOptions();
   try {
     await showSignedIn(await api("GET", "/api/accounts/me"));
   } catch (error) {

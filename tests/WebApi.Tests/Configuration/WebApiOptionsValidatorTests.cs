@@ -50,5 +50,23 @@ public sealed class WebApiOptionsValidatorTests
         Assert.True(new WebApiOptionsValidator().Validate(null, open).Succeeded);
     }
 
+    [Fact]
+    public void Single_sign_on_needs_a_provider_over_https_a_client_and_the_pages_address_and_passwords_off_needs_it()
+    {
+        var closed = new WebApiOptions { Tickets = { SigningKey = Key }, IdleStop = { Enabled = false }, Accounts = { RequireVerifiedEmail = false, LocalSignIn = false } };
+        Assert.Contains("WebApi:Accounts:LocalSignIn=false leaves nobody a way in", Failures(closed), StringComparison.Ordinal);
+
+        closed.Sso.Authority = "http://login.example.com/";
+        var failures = Failures(closed);
+        Assert.Contains("WebApi:Sso:Authority must be the provider's issuer URL over https", failures, StringComparison.Ordinal);
+        Assert.Contains("WebApi:Sso:ClientId is required", failures, StringComparison.Ordinal);
+        Assert.Contains("WebApi:PublicUrl must be the page's address", failures, StringComparison.Ordinal);
+
+        closed.Sso.Authority = "https://login.example.com/realms/acme";
+        closed.Sso.ClientId = "cloud-ide";
+        closed.PublicUrl = "https://ide.example.com/";
+        Assert.True(new WebApiOptionsValidator().Validate(null, closed).Succeeded, Failures(closed));
+    }
+
     private static string Failures(WebApiOptions options) => new WebApiOptionsValidator().Validate(null, options).FailureMessage ?? "";
 }

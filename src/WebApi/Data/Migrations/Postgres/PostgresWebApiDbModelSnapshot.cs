@@ -75,6 +75,40 @@ namespace WebApi.Data.Migrations.Postgres
                     b.ToTable("AccountCodes");
                 });
 
+            modelBuilder.Entity("WebApi.Accounts.ExternalLogin", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Issuer")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<long>("UserId")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("UserId");
+
+                    b.HasIndex("Issuer", "Subject")
+                        .IsUnique();
+
+                    b.ToTable("ExternalLogins");
+                });
+
             modelBuilder.Entity("WebApi.Accounts.User", b =>
                 {
                     b.Property<long>("Id")
@@ -340,6 +374,15 @@ namespace WebApi.Data.Migrations.Postgres
                 });
 
             modelBuilder.Entity("WebApi.Accounts.AccountCode", b =>
+                {
+                    b.HasOne("WebApi.Accounts.User", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("WebApi.Accounts.ExternalLogin", b =>
                 {
                     b.HasOne("WebApi.Accounts.User", null)
                         .WithMany()

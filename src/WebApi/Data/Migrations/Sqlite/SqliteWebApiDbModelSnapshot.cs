@@ -67,6 +67,38 @@ namespace WebApi.Data.Migrations.Sqlite
                     b.ToTable("AccountCodes");
                 });
 
+            modelBuilder.Entity("WebApi.Accounts.ExternalLogin", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Issuer")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("UserId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("UserId");
+
+                    b.HasIndex("Issuer", "Subject")
+                        .IsUnique();
+
+                    b.ToTable("ExternalLogins");
+                });
+
             modelBuilder.Entity("WebApi.Accounts.User", b =>
                 {
                     b.Property<long>("Id")
@@ -322,6 +354,15 @@ namespace WebApi.Data.Migrations.Sqlite
                 });
 
             modelBuilder.Entity("WebApi.Accounts.AccountCode", b =>
+                {
+                    b.HasOne("WebApi.Accounts.User", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("WebApi.Accounts.ExternalLogin", b =>
                 {
                     b.HasOne("WebApi.Accounts.User", null)
                         .WithMany()
