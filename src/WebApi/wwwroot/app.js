@@ -173,6 +173,9 @@ function showVerification(user) {
   $("#verify-email").textContent = user.email;
   $("#verify-form").hidden = !pending;
   $("#create-form").hidden = pending;
+  $("#empty-how").textContent = pending
+    ? "Once your address is verified (above), create one: give it a name, pick a template and a size."
+    : "Create one above: give it a name, pick a template and a size. It starts with an empty folder that is kept while it is stopped.";
 }
 
 function showSignedOut() {

@@ -10,7 +10,8 @@ namespace WebApi.Tests.Accounts;
 /// A forgotten password: a one-time link mailed to the account's address, whose asking never tells whether an
 /// address is registered; choosing a new password (by the link, or by its owner) ends every other session.
 /// </summary>
-public sealed partial class PasswordResetTests(WebApiWithMail webApi) : IClassFixture<WebApiWithMail>
+public abstract partial class PasswordResetTests<TWebApi>(TWebApi webApi) : IClassFixture<TWebApi>
+    where TWebApi : WebApiWithMail
 {
     private const string NewPassword = "a brand new passphrase";
 
@@ -151,3 +152,7 @@ public sealed partial class PasswordResetTests(WebApiWithMail webApi) : IClassFi
         }
     }
 }
+
+public sealed class SqlitePasswordResetTests(WebApiWithMail webApi) : PasswordResetTests<WebApiWithMail>(webApi);
+
+public sealed class PostgresPasswordResetTests(PostgresWebApiWithMail webApi) : PasswordResetTests<PostgresWebApiWithMail>(webApi);

@@ -11,11 +11,19 @@ using SmtpServer.Storage;
 namespace WebApi.Tests.Infrastructure;
 
 /// <summary>A mail as the SMTP server received it: parsed, with how the sender reached it.</summary>
-public sealed record ReceivedMail(MimeMessage Message, bool OverTls, string? SignedInAs)
+public sealed partial record ReceivedMail(MimeMessage Message, bool OverTls, string? SignedInAs)
 {
     public string To => ((MailboxAddress)Message.To[0]).Address;
 
     public string Text => Message.TextBody ?? "";
+
+    /// <summary>The six-digit code on a line of its own, as a verification mail sets it out.</summary>
+    public string VerificationCode => CodeLine().Match(Text) is { Success: true } match
+        ? match.Groups[1].Value
+        : throw new Xunit.Sdk.XunitException($"No code in the mail:\n{Text}");
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\s+(\d{6})\s*$", System.Text.RegularExpressions.RegexOptions.Multiline)]
+    private static partial System.Text.RegularExpressions.Regex CodeLine();
 }
 
 /// <summary>

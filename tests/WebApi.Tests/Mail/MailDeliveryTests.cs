@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using WebApi.Data;
-using WebApi.Tests.Accounts;
 using WebApi.Tests.Infrastructure;
 using WorkspaceOperator.Tests.Infrastructure;
 
@@ -27,7 +26,7 @@ public sealed class MailDeliveryTests
         // The first retry is 5 s after the first failure.
         var mail = await webApi.Smtp.NextAsync(TimeSpan.FromSeconds(20));
         Assert.Equal("patient@example.test", mail.To);
-        using var verified = await client.PostAsJsonAsync("/api/accounts/verification", new { code = EmailVerificationTests.CodeOf(mail) });
+        using var verified = await client.PostAsJsonAsync("/api/accounts/verification", new { code = mail.VerificationCode });
         Assert.Equal(HttpStatusCode.OK, verified.StatusCode);
         await Eventually.TrueAsync(async () => await OutboxCountAsync(webApi) == 0, "the sent mail left the outbox");
     }
