@@ -91,7 +91,7 @@ public static partial class AccountEndpoints
         {
             // Saved apart from the account: were this to fail, the account exists and the page offers to resend.
             var (code, _) = await codes.IssueAsync(db, user, CodePurpose.VerifyEmail, context.RequestAborted);
-            mails.PostVerificationCode(db, user, code!);
+            await mails.PostVerificationCodeAsync(db, user, code!, context.RequestAborted);
             await db.SaveChangesAsync(context.RequestAborted);
             mails.Wake();
         }

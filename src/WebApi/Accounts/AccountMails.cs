@@ -10,10 +10,10 @@ public sealed class AccountMails(MailOutbox outbox, IOptions<WebApiOptions> opti
 {
     private readonly WebApiOptions _options = options.Value;
 
-    public void PostVerificationCode(WebApiDb db, User user, string code)
+    public Task PostVerificationCodeAsync(WebApiDb db, User user, string code, CancellationToken cancellationToken)
     {
         var lifetime = _options.Accounts.VerificationCodeLifetime;
-        outbox.Post(db, user.Email, $"Your Cloud IDE code: {code}", $"""
+        return outbox.PostAsync(db, user.Email, $"Your Cloud IDE code: {code}", $"""
             Hello {user.UserName},
 
             the code that verifies this address for your Cloud IDE account is
@@ -23,16 +23,16 @@ public sealed class AccountMails(MailOutbox outbox, IOptions<WebApiOptions> opti
             Enter it on the page where you signed in ({_options.PublicUrl}). It works once, for {Minutes(lifetime)}.
 
             If you did not make an account there, ignore this mail: without the code nothing happens.
-            """, time.GetUtcNow() + lifetime);
+            """, time.GetUtcNow() + lifetime, ReplaceKey(CodePurpose.VerifyEmail, user), cancellationToken);
     }
 
-    public void PostPasswordReset(WebApiDb db, User user, string token)
+    public Task PostPasswordResetAsync(WebApiDb db, User user, string token, CancellationToken cancellationToken)
     {
         var lifetime = _options.Accounts.PasswordResetLifetime;
 
         // In the fragment: a browser sends it to no server, in no Referer and no access log.
         var link = $"{_options.PublicUrl.TrimEnd('/')}/#reset={token}";
-        outbox.Post(db, user.Email, "Reset your Cloud IDE password", $"""
+        return outbox.PostAsync(db, user.Email, "Reset your Cloud IDE password", $"""
             Hello {user.UserName},
 
             someone, we hope you, asked to reset the password of your Cloud IDE account. To choose a new one,
@@ -41,10 +41,14 @@ public sealed class AccountMails(MailOutbox outbox, IOptions<WebApiOptions> opti
                 {link}
 
             If it was not you, ignore this mail: your password stays as it is.
-            """, time.GetUtcNow() + lifetime);
+            """, time.GetUtcNow() + lifetime, ReplaceKey(CodePurpose.ResetPassword, user), cancellationToken);
     }
 
     public void Wake() => outbox.Wake();
+
+    // A new code voids the one before: its mail, if still unsent, would only mislead.
+    private static string ReplaceKey(CodePurpose purpose, User user) =>
+        $"{purpose}:{user.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
 
     private static string Minutes(TimeSpan lifetime) =>
         lifetime.TotalMinutes < 120 ? $"{lifetime.TotalMinutes:0} minutes" : $"{lifetime.TotalHours:0} hours";

@@ -52,7 +52,7 @@ public static class PasswordEndpoints
             var (token, _) = await codes.IssueAsync(db, user, CodePurpose.ResetPassword, context.RequestAborted);
             if (token is not null)
             {
-                mails.PostPasswordReset(db, user, token);
+                await mails.PostPasswordResetAsync(db, user, token, context.RequestAborted);
                 await db.SaveChangesAsync(context.RequestAborted);
                 mails.Wake();
             }

@@ -82,7 +82,7 @@ public static class VerificationEndpoints
             return TooSoon(context, retryAfter, "A code was sent a moment ago");
         }
 
-        mails.PostVerificationCode(db, user, code);
+        await mails.PostVerificationCodeAsync(db, user, code, context.RequestAborted);
         await db.SaveChangesAsync(context.RequestAborted);
         mails.Wake();
         return TypedResults.Accepted("/api/accounts/me", new MailPostedView(user.Email));

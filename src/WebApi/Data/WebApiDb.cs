@@ -69,7 +69,9 @@ public abstract class WebApiDb(DbContextOptions options) : DbContext(options), I
             mail.Property(m => m.To).HasMaxLength(254);
             mail.Property(m => m.Subject).HasMaxLength(200);
             mail.Property(m => m.LastError).HasMaxLength(500);
+            mail.Property(m => m.ReplaceKey).HasMaxLength(64);
             mail.HasIndex(m => m.NextAttemptAt);
+            mail.HasIndex(m => m.ReplaceKey);
         });
 
         modelBuilder.Entity<Template>().HasIndex(t => t.Key).IsUnique();

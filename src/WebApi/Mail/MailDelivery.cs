@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using MailKit.Net.Smtp;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using WebApi.Configuration;
@@ -111,7 +112,30 @@ internal sealed partial class MailDelivery(
         catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
         {
             var reason = ex.Message.Length > 500 ? ex.Message[..500] : ex.Message;
-            foreach (var mail in taken.Where(m => !delivered.Contains(m.Id)))
+            var undelivered = taken.Where(m => !delivered.Contains(m.Id)).ToList();
+
+            // The server answers for one recipient at a time: a permanent refusal (5xx, RFC 5321 §4.2.1: the
+            // mailbox does not exist) is the mail being offered, and trying it again cannot help.
+            if (ex is SmtpCommandException { ErrorCode: SmtpErrorCode.RecipientNotAccepted, StatusCode: >= (SmtpStatusCode)500 } && undelivered.Count > 0)
+            {
+                var refused = undelivered[0];
+                undelivered.RemoveAt(0);
+                await db.OutgoingMails.Where(m => m.Id == refused.Id).ExecuteDeleteAsync(CancellationToken.None);
+                discarded.Add(1);
+                LogRefusedForGood(refused.Id, refused.Subject, Domain(refused.To), options.Value.Mail.Host, reason);
+
+                // The rest were not offered: due again at once, no attempt counted.
+                var again = time.GetUtcNow();
+                foreach (var mail in undelivered)
+                {
+                    await db.OutgoingMails.Where(m => m.Id == mail.Id).ExecuteUpdateAsync(set => set.SetProperty(m => m.NextAttemptAt, again), CancellationToken.None);
+                }
+
+                outbox.Wake();
+                return;
+            }
+
+            foreach (var mail in undelivered)
             {
                 var attempts = mail.Attempts + 1;
                 var retry = TimeSpan.FromTicks(Math.Min(LongestRetry.Ticks, FirstRetry.Ticks << Math.Min(attempts - 1, 16)));
@@ -132,6 +156,9 @@ internal sealed partial class MailDelivery(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Mail {MailId} ({Subject}) to a user at {Domain} not sent (attempt {Attempt}) by {SmtpHost}: {Reason}; trying again in {RetrySeconds} s")]
     private partial void LogFailed(long mailId, string subject, string domain, int attempt, string smtpHost, string reason, double retrySeconds);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Mail {MailId} ({Subject}) to a user at {Domain} refused for good by {SmtpHost}: {Reason}; dropped")]
+    private partial void LogRefusedForGood(long mailId, string subject, string domain, string smtpHost, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Mail {MailId} ({Subject}) to a user at {Domain} dropped unsent after {Attempts} attempts: what it carried expired (last failure: {LastError})")]
     private partial void LogDiscarded(long mailId, string subject, string domain, int attempts, string lastError);

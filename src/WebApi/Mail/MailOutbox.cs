@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using WebApi.Data;
 
 namespace WebApi.Mail;
@@ -11,9 +12,19 @@ public sealed class MailOutbox(TimeProvider time) : IDisposable
 {
     private readonly SemaphoreSlim _posted = new(0, 1);
 
-    /// <summary>Adds the mail to <paramref name="db"/>'s changes; it is sent once they are saved and <see cref="Wake"/> is called.</summary>
-    public void Post(WebApiDb db, string to, string subject, string textBody, DateTimeOffset discardAfter)
+    /// <summary>
+    /// Drops the unsent mails this one replaces (same <paramref name="replaceKey"/>) and adds it to
+    /// <paramref name="db"/>'s changes; it is sent once they are saved and <see cref="Wake"/> is called.
+    /// </summary>
+    public async Task PostAsync(WebApiDb db, string to, string subject, string textBody, DateTimeOffset discardAfter, string? replaceKey, CancellationToken cancellationToken)
     {
+        if (replaceKey is not null)
+        {
+            // At once, not with the caller's changes: a sender may delete the row first (sent meanwhile), which
+            // a tracked deletion would take for a conflict and fail the user's request.
+            await db.OutgoingMails.Where(m => m.ReplaceKey == replaceKey).ExecuteDeleteAsync(cancellationToken);
+        }
+
         var now = time.GetUtcNow();
         db.OutgoingMails.Add(new OutgoingMail
         {
@@ -23,6 +34,7 @@ public sealed class MailOutbox(TimeProvider time) : IDisposable
             CreatedAt = now,
             NextAttemptAt = now,
             DiscardAfter = discardAfter,
+            ReplaceKey = replaceKey,
         });
     }
 

@@ -23,6 +23,12 @@ public sealed class OutgoingMail
     /// <summary>After this the mail is useless (its code expired) and is dropped unsent.</summary>
     public DateTimeOffset DiscardAfter { get; set; }
 
+    /// <summary>
+    /// Mails with the same key replace each other: posting one drops those not sent yet (a new code makes the
+    /// one before useless, and a user who got both would type the wrong one). Null: replaces nothing.
+    /// </summary>
+    public string? ReplaceKey { get; set; }
+
     public int Attempts { get; set; }
 
     public string? LastError { get; set; }

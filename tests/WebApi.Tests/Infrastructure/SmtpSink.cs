@@ -5,6 +5,7 @@ using System.Threading.Channels;
 using MimeKit;
 using SmtpServer;
 using SmtpServer.Authentication;
+using SmtpServer.Mail;
 using SmtpServer.Protocol;
 using SmtpServer.Storage;
 
@@ -37,6 +38,7 @@ public sealed class SmtpSink : IAsyncDisposable
     private SmtpServer.SmtpServer? _server;
     private Task _running = Task.CompletedTask;
     private int _refusals;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _unknownMailboxes = new(StringComparer.OrdinalIgnoreCase);
 
     private SmtpSink(int port) => Port = port;
 
@@ -76,6 +78,9 @@ public sealed class SmtpSink : IAsyncDisposable
             .Build();
         var services = new SmtpServer.ComponentModel.ServiceProvider();
         services.Add(new Store(this));
+        services.Add(new DelegatingMailboxFilter(
+            (ISessionContext _, IMailbox _) => true,
+            (ISessionContext _, IMailbox to, IMailbox _) => !_unknownMailboxes.ContainsKey(to.AsAddress())));
         if (login is { } expected)
         {
             services.Add(new DelegatingUserAuthenticator((user, password) => user == expected.User && password == expected.Password));
@@ -84,7 +89,7 @@ public sealed class SmtpSink : IAsyncDisposable
         _server = new SmtpServer.SmtpServer(options, services);
         _running = _server.StartAsync(_stop.Token);
 
-        // Listening once a connection is answered.
+        // Listening once a connection is answered (within 10 s: a busy machine starts it late).
         for (var attempt = 0; ; attempt++)
         {
             try
@@ -93,12 +98,15 @@ public sealed class SmtpSink : IAsyncDisposable
                 await probe.ConnectAsync(IPAddress.Loopback, Port);
                 return;
             }
-            catch (System.Net.Sockets.SocketException) when (attempt < 100)
+            catch (System.Net.Sockets.SocketException) when (attempt < 500)
             {
                 await Task.Delay(20);
             }
         }
     }
+
+    /// <summary>Mail to <paramref name="address"/> is refused for good (550: no such mailbox), as a provider does.</summary>
+    public void NoSuchMailbox(string address) => _unknownMailboxes[address] = true;
 
     /// <summary>The next <paramref name="count"/> mails are answered 451 (try again later), as a busy server does.</summary>
     public void RefuseNext(int count) => Interlocked.Exchange(ref _refusals, count);

@@ -65,6 +65,46 @@ public sealed class MailDeliveryTests
     }
 
     [Fact]
+    public async Task A_new_code_replaces_the_mail_of_the_one_before_while_it_is_still_unsent()
+    {
+        await using var webApi = new WebApiWithMailServerDown();
+        await webApi.InitializeAsync();
+        using var client = await webApi.NewUserAsync("impatient");
+        webApi.Time.Offset += TimeSpan.FromSeconds(61);
+        using (var resent = await client.PostAsync("/api/accounts/verification/resend", null))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, resent.StatusCode);
+        }
+
+        Assert.Equal(1, await OutboxCountAsync(webApi));
+        await webApi.Smtp.ListenAsync();
+        var mail = await webApi.Smtp.NextAsync(TimeSpan.FromSeconds(20));
+        Assert.Null(await webApi.Smtp.AnyWithinAsync(TimeSpan.FromSeconds(6)));
+        using var verified = await client.PostAsJsonAsync("/api/accounts/verification", new { code = mail.VerificationCode });
+        Assert.Equal(HttpStatusCode.OK, verified.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_mailbox_the_server_says_does_not_exist_is_not_tried_again_and_others_still_get_theirs()
+    {
+        await using var webApi = new WebApiWithMail();
+        await webApi.InitializeAsync();
+        webApi.Smtp.NoSuchMailbox("typo@example.test");
+        using var anonymous = webApi.NewClient();
+        using (var registered = await anonymous.PostAsJsonAsync("/api/accounts/register", new { userName = "typo", email = "typo@example.test", password = "correct horse battery" }))
+        {
+            Assert.Equal(HttpStatusCode.Created, registered.StatusCode);
+        }
+
+        await Eventually.TrueAsync(async () => await OutboxCountAsync(webApi) == 0, "the refused mail was dropped at once (not kept for retries until its code expires)", TimeSpan.FromSeconds(4));
+        using (await webApi.NewUserAsync("careful"))
+        {
+        }
+
+        Assert.Equal("careful@example.test", (await webApi.Smtp.NextAsync()).To);
+    }
+
+    [Fact]
     public async Task A_provider_that_wants_starttls_and_a_sign_in_gets_both()
     {
         await using var webApi = new WebApiWithMailOverStartTls();

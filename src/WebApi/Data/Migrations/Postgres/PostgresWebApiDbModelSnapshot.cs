@@ -263,6 +263,10 @@ namespace WebApi.Data.Migrations.Postgres
                     b.Property<DateTimeOffset>("NextAttemptAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("ReplaceKey")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<string>("Subject")
                         .IsRequired()
                         .HasMaxLength(200)
@@ -280,6 +284,8 @@ namespace WebApi.Data.Migrations.Postgres
                     b.HasKey("Id");
 
                     b.HasIndex("NextAttemptAt");
+
+                    b.HasIndex("ReplaceKey");
 
                     b.ToTable("OutgoingMails");
                 });

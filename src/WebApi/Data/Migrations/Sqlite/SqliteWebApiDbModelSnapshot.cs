@@ -245,6 +245,10 @@ namespace WebApi.Data.Migrations.Sqlite
                     b.Property<long>("NextAttemptAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("ReplaceKey")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Subject")
                         .IsRequired()
                         .HasMaxLength(200)
@@ -262,6 +266,8 @@ namespace WebApi.Data.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.HasIndex("NextAttemptAt");
+
+                    b.HasIndex("ReplaceKey");
 
                     b.ToTable("OutgoingMails");
                 });

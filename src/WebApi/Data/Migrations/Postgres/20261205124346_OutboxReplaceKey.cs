@@ -1,0 +1,38 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace WebApi.Data.Migrations.Postgres
+{
+    /// <inheritdoc />
+    public partial class OutboxReplaceKey : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<string>(
+                name: "ReplaceKey",
+                table: "OutgoingMails",
+                type: "character varying(64)",
+                maxLength: 64,
+                nullable: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_OutgoingMails_ReplaceKey",
+                table: "OutgoingMails",
+                column: "ReplaceKey");
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropIndex(
+                name: "IX_OutgoingMails_ReplaceKey",
+                table: "OutgoingMails");
+
+            migrationBuilder.DropColumn(
+                name: "ReplaceKey",
+                table: "OutgoingMails");
+        }
+    }
+}
