@@ -43,7 +43,7 @@ public static partial class AccountEndpoints
 
     internal static async Task<Results<Created<UserView>, ValidationProblem, ProblemHttpResult>> Register(
         RegisterRequest request, HttpContext context, WebApiDb db, IPasswordHasher<User> hasher, PasswordRules passwords,
-        AccountCodes codes, AccountMails mails, IOptions<WebApiOptions> options, TimeProvider time)
+        AccountCodes codes, AccountMails mails, IOptions<WebApiOptions> options, TimeProvider time, ILogger<User> logger)
     {
         var errors = new Dictionary<string, string[]>();
         if (request.UserName is null || !UserNamePattern().IsMatch(request.UserName))
@@ -89,11 +89,19 @@ public static partial class AccountEndpoints
 
         if (options.Value.Accounts.RequireVerifiedEmail)
         {
-            // Saved apart from the account: were this to fail, the account exists and the page offers to resend.
-            var (code, _) = await codes.IssueAsync(db, user, CodePurpose.VerifyEmail, context.RequestAborted);
-            await mails.PostVerificationCodeAsync(db, user, code!, context.RequestAborted);
-            await db.SaveChangesAsync(context.RequestAborted);
-            mails.Wake();
+            // Saved apart from the account: were this to fail, the account exists, its owner is signed in, and the
+            // page offers to send a code.
+            try
+            {
+                var (code, _) = await codes.IssueAsync(db, user, CodePurpose.VerifyEmail, context.RequestAborted);
+                await mails.PostVerificationCodeAsync(db, user, code!, context.RequestAborted);
+                await db.SaveChangesAsync(context.RequestAborted);
+                mails.Wake();
+            }
+            catch (DbUpdateException ex)
+            {
+                LogCodeNotIssued(logger, user.UserName, ex.Message);
+            }
         }
 
         await AccountSessions.SignInAsync(context, user);
@@ -144,6 +152,9 @@ public static partial class AccountEndpoints
             ? UnknownUser()
             : TypedResults.Ok(View(user, options.Value));
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Account {UserName} was made, but its verification code was not issued ({Reason}); it may ask for one")]
+    private static partial void LogCodeNotIssued(ILogger logger, string userName, string reason);
 
     /// <summary>A session whose account was deleted while the request was on its way.</summary>
     internal static ProblemHttpResult UnknownUser() =>
