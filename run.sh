@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole platform on one machine (issue #8): installs what is missing (once), builds, starts a private
+# The whole platform on one machine: installs what is missing (once), builds, starts a private
 # Redis, the operator (local driver: one code-server process per workspace), the web API (SQLite) and the
 # gateway, prints the URL to open, and stops everything on Ctrl-C.
 #

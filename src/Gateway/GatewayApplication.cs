@@ -49,7 +49,7 @@ public static class GatewayApplication
         // Requests and tunnels continue on the socket thread that read their bytes instead of queueing to
         // the thread pool. Nothing on the request path blocks (Redis calls are asynchronous, logs go to a
         // dropping queue), and it takes the pool out of the latency path: fixed-rate p99 4.8 ms instead of
-        // ~100 ms on one core, WebSocket echo +13% (issue #3, bench/results).
+        // ~100 ms on one core, WebSocket echo +13% (bench/results).
         builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = true);
         builder.Services.AddGateway(builder.Configuration);
 

@@ -6,7 +6,7 @@ using Microsoft.IdentityModel.Tokens;
 namespace Bench.Load;
 
 /// <summary>
-/// What a browser holds after opening a workspace through the dashboard (issue #5): the gateway's session
+/// What a browser holds after opening a workspace through the dashboard: the gateway's session
 /// cookie for that workspace's path. Every target gets the same header, so the baselines parse the same
 /// bytes; only the gateway checks it. Minted here with the gateway's documented session format
 /// (README "Security") and a key generated for this run.

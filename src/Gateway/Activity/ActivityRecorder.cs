@@ -9,7 +9,7 @@ using StackExchange.Redis;
 namespace Gateway.Activity;
 
 /// <summary>
-/// Records when each workspace was last used, for the web API's idle auto-stop (issue #7): every
+/// Records when each workspace was last used, for the web API's idle auto-stop: every
 /// <see cref="ActivityOptions.FlushInterval"/>, one <c>ZADD activity &lt;unix-s&gt; &lt;sid&gt; ...</c> for the
 /// workspaces that served a request meanwhile or hold an open tunnel (an open editor is in use: the
 /// gateway cannot tell typing from an idle tab). The request path only sets a flag on its route; no lookup,

@@ -10,7 +10,7 @@ namespace Gateway.Auth;
 /// <summary>
 /// Checks tickets and session tokens (signature, audience, expiry, claims) and mints sessions. A token that
 /// passed once is remembered until it expires, so a request carrying a known cookie costs one dictionary
-/// read, no signature check and no allocation; nothing here calls Redis or a database (issue #5).
+/// read, no signature check and no allocation; nothing here calls Redis or a database: a check must not depend on a store being up.
 /// </summary>
 internal sealed partial class AccessTokens
 {

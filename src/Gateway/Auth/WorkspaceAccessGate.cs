@@ -9,7 +9,7 @@ using ServiceDefaults.Sharing;
 namespace Gateway.Auth;
 
 /// <summary>
-/// Decides whether a request may reach workspace <c>sid</c> (issue #5). Credentials, in order: a ticket in
+/// Decides whether a request may reach workspace <c>sid</c>. Credentials, in order: a ticket in
 /// the query (the first navigation: exchanged for a session cookie and a redirect that drops it), the
 /// session cookie, an <c>Authorization: Bearer</c> ticket. None valid: 401 (or the login page for a browser
 /// navigation); valid but for another workspace: 403. The common case, a known cookie, completes

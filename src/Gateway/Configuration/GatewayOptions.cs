@@ -32,7 +32,7 @@ public sealed class GatewayOptions
     public Dictionary<string, StaticRouteOptions> StaticRoutes { get; set; } = new(StringComparer.Ordinal);
 }
 
-/// <summary>Last use per workspace, for the web API's idle auto-stop (issue #7).</summary>
+/// <summary>Last use per workspace, for the web API's idle auto-stop.</summary>
 public sealed class ActivityOptions
 {
     public bool Enabled { get; set; } = true;
@@ -116,7 +116,7 @@ public sealed class ForwardingOptions
 
     /// <summary>
     /// Idle time allowed on an upgraded (WebSocket) connection. YARP's default of 100 s would cut an
-    /// editor left open over lunch (issue #2), so this defaults to an hour.
+    /// editor left open over lunch, so this defaults to an hour.
     /// </summary>
     public TimeSpan WebSocketIdleTimeout { get; set; } = TimeSpan.FromHours(1);
 
@@ -126,7 +126,7 @@ public sealed class ForwardingOptions
     /// <summary>
     /// Networks (CIDR, e.g. <c>10.0.0.0/8</c>) of load balancers in front of the gateway. Their
     /// X-Forwarded-For is appended to and their X-Forwarded-Proto/Host kept; from anyone else all
-    /// X-Forwarded-* headers are replaced (issue #5). Empty: nobody is trusted.
+    /// X-Forwarded-* headers are replaced. Empty: nobody is trusted.
     /// </summary>
     public string[] TrustedProxies { get; set; } = [];
 
@@ -183,7 +183,7 @@ public sealed class TelemetryOptions : TelemetryExportOptions
     public int MaxSidSeries { get; set; } = 500;
 }
 
-/// <summary>Who may reach a workspace (issue #5). Read live: keys can be rotated without a restart.</summary>
+/// <summary>Who may reach a workspace. Read live: keys can be rotated without a restart.</summary>
 public sealed class AuthOptions
 {
     /// <summary><c>Ticket</c>: every workspace request needs a valid ticket or session; <c>None</c>: the old proxy's open door.</summary>

@@ -3,7 +3,7 @@ namespace Gateway.Diagnostics;
 /// <summary>
 /// How many lines one kind of per-request failure may log per interval. When a workspace or Redis goes
 /// down, every request fails the same way, thousands per second; the first few are logged, the rest are
-/// counted and reported with the next line that gets through (issue #4). Lock-free; a race at a window
+/// counted and reported with the next line that gets through: a failure that hits every request must not flood the log. Lock-free; a race at a window
 /// boundary may let one extra line through, which is harmless.
 /// </summary>
 internal sealed class LogBudget(TimeProvider time, int linesPerInterval, TimeSpan interval)

@@ -9,7 +9,7 @@ namespace Gateway.Forwarding;
 /// The upgraded connections (editor WebSockets, terminals, dev-server sockets) open through the gateway,
 /// by sid. When a sid's route changes they are checked against the store and closed if they lead to an
 /// address that is no longer the workspace's, so a stopped workspace cannot be used through a lingering
-/// connection and a moved one reconnects to its new pod (issue #4). A re-announced but unchanged route
+/// connection and a moved one reconnects to its new pod. A re-announced but unchanged route
 /// keeps its sessions: an editor must not be dropped for nothing.
 /// </summary>
 internal sealed partial class OpenTunnels : IRouteChangeObserver, IDisposable

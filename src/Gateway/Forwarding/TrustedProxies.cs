@@ -6,7 +6,7 @@ namespace Gateway.Forwarding;
 
 /// <summary>
 /// Which peers may tell us about the client (<see cref="ForwardingOptions.TrustedProxies"/>): a load balancer
-/// in front of the gateway is believed about the client's address and scheme; anyone else is not (issue #5).
+/// in front of the gateway is believed about the client's address and scheme; anyone else is not: a client could claim any address or scheme.
 /// </summary>
 internal sealed class TrustedProxies
 {

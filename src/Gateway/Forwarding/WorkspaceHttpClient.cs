@@ -33,7 +33,7 @@ internal sealed class WorkspaceHttpClient : IDisposable
 
     public HttpMessageInvoker Invoker { get; }
 
-    /// <summary>TCP connections to workspaces open now, pooled and tunnelled: the leak check of issue #4.</summary>
+    /// <summary>TCP connections to workspaces open now, pooled and tunnelled: what the leak checks count.</summary>
     public int OpenConnections => Volatile.Read(ref _openConnections);
 
     public void Dispose() => Invoker.Dispose();

@@ -64,7 +64,7 @@ internal sealed class WorkspaceRequestTransformer(AccessTokens tokens, Workspace
         return copyBody;
     }
 
-    /// <summary>The session cookie, a ticket used as Bearer: ours, never the workspace's (issue #5), whatever the mode.</summary>
+    /// <summary>The session cookie, a ticket used as Bearer: ours, never the workspace's (a workspace would hold its owner's credential), whatever the mode.</summary>
     private async ValueTask RemoveGatewayCredentialsAsync(HttpRequest request, HttpRequestHeaders headers, AuthOptions auth)
     {
         var cookies = request.Headers.Cookie;

@@ -13,7 +13,7 @@ namespace Gateway.Routing;
 /// </summary>
 internal sealed partial class RouteCache : IRouteResolver, IRouteInvalidator, IDisposable
 {
-    // While the store is down an expired route keeps being served (stale-if-error, issue #4) and is retried this often.
+    // While the store is down an expired route keeps being served (stale-if-error, RFC 5861) and is retried this often.
     private static readonly TimeSpan StaleRetryInterval = TimeSpan.FromSeconds(1);
 
     // Positive entries nobody refreshed for this long after expiry are dropped by the sweeper.

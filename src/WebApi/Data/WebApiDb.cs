@@ -9,7 +9,7 @@ namespace WebApi.Data;
 
 /// <summary>
 /// The web API's database. The rules that concurrent requests could break are constraints here, not
-/// only checks in code (issue #7): unique names per user, one active workspace per user (a filtered
+/// only checks in code, which two requests at once would both pass: unique names per user, one active workspace per user (a filtered
 /// unique index), the per-user count under its limit (a CHECK).
 /// </summary>
 public abstract class WebApiDb(DbContextOptions options) : DbContext(options), IDataProtectionKeyContext

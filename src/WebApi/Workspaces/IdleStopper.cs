@@ -10,7 +10,7 @@ using WebApi.Orchestration;
 namespace WebApi.Workspaces;
 
 /// <summary>
-/// Stops workspaces nobody has used for <see cref="IdleStopOptions.IdleTimeout"/> (issue #7; the old
+/// Stops workspaces nobody has used for <see cref="IdleStopOptions.IdleTimeout"/> (the old
 /// platform had no such thing). The gateway records use in the Redis sorted set <c>activity</c> (member =
 /// sid, score = unix seconds of the last request or tunnel traffic); a workspace running for longer than
 /// the timeout without a recent score is stopped through the same path as the Stop button. When Redis

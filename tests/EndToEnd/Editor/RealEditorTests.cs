@@ -10,7 +10,7 @@ using Xunit.Abstractions;
 namespace EndToEnd.Editor;
 
 /// <summary>
-/// Issue #8: the platform as <c>./run.sh</c> brings it up (real code-server 4.139.1 editors, a private
+/// The platform as <c>./run.sh</c> brings it up (real code-server 4.139.1 editors, a private
 /// Redis, operator, web API, gateway), driven in headless Chromium the way a user works: register, create
 /// and start a workspace, work in VS Code through the gateway, keep files across stop and start, reach a
 /// dev server through code-server's <c>/proxy/&lt;port&gt;/</c>, be refused another user's workspace, and

@@ -5,7 +5,7 @@ using System.Text.RegularExpressions;
 namespace EndToEnd.Infrastructure;
 
 /// <summary>
-/// The platform brought up by <c>./run.sh</c> itself, as a newcomer runs it (issue #8): tools from the
+/// The platform brought up by <c>./run.sh</c> itself, as a newcomer runs it: tools from the
 /// repository's ignored tools folder (installed on first use), a Release build, a private Redis, the
 /// operator with real code-server editors, the web API on SQLite and the gateway, on free loopback ports
 /// and a fresh data folder. <see cref="InterruptAsync"/> is the newcomer's Ctrl-C.

@@ -8,7 +8,7 @@ namespace EndToEnd.Infrastructure;
 
 /// <summary>
 /// Named steps of a browser scenario on the platform run.sh started. A failed step says which one, and
-/// what it saw (issue #8): the failing HTTP answers the browsers got, what run.sh printed, and the ends
+/// what it saw: the failing HTTP answers the browsers got, what run.sh printed, and the ends
 /// of the gateway's, the operator's, the web API's and the workspace editors' logs.
 /// </summary>
 public sealed class Scenario(RunScript platform, ITestOutputHelper output)

@@ -9,7 +9,7 @@ public sealed class CredentialSecrecyTests(GatewayWithBackends env) : Credential
 /// <summary>The same with the fast path off: every request the YARP way, which the fast path must match.</summary>
 public sealed class CredentialSecrecyTestsThroughYarp(YarpGatewayWithBackends env) : CredentialSecrecyTests<YarpGatewayWithBackends>(env);
 
-/// <summary>Tickets and session cookies never appear in the gateway's logs (issue #5).</summary>
+/// <summary>Tickets and session cookies never appear in the gateway's logs.</summary>
 public abstract class CredentialSecrecyTests<TGateway>(TGateway env) : IClassFixture<TGateway>
     where TGateway : GatewayWithBackends
 {

@@ -15,7 +15,7 @@ public sealed class WorkspaceAccessTests(TicketGatewayWithBackends env) : Worksp
 /// <summary>The same with the fast path off: every request the YARP way, which the fast path must match.</summary>
 public sealed class WorkspaceAccessTestsThroughYarp(YarpTicketGatewayWithBackends env) : WorkspaceAccessTests<YarpTicketGatewayWithBackends>(env);
 
-/// <summary>Only the holder of a ticket for a workspace reaches it (issue #5), over real sockets.</summary>
+/// <summary>Only the holder of a ticket for a workspace reaches it, over real sockets.</summary>
 public abstract class WorkspaceAccessTests<TGateway>(TGateway env) : IClassFixture<TGateway>
     where TGateway : TicketGatewayWithBackends
 {

@@ -6,7 +6,7 @@ using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Configuration;
 
-/// <summary>SIGTERM to a real gateway process, as Kubernetes sends on a rollout (issue #4).</summary>
+/// <summary>SIGTERM to a real gateway process, as Kubernetes sends on a rollout.</summary>
 public sealed class ShutdownTests(GatewayWithBackends env) : IClassFixture<GatewayWithBackends>
 {
     [Fact]

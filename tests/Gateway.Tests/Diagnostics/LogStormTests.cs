@@ -4,7 +4,7 @@ using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Diagnostics;
 
-/// <summary>A dead workspace or Redis fails every request the same way; the log must not fail with it (issue #4).</summary>
+/// <summary>A dead workspace or Redis fails every request the same way; the log must not fail with it.</summary>
 public sealed class LogStormTests(GatewayWithBackends env) : IClassFixture<GatewayWithBackends>
 {
     [Fact]

@@ -8,7 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Gateway.Tests.Forwarding;
 
-/// <summary>Upgraded connections end when their workspace dies, stops or moves, and leave nothing behind (issue #4).</summary>
+/// <summary>Upgraded connections end when their workspace dies, stops or moves, and leave nothing behind.</summary>
 public sealed class TunnelLifetimeTests(GatewayWithBackends env) : TunnelLifetimeTests<GatewayWithBackends>(env);
 
 /// <summary>The same, every tunnel through Kestrel, YARP and the gateway's relay.</summary>

@@ -37,7 +37,7 @@ public sealed record HostileCase(string Category, string Name, string Template, 
 }
 
 /// <summary>
-/// The table (issue #5). The attacker holds a ticket for workspace A and tries to reach B, to confuse the
+/// The table. The attacker holds a ticket for workspace A and tries to reach B, to confuse the
 /// gateway's parsing, or to break it. <c>{HOST}</c> is the gateway's address, filled in at run time.
 /// </summary>
 public static class HostileCases

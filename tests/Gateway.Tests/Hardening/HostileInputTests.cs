@@ -27,7 +27,7 @@ public class HostileGateway : GatewayWithBackends
     }
 }
 
-/// <summary>Issue #5: every case of <see cref="HostileCases"/> over a real socket, with the rules every case obeys.</summary>
+/// <summary>Every case of <see cref="HostileCases"/> over a real socket, with the rules every case obeys.</summary>
 /// <summary>With the gateway's defaults: the fast path serves what it takes, the YARP way the rest.</summary>
 public sealed class YarpHostileGateway : HostileGateway
 {

@@ -136,7 +136,7 @@ public class GatewayWithBackends : IAsyncLifetime
     }
 }
 
-/// <summary>The same, with access checks on (issue #5): tests present tickets from <see cref="TestTickets"/>.</summary>
+/// <summary>The same, with access checks on: tests present tickets from <see cref="TestTickets"/>.</summary>
 public class TicketGatewayWithBackends : GatewayWithBackends
 {
     protected override string[] GatewayArguments => [.. TestTickets.GatewayArgs, "--Gateway:Forwarding:TrustedProxies:0=127.0.0.2/32"];

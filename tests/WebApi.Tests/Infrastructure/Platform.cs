@@ -193,7 +193,7 @@ public sealed class TelemetryPlatform : Platform
     }
 }
 
-/// <summary>The same platform with the web API on a real PostgreSQL server (issue #7: both databases).</summary>
+/// <summary>The same platform with the web API on a real PostgreSQL server (every rule holds on both databases).</summary>
 public sealed class PostgresPlatform : Platform
 {
     private PostgresServer? _postgres;
