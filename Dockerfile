@@ -8,6 +8,7 @@ FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY config/ config/
+COPY src/Contracts/ src/Contracts/
 COPY src/ServiceDefaults/ src/ServiceDefaults/
 COPY src/Gateway/ src/Gateway/
 COPY src/Operator/ src/Operator/

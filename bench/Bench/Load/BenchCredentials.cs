@@ -35,6 +35,7 @@ internal static class BenchCredentials
     {
         return CookieLines.GetOrAdd(sid, static s => "gw_session=" + Handler.CreateToken(new SecurityTokenDescriptor
         {
+            Issuer = "workspace-gateway",
             Audience = "workspace-gateway/session",
             Expires = DateTime.UtcNow.AddHours(8),
             Claims = new Dictionary<string, object> { ["sub"] = "bench", ["sid"] = s },

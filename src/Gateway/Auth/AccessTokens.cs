@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Contracts.Tickets;
 using Gateway.Configuration;
 using Gateway.Routing;
 using Microsoft.Extensions.Options;
@@ -14,10 +15,8 @@ namespace Gateway.Auth;
 /// </summary>
 internal sealed partial class AccessTokens
 {
-    private const string Issuer = "workspace-gateway";
     private const int MaxRememberedTokens = 50_000;
     private const int MaxTokenBytes = 8 * 1024;
-    private const string WorkspaceNameClaim = "workspace_name";
     private const int MaxWorkspaceName = 200;
 
     private readonly JsonWebTokenHandler _handler = new() { MaximumTokenSizeInBytes = MaxTokenBytes, SetDefaultTimesOnTokenCreation = false };
@@ -100,7 +99,7 @@ internal sealed partial class AccessTokens
 
         var jwt = (JsonWebToken)result.SecurityToken;
         // A string, not whatever converts to one: {"sid": 42} is malformed, not workspace "42".
-        if (!jwt.TryGetPayloadValue<object>("sid", out var claim) || claim is not string sid || !_parser.IsValidSid(sid))
+        if (!jwt.TryGetPayloadValue<object>(TicketContract.SidClaim, out var claim) || claim is not string sid || !_parser.IsValidSid(sid))
         {
             return TokenCheck.Invalid("no valid sid claim");
         }
@@ -112,7 +111,7 @@ internal sealed partial class AccessTokens
 
         // No port claim: the owner's. A port claim must be a port number, never a string or a range.
         var port = 0;
-        if (jwt.TryGetPayloadValue<object>("port", out var portClaim))
+        if (jwt.TryGetPayloadValue<object>(TicketContract.PortClaim, out var portClaim))
         {
             port = portClaim switch { int i => i, long l and >= 1 and <= 65535 => (int)l, _ => 0 };
             if (!ServiceDefaults.Routing.PortNumber.IsValid(port))
@@ -122,7 +121,7 @@ internal sealed partial class AccessTokens
         }
 
         // Only shown to the owner in the editor's welcome; anything but a short string is left out, never refused.
-        var name = jwt.TryGetPayloadValue<object>(WorkspaceNameClaim, out var nameClaim) && nameClaim is string { Length: > 0 and <= MaxWorkspaceName } given
+        var name = jwt.TryGetPayloadValue<object>(TicketContract.WorkspaceNameClaim, out var nameClaim) && nameClaim is string { Length: > 0 and <= MaxWorkspaceName } given
             ? given
             : null;
         var credential = new Credential(sid, jwt.Subject, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero), port, name);
@@ -136,20 +135,20 @@ internal sealed partial class AccessTokens
         var snapshot = _current;
         var now = _time.GetUtcNow();
         var session = credential with { ExpiresAt = now + snapshot.Options.SessionLifetime };
-        var claims = new Dictionary<string, object> { ["sub"] = credential.Subject, ["sid"] = credential.Sid };
+        var claims = new Dictionary<string, object> { [TicketContract.SubjectClaim] = credential.Subject, [TicketContract.SidClaim] = credential.Sid };
         if (credential.Port != 0)
         {
-            claims["port"] = credential.Port;
+            claims[TicketContract.PortClaim] = credential.Port;
         }
 
         if (credential.WorkspaceName is { } name)
         {
-            claims[WorkspaceNameClaim] = name;
+            claims[TicketContract.WorkspaceNameClaim] = name;
         }
 
         var token = _handler.CreateToken(new SecurityTokenDescriptor
         {
-            Issuer = Issuer,
+            Issuer = TicketContract.SessionIssuer,
             Audience = snapshot.SessionAudience,
             IssuedAt = now.UtcDateTime,
             NotBefore = now.UtcDateTime,
@@ -183,6 +182,7 @@ internal sealed partial class AccessTokens
             SecurityTokenExpiredException => "expired",
             SecurityTokenNotYetValidException => "not yet valid",
             SecurityTokenInvalidAudienceException => "wrong audience",
+            SecurityTokenInvalidIssuerException => "wrong issuer",
             SecurityTokenInvalidAlgorithmException => "algorithm not allowed",
             SecurityTokenSignatureKeyNotFoundException or SecurityTokenInvalidSignatureException => "bad signature",
             SecurityTokenNoExpirationException => "no expiry",
@@ -238,20 +238,23 @@ internal sealed partial class AccessTokens
         {
             // Options reach here validated (Mode None may leave the key empty: then nothing is accepted).
             var keys = options.Mode == AuthMode.Ticket ? SigningKeys.Load(options, new List<string>()) : null;
-            var sessionAudience = options.Audience + "/session";
+            var sessionAudience = TicketContract.SessionAudience(options.Audience);
             return new Snapshot(
                 options,
                 keys,
-                Parameters(options, options.Audience, keys?.TicketKeys ?? [], SecurityAlgorithms.HmacSha256, SecurityAlgorithms.EcdsaSha256),
-                Parameters(options, sessionAudience, keys is null ? [] : [keys.Shared], SecurityAlgorithms.HmacSha256),
+                Parameters(options, options.Audience, options.Issuer, keys?.TicketKeys ?? [], SecurityAlgorithms.HmacSha256, SecurityAlgorithms.EcdsaSha256),
+                Parameters(options, sessionAudience, TicketContract.SessionIssuer, keys is null ? [] : [keys.Shared], SecurityAlgorithms.HmacSha256),
                 sessionAudience,
                 keys is null ? null : new SigningCredentials(keys.Shared, SecurityAlgorithms.HmacSha256));
         }
 
-        private static TokenValidationParameters Parameters(AuthOptions options, string audience, IReadOnlyList<SecurityKey> keys, params string[] algorithms) => new()
+        // The issuer is checked as well as the audience: a session must not pass for a ticket, nor a token another
+        // system signed with a key it shares with us (RFC 8725 §3.8, §3.9).
+        private static TokenValidationParameters Parameters(AuthOptions options, string audience, string issuer, IReadOnlyList<SecurityKey> keys, params string[] algorithms) => new()
         {
             ValidAudience = audience,
-            ValidateIssuer = false,
+            ValidIssuer = issuer,
+            ValidateIssuer = true,
             IssuerSigningKeys = keys,
             TryAllIssuerSigningKeys = true,
             ValidAlgorithms = algorithms,

@@ -1,3 +1,4 @@
+using Contracts.Tickets;
 using ServiceDefaults.Redis;
 using ServiceDefaults.Telemetry;
 
@@ -199,7 +200,10 @@ public sealed class AuthOptions
     public string[] TicketPublicKeyFiles { get; set; } = [];
 
     /// <summary>The <c>aud</c> every ticket must carry.</summary>
-    public string Audience { get; set; } = "workspace-gateway";
+    public string Audience { get; set; } = TicketContract.DefaultAudience;
+
+    /// <summary>The <c>iss</c> every ticket must carry: the web API's, or whatever signs tickets with <see cref="TicketPublicKeyFiles"/>.</summary>
+    public string Issuer { get; set; } = TicketContract.Issuer;
 
     /// <summary>Query parameter carrying a ticket on the first navigation; removed before forwarding.</summary>
     public string TicketParameter { get; set; } = "ticket";

@@ -290,6 +290,11 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             failures.Add("Gateway:Auth:Audience must not be empty.");
         }
 
+        if (string.IsNullOrWhiteSpace(auth.Issuer))
+        {
+            failures.Add("Gateway:Auth:Issuer must not be empty: the iss of the tickets the gateway accepts.");
+        }
+
         // Both travel in URLs and headers unescaped: RFC 6265 cookie-name / query-name token characters only.
         if (!IsPlainName(auth.CookieName))
         {

@@ -1,3 +1,4 @@
+using Contracts.Tickets;
 using ServiceDefaults.Redis;
 using ServiceDefaults.Telemetry;
 
@@ -90,7 +91,7 @@ public sealed class TicketOptions
     /// <summary>The gateway's <c>Gateway:Auth:SigningKey</c>: base64 of at least 32 random bytes.</summary>
     public string SigningKey { get; set; } = "";
 
-    public string Audience { get; set; } = "workspace-gateway";
+    public string Audience { get; set; } = TicketContract.DefaultAudience;
 
     /// <summary>A ticket only has to reach the gateway once; the gateway then sets its own session.</summary>
     public TimeSpan Lifetime { get; set; } = TimeSpan.FromSeconds(60);

@@ -1,3 +1,4 @@
+using Contracts.Tickets;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -37,22 +38,22 @@ internal sealed class TicketIssuer
         var now = _time.GetUtcNow().UtcDateTime;
         var claims = new Dictionary<string, object>
         {
-            ["sub"] = userId.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["sid"] = sid,
+            [TicketContract.SubjectClaim] = userId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            [TicketContract.SidClaim] = sid,
         };
         if (port != 0)
         {
-            claims["port"] = port;
+            claims[TicketContract.PortClaim] = port;
         }
         else if (workspaceName is not null)
         {
-            claims["workspace_name"] = workspaceName;
+            claims[TicketContract.WorkspaceNameClaim] = workspaceName;
         }
 
         return _handler.CreateToken(new SecurityTokenDescriptor
         {
             Audience = _options.Audience,
-            Issuer = "workspace-webapi",
+            Issuer = TicketContract.Issuer,
             IssuedAt = now,
             NotBefore = now,
             Expires = now + _options.Lifetime,

@@ -13,6 +13,10 @@ public static class TestTickets
     public const string Audience = "workspace-gateway";
     public const string SessionAudience = "workspace-gateway/session";
 
+    /// <summary>Who mints tickets (the web API) and sessions (the gateway): checked as well as the audience.</summary>
+    public const string Issuer = "workspace-webapi";
+    public const string SessionIssuer = "workspace-gateway";
+
     /// <summary>The shared secret tests configure (<c>Gateway:Auth:SigningKey</c>).</summary>
     public static readonly byte[] Key = SHA256.HashData("gateway tests shared secret"u8);
 
@@ -49,6 +53,7 @@ public static class TestTickets
         {
             ["sub"] = subject,
             ["sid"] = sid,
+            ["iss"] = audience == SessionAudience ? SessionIssuer : Issuer,
             ["aud"] = audience,
             ["iat"] = now,
             ["exp"] = now + (long)lifetime.TotalSeconds,
