@@ -1,3 +1,4 @@
+using Contracts.Routing;
 using Contracts.Tickets;
 using ServiceDefaults.Redis;
 using ServiceDefaults.Telemetry;
@@ -39,7 +40,7 @@ public sealed class ActivityOptions
     public bool Enabled { get; set; } = true;
 
     /// <summary>Redis sorted set: member = sid, score = unix seconds of the last use.</summary>
-    public string Key { get; set; } = "activity";
+    public string Key { get; set; } = RouteStore.ActivityKey;
 
     /// <summary>Uses are written this often, in one command for all workspaces used meanwhile.</summary>
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(10);
@@ -61,16 +62,16 @@ public sealed class RedisOptions : RedisConnectionOptions
 public sealed class RoutesOptions
 {
     /// <summary>Redis hash holding <c>sid -> "host:port"</c>; the old proxy's <c>hosts</c>.</summary>
-    public string HashKey { get; set; } = "hosts";
+    public string HashKey { get; set; } = RouteStore.HostsKey;
 
     /// <summary>
     /// Redis hash holding <c>sid -> "3000=public,8080=authenticated"</c>, the sharing levels of a workspace's
     /// ports, read with its route. A port not listed is private.
     /// </summary>
-    public string SharesHashKey { get; set; } = ServiceDefaults.Sharing.PortShares.DefaultHashKey;
+    public string SharesHashKey { get; set; } = RouteStore.SharesKey;
 
     /// <summary>Channel on which writers publish a sid, or <c>*</c>, after changing the hash.</summary>
-    public string InvalidationChannel { get; set; } = "routes:changed";
+    public string InvalidationChannel { get; set; } = RouteStore.InvalidationChannel;
 
     /// <summary>Characters a sid may contain. Never '/', '%', '.', or '|' (CSRedisCore's Publish sends "n|message", which the listener unwraps).</summary>
     public string SidCharacters { get; set; } = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_";

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Contracts.Workspaces;
 using ServiceDefaults.Routing;
 using ServiceDefaults.Sharing;
 using ServiceDefaults.Workspaces;
@@ -45,7 +46,7 @@ internal static partial class WorkspaceRequestRules
     public static Dictionary<string, string[]> Validate(CreateWorkspaceRequest request)
     {
         var errors = new Dictionary<string, string[]>();
-        if (string.IsNullOrEmpty(request.Sid) || !KubernetesNames.DnsLabel().IsMatch(request.Sid))
+        if (string.IsNullOrEmpty(request.Sid) || !WorkspaceIds.DnsLabel().IsMatch(request.Sid))
         {
             errors["sid"] = ["required: lowercase letters, digits and '-', at most 63, starting and ending with a letter or digit"];
         }

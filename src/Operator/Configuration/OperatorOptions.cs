@@ -1,3 +1,4 @@
+using Contracts.Routing;
 using ServiceDefaults.Redis;
 using ServiceDefaults.Telemetry;
 
@@ -50,12 +51,12 @@ public sealed class RoutesOptions
     /// <summary>Renamed to <c>Operator:Redis:Configuration</c>; still set, it stops the start with a sentence saying so.</summary>
     public string? Redis { get; set; }
 
-    public string HashKey { get; set; } = "hosts";
+    public string HashKey { get; set; } = RouteStore.HostsKey;
 
     /// <summary>Redis hash of each workspace's shared ports (<c>sid -> "3000=public"</c>); must match the gateway's Gateway:Routes:SharesHashKey.</summary>
-    public string SharesHashKey { get; set; } = ServiceDefaults.Sharing.PortShares.DefaultHashKey;
+    public string SharesHashKey { get; set; } = RouteStore.SharesKey;
 
-    public string InvalidationChannel { get; set; } = "routes:changed";
+    public string InvalidationChannel { get; set; } = RouteStore.InvalidationChannel;
 }
 
 public sealed class ReconcileOptions

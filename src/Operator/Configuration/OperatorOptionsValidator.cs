@@ -1,4 +1,5 @@
 using System.Text;
+using Contracts.Workspaces;
 using Microsoft.Extensions.Options;
 using ServiceDefaults.Routing;
 using WorkspaceOperator.Kubernetes;
@@ -13,7 +14,7 @@ internal sealed class OperatorOptionsValidator : IValidateOptions<OperatorOption
     public ValidateOptionsResult Validate(string? name, OperatorOptions options)
     {
         var failures = new List<string>();
-        if (!KubernetesNames.DnsLabel().IsMatch(options.Namespace))
+        if (!WorkspaceIds.DnsLabel().IsMatch(options.Namespace))
         {
             failures.Add($"Operator:Namespace '{options.Namespace}' is not a Kubernetes namespace name");
         }

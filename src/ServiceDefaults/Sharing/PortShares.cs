@@ -24,9 +24,6 @@ public enum PortSharing
 /// </summary>
 public sealed class PortShares
 {
-    /// <summary>The Redis hash the operator writes and the gateway reads, unless configured otherwise.</summary>
-    public const string DefaultHashKey = "shares";
-
     /// <summary>More than any real workspace needs; bounds what a bad value can make the gateway hold.</summary>
     public const int MaxPorts = 32;
 

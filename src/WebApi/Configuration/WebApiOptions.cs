@@ -1,3 +1,4 @@
+using Contracts.Routing;
 using Contracts.Tickets;
 using ServiceDefaults.Redis;
 using ServiceDefaults.Telemetry;
@@ -235,5 +236,5 @@ public sealed class IdleStopOptions
     public string? Redis { get; set; }
 
     /// <summary>Sorted set of sid -> unix seconds of last use, written by the gateway.</summary>
-    public string ActivityKey { get; set; } = "activity";
+    public string ActivityKey { get; set; } = RouteStore.ActivityKey;
 }

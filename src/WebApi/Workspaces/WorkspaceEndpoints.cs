@@ -1,6 +1,6 @@
 using System.Security.Claims;
-using System.Security.Cryptography;
 using System.Text.RegularExpressions;
+using Contracts.Workspaces;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using ServiceDefaults.Sharing;
@@ -87,7 +87,7 @@ public static partial class WorkspaceEndpoints
 
             workspace = new Workspace
             {
-                Sid = NewSid(),
+                Sid = WorkspaceIds.New(),
                 OwnerId = ownerId,
                 Name = name!,
                 TemplateId = template!.Id,
@@ -333,16 +333,4 @@ public static partial class WorkspaceEndpoints
             outcome.Reason.Length > 0 ? outcome.Reason : "operator_failed",
             outcome.Detail.Length > 0 ? outcome.Detail : "The workspace service could not do that; try again.");
 
-    // "ws-" and 12 base32 characters: a DNS label (the operator's resource name) with 60 bits of randomness.
-    private static string NewSid()
-    {
-        const string Alphabet = "abcdefghijklmnopqrstuvwxyz234567";
-        Span<char> chars = stackalloc char[12];
-        for (var i = 0; i < chars.Length; i++)
-        {
-            chars[i] = Alphabet[RandomNumberGenerator.GetInt32(Alphabet.Length)];
-        }
-
-        return "ws-" + new string(chars);
-    }
 }
