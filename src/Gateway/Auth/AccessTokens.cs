@@ -114,7 +114,7 @@ internal sealed partial class AccessTokens
         if (jwt.TryGetPayloadValue<object>(TicketContract.PortClaim, out var portClaim))
         {
             port = portClaim switch { int i => i, long l and >= 1 and <= 65535 => (int)l, _ => 0 };
-            if (!ServiceDefaults.Routing.PortNumber.IsValid(port))
+            if (!Contracts.Routing.PortNumber.IsValid(port))
             {
                 return TokenCheck.Invalid("no valid port claim");
             }

@@ -1,10 +1,10 @@
+using Contracts.Sharing;
 using Gateway.Configuration;
 using Gateway.Diagnostics;
 using Gateway.Errors;
 using Gateway.Forwarding;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
-using ServiceDefaults.Sharing;
 
 namespace Gateway.Auth;
 

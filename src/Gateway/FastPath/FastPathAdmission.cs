@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Text;
+using Contracts.Sharing;
 using Gateway.Auth;
 using Gateway.Routing;
 using Gateway.Telemetry;
 using Gateway.Workbench;
-using ServiceDefaults.Sharing;
 
 namespace Gateway.FastPath;
 

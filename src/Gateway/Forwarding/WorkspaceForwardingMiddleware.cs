@@ -1,3 +1,4 @@
+using Contracts.Sharing;
 using Gateway.Auth;
 using Gateway.Cors;
 using Gateway.Diagnostics;
@@ -6,7 +7,6 @@ using Gateway.Routing;
 using Gateway.Telemetry;
 using Gateway.Workbench;
 using Microsoft.AspNetCore.Http.Features;
-using ServiceDefaults.Sharing;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Gateway.Forwarding;

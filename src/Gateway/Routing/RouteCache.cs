@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
+using Contracts.Sharing;
 using Gateway.Configuration;
 using Gateway.Diagnostics;
 using Microsoft.Extensions.Options;
-using ServiceDefaults.Sharing;
 
 namespace Gateway.Routing;
 

@@ -14,7 +14,7 @@ namespace Gateway.Routing;
 /// </summary>
 internal sealed class WorkspaceHostParser
 {
-    private const string PortSeparator = ServiceDefaults.Routing.WorkspaceOrigins.PortSeparator;
+    private const string PortSeparator = Contracts.Routing.WorkspaceOrigins.PortSeparator;
 
     // RFC 1035 §2.3.1 labels, lower-case only (see above).
     private static readonly SearchValues<char> LabelCharacters = SearchValues.Create("abcdefghijklmnopqrstuvwxyz0123456789-");
@@ -81,7 +81,7 @@ internal sealed class WorkspaceHostParser
 
         var sidStart = separator + PortSeparator.Length;
         var sid = label[sidStart..];
-        if (!ServiceDefaults.Routing.PortNumber.TryParse(label[..separator], out var number) || !IsSidLabel(sid))
+        if (!Contracts.Routing.PortNumber.TryParse(label[..separator], out var number) || !IsSidLabel(sid))
         {
             return new WorkspaceHost(WorkspaceHostKind.Invalid);
         }

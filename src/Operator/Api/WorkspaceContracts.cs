@@ -1,8 +1,7 @@
 using System.Text.RegularExpressions;
+using Contracts.Routing;
+using Contracts.Sharing;
 using Contracts.Workspaces;
-using ServiceDefaults.Routing;
-using ServiceDefaults.Sharing;
-using ServiceDefaults.Workspaces;
 using WorkspaceOperator.Kubernetes;
 using WorkspaceOperator.Workspaces;
 

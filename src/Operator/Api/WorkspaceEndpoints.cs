@@ -1,10 +1,10 @@
 using System.Security.Cryptography;
 using System.Text;
+using Contracts.Workspaces;
 using k8s.Models;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
-using ServiceDefaults.Workspaces;
 using WorkspaceOperator.Configuration;
 using WorkspaceOperator.Reconciliation;
 using WorkspaceOperator.Workspaces;
@@ -20,15 +20,15 @@ public static class WorkspaceEndpoints
 {
     public static IEndpointRouteBuilder MapWorkspaceApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/workspaces").AddEndpointFilter<ApiTokenFilter>();
+        var api = app.MapGroup(OperatorApiPaths.Workspaces).AddEndpointFilter<ApiTokenFilter>();
         api.MapGet("/", List);
-        api.MapGet("/{sid}", Get);
+        api.MapGet(OperatorApiPaths.One, Get);
         api.MapPost("/", Create);
-        api.MapPost("/{sid}/start", Start);
-        api.MapPost("/{sid}/stop", Stop);
-        api.MapDelete("/{sid}", Delete);
-        api.MapPut("/{sid}/ports", SetPorts);
-        api.MapGet("/{sid}/listening-ports", ListeningPorts);
+        api.MapPost(OperatorApiPaths.Start, Start);
+        api.MapPost(OperatorApiPaths.Stop, Stop);
+        api.MapDelete(OperatorApiPaths.One, Delete);
+        api.MapPut(OperatorApiPaths.Ports, SetPorts);
+        api.MapGet(OperatorApiPaths.ListeningPorts, ListeningPorts);
         return app;
     }
 

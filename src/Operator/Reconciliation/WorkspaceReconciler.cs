@@ -1,6 +1,6 @@
+using Contracts.Sharing;
+using Contracts.Workspaces;
 using Microsoft.Extensions.Options;
-using ServiceDefaults.Sharing;
-using ServiceDefaults.Workspaces;
 using WorkspaceOperator.Configuration;
 using WorkspaceOperator.Routes;
 using WorkspaceOperator.Workspaces;

@@ -17,7 +17,7 @@ public interface IRoutePublisher
     /// Makes the ports' sharing <paramref name="shares"/> (<c>HSET shares &lt;sid&gt;</c>, or <c>HDEL</c> when
     /// nothing is shared), kept while the workspace exists, running or not; publishes only when it changed.
     /// </summary>
-    Task EnsureSharesAsync(string sid, ServiceDefaults.Sharing.PortShares shares, CancellationToken cancellationToken);
+    Task EnsureSharesAsync(string sid, Contracts.Sharing.PortShares shares, CancellationToken cancellationToken);
 
     /// <summary>
     /// Raised when the route store is reachable again after losing its connection: it may have restarted

@@ -1,5 +1,5 @@
+using Contracts.Sharing;
 using Microsoft.Extensions.Options;
-using ServiceDefaults.Sharing;
 using StackExchange.Redis;
 using WorkspaceOperator.Configuration;
 

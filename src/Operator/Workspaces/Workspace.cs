@@ -1,9 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Contracts.Routing;
+using Contracts.Sharing;
 using k8s;
 using k8s.Models;
-using ServiceDefaults.Routing;
-using ServiceDefaults.Sharing;
 using WorkspaceOperator.Kubernetes;
 
 namespace WorkspaceOperator.Workspaces;

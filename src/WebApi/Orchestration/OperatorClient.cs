@@ -2,10 +2,10 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Contracts.Sharing;
+using Contracts.Workspaces;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
-using ServiceDefaults.Sharing;
-using ServiceDefaults.Workspaces;
 using WebApi.Configuration;
 
 namespace WebApi.Orchestration;
@@ -26,29 +26,29 @@ internal sealed class OperatorClient(HttpClient http, IOptions<WebApiOptions> op
     private readonly OperatorApiOptions _options = options.Value.Operator;
 
     public Task<OperatorOutcome> CreateAsync(string sid, string image, string cpu, string memory, string storage, string hardware, string owner, CancellationToken cancellationToken) =>
-        SendAsync(HttpMethod.Post, "/api/workspaces?wait=0", new CreateWorkspaceRequest(sid, image, cpu, memory, storage, hardware, Port: null, MountPath: null, owner, Start: false), cancellationToken);
+        SendAsync(HttpMethod.Post, $"{OperatorApiPaths.Workspaces}?{OperatorApiPaths.WaitParameter}=0", new CreateWorkspaceRequest(sid, image, cpu, memory, storage, hardware, Port: null, MountPath: null, owner, Start: false), cancellationToken);
 
     public Task<OperatorOutcome> StartAsync(string sid, CancellationToken cancellationToken) =>
-        SendAsync(HttpMethod.Post, $"/api/workspaces/{sid}/start?wait={(int)_options.StartTimeout.TotalSeconds}", null, cancellationToken);
+        SendAsync(HttpMethod.Post, $"{OperatorApiPaths.For(OperatorApiPaths.Start, sid)}?{OperatorApiPaths.WaitParameter}={(int)_options.StartTimeout.TotalSeconds}", null, cancellationToken);
 
     public Task<OperatorOutcome> StopAsync(string sid, CancellationToken cancellationToken) =>
-        SendAsync(HttpMethod.Post, $"/api/workspaces/{sid}/stop?wait=60", null, cancellationToken);
+        SendAsync(HttpMethod.Post, $"{OperatorApiPaths.For(OperatorApiPaths.Stop, sid)}?{OperatorApiPaths.WaitParameter}=60", null, cancellationToken);
 
     /// <summary>Replaces the sharing of the workspace's ports (those not listed are private).</summary>
     public Task<OperatorOutcome> SetPortsAsync(string sid, IEnumerable<(int Port, PortSharing Sharing)> ports, CancellationToken cancellationToken) =>
-        SendAsync(HttpMethod.Put, $"/api/workspaces/{sid}/ports", new SetPortsRequest([.. ports.Select(p => new PortSharingInfo(p.Port, PortShares.Word(p.Sharing)))]), cancellationToken);
+        SendAsync(HttpMethod.Put, OperatorApiPaths.For(OperatorApiPaths.Ports, sid), new SetPortsRequest([.. ports.Select(p => new PortSharingInfo(p.Port, PortShares.Word(p.Sharing)))]), cancellationToken);
 
     /// <summary>Every workspace as the operator sees it now; null when it cannot say (unreachable, refused).</summary>
     public Task<WorkspaceInfo[]?> ListAsync(CancellationToken cancellationToken) =>
-        GetOrNullAsync<WorkspaceInfo[]>("/api/workspaces", cancellationToken);
+        GetOrNullAsync<WorkspaceInfo[]>(OperatorApiPaths.Workspaces, cancellationToken);
 
     /// <summary>The ports the workspace listens on now; null when the operator cannot say (unreachable, refused, unknown).</summary>
     public Task<ListeningPortsInfo?> ListeningPortsAsync(string sid, CancellationToken cancellationToken) =>
-        GetOrNullAsync<ListeningPortsInfo>($"/api/workspaces/{sid}/listening-ports", cancellationToken);
+        GetOrNullAsync<ListeningPortsInfo>(OperatorApiPaths.For(OperatorApiPaths.ListeningPorts, sid), cancellationToken);
 
     public async Task<OperatorOutcome> DeleteAsync(string sid, CancellationToken cancellationToken)
     {
-        var outcome = await SendAsync(HttpMethod.Delete, $"/api/workspaces/{sid}?wait=60", null, cancellationToken);
+        var outcome = await SendAsync(HttpMethod.Delete, $"{OperatorApiPaths.For(OperatorApiPaths.One, sid)}?{OperatorApiPaths.WaitParameter}=60", null, cancellationToken);
 
         // Already gone is what we wanted.
         return outcome.Status == HttpStatusCode.NotFound ? OperatorOutcome.Success : outcome;

@@ -1,5 +1,5 @@
 using System.Collections.Frozen;
-using ServiceDefaults.Workspaces;
+using Contracts.Workspaces;
 
 namespace WebApi.Orchestration;
 

@@ -1,7 +1,7 @@
 using System.Collections.Frozen;
+using Contracts.Workspaces;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using ServiceDefaults.Workspaces;
 using WebApi.Configuration;
 using WebApi.Data;
 using WebApi.Workspaces;

@@ -1,7 +1,7 @@
 using System.Security.Claims;
+using Contracts.Sharing;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
-using ServiceDefaults.Sharing;
 using WebApi.Accounts;
 using WebApi.Data;
 using WebApi.Workspaces;

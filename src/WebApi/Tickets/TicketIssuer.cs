@@ -1,8 +1,8 @@
+using Contracts.Routing;
 using Contracts.Tickets;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
-using ServiceDefaults.Routing;
 using WebApi.Configuration;
 
 namespace WebApi.Tickets;

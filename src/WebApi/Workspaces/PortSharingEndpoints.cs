@@ -1,9 +1,9 @@
 using System.Security.Claims;
+using Contracts.Routing;
+using Contracts.Sharing;
+using Contracts.Workspaces;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
-using ServiceDefaults.Routing;
-using ServiceDefaults.Sharing;
-using ServiceDefaults.Workspaces;
 using WebApi.Accounts;
 using WebApi.Data;
 using WebApi.Orchestration;

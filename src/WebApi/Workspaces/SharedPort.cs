@@ -1,4 +1,4 @@
-using ServiceDefaults.Sharing;
+using Contracts.Sharing;
 
 namespace WebApi.Workspaces;
 

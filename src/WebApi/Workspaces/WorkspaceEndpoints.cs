@@ -1,9 +1,9 @@
 using System.Security.Claims;
 using System.Text.RegularExpressions;
+using Contracts.Sharing;
 using Contracts.Workspaces;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
-using ServiceDefaults.Sharing;
 using WebApi.Accounts;
 using WebApi.Data;
 using WebApi.Orchestration;

@@ -1,8 +1,8 @@
+using Contracts.Sharing;
 using Gateway.Configuration;
 using Gateway.Routing;
 using Gateway.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
-using ServiceDefaults.Sharing;
 
 namespace Gateway.Tests.Routing;
 

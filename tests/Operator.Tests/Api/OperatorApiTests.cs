@@ -80,7 +80,7 @@ public sealed class OperatorApiTests : IAsyncLifetime
             },
             "the operator knows the workspace",
             TimeSpan.FromSeconds(10));
-        var ports = await host.Client.GetFromJsonAsync<ServiceDefaults.Workspaces.ListeningPortsInfo>("/api/workspaces/k8s-ports/listening-ports");
+        var ports = await host.Client.GetFromJsonAsync<Contracts.Workspaces.ListeningPortsInfo>("/api/workspaces/k8s-ports/listening-ports");
         Assert.False(ports!.Detected);
         Assert.Empty(ports.Ports);
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using ServiceDefaults.Workspaces;
+using Contracts.Workspaces;
 using WorkspaceOperator.Kubernetes;
 using WorkspaceOperator.Workspaces;
 

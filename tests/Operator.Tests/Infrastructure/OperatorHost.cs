@@ -1,9 +1,9 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using Contracts.Workspaces;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using ServiceDefaults.Workspaces;
 using WorkspaceOperator.Api;
 
 namespace WorkspaceOperator.Tests.Infrastructure;

@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Contracts.Workspaces;
 using Microsoft.AspNetCore.Mvc;
-using ServiceDefaults.Workspaces;
 using WorkspaceOperator.Kubernetes;
 using WorkspaceOperator.Tests.Infrastructure;
 using WorkspaceOperator.Workspaces;

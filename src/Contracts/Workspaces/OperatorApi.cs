@@ -1,7 +1,32 @@
-namespace ServiceDefaults.Workspaces;
+namespace Contracts.Workspaces;
 
 // The operator's HTTP API as both sides spell it: the operator answers with these, the web API sends and
 // reads them. One definition, so a field renamed on one side cannot silently read as null on the other.
+
+/// <summary>The operator API's addresses: the operator maps them, the web API calls them.</summary>
+public static class OperatorApiPaths
+{
+    /// <summary>The collection: <c>GET</c> lists, <c>POST</c> creates.</summary>
+    public const string Workspaces = "/api/workspaces";
+
+    /// <summary>Below <see cref="Workspaces"/>: one workspace (<c>GET</c>, <c>DELETE</c>).</summary>
+    public const string One = "/{sid}";
+
+    public const string Start = "/{sid}/start";
+    public const string Stop = "/{sid}/stop";
+
+    /// <summary><c>PUT</c> the sharing of its ports (<see cref="SetPortsRequest"/>).</summary>
+    public const string Ports = "/{sid}/ports";
+
+    /// <summary><c>GET</c> what it listens on (<see cref="ListeningPortsInfo"/>).</summary>
+    public const string ListeningPorts = "/{sid}/listening-ports";
+
+    /// <summary>How long a call may wait for the workspace to get there, in seconds (0: answer at once).</summary>
+    public const string WaitParameter = "wait";
+
+    /// <summary>The address of <paramref name="route"/> (one of the above) for workspace <paramref name="sid"/>.</summary>
+    public static string For(string route, string sid) => Workspaces + route.Replace("{sid}", Uri.EscapeDataString(sid), StringComparison.Ordinal);
+}
 
 /// <summary>Create (and by default start) a workspace: the old RPC's "create space".</summary>
 public sealed record CreateWorkspaceRequest(

@@ -1,4 +1,4 @@
-namespace ServiceDefaults.Routing;
+namespace Contracts.Routing;
 
 /// <summary>A TCP port as the programs accept it in names, claims and requests.</summary>
 public static class PortNumber

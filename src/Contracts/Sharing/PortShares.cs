@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text;
-using ServiceDefaults.Routing;
+using Contracts.Routing;
 
-namespace ServiceDefaults.Sharing;
+namespace Contracts.Sharing;
 
 /// <summary>Who may reach a dev-server port of a workspace on its own origin. The editor is always private.</summary>
 public enum PortSharing

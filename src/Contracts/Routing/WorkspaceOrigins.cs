@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace ServiceDefaults.Routing;
+namespace Contracts.Routing;
 
 /// <summary>
 /// How a workspace's own origins are named under the workspace domain: <c>&lt;sid&gt;.&lt;domain&gt;</c> for the
