@@ -188,7 +188,7 @@ public static class WorkspaceEndpoints
         var (settled, last) = await waiter.WaitAsync(written.Sid, Settled, timeout, cancellationToken);
         if (last is null && !settled)
         {
-            return Problem(StatusCodes.Status504GatewayTimeout, "TimedOut", $"workspace '{written.Sid}' did not appear within {timeout.TotalSeconds:0} s: {Describe(null)}", written.Sid);
+            return Problem(StatusCodes.Status504GatewayTimeout, WorkspaceReasons.TimedOut, $"workspace '{written.Sid}' did not appear within {timeout.TotalSeconds:0} s: {Describe(null)}", written.Sid);
         }
 
         if (last is null)
@@ -210,13 +210,13 @@ public static class WorkspaceEndpoints
         {
             // Failed: waiting longer will not help (no room on any node, image missing, editor failing).
             var ready = last.Status!.Condition(WorkspaceCondition.Ready);
-            var status = ready?.Reason == "ResourcesExhausted" ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status502BadGateway;
+            var status = ready?.Reason == WorkspaceReasons.ResourcesExhausted ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status502BadGateway;
             return Problem(status, ready?.Reason ?? "Failed", $"workspace '{written.Sid}' cannot start: {ready?.Message}", written.Sid);
         }
 
         return Problem(
             StatusCodes.Status504GatewayTimeout,
-            "TimedOut",
+            WorkspaceReasons.TimedOut,
             $"workspace '{written.Sid}' is not {phase} after {timeout.TotalSeconds:0} s: {Describe(last)}",
             written.Sid);
     }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using Contracts.Workspaces;
 using Microsoft.Extensions.Options;
 using ServiceDefaults.Routing;
 using WorkspaceOperator.Configuration;
@@ -118,8 +119,8 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEv
                 }
 
                 return _time.GetElapsedTime(editor.StartedAt) > _options.StartTimeout
-                    ? new(WorkloadState.Stuck, "EditorNotAnswering", $"code-server has not answered /healthz for {_options.StartTimeout.TotalSeconds:0} s; see {LogFile(sid)}")
-                    : editor.Listening(new(WorkloadState.Starting, "Probing", "the editor is starting; waiting for it to answer"));
+                    ? new(WorkloadState.Stuck, WorkspaceReasons.EditorNotAnswering, $"code-server has not answered /healthz for {_options.StartTimeout.TotalSeconds:0} s; see {LogFile(sid)}")
+                    : editor.Listening(new(WorkloadState.Starting, WorkspaceReasons.Probing, "the editor is starting; waiting for it to answer"));
             }
 
             // What it spawned (terminals, language servers) may have outlived it: end the group too. The exit
@@ -140,8 +141,8 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEv
             if (wait > TimeSpan.Zero)
             {
                 return crashed.Failures >= FailuresReported
-                    ? new(WorkloadState.Stuck, "EditorFailing", $"code-server exited {crashed.Failures} times in a row (last exit code {crashed.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "unknown"}); trying again in {wait.TotalSeconds:0} s; see {LogFile(sid)}")
-                    : new(WorkloadState.Starting, "EditorBackOff", $"code-server exited with code {crashed.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "unknown"}; starting it again in {wait.TotalSeconds:0.0} s");
+                    ? new(WorkloadState.Stuck, WorkspaceReasons.EditorFailing, $"code-server exited {crashed.Failures} times in a row (last exit code {crashed.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "unknown"}); trying again in {wait.TotalSeconds:0} s; see {LogFile(sid)}")
+                    : new(WorkloadState.Starting, WorkspaceReasons.EditorBackOff, $"code-server exited with code {crashed.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "unknown"}; starting it again in {wait.TotalSeconds:0.0} s");
             }
 
             _crashed.TryRemove(sid, out _);
@@ -211,7 +212,7 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEv
         var codeServer = CodeServerLocator.Find(_options.CodeServer, out var lookedIn);
         if (codeServer is null)
         {
-            return new(WorkloadState.Stuck, "EditorMissing", $"code-server is not installed (looked in {lookedIn}); ./run.sh installs it, or see ../shared/PACKAGES.md");
+            return new(WorkloadState.Stuck, WorkspaceReasons.EditorMissing, $"code-server is not installed (looked in {lookedIn}); ./run.sh installs it, or see ../shared/PACKAGES.md");
         }
 
         KillLeftover(sid);
@@ -250,7 +251,7 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEv
         {
             if (EditorAccounts.FirstBarrier(codeServer, file: true) is { } barrier)
             {
-                return new(WorkloadState.Stuck, "EditorMissing", $"code-server ({codeServer}) cannot be run by the workspace's own user: {barrier} lets no other user through; install it where every user can read it (./run.sh: TOOLS_DIR)");
+                return new(WorkloadState.Stuck, WorkspaceReasons.EditorMissing, $"code-server ({codeServer}) cannot be run by the workspace's own user: {barrier} lets no other user through; install it where every user can read it (./run.sh: TOOLS_DIR)");
             }
 
             var account = _accounts.Prepare(sid, directory);
@@ -319,7 +320,7 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEv
         File.Move(pidFile + ".tmp", pidFile, overwrite: true);
         var editor = new LocalEditor(process, port, socket, _time.GetTimestamp()) { Failures = failures };
         _editors[sid] = editor;
-        var reason = previousExit is null ? "EditorStarting" : "EditorRestarting";
+        var reason = previousExit is null ? WorkspaceReasons.EditorStarting : WorkspaceReasons.EditorRestarting;
         var message = previousExit is null ? "code-server is starting" : $"code-server exited with code {previousExit}; started again";
         var starting = editor.Listening(new(WorkloadState.Starting, reason, message));
         LogStarted(sid, process.Id, starting.Address!);

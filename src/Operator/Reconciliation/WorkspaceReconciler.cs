@@ -81,8 +81,8 @@ internal sealed partial class WorkspaceReconciler(
         await routes.RemoveRouteAsync(workspace.Sid, cancellationToken);
         var stopped = await driver.EnsureStoppedAsync(workspace, cancellationToken);
         var seen = stopped
-            ? new WorkloadObservation(WorkloadState.Stuck, "Stopped", "the workspace is stopped; its volume is kept")
-            : new WorkloadObservation(WorkloadState.Starting, "Stopping", "waiting for the editor to exit");
+            ? new WorkloadObservation(WorkloadState.Stuck, WorkspaceReasons.Stopped, "the workspace is stopped; its volume is kept")
+            : new WorkloadObservation(WorkloadState.Starting, WorkspaceReasons.Stopping, "waiting for the editor to exit");
         await RecordAsync(workspace, stopped ? WorkspacePhase.Stopped : WorkspacePhase.Stopping, ready: false, seen, cancellationToken);
         return stopped ? null : _poll;
     }
@@ -98,7 +98,7 @@ internal sealed partial class WorkspaceReconciler(
         await routes.EnsureSharesAsync(workspace.Sid, PortShares.None, cancellationToken);
         if (!await driver.EnsureDeletedAsync(workspace, cancellationToken))
         {
-            var seen = new WorkloadObservation(WorkloadState.Starting, "Deleting", "waiting for the editor and its volume to be removed");
+            var seen = new WorkloadObservation(WorkloadState.Starting, WorkspaceReasons.Deleting, "waiting for the editor and its volume to be removed");
             await RecordAsync(workspace, WorkspacePhase.Deleting, ready: false, seen, cancellationToken);
             return _poll;
         }

@@ -1,3 +1,4 @@
+using Contracts.Workspaces;
 using ServiceDefaults.Routing;
 namespace WorkspaceOperator.Workspaces;
 
@@ -47,10 +48,10 @@ public sealed record WorkloadObservation(WorkloadState State, string Reason, str
         : PodIP.Contains(':', StringComparison.Ordinal) ? $"[{PodIP}]:{Port}" : $"{PodIP}:{Port}";
 
     public static WorkloadObservation Ready(string podIP, int port, string? nodeName) =>
-        new(WorkloadState.Ready, "Running", "the editor answers its readiness probe") { PodIP = podIP, Port = port, NodeName = nodeName };
+        new(WorkloadState.Ready, WorkspaceReasons.Running, "the editor answers its readiness probe") { PodIP = podIP, Port = port, NodeName = nodeName };
 
     public static WorkloadObservation ReadyOnSocket(string socket, string? nodeName) =>
-        new(WorkloadState.Ready, "Running", "the editor answers its readiness probe") { Socket = socket, NodeName = nodeName };
+        new(WorkloadState.Ready, WorkspaceReasons.Running, "the editor answers its readiness probe") { Socket = socket, NodeName = nodeName };
 }
 
 /// <summary>

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Contracts.Workspaces;
 using k8s;
 using k8s.Models;
 using Microsoft.Extensions.Options;
@@ -74,7 +75,7 @@ internal sealed partial class KubernetesWorkspaceDriver(
         {
             await CreateIgnoringExistingAsync(() => kubernetes.CoreV1.CreateNamespacedPodAsync(wanted, ns, cancellationToken: cancellationToken));
             LogCreated("pod", workspace.Sid);
-            return new(WorkloadState.Starting, "Scheduling", "waiting for a node with room for this workspace");
+            return new(WorkloadState.Starting, WorkspaceReasons.Scheduling, "waiting for a node with room for this workspace");
         }
 
         if (pod.Metadata.DeletionTimestamp is not null)
@@ -125,18 +126,18 @@ internal sealed partial class KubernetesWorkspaceDriver(
         var scheduled = status?.Conditions?.FirstOrDefault(c => c.Type == "PodScheduled");
         if (scheduled is { Status: "False", Reason: "Unschedulable" })
         {
-            return new(WorkloadState.Stuck, "ResourcesExhausted", "no node has room for this workspace: " + (scheduled.Message ?? "unschedulable"));
+            return new(WorkloadState.Stuck, WorkspaceReasons.ResourcesExhausted, "no node has room for this workspace: " + (scheduled.Message ?? "unschedulable"));
         }
 
         var waiting = container?.State?.Waiting;
         if (waiting?.Reason is { } reason && ImageFailures.Contains(reason))
         {
-            return new(WorkloadState.Stuck, "ImagePullFailed", $"the workspace image cannot be pulled ({reason}): {waiting.Message}");
+            return new(WorkloadState.Stuck, WorkspaceReasons.ImagePullFailed, $"the workspace image cannot be pulled ({reason}): {waiting.Message}");
         }
 
         if (waiting?.Reason is "CrashLoopBackOff" or "CreateContainerConfigError" or "CreateContainerError")
         {
-            return new(WorkloadState.Stuck, "EditorFailing", $"the editor keeps failing to start ({waiting.Reason}, {container!.RestartCount} restarts): {waiting.Message}");
+            return new(WorkloadState.Stuck, WorkspaceReasons.EditorFailing, $"the editor keeps failing to start ({waiting.Reason}, {container!.RestartCount} restarts): {waiting.Message}");
         }
 
         var (step, message) = Progress(status, container, pod.Spec?.NodeName);
@@ -158,22 +159,22 @@ internal sealed partial class KubernetesWorkspaceDriver(
         var conditions = status?.Conditions;
         if (conditions?.FirstOrDefault(c => c.Type == "PodScheduled") is not { Status: "True" })
         {
-            return ("Scheduling", "waiting for a node with room for this workspace");
+            return (WorkspaceReasons.Scheduling, "waiting for a node with room for this workspace");
         }
 
         if (conditions.FirstOrDefault(c => c.Type == "PodReadyToStartContainers") is { Status: not "True" })
         {
-            return ("VolumeAttaching", $"scheduled on {node ?? "a node"}; attaching the workspace's volume");
+            return (WorkspaceReasons.VolumeAttaching, $"scheduled on {node ?? "a node"}; attaching the workspace's volume");
         }
 
         if (container?.State?.Running is not null)
         {
-            return ("Probing", "the editor is starting; waiting for it to answer");
+            return (WorkspaceReasons.Probing, "the editor is starting; waiting for it to answer");
         }
 
         return container?.State?.Waiting?.Reason is { } waiting and not ("ContainerCreating" or "PodInitializing")
             ? (waiting, $"the editor's container is waiting ({waiting})")
-            : ("EditorCreating", "volume attached; pulling the image and creating the editor");
+            : (WorkspaceReasons.EditorCreating, "volume attached; pulling the image and creating the editor");
     }
 
     internal V1PersistentVolumeClaim NewClaim(Workspace workspace)

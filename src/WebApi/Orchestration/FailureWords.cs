@@ -1,3 +1,4 @@
+using Contracts.Workspaces;
 namespace WebApi.Orchestration;
 
 /// <summary>
@@ -10,12 +11,12 @@ internal static class FailureWords
     {
         var advice = reason switch
         {
-            "ResourcesExhausted" => "There is no room for this workspace right now: try a smaller size, or again in a few minutes.",
-            "ImagePullFailed" => "The workspace's image cannot be downloaded: its template may be broken. Tell your administrator.",
-            "EditorFailing" => "The editor keeps failing to start. Stop the workspace and start it again; if that fails too, tell your administrator.",
-            "EditorNotAnswering" => "The editor started but does not answer. Stop the workspace and start it again.",
-            "EditorMissing" => "The editor is not installed on this machine (./run.sh installs it).",
-            "TimedOut" => "The workspace did not finish starting in time. Try again; if it keeps happening, tell your administrator.",
+            WorkspaceReasons.ResourcesExhausted => "There is no room for this workspace right now: try a smaller size, or again in a few minutes.",
+            WorkspaceReasons.ImagePullFailed => "The workspace's image cannot be downloaded: its template may be broken. Tell your administrator.",
+            WorkspaceReasons.EditorFailing => "The editor keeps failing to start. Stop the workspace and start it again; if that fails too, tell your administrator.",
+            WorkspaceReasons.EditorNotAnswering => "The editor started but does not answer. Stop the workspace and start it again.",
+            WorkspaceReasons.EditorMissing => "The editor is not installed on this machine (./run.sh installs it).",
+            WorkspaceReasons.TimedOut => "The workspace did not finish starting in time. Try again; if it keeps happening, tell your administrator.",
             _ => null,
         };
         return (advice, string.IsNullOrWhiteSpace(detail)) switch

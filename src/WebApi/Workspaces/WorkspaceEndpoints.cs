@@ -274,7 +274,7 @@ public static partial class WorkspaceEndpoints
         await operatorApi.StopAsync(workspace.Sid, CancellationToken.None);
         var words = FailureWords.Describe(started.Reason, started.Detail);
         await MarkStoppedAsync(db, workspace.Sid, null, words, time, CancellationToken.None);
-        return started.Reason == "ResourcesExhausted"
+        return started.Reason == WorkspaceReasons.ResourcesExhausted
             ? Problems.Of(StatusCodes.Status503ServiceUnavailable, "no_capacity", words)
             : Problems.Of(started.Status == System.Net.HttpStatusCode.ServiceUnavailable ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status502BadGateway,
                 started.Reason.Length > 0 ? started.Reason : "operator_failed", words);

@@ -27,7 +27,11 @@ public sealed record WorkspaceView(
     bool PortsShareable);
 
 /// <summary>Where a start or stop is, as the operator reports it: its phase and the driver's reason and sentence.</summary>
-public sealed record ProgressView(string Phase, string? Reason, string? Message);
+/// <summary>The operator's word for what a workspace is doing, its sentence, and which step of a start that is (0 to 3).</summary>
+public sealed record ProgressView(string Phase, string? Reason, string? Message)
+{
+    public int Step => WorkspaceReasons.StepOf(Reason);
+}
 
 /// <summary>A shared dev-server port and where it opens (null without host-based routing).</summary>
 public sealed record SharedPortView(int Port, string Sharing, string? Url);
@@ -48,7 +52,7 @@ public sealed record PortView(int Port, string Sharing, string? Url, bool Listen
 internal sealed class WorkspaceViews(TicketIssuer tickets, OperatorStatus status, WorkspaceActivity activity, IOptions<WebApiOptions> options)
 {
     /// <summary>Shown while the operator has not yet reported on a start this web API asked for.</summary>
-    private static readonly ProgressView Requested = new(WorkspacePhase.Pending, "Requested", "asking for the workspace to start");
+    private static readonly ProgressView Requested = new(WorkspacePhase.Pending, WorkspaceReasons.Requested, "asking for the workspace to start");
 
     private readonly IdleStopOptions _idle = options.Value.IdleStop;
 

@@ -122,18 +122,13 @@ function stoppedWords(w) {
   return `Stopped ${ago(w.stoppedAt)}${cause ? ` (${cause})` : ""}`;
 }
 
-// The operator's reasons (its drivers' steps) on the way to Ready; the local driver starts at the editor.
+// A start's steps; which one a workspace is in is the API's (progress.step, from the operator's reason).
 const steps = ["Scheduled", "Volume attached", "Editor starting", "Ready"];
 const doing = ["Finding a node", "Attaching the volume", "Starting the editor", "Ready"];
-const stepOfReason = {
-  Requested: 0, Scheduling: 0, VolumeAttaching: 1,
-  EditorCreating: 2, EditorStarting: 2, EditorRestarting: 2, EditorBackOff: 2, Probing: 2,
-};
 
 function stepOf(w) {
   if (w.state === "Running") return steps.length;
-  const reason = w.progress && w.progress.reason;
-  return reason in stepOfReason ? stepOfReason[reason] : 0;
+  return w.progress ? w.progress.step : 0;
 }
 
 const transitional = ["Starting", "Stopping", "Deleting"];
