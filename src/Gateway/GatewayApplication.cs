@@ -5,6 +5,7 @@ using Gateway.Health;
 using Gateway.Routing;
 using Gateway.Tls;
 using Microsoft.Extensions.Options;
+using ServiceDefaults.Hosting;
 
 namespace Gateway;
 
@@ -17,9 +18,6 @@ public static class GatewayApplication
     /// <summary>How the gateway names itself to Redis (CLIENT LIST) and, by default, in telemetry.</summary>
     public const string ServiceName = "workspace-gateway";
 
-    /// <summary>Command-line/configuration key that overrides <see cref="ConfigFileVariable"/>.</summary>
-    public const string ConfigFileKey = "ConfigFile";
-
     public static WebApplication Create(string[] args)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
@@ -28,16 +26,8 @@ public static class GatewayApplication
             ContentRootPath = AppContext.BaseDirectory,
         });
 
-        var configFile = builder.Configuration[ConfigFileKey]
-            ?? Environment.GetEnvironmentVariable(ConfigFileVariable)
-            ?? Path.Combine(AppContext.BaseDirectory, "gateway.json");
-        builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false, reloadOnChange: true);
-
-        // Re-added after the file so Gateway__Redis__Configuration=... and --Gateway:...=... still win over it.
-        builder.Configuration.AddEnvironmentVariables();
-        builder.Configuration.AddCommandLine(args);
-
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+        // Reloaded while running: routes, access keys and trusted proxies change without a restart.
+        builder.UsePlatformConfiguration(args, ConfigFileVariable, "gateway.json", reloadOnChange: true);
 
         // Off whatever the configuration says. Its per-request lines print the query string, where a first
         // navigation carries a ticket, and tickets never appear in logs. And while any level of it is on,

@@ -1,3 +1,4 @@
+using ServiceDefaults.Hosting;
 using WorkspaceOperator.Api;
 using WorkspaceOperator.Reconciliation;
 
@@ -15,13 +16,7 @@ public static class OperatorApplication
     public static WebApplication Create(string[] args, Action<IServiceCollection>? configureServices = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = Directory.GetCurrentDirectory() });
-        var configFile = builder.Configuration["ConfigFile"]
-            ?? Environment.GetEnvironmentVariable(ConfigFileVariable)
-            ?? Path.Combine(AppContext.BaseDirectory, "operator.json");
-        builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false, reloadOnChange: false);
-        builder.Configuration.AddEnvironmentVariables();
-        builder.Configuration.AddCommandLine(args);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+        builder.UsePlatformConfiguration(args, ConfigFileVariable, "operator.json");
 
         builder.Services.AddOperator(builder.Configuration);
         configureServices?.Invoke(builder.Services);

@@ -1,24 +1,10 @@
-using Microsoft.Extensions.Options;
+using ServiceDefaults.Hosting;
 using WorkspaceOperator;
 
-try
-{
-    var app = OperatorApplication.Create(args);
-    await app.RunAsync();
-    return 0;
-}
-catch (OptionsValidationException ex)
-{
-    await Console.Error.WriteLineAsync("Invalid operator configuration:");
-    foreach (var failure in ex.Failures)
-    {
-        await Console.Error.WriteLineAsync("  " + failure);
-    }
-
-    return 2;
-}
-catch (InvalidOperationException ex) when (ex.Message.StartsWith("No Kubernetes API", StringComparison.Ordinal) || ex.Message.StartsWith("kubeconfig", StringComparison.Ordinal))
-{
-    await Console.Error.WriteLineAsync(ex.Message);
-    return 2;
-}
+return await PlatformHosting.RunAsync(
+    () => OperatorApplication.Create(args),
+    "operator",
+    OperatorApplication.ConfigFileVariable,
+    ex => ex is InvalidOperationException && (ex.Message.StartsWith("No Kubernetes API", StringComparison.Ordinal) || ex.Message.StartsWith("kubeconfig", StringComparison.Ordinal))
+        ? ex.Message
+        : null);

@@ -1,19 +1,4 @@
-using Microsoft.Extensions.Options;
+using ServiceDefaults.Hosting;
 using WebApi;
 
-try
-{
-    var app = WebApiApplication.Create(args);
-    await app.RunAsync();
-    return 0;
-}
-catch (OptionsValidationException ex)
-{
-    await Console.Error.WriteLineAsync("Invalid web API configuration:");
-    foreach (var failure in ex.Failures)
-    {
-        await Console.Error.WriteLineAsync("  " + failure);
-    }
-
-    return 2;
-}
+return await PlatformHosting.RunAsync(() => WebApiApplication.Create(args), "web API", WebApiApplication.ConfigFileVariable);

@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Options;
+using ServiceDefaults.Hosting;
 using WebApi.Configuration;
 
 namespace WebApi;
@@ -21,13 +22,7 @@ public static class WebApiApplication
             ContentRootPath = Directory.GetCurrentDirectory(),
             WebRootPath = Path.Combine(AppContext.BaseDirectory, "wwwroot"),
         });
-        var configFile = builder.Configuration["ConfigFile"]
-            ?? Environment.GetEnvironmentVariable(ConfigFileVariable)
-            ?? Path.Combine(AppContext.BaseDirectory, "webapi.json");
-        builder.Configuration.AddJsonFile(Path.GetFullPath(configFile), optional: false, reloadOnChange: false);
-        builder.Configuration.AddEnvironmentVariables();
-        builder.Configuration.AddCommandLine(args);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+        builder.UsePlatformConfiguration(args, ConfigFileVariable, "webapi.json");
         builder.Services.AddWebApi(builder.Configuration);
 
         var app = builder.Build();

@@ -35,4 +35,17 @@ public sealed class GatewayProcessTests(GatewayWithBackends env) : IClassFixture
         Assert.Contains("Gateway:Routes:SidMaxLength", message, StringComparison.Ordinal);
         Assert.Contains("Gateway:Forwarding:ConnectTimeout", message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_settings_file_that_is_not_there_stops_start_up_with_where_it_was_looked_for()
+    {
+        await using var gateway = GatewayProcess.Start(("GATEWAY_CONFIG", "/nonexistent/gateway.json"));
+        var stderr = gateway.Process.StandardError.ReadToEndAsync();
+        await gateway.Process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(2, gateway.Process.ExitCode);
+        Assert.Equal(
+            "The gateway settings file was not found: /nonexistent/gateway.json (set GATEWAY_CONFIG or --ConfigFile=<path>).",
+            (await stderr).Trim());
+    }
 }
