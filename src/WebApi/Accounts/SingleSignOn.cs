@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using WebApi.Configuration;
 using WebApi.Data;
+using WebApi.Mail;
 
 namespace WebApi.Accounts;
 
@@ -33,7 +34,7 @@ public sealed partial class SingleSignOn(IOptions<WebApiOptions> options, TimePr
         }
 
         var email = person.FindFirstValue("email");
-        var domain = email is null ? null : email[(email.LastIndexOf('@') + 1)..];
+        var domain = email is null ? null : MailDomain.Of(email);
         if (_sso.AllowedEmailDomains.Length > 0 && (domain is null || !_sso.AllowedEmailDomains.Contains(domain, StringComparer.OrdinalIgnoreCase)))
         {
             LogRefused(subject, "its e-mail domain is not an allowed one", domain ?? "(none)");

@@ -53,6 +53,13 @@ internal sealed class WebApiOptionsValidator : IValidateOptions<WebApiOptions>
         ValidateMail(options, failures);
         ValidateSso(options, failures);
 
+        // Mails link to the page, and the provider sends people back to it: never a Host a request claims.
+        if ((options.Mail.Host.Length > 0 || options.Sso.Enabled)
+            && (!Uri.TryCreate(options.PublicUrl, UriKind.Absolute, out var page) || (page.Scheme != Uri.UriSchemeHttps && page.Scheme != Uri.UriSchemeHttp)))
+        {
+            failures.Add("WebApi:PublicUrl must be the page's address as users reach it (https://ide.example.com/): mails link there and the sign-in provider sends people back there");
+        }
+
         if (options.Operator.StatusInterval <= TimeSpan.Zero)
         {
             failures.Add("WebApi:Operator:StatusInterval must be positive");
@@ -135,10 +142,6 @@ internal sealed class WebApiOptionsValidator : IValidateOptions<WebApiOptions>
             failures.Add("WebApi:Mail:Timeout must be positive");
         }
 
-        if (!Uri.TryCreate(options.PublicUrl, UriKind.Absolute, out var page) || (page.Scheme != Uri.UriSchemeHttps && page.Scheme != Uri.UriSchemeHttp))
-        {
-            failures.Add("WebApi:PublicUrl must be the page's address as users reach it (https://ide.example.com/): mails link there");
-        }
     }
 
     private static void ValidateSso(WebApiOptions options, List<string> failures)
@@ -173,11 +176,6 @@ internal sealed class WebApiOptionsValidator : IValidateOptions<WebApiOptions>
         if (!sso.Scopes.Contains("openid", StringComparer.Ordinal))
         {
             failures.Add("WebApi:Sso:Scopes must include openid");
-        }
-
-        if (!Uri.TryCreate(options.PublicUrl, UriKind.Absolute, out _))
-        {
-            failures.Add("WebApi:PublicUrl must be the page's address as users reach it (https://ide.example.com/): the provider sends them back there");
         }
 
         if (sso.AllowedGroups.Length > 0 && string.IsNullOrWhiteSpace(sso.GroupClaim))

@@ -76,7 +76,7 @@ internal sealed partial class MailDelivery(
                 if (await db.OutgoingMails.Where(m => m.Id == mail.Id && m.NextAttemptAt == mail.NextAttemptAt).ExecuteDeleteAsync(stoppingToken) == 1)
                 {
                     discarded.Add(1);
-                    LogDiscarded(mail.Id, mail.Subject, Domain(mail.To), mail.Attempts, mail.LastError ?? "never tried");
+                    LogDiscarded(mail.Id, mail.Subject, MailDomain.Of(mail.To), mail.Attempts, mail.LastError ?? "never tried");
                 }
 
                 continue;
@@ -104,7 +104,7 @@ internal sealed partial class MailDelivery(
                 delivered.Add(mail.Id);
                 await db.OutgoingMails.Where(m => m.Id == mail.Id).ExecuteDeleteAsync(CancellationToken.None);
                 sent.Add(1);
-                var domain = Domain(mail.To);
+                var domain = MailDomain.Of(mail.To);
                 var attempt = mail.Attempts + 1;
                 LogSent(mail.Id, mail.Subject, domain, attempt);
             }, stoppingToken);
@@ -122,7 +122,7 @@ internal sealed partial class MailDelivery(
                 undelivered.RemoveAt(0);
                 await db.OutgoingMails.Where(m => m.Id == refused.Id).ExecuteDeleteAsync(CancellationToken.None);
                 discarded.Add(1);
-                LogRefusedForGood(refused.Id, refused.Subject, Domain(refused.To), options.Value.Mail.Host, reason);
+                LogRefusedForGood(refused.Id, refused.Subject, MailDomain.Of(refused.To), options.Value.Mail.Host, reason);
 
                 // The rest were not offered: due again at once, no attempt counted.
                 var again = time.GetUtcNow();
@@ -143,13 +143,10 @@ internal sealed partial class MailDelivery(
                     set => set.SetProperty(m => m.Attempts, attempts).SetProperty(m => m.LastError, reason).SetProperty(m => m.NextAttemptAt, time.GetUtcNow() + retry),
                     CancellationToken.None);
                 failed.Add(1);
-                LogFailed(mail.Id, mail.Subject, Domain(mail.To), attempts, options.Value.Mail.Host, reason, retry.TotalSeconds);
+                LogFailed(mail.Id, mail.Subject, MailDomain.Of(mail.To), attempts, options.Value.Mail.Host, reason, retry.TotalSeconds);
             }
         }
     }
-
-    // The domain says which provider refuses or is slow; the whole address is personal data a log keeps too long.
-    private static string Domain(string address) => address[(address.LastIndexOf('@') + 1)..];
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Mail {MailId} ({Subject}) to a user at {Domain} sent (attempt {Attempt})")]
     private partial void LogSent(long mailId, string subject, string domain, int attempt);
