@@ -640,7 +640,7 @@ public sealed class RealEditorTests(HeadlessChromium chromium, ITestOutputHelper
     {
         var root = int.Parse(File.ReadAllText(Path.Combine(platform.DataDirectory, "workspaces", ".editors", sid + ".pid")), CultureInfo.InvariantCulture);
         var result = new List<(string, string, long)>();
-        foreach (var pid in WorkspaceOperator.Local.ProcessTree.Of(root))
+        foreach (var pid in Processes.Below(root))
         {
             try
             {

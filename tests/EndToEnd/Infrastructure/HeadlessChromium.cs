@@ -9,7 +9,7 @@ namespace EndToEnd.Infrastructure;
 /// </summary>
 public sealed class HeadlessChromium : IAsyncLifetime, IDisposable
 {
-    private readonly Gateway.Tests.Infrastructure.TestCertificates _authority = new();
+    private readonly TestCertificates _authority = new();
 
     /// <summary>Where the tests' screenshots go (bin/.../artifacts).</summary>
     public static readonly string Artifacts = Path.Combine(AppContext.BaseDirectory, "artifacts");
@@ -19,7 +19,7 @@ public sealed class HeadlessChromium : IAsyncLifetime, IDisposable
     public IBrowser Browser { get; private set; } = null!;
 
     /// <summary>A certificate for localhost and 127.0.0.1 the browser trusts, to give the gateway (TLS_CERT_FILE, TLS_KEY_FILE).</summary>
-    public Gateway.Tests.Infrastructure.CertificatePair Tls { get; private set; } = null!;
+    public CertificatePair Tls { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {

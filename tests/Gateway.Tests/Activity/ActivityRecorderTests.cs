@@ -29,7 +29,7 @@ public sealed class ActivityRecorderTests : IClassFixture<QuickActivityGateway>
         {
         }
 
-        await WaitForAsync(async () => await ScoreAsync(used) >= before);
+        await Eventually.TrueAsync(async () => await ScoreAsync(used) >= before, "the activity of the used workspace is written");
         Assert.Null(await ScoreAsync(unused));
         Assert.Null(await ScoreAsync("nosuchworkspace"));
     }
@@ -41,11 +41,11 @@ public sealed class ActivityRecorderTests : IClassFixture<QuickActivityGateway>
         using var socket = new ClientWebSocket();
         socket.Options.SetRequestHeader("Origin", _env.Gateway.Address.GetLeftPart(UriPartial.Authority));
         await socket.ConnectAsync(_env.Gateway.WebSocketUri($"/ws/{sid}/socket"), CancellationToken.None);
-        await WaitForAsync(async () => await ScoreAsync(sid) is not null);
+        await Eventually.TrueAsync(async () => await ScoreAsync(sid) is not null, "its activity is written");
         var first = (await ScoreAsync(sid))!.Value;
 
         // Scores are whole seconds: past the next second, the tunnel alone must have refreshed it.
-        await WaitForAsync(async () => await ScoreAsync(sid) > first, TimeSpan.FromSeconds(5));
+        await Eventually.TrueAsync(async () => await ScoreAsync(sid) > first, "a later use moves its activity forward", TimeSpan.FromSeconds(5));
 
         await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
         await Task.Delay(QuickActivityGateway.FlushInterval * 3);
@@ -56,16 +56,6 @@ public sealed class ActivityRecorderTests : IClassFixture<QuickActivityGateway>
 
     private async Task<long?> ScoreAsync(string sid) =>
         await _env.Writer.ExecuteAsync("ZSCORE", "activity", sid) is string score ? long.Parse(score, CultureInfo.InvariantCulture) : null;
-
-    private static async Task WaitForAsync(Func<Task<bool>> condition, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(5));
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met in time");
-            await Task.Delay(20);
-        }
-    }
 }
 
 /// <summary>A gateway that writes activity every 200 ms instead of every 10 s.</summary>

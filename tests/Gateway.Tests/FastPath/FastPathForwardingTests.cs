@@ -147,11 +147,11 @@ public sealed class FastPathForwardingTests(GatewayWithBackends env) : IClassFix
         var sid = await env.RouteCachedAsync(env.A);
         await env.Writer.SetRouteAsync(sid, $"127.0.0.1:{FreePort.Next()}");
         await env.Writer.PublishAsync(sid);
-        await WaitUntilAsync(async () =>
+        await Eventually.TrueAsync(async () =>
         {
             using var probe = await env.Gateway.Client.GetAsync(new Uri($"/ws/{sid}/", UriKind.Relative));
             return probe.StatusCode == HttpStatusCode.BadGateway;
-        });
+        }, "the dead address answers 502");
 
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/ws/{sid}/page");
         request.Headers.Accept.ParseAdd("application/json");
@@ -240,11 +240,11 @@ public sealed class FastPathForwardingTests(GatewayWithBackends env) : IClassFix
         // No PUBLISH, as RouteCachedAsync: a notice arriving after the warm-up would drop the route from the cache and
         // send one of the requests below the YARP way.
         await env.Writer.SetRouteAsync(sid, $"127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}");
-        await WaitUntilAsync(async () =>
+        await Eventually.TrueAsync(async () =>
         {
             using var probe = await env.Gateway.Client.GetAsync(new Uri($"/ws/{sid}/", UriKind.Relative));
             return probe.StatusCode == HttpStatusCode.OK;
-        });
+        }, "the new address answers 200");
         var before = Volatile.Read(ref accepted);
         using var counted = new FastPathRequests(env.Gateway.Services);
 
@@ -281,7 +281,7 @@ public sealed class FastPathForwardingTests(GatewayWithBackends env) : IClassFix
 
         await env.RouteAsync(env.B, sid);
 
-        await WaitUntilAsync(async () => await env.Gateway.Client.BackendOfAsync(sid) == "B");
+        await Eventually.TrueAsync(async () => await env.Gateway.Client.BackendOfAsync(sid) == "B", "the route moves to B");
         using var counted = new FastPathRequests(env.Gateway.Services);
         Assert.Equal("B", await env.Gateway.Client.BackendOfAsync(sid));
         Assert.Equal(1, counted.Count);
@@ -355,8 +355,8 @@ public sealed class FastPathForwardingTests(GatewayWithBackends env) : IClassFix
         }
 
         // Nothing of it is left: no tunnel, no socket to the workspace.
-        await WaitUntilAsync(() => Task.FromResult(tunnels.Count == tunnelsBefore));
-        await WaitUntilAsync(() => Task.FromResult(fastPath.OpenWorkspaceConnections <= 1));
+        await Eventually.TrueAsync(() => Task.FromResult(tunnels.Count == tunnelsBefore), "the tunnels end");
+        await Eventually.TrueAsync(() => Task.FromResult(fastPath.OpenWorkspaceConnections <= 1), "the workspace connections close");
     }
 
     [Fact]
@@ -377,15 +377,5 @@ public sealed class FastPathForwardingTests(GatewayWithBackends env) : IClassFix
         Assert.Contains("A answered 403HTTP/1.1 200 OK\r\n", exchange.Text, StringComparison.Ordinal);
         Assert.Contains("\"/after\"", exchange.Text, StringComparison.Ordinal);
         Assert.Equal(2, counted.Count);
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "not within 10 s");
-            await Task.Delay(50);
-        }
     }
 }

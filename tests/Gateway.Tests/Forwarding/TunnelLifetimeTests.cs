@@ -164,8 +164,8 @@ public abstract class TunnelLifetimeTests<TGateway>(TGateway env) : IClassFixtur
         });
 
         Assert.Equal(Sessions, seen);
-        await WaitUntilAsync(() => Tunnels.Count == tunnelsBefore && WorkspaceSockets <= socketsBefore, TimeSpan.FromSeconds(10),
-            () => $"tunnels {Tunnels.Count} (before {tunnelsBefore}), workspace sockets {WorkspaceSockets} (before {socketsBefore})");
+        await Eventually.TrueAsync(() => Tunnels.Count == tunnelsBefore && WorkspaceSockets <= socketsBefore,
+            () => $"tunnels {Tunnels.Count} (before {tunnelsBefore}), workspace sockets {WorkspaceSockets} (before {socketsBefore})", TimeSpan.FromSeconds(10));
     }
 
     [Fact]
@@ -237,20 +237,6 @@ public abstract class TunnelLifetimeTests<TGateway>(TGateway env) : IClassFixtur
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
             Assert.Fail($"the WebSocket was still open after {within.TotalMilliseconds:F0} ms");
-        }
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan within, Func<string> describe)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (clock.Elapsed > within)
-            {
-                Assert.Fail(describe());
-            }
-
-            await Task.Delay(50);
         }
     }
 }

@@ -110,7 +110,7 @@ public sealed class RedisResolutionTests(GatewayWithBackends env, ITestOutputHel
         await env.Writer.SetRouteAsync(second, env.B.Address);
         await env.Writer.PublishAsync("*");
 
-        await WaitForAsync(async () => await BackendOfAsync(env.Gateway, first) == "B" && await BackendOfAsync(env.Gateway, second) == "B");
+        await Eventually.TrueAsync(async () => await BackendOfAsync(env.Gateway, first) == "B" && await BackendOfAsync(env.Gateway, second) == "B", "both workspaces resolve to B");
     }
 
     [Fact]
@@ -122,7 +122,7 @@ public sealed class RedisResolutionTests(GatewayWithBackends env, ITestOutputHel
         await env.Writer.RemoveRouteAsync(sid);
         await env.Writer.PublishAsync(sid);
 
-        await WaitForAsync(async () => await StatusOfAsync(env.Gateway, sid) == HttpStatusCode.NotFound);
+        await Eventually.TrueAsync(async () => await StatusOfAsync(env.Gateway, sid) == HttpStatusCode.NotFound, "the removed route answers 404");
     }
 
     [Fact]
@@ -133,7 +133,7 @@ public sealed class RedisResolutionTests(GatewayWithBackends env, ITestOutputHel
         await using var gateway = await GatewayHost.StartAsync(env.Redis, $"--Gateway:Routes:CacheTtl={ttl}");
 
         // Ready: its subscription works, so the first lookup below is not racing the connection.
-        await WaitForAsync(async () => (await gateway.Client.GetAsync(new Uri("/readyz", UriKind.Relative))).IsSuccessStatusCode);
+        await Eventually.TrueAsync(async () => (await gateway.Client.GetAsync(new Uri("/readyz", UriKind.Relative))).IsSuccessStatusCode, "the gateway is ready");
 
         // A new sid written without a publish: a publish could reach the gateway after the first request
         // and drop the entry that request cached, which also made this test flaky.
@@ -145,7 +145,7 @@ public sealed class RedisResolutionTests(GatewayWithBackends env, ITestOutputHel
         await env.Writer.SetRouteAsync(sid, env.B.Address);
         Assert.Equal("A", await BackendOfAsync(gateway, sid));
 
-        await WaitForAsync(async () => await BackendOfAsync(gateway, sid) == "B");
+        await Eventually.TrueAsync(async () => await BackendOfAsync(gateway, sid) == "B", "the route moves to B");
         Assert.True(cached.Elapsed < ttl + TimeSpan.FromSeconds(2), $"took {cached.Elapsed}");
     }
 
@@ -156,15 +156,5 @@ public sealed class RedisResolutionTests(GatewayWithBackends env, ITestOutputHel
     {
         using var response = await gateway.Client.GetAsync(new Uri($"/ws/{sid}/", UriKind.Relative));
         return response.StatusCode;
-    }
-
-    private static async Task WaitForAsync(Func<Task<bool>> condition)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(5), "condition not met within 5 s");
-            await Task.Delay(10);
-        }
     }
 }

@@ -27,7 +27,7 @@ public sealed class RedisSignInTests(GatewayOnRedisUsers env) : IClassFixture<Ga
         env.Users.SetPasswords(RedisUsers.Gateway, old, next);
         env.Users.Sync(env.Redis.Port);
         var signIn = env.Gateway.Services.GetRequiredService<RedisSignIn>();
-        await WaitUntilAsync(() => Task.FromResult(signIn.Options.Password == next), "the gateway re-read its password file", RedisConnectionMonitor.CheckInterval * 3);
+        await Eventually.TrueAsync(() => Task.FromResult(signIn.Options.Password == next), "the gateway re-read its password file", RedisConnectionMonitor.CheckInterval * 3);
 
         // 2. The old password goes; every connection the gateway has is cut, so it must sign in anew.
         env.Users.SetPasswords(RedisUsers.Gateway, next);
@@ -36,7 +36,7 @@ public sealed class RedisSignInTests(GatewayOnRedisUsers env) : IClassFixture<Ga
 
         // It does, with the new password: a workspace it never saw is looked up, a move is heard of.
         var fresh = await env.RouteAsync(env.B);
-        await WaitUntilAsync(async () => await env.Gateway.Client.BackendOfAsync(fresh) == "B", "a new workspace is looked up after the rotation", TimeSpan.FromSeconds(10));
+        await Eventually.TrueAsync(async () => await env.Gateway.Client.BackendOfAsync(fresh) == "B", "a new workspace is looked up after the rotation", TimeSpan.FromSeconds(10));
         using (var ready = await env.Gateway.Client.GetAsync(new Uri("/readyz", UriKind.Relative)))
         {
             Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
@@ -59,7 +59,7 @@ public sealed class RedisSignInTests(GatewayOnRedisUsers env) : IClassFixture<Ga
         using var ready = await gateway.WhenServingAsync(client => client.GetAsync(new Uri("/readyz", UriKind.Relative)));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
 
-        await WaitUntilAsync(() => Task.FromResult(gateway.FindLog("refused to sign in user 'gateway'") is not null), "the refusal is logged", TimeSpan.FromSeconds(10));
+        await Eventually.TrueAsync(() => Task.FromResult(gateway.FindLog("refused to sign in user 'gateway'") is not null), "the refusal is logged", TimeSpan.FromSeconds(10));
         var (level, refusal) = gateway.FindLog("refused to sign in user 'gateway'")!.Value;
         Assert.Equal("Error", level);
         Assert.Contains("WRONGPASS", refusal, StringComparison.Ordinal);
@@ -76,9 +76,9 @@ public sealed class RedisSignInTests(GatewayOnRedisUsers env) : IClassFixture<Ga
 
         // The Secret is mended: the next check reads it, the next reconnect uses it.
         await File.WriteAllTextAsync(passwordFile, env.Users.Password(RedisUsers.Gateway) + "\n");
-        await WaitUntilAsync(async () => (await gateway.Client.GetAsync(new Uri("/readyz", UriKind.Relative))).IsSuccessStatusCode, "ready once the password is right", RedisConnectionMonitor.CheckInterval * 4);
+        await Eventually.TrueAsync(async () => (await gateway.Client.GetAsync(new Uri("/readyz", UriKind.Relative))).IsSuccessStatusCode, "ready once the password is right", RedisConnectionMonitor.CheckInterval * 4);
         Assert.Equal("A", await gateway.Client.BackendOfAsync("ws-wrongpass"));
-        await WaitUntilAsync(() => Task.FromResult(gateway.FindLog("Redis answers again, signed in as 'gateway'") is not null), "the recovery is logged", RedisConnectionMonitor.CheckInterval * 2);
+        await Eventually.TrueAsync(() => Task.FromResult(gateway.FindLog("Redis answers again, signed in as 'gateway'") is not null), "the recovery is logged", RedisConnectionMonitor.CheckInterval * 2);
         directory.Delete(recursive: true);
     }
 
@@ -107,7 +107,7 @@ public sealed class RedisSignInTests(GatewayOnRedisUsers env) : IClassFixture<Ga
 
             foreach (var refused in new[] { "Redis refused ZADD activity to user 'gateway' (Gateway:Redis:User): NOPERM", "Redis refused SUBSCRIBE routes:changed to user 'gateway' (Gateway:Redis:User): NOPERM" })
             {
-                await WaitUntilAsync(() => Task.FromResult(gateway.FindLog(refused) is not null), refused, TimeSpan.FromSeconds(10));
+                await Eventually.TrueAsync(() => Task.FromResult(gateway.FindLog(refused) is not null), refused, TimeSpan.FromSeconds(10));
                 var (level, message) = gateway.FindLog(refused)!.Value;
                 Assert.Equal("Error", level);
                 Assert.Contains("config/redis-users.acl", message, StringComparison.Ordinal);
@@ -139,7 +139,7 @@ public sealed class RedisSignInTests(GatewayOnRedisUsers env) : IClassFixture<Ga
 
             await using (var trusting = await GatewayHost.StartAsync(redis, $"--Gateway:Redis:TlsCaFile={tls.AuthorityFile}"))
             {
-                await WaitUntilAsync(async () => await trusting.Client.BackendOfAsync("ws-tls") == "A", "the route is read over TLS", TimeSpan.FromSeconds(10));
+                await Eventually.TrueAsync(async () => await trusting.Client.BackendOfAsync("ws-tls") == "A", "the route is read over TLS", TimeSpan.FromSeconds(10));
             }
 
             // Without the CA the system's trust store does not know the server's certificate.
@@ -149,7 +149,7 @@ public sealed class RedisSignInTests(GatewayOnRedisUsers env) : IClassFixture<Ga
                 ("Gateway__Redis__PasswordFile", env.Users.PasswordFile(RedisUsers.Gateway)));
             using var ready = await untrusting.WhenServingAsync(client => client.GetAsync(new Uri("/readyz", UriKind.Relative)));
             Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
-            await WaitUntilAsync(() => Task.FromResult(untrusting.FindLog("its TLS certificate is not trusted") is { Message: var m } && m.Contains("Gateway:Redis:TlsCaFile", StringComparison.Ordinal)), "the untrusted certificate is named", TimeSpan.FromSeconds(10));
+            await Eventually.TrueAsync(() => Task.FromResult(untrusting.FindLog("its TLS certificate is not trusted") is { Message: var m } && m.Contains("Gateway:Redis:TlsCaFile", StringComparison.Ordinal)), "the untrusted certificate is named", TimeSpan.FromSeconds(10));
             using var request = await untrusting.Client.GetAsync(new Uri("/ws/ws-tls/", UriKind.Relative));
             Assert.Equal(HttpStatusCode.ServiceUnavailable, request.StatusCode);
         }
@@ -166,14 +166,4 @@ public sealed class RedisSignInTests(GatewayOnRedisUsers env) : IClassFixture<Ga
             ("Gateway__Redis__User", RedisUsers.Gateway),
             .. settings,
         ]);
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, TimeSpan within)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            Assert.True(clock.Elapsed < within, $"not within {within.TotalSeconds:0.#} s: {what}");
-            await Task.Delay(100);
-        }
-    }
 }

@@ -21,14 +21,24 @@ public sealed class Http2HostileInputTests(GatewayOnTls env) : IClassFixture<Gat
         using var neighbour = Http2Client();
         using var stop = new CancellationTokenSource();
         var neighbourStatuses = new List<HttpStatusCode>();
+        var answered = 0;
         var served = Task.Run(async () =>
         {
             while (!stop.IsCancellationRequested)
             {
                 using var response = await neighbour.GetAsync(new Uri($"/ws/{sid}/neighbour", UriKind.Relative));
-                neighbourStatuses.Add(response.StatusCode);
+                lock (neighbourStatuses)
+                {
+                    neighbourStatuses.Add(response.StatusCode);
+                }
+
+                Interlocked.Increment(ref answered);
             }
         });
+
+        // The neighbour's connection is up before the flood starts, and is asked again after it is cut off:
+        // Kestrel can end the flood within milliseconds, sooner than one neighbour request takes.
+        await Eventually.TrueAsync(() => Volatile.Read(ref answered) > 0, "the neighbour is answered");
 
         // CVE-2023-44487: a request opened and cancelled at once, thousands of times, each leaving work behind.
         var streamId = 1;
@@ -56,6 +66,8 @@ public sealed class Http2HostileInputTests(GatewayOnTls env) : IClassFixture<Gat
 
         var goAway = await attacker.NextAsync(frame => frame.Type == Http2Frame.GoAway, Within);
         await attacker.Closed.WaitAsync(Within);
+        var answeredAtCutOff = Volatile.Read(ref answered);
+        await Eventually.TrueAsync(() => Volatile.Read(ref answered) > answeredAtCutOff, "the neighbour is answered after the flood");
         await stop.CancelAsync();
         await served;
 

@@ -46,7 +46,7 @@ public sealed class StartScriptTests : IDisposable
         try
         {
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(1) };
-            await Infrastructure.Eventually.TrueAsync(
+            await Eventually.TrueAsync(
                 async () =>
                 {
                     try
@@ -80,7 +80,7 @@ public sealed class StartScriptTests : IDisposable
                 await kill.WaitForExitAsync();
             }
 
-            await Infrastructure.Eventually.TrueAsync(() => container.HasExited, "the container's shell exits", TimeSpan.FromSeconds(5));
+            await Eventually.TrueAsync(() => container.HasExited, "the container's shell exits", TimeSpan.FromSeconds(5));
             Assert.True(stopping.Elapsed < TimeSpan.FromSeconds(5), $"stopped after {stopping.Elapsed}");
             Assert.Equal(0, container.ExitCode);
             await Assert.ThrowsAnyAsync<HttpRequestException>(() => http.GetAsync(new Uri($"http://127.0.0.1:{port}/healthz")));

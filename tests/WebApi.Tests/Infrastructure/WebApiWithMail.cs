@@ -75,7 +75,7 @@ public sealed class WebApiWithMailOverStartTls : WebApiWithMail
 {
     public const string SmtpUser = "ide-mailer";
     private const string SmtpPassword = "smtp authorisation code";
-    private readonly Gateway.Tests.Infrastructure.TestCertificates _certificates = new();
+    private readonly TestCertificates _certificates = new();
 
     protected override Task<SmtpSink> StartSinkAsync()
     {

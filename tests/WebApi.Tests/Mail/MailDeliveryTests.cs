@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using WebApi.Data;
 using WebApi.Tests.Infrastructure;
-using WorkspaceOperator.Tests.Infrastructure;
 
 namespace WebApi.Tests.Mail;
 

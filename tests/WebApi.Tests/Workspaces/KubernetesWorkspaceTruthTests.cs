@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using WebApi.Tests.Infrastructure;
-using WorkspaceOperator.Tests.Infrastructure;
 
 namespace WebApi.Tests.Workspaces;
 

@@ -24,7 +24,7 @@ public sealed class PortSharingTests(HostRoutingPlatform platform) : IClassFixtu
         var view = (await shared.Content.ReadFromJsonAsync<WorkspaceDto>())!;
         Assert.Equal([new PortDto(3000, "public", $"http://{portHost}/")], view.Ports);
 
-        await EventuallyAsync(async () => await StatusAsync(portHost, "/app") == HttpStatusCode.OK, "the public port opens for anyone");
+        await Eventually.TrueAsync(async () => await StatusAsync(portHost, "/app") == HttpStatusCode.OK, "the public port opens for anyone");
         using (var page = await SendAsync(portHost, "/app"))
         {
             var text = await page.Content.ReadAsStringAsync();
@@ -35,7 +35,7 @@ public sealed class PortSharingTests(HostRoutingPlatform platform) : IClassFixtu
 
         using var unshared = await alice.PutAsJsonAsync($"/api/workspaces/{sid}/ports/3000", new { sharing = "private" });
         Assert.Empty((await unshared.Content.ReadFromJsonAsync<WorkspaceDto>())!.Ports);
-        await EventuallyAsync(async () => await StatusAsync(portHost, "/app") == HttpStatusCode.Unauthorized, "the port is private again");
+        await Eventually.TrueAsync(async () => await StatusAsync(portHost, "/app") == HttpStatusCode.Unauthorized, "the port is private again");
     }
 
     // What the page lists: the ports listening now (the operator looks; the stand-in editor listens on none of
@@ -82,7 +82,7 @@ public sealed class PortSharingTests(HostRoutingPlatform platform) : IClassFixtu
         // Bob's ticket opens that port (a cookie for that origin), never the editor.
         // The gateway follows the new level within its propagation time: until then the port is still private.
         HttpResponseMessage? handOff = null;
-        await EventuallyAsync(
+        await Eventually.TrueAsync(
             async () =>
             {
                 handOff?.Dispose();
@@ -92,7 +92,7 @@ public sealed class PortSharingTests(HostRoutingPlatform platform) : IClassFixtu
             "bob's ticket is taken once the sharing has reached the gateway");
         var cookie = handOff!.Headers.GetValues("Set-Cookie").Single().Split(';')[0];
         handOff.Dispose();
-        await EventuallyAsync(async () => await StatusAsync($"8080--{sid}.{HostRoutingPlatform.Domain}", "/dashboard", cookie) == HttpStatusCode.OK, "bob reaches the port");
+        await Eventually.TrueAsync(async () => await StatusAsync($"8080--{sid}.{HostRoutingPlatform.Domain}", "/dashboard", cookie) == HttpStatusCode.OK, "bob reaches the port");
         var bobsEditorTicket = new Uri(ticketed).Query.Split("ticket=")[1];
         Assert.Equal(HttpStatusCode.Forbidden, await StatusAsync($"{sid}.{HostRoutingPlatform.Domain}", "/?ticket=" + bobsEditorTicket));
 
@@ -147,16 +147,6 @@ public sealed class PortSharingTests(HostRoutingPlatform platform) : IClassFixtu
     {
         using var response = await SendAsync(host, pathAndQuery, cookie);
         return response.StatusCode;
-    }
-
-    private static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, what + " within 10 s");
-            await Task.Delay(100);
-        }
     }
 
     private sealed record PortDto(int Port, string Sharing, string? Url);

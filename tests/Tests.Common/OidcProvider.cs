@@ -15,7 +15,7 @@ using OpenIddict.Server;
 using OpenIddict.Server.AspNetCore;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
-namespace WebApi.Tests.Infrastructure;
+namespace Tests.Common;
 
 /// <summary>A person the test provider knows: what its ID tokens say about them.</summary>
 public sealed record ProviderPerson(string Subject, string Email, string? PreferredUserName = null, bool? EmailVerified = true, params string[] Groups);

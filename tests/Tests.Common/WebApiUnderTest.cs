@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 
-namespace WebApi.Tests.Infrastructure;
+namespace Tests.Common;
 
 /// <summary>A running web API the tests talk to as browsers do, alone or as part of the platform.</summary>
 public interface IWebApiUnderTest

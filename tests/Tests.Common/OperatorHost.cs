@@ -4,9 +4,10 @@ using Contracts.Workspaces;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using WorkspaceOperator;
 using WorkspaceOperator.Api;
 
-namespace WorkspaceOperator.Tests.Infrastructure;
+namespace Tests.Common;
 
 /// <summary>
 /// The real operator application on a loopback socket, configured from config/operator.json with

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Gateway.Tests.Infrastructure;
+namespace Tests.Common;
 
 /// <summary>
 /// One plain RESP2 connection to a Redis server, as a workspace's shell with redis-cli would open it: any

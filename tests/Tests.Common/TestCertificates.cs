@@ -3,7 +3,7 @@ using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace Gateway.Tests.Infrastructure;
+namespace Tests.Common;
 
 /// <summary>A certificate file pair as the gateway reads it, and the certificate written there.</summary>
 public sealed record CertificatePair(string CertificateFile, string KeyFile, X509Certificate2 Certificate)

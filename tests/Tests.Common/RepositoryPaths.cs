@@ -1,6 +1,6 @@
-namespace Gateway.Tests.Infrastructure;
+namespace Tests.Common;
 
-internal static class RepositoryPaths
+public static class RepositoryPaths
 {
     public static string Root { get; } = FindRoot();
 

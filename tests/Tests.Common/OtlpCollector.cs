@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
-namespace Gateway.Tests.Infrastructure;
+namespace Tests.Common;
 
 /// <summary>Accepts OTLP/HTTP exports; protobuf keeps metric names and attribute values as plain UTF-8.</summary>
 public sealed class OtlpCollector : IAsyncDisposable

@@ -4,8 +4,9 @@ using System.Security.Cryptography;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using WebApi;
 
-namespace WebApi.Tests.Infrastructure;
+namespace Tests.Common;
 
 /// <summary>
 /// The platform on loopback, as on one machine: a real redis-server, the operator with its local driver

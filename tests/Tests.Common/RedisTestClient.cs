@@ -1,7 +1,7 @@
 using System.Globalization;
 using StackExchange.Redis;
 
-namespace Gateway.Tests.Infrastructure;
+namespace Tests.Common;
 
 /// <summary>
 /// Plays the part of the route writers (web API, operator, redis-cli) with StackExchange.Redis: it sends

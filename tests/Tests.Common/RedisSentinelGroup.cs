@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Net;
 using StackExchange.Redis;
 
-namespace Gateway.Tests.Infrastructure;
+namespace Tests.Common;
 
 /// <summary>
 /// Redis as a highly available deployment runs it: a primary, a replica and three Sentinels (real

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Gateway.Tests.Infrastructure;
+namespace Tests.Common;
 
 /// <summary>
 /// A real <c>redis-server</c> on a free loopback port, owned by the test class that uses it and stopped by

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
 
-namespace WebApi.Tests.Infrastructure;
+namespace Tests.Common;
 
 /// <summary>
 /// A real PostgreSQL server (Debian's package) in a temporary data directory on a free loopback port,

@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Gateway.Tests.Infrastructure;
+namespace Tests.Common;
 
-internal static class FreePort
+public static class FreePort
 {
     // Below Linux's ephemeral range (32768-60999): a server restarted on its port (RedisServer.RestartAsync)
     // must not find it taken by some test's outgoing connection in the meantime, which an ephemeral port

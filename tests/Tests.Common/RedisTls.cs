@@ -2,7 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace Gateway.Tests.Infrastructure;
+namespace Tests.Common;
 
 /// <summary>
 /// PEM files for a Redis server that speaks TLS: a certificate authority of the test's own, and a server

@@ -15,7 +15,7 @@ using WorkspaceOperator.Kubernetes;
 using WorkspaceOperator.Kubernetes.InMemory;
 using WorkspaceOperator.Workspaces;
 
-namespace WorkspaceOperator.Tests.Infrastructure;
+namespace Tests.Common;
 
 /// <summary>
 /// An in-process Kubernetes API server over real HTTP, following the wire rules the operator depends on:
