@@ -1,10 +1,11 @@
 using Gateway.Configuration;
 using Gateway.Errors;
 using Gateway.Forwarding;
-using Gateway.Health;
 using Gateway.Routing;
+using Gateway.Telemetry;
 using Gateway.Tls;
 using Microsoft.Extensions.Options;
+using ServiceDefaults.Health;
 using ServiceDefaults.Hosting;
 
 namespace Gateway;
@@ -12,11 +13,20 @@ namespace Gateway;
 /// <summary>Builds the gateway's web application; shared by <c>Program</c> and the tests.</summary>
 public static class GatewayApplication
 {
-    /// <summary>Environment variable naming the settings file; by default <c>gateway.json</c> beside the binary.</summary>
-    public const string ConfigFileVariable = "GATEWAY_CONFIG";
-
     /// <summary>How the gateway names itself to Redis (CLIENT LIST) and, by default, in telemetry.</summary>
     public const string ServiceName = "workspace-gateway";
+
+    /// <summary>
+    /// The gateway among the three programs: <c>gateway.json</c> beside the binary unless <c>GATEWAY_CONFIG</c>
+    /// names another, read again when it changes (routes, access keys and trusted proxies change without a
+    /// restart); its own meter and YARP's activities exported.
+    /// </summary>
+    public static readonly PlatformProgram Program = new("gateway", ServiceName, GatewayOptions.SectionName, "GATEWAY_CONFIG", "gateway.json")
+    {
+        Meters = [GatewayMetrics.MeterName],
+        ActivitySources = ["Yarp.ReverseProxy"],
+        ReloadSettingsOnChange = true,
+    };
 
     public static WebApplication Create(string[] args)
     {
@@ -26,8 +36,7 @@ public static class GatewayApplication
             ContentRootPath = AppContext.BaseDirectory,
         });
 
-        // Reloaded while running: routes, access keys and trusted proxies change without a restart.
-        builder.UsePlatformConfiguration(args, ConfigFileVariable, "gateway.json", reloadOnChange: true);
+        builder.AddPlatformDefaults(Program, args, sp => sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Redis);
 
         // Off whatever the configuration says. Its per-request lines print the query string, where a first
         // navigation carries a ticket, and tickets never appear in logs. And while any level of it is on,
@@ -70,7 +79,7 @@ public static class GatewayApplication
         app.UseMiddleware<PlatformHostGuard>();
         app.UseRouting();
         app.UseAuthorization();
-        app.MapGatewayHealth();
+        app.MapPlatformEndpoints();
         app.MapReverseProxy();
         app.MapFallback(context => GatewayProblemWriter.WriteAsync(context, GatewayProblem.NoRoute));
         return app;

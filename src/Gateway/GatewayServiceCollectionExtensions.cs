@@ -4,6 +4,7 @@ using Gateway.Configuration;
 using Gateway.Cors;
 using Gateway.FastPath;
 using Gateway.Forwarding;
+using Gateway.Health;
 using Gateway.Routing;
 using Gateway.StaticRoutes;
 using Gateway.Telemetry;
@@ -14,8 +15,8 @@ using Microsoft.AspNetCore.HttpsPolicy;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using ServiceDefaults.Health;
 using ServiceDefaults.Redis;
-using ServiceDefaults.Telemetry;
 using Yarp.ReverseProxy.Configuration;
 
 namespace Gateway;
@@ -77,12 +78,10 @@ public static class GatewayServiceCollectionExtensions
         services.AddMetrics();
         services.AddSingleton<GatewayMetrics>();
         services.AddHostedService<LiveCountGauges>();
-        services.AddTelemetryExport(configuration, "Gateway:Telemetry", GatewayApplication.ServiceName, [GatewayMetrics.MeterName], ["Yarp.ReverseProxy"]);
 
         services.AddSingleton<WorkspacePathParser>();
         services.AddSingleton<WorkspaceHostParser>();
         services.AddSingleton<PortPreflight>();
-        services.AddRedis(GatewayApplication.ServiceName, "Gateway:Redis", sp => sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Redis);
         services.AddSingleton<IRouteStore, RedisRouteStore>();
         services.AddHostedService<RouteStoreWarmUp>();
         services.AddSingleton<RouteCache>();
@@ -90,6 +89,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<IRouteInvalidator>(sp => sp.GetRequiredService<RouteCache>());
         services.AddSingleton<RouteInvalidationListener>();
         services.AddHostedService(sp => sp.GetRequiredService<RouteInvalidationListener>());
+        services.AddHealthChecks().AddCheck<RouteStoreReadiness>("routes", tags: PlatformEndpoints.Readiness);
 
         services.AddHostedService<ActivityRecorder>();
 

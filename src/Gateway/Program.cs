@@ -11,4 +11,4 @@ if (Environment.GetEnvironmentVariable(InlineCompletions) is null)
     Environment.SetEnvironmentVariable(InlineCompletions, "1");
 }
 
-return await PlatformHosting.RunAsync(() => GatewayApplication.Create(args), "gateway", GatewayApplication.ConfigFileVariable);
+return await PlatformHosting.RunAsync(() => GatewayApplication.Create(args), GatewayApplication.Program);

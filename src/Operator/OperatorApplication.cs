@@ -1,6 +1,8 @@
+using Microsoft.Extensions.Options;
+using ServiceDefaults.Health;
 using ServiceDefaults.Hosting;
 using WorkspaceOperator.Api;
-using WorkspaceOperator.Reconciliation;
+using WorkspaceOperator.Configuration;
 
 namespace WorkspaceOperator;
 
@@ -13,10 +15,13 @@ public static class OperatorApplication
     /// <summary>How the operator names itself to Redis (CLIENT LIST) and in telemetry.</summary>
     public const string ServiceName = "workspace-operator";
 
+    /// <summary>The operator among the three programs.</summary>
+    public static readonly PlatformProgram Program = new("operator", ServiceName, OperatorOptions.SectionName, ConfigFileVariable, "operator.json");
+
     public static WebApplication Create(string[] args, Action<IServiceCollection>? configureServices = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = Directory.GetCurrentDirectory() });
-        builder.UsePlatformConfiguration(args, ConfigFileVariable, "operator.json");
+        builder.AddPlatformDefaults(Program, args, sp => sp.GetRequiredService<IOptions<OperatorOptions>>().Value.Redis);
 
         builder.Services.AddOperator(builder.Configuration);
         configureServices?.Invoke(builder.Services);
@@ -24,12 +29,7 @@ public static class OperatorApplication
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.MapGet("/healthz", () => TypedResults.Text("ok"));
-
-        // Ready once the workspace list has been read: before that the API would answer 404 for everything.
-        app.MapGet("/readyz", (WorkspaceInformer informer) => informer.Synced.IsCompletedSuccessfully
-            ? Results.Text("ready")
-            : Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "NotSynced", detail: "the workspace list has not been read yet"));
+        app.MapPlatformEndpoints();
         app.MapWorkspaceApi();
         return app;
     }

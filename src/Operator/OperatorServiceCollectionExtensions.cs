@@ -1,8 +1,8 @@
 using k8s;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using ServiceDefaults.Health;
 using ServiceDefaults.Redis;
-using ServiceDefaults.Telemetry;
 using WorkspaceOperator.Api;
 using WorkspaceOperator.Configuration;
 using WorkspaceOperator.Kubernetes;
@@ -36,12 +36,11 @@ public static class OperatorServiceCollectionExtensions
             AddLocal(services);
         }
 
-        services.AddTelemetryExport(configuration, "Operator:Telemetry", OperatorApplication.ServiceName, [], []);
-        services.AddRedis(OperatorApplication.ServiceName, "Operator:Redis", sp => sp.GetRequiredService<IOptions<OperatorOptions>>().Value.Redis);
         services.AddSingleton<IRoutePublisher, RedisRoutePublisher>();
         services.AddSingleton<WorkspaceReconciler>();
         services.AddSingleton<WorkspaceInformer>();
         services.AddHostedService(sp => sp.GetRequiredService<WorkspaceInformer>());
+        services.AddHealthChecks().AddCheck<WorkspaceListReadiness>("workspaces", tags: PlatformEndpoints.Readiness);
         services.AddHostedService<WorkspaceController>();
         services.AddSingleton<WorkspaceWaiter>();
         return services;

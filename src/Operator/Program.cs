@@ -3,8 +3,7 @@ using WorkspaceOperator;
 
 return await PlatformHosting.RunAsync(
     () => OperatorApplication.Create(args),
-    "operator",
-    OperatorApplication.ConfigFileVariable,
+    OperatorApplication.Program,
     ex => ex is InvalidOperationException && (ex.Message.StartsWith("No Kubernetes API", StringComparison.Ordinal) || ex.Message.StartsWith("kubeconfig", StringComparison.Ordinal))
         ? ex.Message
         : null);

@@ -1,4 +1,4 @@
 using ServiceDefaults.Hosting;
 using WebApi;
 
-return await PlatformHosting.RunAsync(() => WebApiApplication.Create(args), "web API", WebApiApplication.ConfigFileVariable);
+return await PlatformHosting.RunAsync(() => WebApiApplication.Create(args), WebApiApplication.Program);

@@ -3,16 +3,21 @@ using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Options;
 using ServiceDefaults.Hosting;
 using WebApi.Configuration;
+using WebApi.Mail;
 
 namespace WebApi;
 
 /// <summary>Builds the web API; shared by <c>Program</c> and the tests.</summary>
 public static class WebApiApplication
 {
-    public const string ConfigFileVariable = "WEBAPI_CONFIG";
-
     /// <summary>How the web API names itself to Redis (CLIENT LIST) and in telemetry.</summary>
     public const string ServiceName = "workspace-webapi";
+
+    /// <summary>The web API among the three programs: <c>webapi.json</c> unless <c>WEBAPI_CONFIG</c> names another.</summary>
+    public static readonly PlatformProgram Program = new("web API", ServiceName, WebApiOptions.SectionName, "WEBAPI_CONFIG", "webapi.json")
+    {
+        Meters = [MailDelivery.MeterName],
+    };
 
     public static WebApplication Create(string[] args)
     {
@@ -22,7 +27,7 @@ public static class WebApiApplication
             ContentRootPath = Directory.GetCurrentDirectory(),
             WebRootPath = Path.Combine(AppContext.BaseDirectory, "wwwroot"),
         });
-        builder.UsePlatformConfiguration(args, ConfigFileVariable, "webapi.json");
+        builder.AddPlatformDefaults(Program, args, sp => sp.GetRequiredService<IOptions<WebApiOptions>>().Value.Redis);
         builder.Services.AddWebApi(builder.Configuration);
 
         var app = builder.Build();

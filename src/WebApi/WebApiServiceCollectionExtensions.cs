@@ -4,8 +4,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using ServiceDefaults.Redis;
-using ServiceDefaults.Telemetry;
+using ServiceDefaults.Health;
 using WebApi.Accounts;
 using WebApi.Catalog;
 using WebApi.Configuration;
@@ -42,8 +41,9 @@ public static class WebApiServiceCollectionExtensions
         }
 
         services.AddHostedService<DatabasePreparation>();
-        services.AddTelemetryExport(configuration, "WebApi:Telemetry", WebApiApplication.ServiceName, [MailDelivery.MeterName], []);
-        services.AddRedis(WebApiApplication.ServiceName, "WebApi:Redis", sp => sp.GetRequiredService<IOptions<WebApiOptions>>().Value.Redis);
+
+        // Ready while the database answers: without it no request but the page's files can be served.
+        services.AddHealthChecks().AddDbContextCheck<WebApiDb>("database", tags: PlatformEndpoints.Readiness);
         services.AddHostedService<IdleStopper>();
         services.AddSingleton<WorkspaceActivity>();
         services.AddSingleton<OperatorStatus>();
@@ -91,7 +91,7 @@ public static class WebApiServiceCollectionExtensions
 
     public static IEndpointRouteBuilder MapWebApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/healthz", () => TypedResults.Text("ok")).ExcludeFromDescription();
+        app.MapPlatformEndpoints();
 
         // The API's description for clients and the page: /openapi/v1.json.
         app.MapOpenApi();

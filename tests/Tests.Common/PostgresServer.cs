@@ -25,7 +25,8 @@ public sealed class PostgresServer : IAsyncDisposable
         return server;
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Stops the server (PostgreSQL's fast shutdown), as an outage of the database would.</summary>
+    public async Task StopAsync()
     {
         if (_server is { HasExited: false })
         {
@@ -40,7 +41,11 @@ public sealed class PostgresServer : IAsyncDisposable
                 _server.Kill();
             }
         }
+    }
 
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
         _server?.Dispose();
         _data.Delete(recursive: true);
     }

@@ -1,5 +1,5 @@
 using Gateway.Errors;
-using Gateway.Health;
+using ServiceDefaults.Health;
 
 namespace Gateway.Routing;
 
@@ -11,7 +11,7 @@ namespace Gateway.Routing;
 internal sealed class PlatformHostGuard(RequestDelegate next, PlatformHosts hosts)
 {
     public Task InvokeAsync(HttpContext context) =>
-        hosts.Serves(context.Request.Headers.Host.ToString()) || HealthEndpoints.IsProbe(context.Request.Path)
+        hosts.Serves(context.Request.Headers.Host.ToString()) || PlatformEndpoints.IsProbe(context.Request.Path)
             ? next(context)
             : GatewayProblemWriter.WriteAsync(context, GatewayProblem.UnknownHost);
 }

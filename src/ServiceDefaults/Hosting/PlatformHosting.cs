@@ -1,13 +1,37 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using ServiceDefaults.Redis;
+using ServiceDefaults.Telemetry;
 
 namespace ServiceDefaults.Hosting;
 
-/// <summary>How the three programs read their settings and start: one way, so they cannot drift apart.</summary>
+/// <summary>How the three programs read their settings, connect and start: one way, so they cannot drift apart.</summary>
 public static class PlatformHosting
 {
+    /// <summary>
+    /// What the three programs set up alike: their settings (file, environment, command line), OpenTelemetry
+    /// export (<c>&lt;Section&gt;:Telemetry</c>), one Redis connection as their own user (<c>&lt;Section&gt;:Redis</c>,
+    /// read through <paramref name="redis"/> once the options are validated) and health checks, to which each
+    /// adds its readiness (<see cref="Health.PlatformEndpoints.ReadinessTag"/>).
+    /// </summary>
+    public static WebApplicationBuilder AddPlatformDefaults(
+        this WebApplicationBuilder builder, PlatformProgram program, string[] args, Func<IServiceProvider, RedisConnectionOptions> redis)
+    {
+        builder.UsePlatformConfiguration(args, program.ConfigFileVariable, program.ConfigFileName, program.ReloadSettingsOnChange);
+        builder.Services.AddTelemetryExport(builder.Configuration, program.Section + ":Telemetry", program.ServiceName, program.Meters, program.ActivitySources);
+        builder.Services.AddRedis(program.ServiceName, program.Section + ":Redis", redis);
+        builder.Services.AddHealthChecks();
+
+        // A failing check would be logged on every probe (every few seconds, by every replica): the cause is
+        // logged once by what meets it (the Redis connection, the database provider), and /readyz says it.
+        builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None);
+        return builder;
+    }
+
     /// <summary>The command-line or configuration key naming the settings file (beside each program's variable).</summary>
     public const string ConfigFileKey = "ConfigFile";
 
@@ -16,7 +40,7 @@ public static class PlatformHosting
     /// <paramref name="defaultFileName"/> beside the binary), then the environment and the command line again, so
     /// that <c>Program__Key=…</c> and <c>--Program:Key=…</c> still win over the file; no <c>Server</c> header.
     /// </summary>
-    public static WebApplicationBuilder UsePlatformConfiguration(
+    private static WebApplicationBuilder UsePlatformConfiguration(
         this WebApplicationBuilder builder, string[] args, string fileVariable, string defaultFileName, bool reloadOnChange = false)
     {
         var configFile = builder.Configuration[ConfigFileKey]
@@ -42,7 +66,7 @@ public static class PlatformHosting
     /// keys (an operator's to fix: not a stack trace); so does a missing settings file, and whatever
     /// <paramref name="explain"/> recognises (its sentence, or null for an unexpected failure).
     /// </summary>
-    public static async Task<int> RunAsync(Func<WebApplication> create, string programName, string fileVariable, Func<Exception, string?>? explain = null)
+    public static async Task<int> RunAsync(Func<WebApplication> create, PlatformProgram program, Func<Exception, string?>? explain = null)
     {
         try
         {
@@ -52,7 +76,7 @@ public static class PlatformHosting
         }
         catch (OptionsValidationException ex)
         {
-            await Console.Error.WriteLineAsync($"Invalid {programName} configuration:");
+            await Console.Error.WriteLineAsync($"Invalid {program.DisplayName} configuration:");
             foreach (var failure in ex.Failures)
             {
                 await Console.Error.WriteLineAsync("  " + failure);
@@ -62,7 +86,7 @@ public static class PlatformHosting
         }
         catch (SettingsFileNotFound ex)
         {
-            await Console.Error.WriteLineAsync($"The {programName} settings file was not found: {ex.FileName} (set {fileVariable} or --{ConfigFileKey}=<path>).");
+            await Console.Error.WriteLineAsync($"The {program.DisplayName} settings file was not found: {ex.FileName} (set {program.ConfigFileVariable} or --{ConfigFileKey}=<path>).");
             return 2;
         }
         catch (Exception ex) when (explain?.Invoke(ex) is { } sentence)

@@ -79,6 +79,8 @@ public sealed class PostgresWebApiAlone : WebApiAlone
 {
     private PostgresServer? _postgres;
 
+    public PostgresServer Database => _postgres ?? throw new InvalidOperationException("not started");
+
     public override async Task InitializeAsync()
     {
         _postgres = await PostgresServer.StartAsync();
