@@ -49,6 +49,7 @@ public static class WebApiServiceCollectionExtensions
         services.AddSingleton<OperatorStatus>();
         services.AddHostedService<OperatorStatusFollower>();
         services.AddSingleton<WorkspaceViews>();
+        services.AddScoped<WorkspaceLifecycle>();
 
         // The keys that protect session cookies live in the database: sessions survive a restart, and every
         // replica behind the gateway reads a cookie another one issued.

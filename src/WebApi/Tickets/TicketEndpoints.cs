@@ -1,9 +1,7 @@
 using System.Security.Claims;
 using Contracts.Sharing;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 using WebApi.Accounts;
-using WebApi.Data;
 using WebApi.Workspaces;
 
 namespace WebApi.Tickets;
@@ -24,7 +22,7 @@ public static class TicketEndpoints
     }
 
     internal static async Task<Results<Ok<OpenView>, ProblemHttpResult>> Create(
-        TicketRequest request, ClaimsPrincipal user, WebApiDb db, TicketIssuer tickets, WorkspaceViews views, HttpContext http, CancellationToken cancellationToken)
+        TicketRequest request, ClaimsPrincipal user, WorkspaceLifecycle workspaces, TicketIssuer tickets, WorkspaceViews views, HttpContext http, CancellationToken cancellationToken)
     {
         var target = tickets.Read(request.ReturnTo, http.Request.Scheme);
         if (target is null)
@@ -33,8 +31,7 @@ public static class TicketEndpoints
         }
 
         var userId = user.UserId();
-        var workspace = await db.Workspaces.AsNoTracking().Include(w => w.SharedPorts)
-            .SingleOrDefaultAsync(w => w.Sid == target.Sid, cancellationToken);
+        var workspace = await workspaces.FindAnyAsync(target.Sid, cancellationToken);
         if (workspace?.OwnerId == userId)
         {
             return WorkspaceEndpoints.OpenForOwner(workspace, target.Address, tickets, views);
@@ -48,7 +45,7 @@ public static class TicketEndpoints
 
         // The same answer whether the workspace exists, is someone else's, or keeps that port private.
         return target.Port == 0
-            ? WorkspaceEndpoints.NotYours(target.Sid)
+            ? WorkspaceProblems.NotYours(target.Sid)
             : Problems.NotFound("Nothing at that address is yours or shared with you.");
     }
 }

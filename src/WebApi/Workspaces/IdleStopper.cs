@@ -5,7 +5,6 @@ using ServiceDefaults.Redis;
 using StackExchange.Redis;
 using WebApi.Configuration;
 using WebApi.Data;
-using WebApi.Orchestration;
 
 namespace WebApi.Workspaces;
 
@@ -79,7 +78,7 @@ internal sealed partial class IdleStopper(
 
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<WebApiDb>();
-        var operatorApi = scope.ServiceProvider.GetRequiredService<OperatorClient>();
+        var workspaces = scope.ServiceProvider.GetRequiredService<WorkspaceLifecycle>();
 
         // A workspace started less than the timeout ago gets the whole timeout before it can be idle.
         var candidates = (await db.Workspaces.AsNoTracking()
@@ -90,7 +89,7 @@ internal sealed partial class IdleStopper(
             .Where(w => !(lastUsed.TryGetValue(w.Sid, out var used) && used.ToUnixTimeSeconds() >= since.ToUnixTimeSeconds()));
         foreach (var idle in candidates)
         {
-            var outcome = await WorkspaceEndpoints.StopAsync(db, operatorApi, db.Workspaces.Where(w => w.Id == idle.Id), idle.Sid, StopCause.Idle, time, cancellationToken);
+            var outcome = await workspaces.StopIdleAsync(idle.Id, idle.Sid, cancellationToken);
             if (outcome is { Succeeded: true })
             {
                 LogStopped(idle.Sid, _options.IdleTimeout);

@@ -21,11 +21,11 @@ public sealed record SharePortRequest(string? Sharing);
 internal static class PortSharingEndpoints
 {
     internal static async Task<Results<Ok<PortsView>, ProblemHttpResult>> List(
-        string sid, ClaimsPrincipal user, WebApiDb db, OperatorClient operatorApi, TicketIssuer tickets, HttpContext http, CancellationToken cancellationToken)
+        string sid, ClaimsPrincipal user, WorkspaceLifecycle workspaces, OperatorClient operatorApi, TicketIssuer tickets, HttpContext http, CancellationToken cancellationToken)
     {
-        if (await WorkspaceEndpoints.Find(db, user.UserId(), sid) is not { } workspace)
+        if (await workspaces.FindAsync(user.UserId(), sid, cancellationToken) is not { } workspace)
         {
-            return WorkspaceEndpoints.NotYours(sid);
+            return WorkspaceProblems.NotYours(sid);
         }
 
         // Only a running workspace has anything listening; the operator not answering hides none of the shares.
@@ -43,7 +43,7 @@ internal static class PortSharingEndpoints
     }
 
     internal static async Task<Results<Ok<WorkspaceView>, ValidationProblem, ProblemHttpResult>> Set(
-        string sid, string port, SharePortRequest request, ClaimsPrincipal user, WebApiDb db, OperatorClient operatorApi,
+        string sid, string port, SharePortRequest request, ClaimsPrincipal user, WorkspaceLifecycle workspaces,
         TicketIssuer tickets, WorkspaceViews views, HttpContext http, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
@@ -62,12 +62,10 @@ internal static class PortSharingEndpoints
             return TypedResults.ValidationProblem(errors, title: "The sharing request is invalid");
         }
 
-        var ownerId = user.UserId();
-        var workspace = await db.Workspaces.Include(w => w.SharedPorts).SingleOrDefaultAsync(w => w.Sid == sid && w.OwnerId == ownerId, cancellationToken);
-        if (workspace is null)
+        // Someone else's workspace and no workspace look the same, also where sharing is off.
+        if (await workspaces.FindAsync(user.UserId(), sid, cancellationToken) is null)
         {
-            // Someone else's workspace and no workspace look the same.
-            return WorkspaceEndpoints.NotYours(sid);
+            return WorkspaceProblems.NotYours(sid);
         }
 
         if (!tickets.HostRouting)
@@ -75,39 +73,13 @@ internal static class PortSharingEndpoints
             return Problems.Conflict("no_host_routing", "Ports can be shared only where workspaces have their own origins (WebApi:Tickets:WorkspaceDomain); ask your administrator.");
         }
 
-        // The row and the operator agree, or neither changes: the transaction commits only after the operator took the list.
-        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        if (await workspaces.SharePortAsync(user.UserId(), sid, number, sharing, cancellationToken) is { } problem)
         {
-            var row = workspace.SharedPorts.SingleOrDefault(p => p.Port == number);
-            if (sharing == PortSharing.Private && row is not null)
-            {
-                workspace.SharedPorts.Remove(row);
-                db.SharedPorts.Remove(row);
-            }
-            else if (sharing != PortSharing.Private && row is not null)
-            {
-                row.Sharing = sharing;
-            }
-            else if (sharing != PortSharing.Private)
-            {
-                if (workspace.SharedPorts.Count >= PortShares.MaxPorts)
-                {
-                    return Problems.Unprocessable("too_many_shared_ports", $"At most {PortShares.MaxPorts} ports of a workspace can be shared; make one private first.");
-                }
-
-                workspace.SharedPorts.Add(new SharedPort { WorkspaceId = workspace.Id, Port = number, Sharing = sharing });
-            }
-
-            await db.SaveChangesAsync(cancellationToken);
-            var told = await operatorApi.SetPortsAsync(sid, workspace.SharedPorts.Select(p => (p.Port, p.Sharing)), cancellationToken);
-            if (!told.Succeeded)
-            {
-                return WorkspaceEndpoints.Unavailable(told);
-            }
-
-            await transaction.CommitAsync(cancellationToken);
+            return problem;
         }
 
-        return TypedResults.Ok(views.For((await WorkspaceEndpoints.Find(db, ownerId, sid))!, http.Request.Scheme));
+        return await workspaces.FindAsync(user.UserId(), sid, cancellationToken) is { } changed
+            ? TypedResults.Ok(views.For(changed, http.Request.Scheme))
+            : WorkspaceProblems.NotYours(sid);
     }
 }

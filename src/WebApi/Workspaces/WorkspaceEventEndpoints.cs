@@ -3,7 +3,6 @@ using System.Security.Claims;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using WebApi.Accounts;
-using WebApi.Data;
 using WebApi.Orchestration;
 
 namespace WebApi.Workspaces;
@@ -23,26 +22,26 @@ public static class WorkspaceEventEndpoints
     private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(30);
 
     internal static async Task<Results<ServerSentEventsResult<WorkspaceView>, ProblemHttpResult>> Events(
-        string sid, ClaimsPrincipal user, WebApiDb db, WorkspaceViews views, OperatorStatus status, TimeProvider time, HttpContext http)
+        string sid, ClaimsPrincipal user, WorkspaceLifecycle workspaces, WorkspaceViews views, OperatorStatus status, TimeProvider time, HttpContext http)
     {
         var ownerId = user.UserId();
-        if (await WorkspaceEndpoints.Find(db, ownerId, sid) is null)
+        if (await workspaces.FindAsync(ownerId, sid) is null)
         {
-            return WorkspaceEndpoints.NotYours(sid);
+            return WorkspaceProblems.NotYours(sid);
         }
 
-        return TypedResults.ServerSentEvents(Follow(sid, ownerId, db, views, status, time, http.Request.Scheme, http.RequestAborted), eventType: "workspace");
+        return TypedResults.ServerSentEvents(Follow(sid, ownerId, workspaces, views, status, time, http.Request.Scheme, http.RequestAborted), eventType: "workspace");
     }
 
     private static async IAsyncEnumerable<WorkspaceView> Follow(
-        string sid, long ownerId, WebApiDb db, WorkspaceViews views, OperatorStatus status, TimeProvider time, string scheme, [EnumeratorCancellation] CancellationToken cancellationToken)
+        string sid, long ownerId, WorkspaceLifecycle workspaces, WorkspaceViews views, OperatorStatus status, TimeProvider time, string scheme, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         string? last = null;
         var sentAt = time.GetTimestamp();
         while (!cancellationToken.IsCancellationRequested)
         {
             var next = status.NextAsync;
-            if (await WorkspaceEndpoints.Find(db, ownerId, sid) is not { } workspace)
+            if (await workspaces.FindAsync(ownerId, sid, cancellationToken) is not { } workspace)
             {
                 // Deleted meanwhile: nothing more will come.
                 yield break;
