@@ -1,10 +1,10 @@
 using Microsoft.Extensions.Options;
+using Operator.Api;
+using Operator.Configuration;
 using ServiceDefaults.Health;
 using ServiceDefaults.Hosting;
-using WorkspaceOperator.Api;
-using WorkspaceOperator.Configuration;
 
-namespace WorkspaceOperator;
+namespace Operator;
 
 /// <summary>Builds the operator's web application; shared by <c>Program</c> and the tests.</summary>
 public static class OperatorApplication
@@ -30,7 +30,7 @@ public static class OperatorApplication
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapPlatformEndpoints();
-        app.MapWorkspaceApi();
+        app.MapOperatorApi();
         return app;
     }
 }

@@ -1,19 +1,18 @@
 using k8s;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Operator.Api;
+using Operator.Configuration;
+using Operator.Drivers.Kubernetes;
+using Operator.Drivers.Local;
+using Operator.Leadership;
+using Operator.Reconciliation;
+using Operator.Routes;
+using Operator.Workspaces;
 using ServiceDefaults.Health;
 using ServiceDefaults.Redis;
-using WorkspaceOperator.Api;
-using WorkspaceOperator.Configuration;
-using WorkspaceOperator.Kubernetes;
-using WorkspaceOperator.Kubernetes.InMemory;
-using WorkspaceOperator.Leadership;
-using WorkspaceOperator.Local;
-using WorkspaceOperator.Reconciliation;
-using WorkspaceOperator.Routes;
-using WorkspaceOperator.Workspaces;
 
-namespace WorkspaceOperator;
+namespace Operator;
 
 public static class OperatorServiceCollectionExtensions
 {
@@ -74,7 +73,7 @@ public static class OperatorServiceCollectionExtensions
         services.AddSingleton<IWorkspaceStore>(sp =>
         {
             var options = sp.GetRequiredService<IOptions<OperatorOptions>>().Value;
-            var workspaces = new ObjectTable(Workspace.Resource, new VersionClock());
+            var workspaces = new ObjectTable(WorkspaceResource.Resource, new VersionClock());
             LocalObjectFile.Attach(workspaces, Path.Combine(Path.GetFullPath(options.Local.DataDirectory), "workspaces.json"));
             return new InMemoryWorkspaceStore(workspaces, options.Namespace);
         });

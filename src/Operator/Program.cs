@@ -1,5 +1,5 @@
+using Operator;
 using ServiceDefaults.Hosting;
-using WorkspaceOperator;
 
 return await PlatformHosting.RunAsync(
     () => OperatorApplication.Create(args),

@@ -10,10 +10,10 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
-using WorkspaceOperator.Configuration;
-using WorkspaceOperator.Kubernetes;
-using WorkspaceOperator.Kubernetes.InMemory;
-using WorkspaceOperator.Workspaces;
+using Operator.Configuration;
+using Operator.Drivers.Kubernetes;
+using Operator.Drivers.Local;
+using Operator.Workspaces;
 
 namespace Tests.Common;
 
@@ -49,7 +49,7 @@ public sealed class FakeApiServer : IAsyncDisposable
     /// <summary>While true, watch requests answer 503 (an API server that is restarting).</summary>
     public bool RefuseWatches { get; set; }
 
-    public ObjectTable Workspaces => _byPlural[Workspace.Resource.Plural];
+    public ObjectTable Workspaces => _byPlural[WorkspaceResource.Resource.Plural];
 
     public ObjectTable Pods => _byPlural[ResourceKind.Pods.Plural];
 
@@ -62,7 +62,7 @@ public sealed class FakeApiServer : IAsyncDisposable
         var clock = new VersionClock();
         ObjectTable[] tables =
         [
-            new(Workspace.Resource, clock),
+            new(WorkspaceResource.Resource, clock),
             new(ResourceKind.Pods, clock),
             new(ResourceKind.PersistentVolumeClaims, clock),
             new(ResourceKind.Leases, clock),

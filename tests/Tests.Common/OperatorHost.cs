@@ -4,8 +4,8 @@ using Contracts.Workspaces;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using WorkspaceOperator;
-using WorkspaceOperator.Api;
+using Operator;
+using Operator.Api;
 
 namespace Tests.Common;
 

@@ -1,4 +1,4 @@
-using WorkspaceOperator.Local;
+using Operator.Drivers.Local;
 
 namespace Tests.Common;
 

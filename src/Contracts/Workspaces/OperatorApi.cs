@@ -42,10 +42,10 @@ public sealed record CreateWorkspaceRequest(
     bool Start = true);
 
 /// <summary>One port's sharing level: <c>private</c>, <c>authenticated</c> or <c>public</c>.</summary>
-public sealed record PortSharingInfo(int Port, string Sharing);
+public sealed record SharedPortInfo(int Port, string Sharing);
 
 /// <summary>Replaces the sharing of a workspace's ports: ports not listed become private.</summary>
-public sealed record SetPortsRequest(IReadOnlyList<PortSharingInfo>? Ports);
+public sealed record SetPortsRequest(IReadOnlyList<SharedPortInfo>? Ports);
 
 /// <summary>
 /// A workspace as the operator sees it: what was asked (<see cref="DesiredState"/>), what is
@@ -70,7 +70,7 @@ public sealed record WorkspaceInfo(
     string Storage,
     string? Hardware,
     DateTimeOffset? CreatedAt,
-    IReadOnlyList<PortSharingInfo> Ports);
+    IReadOnlyList<SharedPortInfo> Ports);
 
 /// <summary>The values of <see cref="WorkspaceInfo.Phase"/>, the CRD's <c>status.phase</c>.</summary>
 public static class WorkspacePhase

@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Diagnostics;
-using WorkspaceOperator.Kubernetes;
+using Operator.Drivers.Kubernetes;
 
-namespace WorkspaceOperator.Api;
+namespace Operator.Api;
 
 /// <summary>
 /// The Kubernetes API or Redis failing under a request is not our bug: the caller gets 503 with what

@@ -2,15 +2,15 @@ using System.Text.RegularExpressions;
 using Contracts.Routing;
 using Contracts.Sharing;
 using Contracts.Workspaces;
-using WorkspaceOperator.Kubernetes;
-using WorkspaceOperator.Workspaces;
+using Operator.Drivers.Kubernetes;
+using Operator.Workspaces;
 
-namespace WorkspaceOperator.Api;
+namespace Operator.Api;
 
 /// <summary>The operator's side of <see cref="WorkspaceInfo"/>: a Workspace resource as the API shows it.</summary>
 internal static class WorkspaceInfoMapping
 {
-    public static WorkspaceInfo ToInfo(this Workspace workspace)
+    public static WorkspaceInfo ToInfo(this WorkspaceResource workspace)
     {
         var status = workspace.Status;
         var ready = status?.Condition(WorkspaceCondition.Ready);
@@ -33,7 +33,7 @@ internal static class WorkspaceInfoMapping
             spec.Storage,
             spec.Hardware,
             workspace.Metadata.CreationTimestamp is { } created ? new DateTimeOffset(DateTime.SpecifyKind(created, DateTimeKind.Utc)) : null,
-            [.. WorkspacePort.SharesOf(spec.Ports).Entries.Select(e => new PortSharingInfo(e.Port, PortShares.Word(e.Sharing)))]);
+            [.. SharedPortSpec.SharesOf(spec.Ports).Entries.Select(e => new SharedPortInfo(e.Port, PortShares.Word(e.Sharing)))]);
     }
 }
 

@@ -1,7 +1,7 @@
-using WorkspaceOperator.Reconciliation;
-using WorkspaceOperator.Workspaces;
+using Operator.Reconciliation;
+using Operator.Workspaces;
 
-namespace WorkspaceOperator.Api;
+namespace Operator.Api;
 
 /// <summary>
 /// Waits for a workspace to reach a state, woken by the informer's changes rather than by a fixed
@@ -13,7 +13,7 @@ internal sealed class WorkspaceWaiter(WorkspaceInformer informer, TimeProvider t
     private static readonly TimeSpan Recheck = TimeSpan.FromSeconds(1);
 
     /// <summary>The cached workspace once <paramref name="done"/> says so; else the last one seen when the deadline passes.</summary>
-    public async Task<(bool Done, Workspace? Last)> WaitAsync(string sid, Func<Workspace?, bool> done, TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<(bool Done, WorkspaceResource? Last)> WaitAsync(string sid, Func<WorkspaceResource?, bool> done, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var started = time.GetTimestamp();
         while (true)

@@ -2,7 +2,7 @@ using Contracts.Routing;
 using ServiceDefaults.Redis;
 using ServiceDefaults.Telemetry;
 
-namespace WorkspaceOperator.Configuration;
+namespace Operator.Configuration;
 
 public enum DriverKind
 {
@@ -26,7 +26,7 @@ public sealed class OperatorOptions
     /// <summary>The gateway's Redis, where the operator writes routes and shares and publishes their changes, as the operator's own Redis user.</summary>
     public RedisConnectionOptions Redis { get; set; } = new();
 
-    public RoutesOptions Routes { get; set; } = new();
+    public RoutePublishingOptions Routes { get; set; } = new();
 
     public ReconcileOptions Reconcile { get; set; } = new();
 
@@ -46,7 +46,7 @@ public sealed class OperatorOptions
     public TelemetryExportOptions Telemetry { get; set; } = new();
 }
 
-public sealed class RoutesOptions
+public sealed class RoutePublishingOptions
 {
     /// <summary>Renamed to <c>Operator:Redis:Configuration</c>; still set, it stops the start with a sentence saying so.</summary>
     public string? Redis { get; set; }

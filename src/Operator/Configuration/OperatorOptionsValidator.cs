@@ -1,12 +1,12 @@
 using System.Text;
 using Contracts.Workspaces;
 using Microsoft.Extensions.Options;
+using Operator.Drivers.Kubernetes;
+using Operator.Drivers.Local;
+using Operator.Workspaces;
 using ServiceDefaults.Routing;
-using WorkspaceOperator.Kubernetes;
-using WorkspaceOperator.Local;
-using WorkspaceOperator.Workspaces;
 
-namespace WorkspaceOperator.Configuration;
+namespace Operator.Configuration;
 
 /// <summary>Refuses to start on settings that cannot work, naming the key.</summary>
 internal sealed class OperatorOptionsValidator : IValidateOptions<OperatorOptions>

@@ -1,4 +1,4 @@
-namespace WorkspaceOperator.Leadership;
+namespace Operator.Leadership;
 
 /// <summary>Makes sure at most one operator replica reconciles at a time.</summary>
 public interface ILeaderElector

@@ -1,10 +1,10 @@
 using k8s;
 using k8s.Models;
 using Microsoft.Extensions.Options;
-using WorkspaceOperator.Configuration;
-using WorkspaceOperator.Kubernetes;
+using Operator.Configuration;
+using Operator.Drivers.Kubernetes;
 
-namespace WorkspaceOperator.Leadership;
+namespace Operator.Leadership;
 
 /// <summary>
 /// Leader election on a <c>coordination.k8s.io/v1</c> Lease, as client-go does it: the holder renews

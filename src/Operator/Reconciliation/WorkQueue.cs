@@ -1,6 +1,6 @@
 using System.Threading.Channels;
 
-namespace WorkspaceOperator.Reconciliation;
+namespace Operator.Reconciliation;
 
 /// <summary>
 /// Keys waiting to be reconciled, with client-go's guarantees: a key queued many times is reconciled

@@ -1,11 +1,11 @@
 using Microsoft.Extensions.Options;
+using Operator.Configuration;
+using Operator.Leadership;
+using Operator.Routes;
+using Operator.Workspaces;
 using ServiceDefaults.Redis;
-using WorkspaceOperator.Configuration;
-using WorkspaceOperator.Leadership;
-using WorkspaceOperator.Routes;
-using WorkspaceOperator.Workspaces;
 
-namespace WorkspaceOperator.Reconciliation;
+namespace Operator.Reconciliation;
 
 /// <summary>
 /// Runs the reconcile workers while this replica leads: every informer change queues its workspace,

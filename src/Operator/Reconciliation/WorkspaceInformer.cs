@@ -1,9 +1,9 @@
 using System.Collections.Immutable;
 using k8s;
-using WorkspaceOperator.Kubernetes;
-using WorkspaceOperator.Workspaces;
+using Operator.Drivers.Kubernetes;
+using Operator.Workspaces;
 
-namespace WorkspaceOperator.Reconciliation;
+namespace Operator.Reconciliation;
 
 /// <summary>
 /// Keeps an up-to-date copy of every Workspace through <see cref="ListWatch"/>. Every replica runs it: the
@@ -11,7 +11,7 @@ namespace WorkspaceOperator.Reconciliation;
 /// </summary>
 internal sealed class WorkspaceInformer(IWorkspaceStore store, ILogger<WorkspaceInformer> logger) : BackgroundService
 {
-    private ImmutableDictionary<string, Workspace> _workspaces = ImmutableDictionary<string, Workspace>.Empty;
+    private ImmutableDictionary<string, WorkspaceResource> _workspaces = ImmutableDictionary<string, WorkspaceResource>.Empty;
     private TaskCompletionSource _changed = NewSignal();
     private readonly TaskCompletionSource _synced = NewSignal();
 
@@ -21,17 +21,17 @@ internal sealed class WorkspaceInformer(IWorkspaceStore store, ILogger<Workspace
     /// <summary>Completes once the first list has been read.</summary>
     public Task Synced => _synced.Task;
 
-    public IReadOnlyDictionary<string, Workspace> Workspaces => Volatile.Read(ref _workspaces);
+    public IReadOnlyDictionary<string, WorkspaceResource> Workspaces => Volatile.Read(ref _workspaces);
 
-    public Workspace? Get(string name) => Workspaces.GetValueOrDefault(name);
+    public WorkspaceResource? Get(string name) => Workspaces.GetValueOrDefault(name);
 
     /// <summary>Completes at the next change of any workspace (callers re-check their condition).</summary>
     public Task NextChange => Volatile.Read(ref _changed).Task;
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        ListWatch.RunAsync(Workspace.Resource.Plural, store.ListAsync, store.WatchAsync, Listed, Apply, logger, stoppingToken);
+        ListWatch.RunAsync(WorkspaceResource.Resource.Plural, store.ListAsync, store.WatchAsync, Listed, Apply, logger, stoppingToken);
 
-    private void Listed(IReadOnlyList<Workspace> items)
+    private void Listed(IReadOnlyList<WorkspaceResource> items)
     {
         var fresh = items.ToImmutableDictionary(item => item.Metadata.Name!);
         var previous = Interlocked.Exchange(ref _workspaces, fresh);
@@ -44,7 +44,7 @@ internal sealed class WorkspaceInformer(IWorkspaceStore store, ILogger<Workspace
         }
     }
 
-    private void Apply(WatchEventType type, Workspace workspace)
+    private void Apply(WatchEventType type, WorkspaceResource workspace)
     {
         var name = workspace.Metadata.Name!;
         if (type == WatchEventType.Deleted)

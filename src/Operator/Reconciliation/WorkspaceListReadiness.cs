@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
-namespace WorkspaceOperator.Reconciliation;
+namespace Operator.Reconciliation;
 
 /// <summary>Ready once the workspace list has been read: before that the API would answer 404 for everything.</summary>
 internal sealed class WorkspaceListReadiness(WorkspaceInformer informer) : IHealthCheck

@@ -1,11 +1,11 @@
 using Contracts.Sharing;
 using Contracts.Workspaces;
 using Microsoft.Extensions.Options;
-using WorkspaceOperator.Configuration;
-using WorkspaceOperator.Routes;
-using WorkspaceOperator.Workspaces;
+using Operator.Configuration;
+using Operator.Routes;
+using Operator.Workspaces;
 
-namespace WorkspaceOperator.Reconciliation;
+namespace Operator.Reconciliation;
 
 /// <summary>
 /// Brings one workspace to its desired state, level-triggered: it reads the Workspace afresh, does the
@@ -49,14 +49,14 @@ internal sealed partial class WorkspaceReconciler(
         }
 
         // Kept whether it runs or not: a public link to a stopped workspace's port is told "not running".
-        await routes.EnsureSharesAsync(workspace.Sid, WorkspacePort.SharesOf(workspace.Spec.Ports), cancellationToken);
+        await routes.EnsureSharesAsync(workspace.Sid, SharedPortSpec.SharesOf(workspace.Spec.Ports), cancellationToken);
 
         return workspace.Spec.State == DesiredState.Running
             ? await StartAsync(workspace, cancellationToken)
             : await StopAsync(workspace, cancellationToken);
     }
 
-    private async Task<TimeSpan?> StartAsync(Workspace workspace, CancellationToken cancellationToken)
+    private async Task<TimeSpan?> StartAsync(WorkspaceResource workspace, CancellationToken cancellationToken)
     {
         var seen = await driver.EnsureRunningAsync(workspace, cancellationToken);
         if (seen.State == WorkloadState.Ready)
@@ -75,7 +75,7 @@ internal sealed partial class WorkspaceReconciler(
         return seen.State == WorkloadState.Stuck ? _poll * 5 : _poll;
     }
 
-    private async Task<TimeSpan?> StopAsync(Workspace workspace, CancellationToken cancellationToken)
+    private async Task<TimeSpan?> StopAsync(WorkspaceResource workspace, CancellationToken cancellationToken)
     {
         // Route first: no new request is sent to an editor that is going away.
         await routes.RemoveRouteAsync(workspace.Sid, cancellationToken);
@@ -87,7 +87,7 @@ internal sealed partial class WorkspaceReconciler(
         return stopped ? null : _poll;
     }
 
-    private async Task<TimeSpan?> DeleteAsync(Workspace workspace, CancellationToken cancellationToken)
+    private async Task<TimeSpan?> DeleteAsync(WorkspaceResource workspace, CancellationToken cancellationToken)
     {
         if (!workspace.HasFinalizer())
         {
@@ -109,7 +109,7 @@ internal sealed partial class WorkspaceReconciler(
     }
 
     /// <summary>Writes the status only when it changed, so our own write does not wake us up forever.</summary>
-    private async Task RecordAsync(Workspace workspace, string phase, bool ready, WorkloadObservation seen, CancellationToken cancellationToken)
+    private async Task RecordAsync(WorkspaceResource workspace, string phase, bool ready, WorkloadObservation seen, CancellationToken cancellationToken)
     {
         var previousPhase = workspace.Status?.Phase;
         await workspaces.UpdateAsync(
@@ -123,7 +123,7 @@ internal sealed partial class WorkspaceReconciler(
         }
     }
 
-    private bool ApplyStatus(Workspace workspace, string phase, bool ready, WorkloadObservation seen)
+    private bool ApplyStatus(WorkspaceResource workspace, string phase, bool ready, WorkloadObservation seen)
     {
         var status = workspace.Status ??= new WorkspaceStatus();
         var generation = workspace.Metadata.Generation;
@@ -166,19 +166,19 @@ internal sealed partial class WorkspaceReconciler(
         return changed;
     }
 
-    private static bool AddFinalizer(Workspace workspace)
+    private static bool AddFinalizer(WorkspaceResource workspace)
     {
         if (workspace.HasFinalizer() || workspace.Metadata.DeletionTimestamp is not null)
         {
             return false;
         }
 
-        (workspace.Metadata.Finalizers ??= []).Add(Workspace.Finalizer);
+        (workspace.Metadata.Finalizers ??= []).Add(WorkspaceResource.Finalizer);
         return true;
     }
 
-    private static bool RemoveFinalizer(Workspace workspace) =>
-        workspace.Metadata.Finalizers?.Remove(Workspace.Finalizer) == true;
+    private static bool RemoveFinalizer(WorkspaceResource workspace) =>
+        workspace.Metadata.Finalizers?.Remove(WorkspaceResource.Finalizer) == true;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Workspace {Sid}: {Previous} -> {Phase} ({Reason}: {Detail})")]
     private partial void LogPhase(string sid, string previous, string phase, string reason, string detail);

@@ -1,4 +1,4 @@
-namespace WorkspaceOperator.Routes;
+namespace Operator.Routes;
 
 /// <summary>
 /// Tells the gateway where a running workspace is, in the old platform's Redis layout (the

@@ -1,9 +1,9 @@
 using Contracts.Sharing;
 using Microsoft.Extensions.Options;
+using Operator.Configuration;
 using StackExchange.Redis;
-using WorkspaceOperator.Configuration;
 
-namespace WorkspaceOperator.Routes;
+namespace Operator.Routes;
 
 /// <summary>
 /// <see cref="IRoutePublisher"/> on the program's one multiplexer. Calls are bounded by our own timeout: a
@@ -15,7 +15,7 @@ internal sealed partial class RedisRoutePublisher : IRoutePublisher, IDisposable
 
     private readonly IConnectionMultiplexer _redis;
     private readonly IDatabase _database;
-    private readonly RoutesOptions _options;
+    private readonly RoutePublishingOptions _options;
     private readonly RedisChannel _channel;
     private readonly ILogger<RedisRoutePublisher> _logger;
 

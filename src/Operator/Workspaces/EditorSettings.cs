@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace WorkspaceOperator.Workspaces;
+namespace Operator.Workspaces;
 
 /// <summary>
 /// The platform's machine settings for every editor (<c>Operator:EditorSettingsFile</c>), on either driver: read
@@ -15,7 +15,7 @@ internal static class EditorSettings
     public const string RelativePath = "Machine/settings.json";
 
     /// <summary>The settings <paramref name="options"/> name, checked at start; null when none are.</summary>
-    public static string? Of(WorkspaceOperator.Configuration.OperatorOptions options) =>
+    public static string? Of(Operator.Configuration.OperatorOptions options) =>
         options.EditorSettingsFile.Length > 0 ? TryRead(options.EditorSettingsFile, out _) : null;
 
     /// <summary>The file's text when it is a JSON object of settings; otherwise null and why.</summary>

@@ -1,4 +1,4 @@
-namespace WorkspaceOperator.Workspaces;
+namespace Operator.Workspaces;
 
 /// <summary>A driver that can tell which TCP ports a running workspace listens on.</summary>
 public interface IListeningPorts

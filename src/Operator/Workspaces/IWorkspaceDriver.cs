@@ -1,6 +1,6 @@
 using Contracts.Workspaces;
 using ServiceDefaults.Routing;
-namespace WorkspaceOperator.Workspaces;
+namespace Operator.Workspaces;
 
 /// <summary>
 /// Makes a workspace's workload exist or not: a pod and a volume claim on Kubernetes, a code-server
@@ -10,13 +10,13 @@ namespace WorkspaceOperator.Workspaces;
 public interface IWorkspaceDriver
 {
     /// <summary>Ensures the volume and the workload exist and says whether the editor is ready.</summary>
-    Task<WorkloadObservation> EnsureRunningAsync(Workspace workspace, CancellationToken cancellationToken);
+    Task<WorkloadObservation> EnsureRunningAsync(WorkspaceResource workspace, CancellationToken cancellationToken);
 
     /// <summary>Removes the workload, keeps the volume. True once the workload is gone.</summary>
-    Task<bool> EnsureStoppedAsync(Workspace workspace, CancellationToken cancellationToken);
+    Task<bool> EnsureStoppedAsync(WorkspaceResource workspace, CancellationToken cancellationToken);
 
     /// <summary>Removes the workload and the volume. True once both are gone.</summary>
-    Task<bool> EnsureDeletedAsync(Workspace workspace, CancellationToken cancellationToken);
+    Task<bool> EnsureDeletedAsync(WorkspaceResource workspace, CancellationToken cancellationToken);
 }
 
 public enum WorkloadState

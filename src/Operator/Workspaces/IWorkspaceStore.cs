@@ -1,7 +1,7 @@
 using k8s;
-using WorkspaceOperator.Kubernetes;
+using Operator.Drivers.Kubernetes;
 
-namespace WorkspaceOperator.Workspaces;
+namespace Operator.Workspaces;
 
 /// <summary>
 /// The Workspace resources: in the cluster's API (<see cref="KubernetesWorkspaceStore"/>, the official
@@ -11,28 +11,28 @@ namespace WorkspaceOperator.Workspaces;
 public interface IWorkspaceStore
 {
     /// <summary>The workspace, or null when there is none.</summary>
-    Task<Workspace?> GetAsync(string name, CancellationToken cancellationToken);
+    Task<WorkspaceResource?> GetAsync(string name, CancellationToken cancellationToken);
 
     /// <summary>Every workspace and the resourceVersion the list was read at.</summary>
-    Task<(IReadOnlyList<Workspace> Items, string Version)> ListAsync(CancellationToken cancellationToken);
+    Task<(IReadOnlyList<WorkspaceResource> Items, string Version)> ListAsync(CancellationToken cancellationToken);
 
     /// <summary>Changes after <paramref name="resourceVersion"/> until the server ends the stream; a 410 goes to <paramref name="onError"/>.</summary>
-    IAsyncEnumerable<(WatchEventType Type, Workspace Value)> WatchAsync(string resourceVersion, Action<Exception> onError, CancellationToken cancellationToken);
+    IAsyncEnumerable<(WatchEventType Type, WorkspaceResource Value)> WatchAsync(string resourceVersion, Action<Exception> onError, CancellationToken cancellationToken);
 
     /// <summary>The stored workspace, or null when one of that name already exists.</summary>
-    Task<Workspace?> CreateAsync(Workspace workspace, CancellationToken cancellationToken);
+    Task<WorkspaceResource?> CreateAsync(WorkspaceResource workspace, CancellationToken cancellationToken);
 
     /// <summary>
     /// PUT with the object's resourceVersion (of the whole object, or only its status subresource): the stored
     /// object, or <see cref="WriteOutcome.Conflict"/> when someone else changed it first.
     /// </summary>
-    Task<(WriteOutcome Outcome, Workspace? Stored)> ReplaceAsync(Workspace workspace, bool status, CancellationToken cancellationToken);
+    Task<(WriteOutcome Outcome, WorkspaceResource? Stored)> ReplaceAsync(WorkspaceResource workspace, bool status, CancellationToken cancellationToken);
 
     /// <summary>Merge-patches <c>spec.state</c>; null when there is no such workspace.</summary>
-    Task<Workspace?> SetDesiredStateAsync(string name, DesiredState state, CancellationToken cancellationToken);
+    Task<WorkspaceResource?> SetDesiredStateAsync(string name, DesiredState state, CancellationToken cancellationToken);
 
     /// <summary>Merge-patches <c>spec.ports</c> (the whole list); null when there is no such workspace.</summary>
-    Task<Workspace?> SetPortsAsync(string name, IReadOnlyList<WorkspacePort> ports, CancellationToken cancellationToken);
+    Task<WorkspaceResource?> SetPortsAsync(string name, IReadOnlyList<SharedPortSpec> ports, CancellationToken cancellationToken);
 
     /// <summary>True when a delete was accepted, false when the workspace was already gone.</summary>
     Task<bool> DeleteAsync(string name, CancellationToken cancellationToken);
@@ -45,7 +45,7 @@ public static class WorkspaceStoreExtensions
     /// retried on a fresh copy after a conflict (<see cref="ConflictRetry"/>). Returns the stored workspace,
     /// or null when it is gone.
     /// </summary>
-    public static Task<Workspace?> UpdateAsync(this IWorkspaceStore store, Workspace current, Func<Workspace, bool> change, bool status, CancellationToken cancellationToken) =>
+    public static Task<WorkspaceResource?> UpdateAsync(this IWorkspaceStore store, WorkspaceResource current, Func<WorkspaceResource, bool> change, bool status, CancellationToken cancellationToken) =>
         ConflictRetry.UpdateAsync(
             current,
             change,

@@ -36,7 +36,7 @@ internal sealed class OperatorClient(HttpClient http, IOptions<WebApiOptions> op
 
     /// <summary>Replaces the sharing of the workspace's ports (those not listed are private).</summary>
     public Task<OperatorOutcome> SetPortsAsync(string sid, IEnumerable<(int Port, PortSharing Sharing)> ports, CancellationToken cancellationToken) =>
-        SendAsync(HttpMethod.Put, OperatorApiPaths.For(OperatorApiPaths.Ports, sid), new SetPortsRequest([.. ports.Select(p => new PortSharingInfo(p.Port, PortShares.Word(p.Sharing)))]), cancellationToken);
+        SendAsync(HttpMethod.Put, OperatorApiPaths.For(OperatorApiPaths.Ports, sid), new SetPortsRequest([.. ports.Select(p => new SharedPortInfo(p.Port, PortShares.Word(p.Sharing)))]), cancellationToken);
 
     /// <summary>Every workspace as the operator sees it now; null when it cannot say (unreachable, refused).</summary>
     public Task<WorkspaceInfo[]?> ListAsync(CancellationToken cancellationToken) =>

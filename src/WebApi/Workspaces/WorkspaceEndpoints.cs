@@ -8,7 +8,7 @@ using WebApi.Tickets;
 
 namespace WebApi.Workspaces;
 
-public sealed record CreateWorkspaceRequest(string? Name, string? Template, string? Spec, bool Start = false);
+public sealed record NewWorkspaceRequest(string? Name, string? Template, string? Spec, bool Start = false);
 
 public sealed record OpenView(string Url);
 
@@ -41,7 +41,7 @@ public static partial class WorkspaceEndpoints
         await workspaces.FindAsync(user.UserId(), sid) is { } workspace ? TypedResults.Ok(views.For(workspace, http.Request.Scheme)) : WorkspaceProblems.NotYours(sid);
 
     internal static async Task<Results<Created<WorkspaceView>, ValidationProblem, ProblemHttpResult>> Create(
-        CreateWorkspaceRequest request, ClaimsPrincipal user, WebApiDb db, WorkspaceLifecycle workspaces, WorkspaceViews views, HttpContext http, CancellationToken cancellationToken)
+        NewWorkspaceRequest request, ClaimsPrincipal user, WebApiDb db, WorkspaceLifecycle workspaces, WorkspaceViews views, HttpContext http, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
         var name = request.Name?.Trim();

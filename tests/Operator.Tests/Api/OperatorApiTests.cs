@@ -2,9 +2,9 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Microsoft.AspNetCore.Mvc;
-using WorkspaceOperator.Tests.Infrastructure;
+using Operator.Tests.Infrastructure;
 
-namespace WorkspaceOperator.Tests.Api;
+namespace Operator.Tests.Api;
 
 /// <summary>The operator's API when its callers or its upstreams misbehave.</summary>
 public sealed class OperatorApiTests : IAsyncLifetime

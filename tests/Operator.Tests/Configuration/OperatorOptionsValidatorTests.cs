@@ -1,6 +1,6 @@
-using WorkspaceOperator.Configuration;
+using Operator.Configuration;
 
-namespace WorkspaceOperator.Tests.Configuration;
+namespace Operator.Tests.Configuration;
 
 public sealed class OperatorOptionsValidatorTests
 {

@@ -1,4 +1,4 @@
-namespace WorkspaceOperator.Tests.Deploy;
+namespace Operator.Tests.Deploy;
 
 /// <summary>
 /// The gateway as the cluster's edge (TLS ends in it, its Service takes 443 and 80 from outside), and the

@@ -3,10 +3,10 @@ using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Contracts.Workspaces;
-using WorkspaceOperator.Kubernetes;
-using WorkspaceOperator.Workspaces;
+using Operator.Drivers.Kubernetes;
+using Operator.Workspaces;
 
-namespace WorkspaceOperator.Tests.Deploy;
+namespace Operator.Tests.Deploy;
 
 /// <summary>
 /// The Kubernetes manifests cannot be applied here (no cluster); what <c>kubectl kustomize deploy/</c> renders is
@@ -295,9 +295,9 @@ public sealed class ManifestTests
         // Every call the operator makes, in the namespace it makes it.
         var needed = new (string Ns, ResourceKind Kind, string Subresource, string[] Verbs)[]
         {
-            (workspacesNs, Workspace.Resource, "", ["get", "list", "watch", "update", "patch", "create", "delete"]),
-            (workspacesNs, Workspace.Resource, "/status", ["update"]),
-            (workspacesNs, Workspace.Resource, "/finalizers", ["update"]),
+            (workspacesNs, WorkspaceResource.Resource, "", ["get", "list", "watch", "update", "patch", "create", "delete"]),
+            (workspacesNs, WorkspaceResource.Resource, "/status", ["update"]),
+            (workspacesNs, WorkspaceResource.Resource, "/finalizers", ["update"]),
             (workspacesNs, ResourceKind.Pods, "", ["get", "list", "watch", "create", "delete"]),
             (workspacesNs, ResourceKind.PersistentVolumeClaims, "", ["get", "create", "delete"]),
             (deployment.Namespace!, ResourceKind.Leases, "", ["get", "create", "update"]),
@@ -336,13 +336,13 @@ public sealed class ManifestTests
     [Fact]
     public void The_CRD_matches_the_Workspace_model_the_operator_reads_and_writes()
     {
-        var crd = Deploy.Single("CustomResourceDefinition", $"{Workspace.Resource.Plural}.{Workspace.Resource.Group}");
-        Assert.Equal(Workspace.Resource.Group, crd.Str("spec.group"));
-        Assert.Equal(Workspace.Resource.Kind, crd.Str("spec.names.kind"));
-        Assert.Equal(Workspace.Resource.Plural, crd.Str("spec.names.plural"));
+        var crd = Deploy.Single("CustomResourceDefinition", $"{WorkspaceResource.Resource.Plural}.{WorkspaceResource.Resource.Group}");
+        Assert.Equal(WorkspaceResource.Resource.Group, crd.Str("spec.group"));
+        Assert.Equal(WorkspaceResource.Resource.Kind, crd.Str("spec.names.kind"));
+        Assert.Equal(WorkspaceResource.Resource.Plural, crd.Str("spec.names.plural"));
         Assert.Equal("Namespaced", crd.Str("spec.scope"));
 
-        var version = crd.List("spec.versions").Single(v => Manifest.Str(v, "name") == Workspace.Resource.Version);
+        var version = crd.List("spec.versions").Single(v => Manifest.Str(v, "name") == WorkspaceResource.Resource.Version);
         Assert.Equal("True", Manifest.Str(version, "storage"), ignoreCase: true);
         Assert.NotNull(Manifest.At(version, "subresources.status"));
         Assert.NotEmpty((List<object>)Manifest.At(version, "additionalPrinterColumns")!);

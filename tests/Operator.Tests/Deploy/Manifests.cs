@@ -3,7 +3,7 @@ using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 using YamlDotNet.Serialization;
 
-namespace WorkspaceOperator.Tests.Deploy;
+namespace Operator.Tests.Deploy;
 
 /// <summary>
 /// What <c>kubectl kustomize</c> renders from a folder of deploy/ (what <c>kubectl apply -k</c> would send the

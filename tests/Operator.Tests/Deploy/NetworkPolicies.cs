@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 
-namespace WorkspaceOperator.Tests.Deploy;
+namespace Operator.Tests.Deploy;
 
 /// <summary>A pod (with its namespace) or an address outside the cluster, as NetworkPolicy rules see it.</summary>
 internal sealed record Peer(string Name, IPAddress Address, string? Namespace = null, IReadOnlyDictionary<string, string>? Labels = null, IReadOnlyDictionary<string, int>? NamedPorts = null)

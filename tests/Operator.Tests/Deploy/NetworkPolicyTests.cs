@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 
-namespace WorkspaceOperator.Tests.Deploy;
+namespace Operator.Tests.Deploy;
 
 /// <summary>
 /// The network policies of deploy/ evaluated against the flows that matter: a workspace's shell is hostile,
@@ -15,7 +15,7 @@ public sealed class NetworkPolicyTests
 
     private static readonly Dictionary<string, Peer> Pods = PlatformPods();
 
-    private static readonly Peer Workspace = WorkspacePeer("ws-alice", "10.244.3.10");
+    private static readonly Peer WorkspaceResource = WorkspacePeer("ws-alice", "10.244.3.10");
     private static readonly Peer OtherWorkspace = WorkspacePeer("ws-bob", "10.244.3.11");
     private static readonly Peer Dns = new("kube-dns", IPAddress.Parse("10.244.0.5"), "kube-system", new Dictionary<string, string> { ["k8s-app"] = "kube-dns" });
     private static readonly Peer Browser = Peer.Outside("a browser", "203.0.113.7");
@@ -112,7 +112,7 @@ public sealed class NetworkPolicyTests
         var elsewhere = WorkspacePeer("ws-carol", "10.244.3.12", port: 8443);
         Assert.True(Policies.Allows(Pods["gateway"], elsewhere, 8443));
         Assert.False(Policies.Allows(Pods["gateway"], elsewhere, 9999));
-        Assert.False(Policies.Allows(Workspace, elsewhere, 8443));
+        Assert.False(Policies.Allows(WorkspaceResource, elsewhere, 8443));
     }
 
     [Fact]
@@ -128,7 +128,7 @@ public sealed class NetworkPolicyTests
 
     private static Peer Find(string name) =>
         Pods.GetValueOrDefault(name)
-        ?? new[] { Workspace, OtherWorkspace, Dns, Browser, GitHub, MailProvider, NpmRegistryIpv6, Metadata, MetadataIpv6, Node, ApiServer }.Single(peer => peer.Name == name);
+        ?? new[] { WorkspaceResource, OtherWorkspace, Dns, Browser, GitHub, MailProvider, NpmRegistryIpv6, Metadata, MetadataIpv6, Node, ApiServer }.Single(peer => peer.Name == name);
 
     /// <summary>One pod per Deployment and StatefulSet, with its template's labels and named ports.</summary>
     private static Dictionary<string, Peer> PlatformPods()

@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using k8s;
 
-namespace WorkspaceOperator.Tests.Deploy;
+namespace Operator.Tests.Deploy;
 
 /// <summary>
 /// Every pod the platform runs, its own (rendered from deploy/) and the workspaces the operator creates,

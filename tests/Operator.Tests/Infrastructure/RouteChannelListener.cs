@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using StackExchange.Redis;
 
-namespace WorkspaceOperator.Tests.Infrastructure;
+namespace Operator.Tests.Infrastructure;
 
 /// <summary>Records every message on the gateway's invalidation channel, as a gateway would receive it.</summary>
 public sealed class RouteChannelListener : IDisposable

@@ -1,10 +1,10 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using WorkspaceOperator.Configuration;
-using WorkspaceOperator.Leadership;
-using WorkspaceOperator.Tests.Infrastructure;
+using Operator.Configuration;
+using Operator.Leadership;
+using Operator.Tests.Infrastructure;
 
-namespace WorkspaceOperator.Tests.Leadership;
+namespace Operator.Tests.Leadership;
 
 /// <summary>Two operator replicas on one Lease in the fake API server: never both leading, and a quick handover.</summary>
 public sealed class LeaseLeaderElectorTests : IAsyncLifetime

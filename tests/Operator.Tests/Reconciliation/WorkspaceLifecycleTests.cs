@@ -3,11 +3,11 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Contracts.Workspaces;
 using Microsoft.AspNetCore.Mvc;
-using WorkspaceOperator.Kubernetes;
-using WorkspaceOperator.Tests.Infrastructure;
-using WorkspaceOperator.Workspaces;
+using Operator.Drivers.Kubernetes;
+using Operator.Tests.Infrastructure;
+using Operator.Workspaces;
 
-namespace WorkspaceOperator.Tests.Reconciliation;
+namespace Operator.Tests.Reconciliation;
 
 /// <summary>
 /// The operator (API, informer, controller, Kubernetes driver, route publisher) against the fake API
@@ -56,7 +56,7 @@ public sealed class WorkspaceLifecycleTests : IAsyncLifetime, IDisposable
         var claim = _api.Claims.Get(Ns, "alice-1-data")!;
 
         // Owned by the Workspace, kept alive by a finalizer until cleaned up.
-        Assert.Contains(Workspace.Finalizer, workspace["metadata"]!["finalizers"]!.AsArray().Select(f => f!.GetValue<string>()));
+        Assert.Contains(WorkspaceResource.Finalizer, workspace["metadata"]!["finalizers"]!.AsArray().Select(f => f!.GetValue<string>()));
         var uid = workspace["metadata"]!["uid"]!.GetValue<string>();
         Assert.Equal(uid, pod["metadata"]!["ownerReferences"]![0]!["uid"]!.GetValue<string>());
         Assert.Equal(uid, claim["metadata"]!["ownerReferences"]![0]!["uid"]!.GetValue<string>());
