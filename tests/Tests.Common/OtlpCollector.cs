@@ -13,6 +13,7 @@ public sealed class OtlpCollector : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<string> _metrics = new();
     private readonly ConcurrentQueue<string> _traces = new();
+    private readonly ConcurrentQueue<string> _logs = new();
     private int _traceExports;
 
     private OtlpCollector(WebApplication app) => _app = app;
@@ -24,6 +25,9 @@ public sealed class OtlpCollector : IAsyncDisposable
     public int TraceExports => Volatile.Read(ref _traceExports);
 
     public string Traces => string.Concat(_traces);
+
+    /// <summary>Every log export received so far, as text (protobuf's strings are readable in it).</summary>
+    public string Logs => string.Concat(_logs);
 
     public static async Task<OtlpCollector> StartAsync()
     {
@@ -49,6 +53,13 @@ public sealed class OtlpCollector : IAsyncDisposable
                 Interlocked.Increment(ref collector._traceExports);
             }
 
+            return Results.Ok();
+        });
+        app.MapPost("/v1/logs", async (HttpRequest request) =>
+        {
+            using var body = new MemoryStream();
+            await request.Body.CopyToAsync(body);
+            collector._logs.Enqueue(Encoding.UTF8.GetString(body.ToArray()));
             return Results.Ok();
         });
         await app.StartAsync();

@@ -20,6 +20,12 @@ public class TelemetryExportOptions
     /// <summary>Export request traces too (a span per request), not only metrics.</summary>
     public bool Traces { get; set; } = true;
 
+    /// <summary>
+    /// Export the log records too (those the logging configuration lets through), each with the trace it was
+    /// written in, so a collector shows a request's warnings beside its spans.
+    /// </summary>
+    public bool Logs { get; set; } = true;
+
     public bool Enabled => !string.IsNullOrEmpty(OtlpEndpoint);
 
     /// <summary>Adds a sentence naming <paramref name="section"/>'s key for each setting that cannot work.</summary>

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Exporter;
+using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
@@ -14,7 +15,7 @@ public static partial class TelemetryServiceCollectionExtensions
     /// Traces and metrics over OTLP when <paramref name="section"/>:<c>OtlpEndpoint</c> is set, through
     /// OpenTelemetry's hosting integration (providers started with the host, flushed and disposed with it):
     /// ASP.NET Core, HttpClient and runtime instrumentation, plus the program's own <paramref name="meters"/>
-    /// and <paramref name="activitySources"/>. Nothing at all is registered without an endpoint, so a program
+    /// and <paramref name="activitySources"/>, and the log records. Nothing at all is registered without an endpoint, so a program
     /// that does not export pays nothing per request.
     /// </summary>
     public static IServiceCollection AddTelemetryExport(
@@ -55,6 +56,14 @@ public static partial class TelemetryServiceCollectionExtensions
                 .AddOtlpExporter(exporter => Configure(exporter, settings, "v1/traces")));
         }
 
+        if (settings.Logs)
+        {
+            // Structured: the message template's values stay fields, not only the formatted sentence.
+            telemetry.WithLogging(
+                logging => logging.AddOtlpExporter(exporter => Configure(exporter, settings, "v1/logs")),
+                logging => logging.IncludeScopes = false);
+        }
+
         return services;
     }
 
@@ -79,13 +88,13 @@ public static partial class TelemetryServiceCollectionExtensions
     {
         public Task StartAsync(CancellationToken cancellationToken)
         {
-            LogExporting(logger, settings.OtlpEndpoint!, settings.OtlpProtocol, settings.Traces);
+            LogExporting(logger, settings.OtlpEndpoint!, settings.OtlpProtocol, settings.Traces, settings.Logs);
             return Task.CompletedTask;
         }
 
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-        [LoggerMessage(Level = LogLevel.Information, Message = "Exporting telemetry to {Endpoint} over {Protocol} (traces: {Traces})")]
-        private static partial void LogExporting(ILogger logger, string endpoint, string protocol, bool traces);
+        [LoggerMessage(Level = LogLevel.Information, Message = "Exporting telemetry to {Endpoint} over {Protocol} (traces: {Traces}, logs: {Logs})")]
+        private static partial void LogExporting(ILogger logger, string endpoint, string protocol, bool traces, bool logs);
     }
 }

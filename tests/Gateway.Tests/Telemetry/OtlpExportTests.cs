@@ -51,6 +51,24 @@ public sealed class OtlpExportTests(GatewayWithBackends env) : IClassFixture<Gat
     }
 
     [Fact]
+    public async Task A_warning_reaches_the_collector_as_a_log_record_with_its_workspace()
+    {
+        await using var collector = await OtlpCollector.StartAsync();
+        await using var gateway = await GatewayHost.StartAsync(env.Redis, $"--Gateway:Telemetry:OtlpEndpoint=http://127.0.0.1:{collector.Port}");
+        var sid = await env.RouteAsync(env.A);
+        await env.Writer.SetRouteAsync(sid, $"127.0.0.1:{FreePort.Next()}");
+
+        using (var refused = await gateway.Client.GetAsync(new Uri($"/ws/{sid}/", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.BadGateway, refused.StatusCode);
+        }
+
+        await Eventually.TrueAsync(
+            () => collector.Logs.Contains("Forwarding to workspace", StringComparison.Ordinal) && collector.Logs.Contains(sid, StringComparison.Ordinal),
+            "the forwarding failure is exported as a log record naming its workspace");
+    }
+
+    [Fact]
     public async Task Exported_traces_never_carry_a_ticket()
     {
         await using var collector = await OtlpCollector.StartAsync();
