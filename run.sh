@@ -72,6 +72,19 @@ code_server_progress() {
   echo "$(du -sm "$tools/code-server" 2>/dev/null | cut -f1) MB${module:+, compiling $module}"
 }
 
+# The Aspire dashboard's package for this machine and the program in it.
+dashboard_package() {
+  case "$(uname -m)" in
+    aarch64) echo Aspire.Dashboard.Sdk.linux-arm64 ;;
+    *) echo Aspire.Dashboard.Sdk.linux-x64 ;;
+  esac
+}
+dashboard_program() {
+  local package
+  package=$(dashboard_package)
+  echo "$tools/nuget/${package,,}/$ASPIRE_DASHBOARD_VERSION/tools/Aspire.Dashboard"
+}
+
 install_tools() {
   command -v dotnet >/dev/null 2>&1 || fail "the .NET 10 SDK is needed (dotnet on PATH): https://dot.net"
 
@@ -118,6 +131,24 @@ install_tools() {
       env PATH="$node_dir/bin:$PATH" npm_config_nodedir="$node_dir" \
       npm install -g --prefix "$cs_dir" "code-server@$CODE_SERVER_VERSION" --foreground-scripts
     touch "$cs_dir/.installed-$CODE_SERVER_VERSION"
+  fi
+
+  if [ "$DASHBOARD" = true ] && [ ! -x "$(dashboard_program)" ]; then
+    say "installing the Aspire dashboard $ASPIRE_DASHBOARD_VERSION into $tools/nuget (NuGet package $(dashboard_package), about 125 MB, once)"
+    # A throw-away project outside the repository (its Directory.*.props pin the platform's own packages)
+    # whose only job is to download the package; its folder tools/ is the dashboard, a self-contained program.
+    local restore
+    restore=$(mktemp -d)
+    cat >"$restore/dashboard.csproj" <<PROJECT
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup><TargetFramework>net10.0</TargetFramework></PropertyGroup>
+  <ItemGroup><PackageDownload Include="$(dashboard_package)" Version="[$ASPIRE_DASHBOARD_VERSION]" /></ItemGroup>
+</Project>
+PROJECT
+    dotnet restore "$restore/dashboard.csproj" --packages "$tools/nuget" >"$tools/logs/dashboard-install.log" 2>&1 \
+      || { rm -rf "$restore"; tail -n 20 "$tools/logs/dashboard-install.log" >&2; fail "could not download $(dashboard_package) $ASPIRE_DASHBOARD_VERSION (DASHBOARD=false ./run.sh runs without it)"; }
+    rm -rf "$restore"
+    chmod +x "$(dashboard_program)"
   fi
 
   # The operator starts this: code-server on the Node it was built for, whatever node PATH has.
@@ -176,6 +207,7 @@ bin() { echo "$root/src/$1/bin/Release/net10.0/$1.dll"; }
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 port_settings=(GATEWAY_PORT WEBAPI_PORT OPERATOR_PORT REDIS_PORT)
 [ -z "$SMTP_HOST" ] && port_settings+=(MAIL_SINK_PORT)
+[ "$DASHBOARD" = true ] && port_settings+=(DASHBOARD_PORT DASHBOARD_OTLP_PORT)
 for setting in "${port_settings[@]}"; do
   port_free "${!setting}" || fail "port ${!setting} is in use; choose another: $setting=<port> ./run.sh (or config/run.env)"
 done
@@ -264,9 +296,39 @@ start redis redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$data/redi
   --aclfile "$data/redis/users.acl"
 wait_ready redis "$REDIS_PORT"
 
+# The dashboard first, so that the programs' first spans and logs have somewhere to go. Its three keys are
+# files under DATA_DIR (hex: they travel in a URL and an OTLP header), given through the environment.
+telemetry=()
+if [ "$DASHBOARD" = true ]; then
+  hex_secret() {
+    local file="$data/$1"
+    [ -s "$file" ] || (umask 077 && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$file")
+    cat "$file"
+  }
+  dashboard_token=$(hex_secret dashboard-token)
+  otlp_key=$(hex_secret dashboard-otlp-key)
+  say "starting the Aspire dashboard on http://127.0.0.1:$DASHBOARD_PORT (OTLP/HTTP on 127.0.0.1:$DASHBOARD_OTLP_PORT)"
+  start dashboard env \
+    ASPNETCORE_URLS="http://127.0.0.1:$DASHBOARD_PORT" \
+    ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL="http://127.0.0.1:$DASHBOARD_OTLP_PORT" \
+    Dashboard__Frontend__AuthMode=BrowserToken \
+    Dashboard__Frontend__BrowserToken="$dashboard_token" \
+    Dashboard__Otlp__AuthMode=ApiKey \
+    Dashboard__Otlp__PrimaryApiKey="$otlp_key" \
+    Dashboard__Api__AuthMode=ApiKey \
+    Dashboard__Api__PrimaryApiKey="$(hex_secret dashboard-api-key)" \
+    "$(dashboard_program)"
+  wait_ready dashboard "$DASHBOARD_PORT"
+  # Each program exports there (<Program>:Telemetry); the key goes in the environment, not the command line.
+  telemetry=(Telemetry__OtlpEndpoint="http://127.0.0.1:$DASHBOARD_OTLP_PORT" Telemetry__Headers="x-otlp-api-key=$otlp_key")
+fi
+# NAME__Telemetry__... for one program: its section's copy of the settings above.
+telemetry_for() { local setting; for setting in "${telemetry[@]}"; do echo "$1__$setting"; done; }
+
 say "starting the operator on 127.0.0.1:$OPERATOR_PORT"
 start operator env \
   Operator__Api__Token="$operator_token" \
+  $(telemetry_for Operator) \
   dotnet "$(bin Operator)" --ConfigFile="$root/config/operator.json" \
   --Urls="http://127.0.0.1:$OPERATOR_PORT" \
   --Operator:Driver=Local \
@@ -334,6 +396,7 @@ fi
 say "starting the web API on 127.0.0.1:$WEBAPI_PORT"
 start webapi env \
   WebApi__Tickets__SigningKey="$signing_key" \
+  $(telemetry_for WebApi) \
   WebApi__Operator__Token="$operator_token" \
   WebApi__WorkspacesOnOneMachine=true \
   dotnet "$(bin WebApi)" --ConfigFile="$root/config/webapi.json" \
@@ -386,6 +449,7 @@ done
 say "starting the gateway on $scheme://$GATEWAY_ADDRESS:$GATEWAY_PORT"
 start gateway env \
   Gateway__Auth__SigningKey="$signing_key" \
+  $(telemetry_for Gateway) \
   dotnet "$(bin Gateway)" --ConfigFile="$root/config/gateway.json" \
   "${listen[@]}" "${hosts[@]}" \
   --Gateway:Redis:Configuration="$redis" \
@@ -401,6 +465,9 @@ start gateway env \
 if [ "$scheme" = https ]; then wait_ready gateway "$GATEWAY_PORT"; else wait_ready gateway "$GATEWAY_PORT" /healthz; fi
 
 printf '\n  %sOpen %s%s   (register, create a workspace, Open)\n' "$green" "$page" "$plain"
+if [ "$DASHBOARD" = true ]; then
+  printf '  telemetry (traces, metrics, logs of the three programs): http://127.0.0.1:%s/login?t=%s\n' "$DASHBOARD_PORT" "$dashboard_token"
+fi
 printf '  logs: %s/logs/   data: %s   Ctrl-C stops everything\n' "$data" "$data"
 if [ -z "$SMTP_HOST" ]; then
   printf '  mail (verification codes, password-reset links) is not delivered: it is printed here and kept in %s/mail/\n' "$data"

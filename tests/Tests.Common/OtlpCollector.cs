@@ -26,6 +26,9 @@ public sealed class OtlpCollector : IAsyncDisposable
 
     public string Traces => string.Concat(_traces);
 
+    /// <summary>The <c>x-otlp-api-key</c> header of every export that carried one (the Aspire dashboard's key).</summary>
+    public ConcurrentQueue<string> ApiKeys { get; } = new();
+
     /// <summary>Every log export received so far, as text (protobuf's strings are readable in it).</summary>
     public string Logs => string.Concat(_logs);
 
@@ -36,6 +39,15 @@ public sealed class OtlpCollector : IAsyncDisposable
         builder.Logging.ClearProviders();
         var app = builder.Build();
         var collector = new OtlpCollector(app);
+        app.Use((context, next) =>
+        {
+            if (context.Request.Headers["x-otlp-api-key"].ToString() is { Length: > 0 } key)
+            {
+                collector.ApiKeys.Enqueue(key);
+            }
+
+            return next(context);
+        });
         app.MapPost("/v1/metrics", async (HttpRequest request) =>
         {
             using var body = new MemoryStream();

@@ -12,6 +12,13 @@ public class TelemetryExportOptions
     /// <summary><c>HttpProtobuf</c> (port 4318) or <c>Grpc</c> (port 4317).</summary>
     public string OtlpProtocol { get; set; } = "HttpProtobuf";
 
+    /// <summary>
+    /// Headers sent with every export, as <c>OTEL_EXPORTER_OTLP_HEADERS</c> spells them (<c>name=value,name=value</c>):
+    /// a collector's API key (the Aspire dashboard's <c>x-otlp-api-key</c>). Give it through the environment
+    /// (<c>&lt;Program&gt;__Telemetry__Headers</c>), not the command line, which every local user can read.
+    /// </summary>
+    public string? Headers { get; set; }
+
     /// <summary><c>service.name</c> of the exported resource; empty: the program's own name.</summary>
     public string? ServiceName { get; set; }
 
@@ -35,6 +42,11 @@ public class TelemetryExportOptions
             && (!Uri.TryCreate(OtlpEndpoint, UriKind.Absolute, out var otlp) || (otlp.Scheme != Uri.UriSchemeHttp && otlp.Scheme != Uri.UriSchemeHttps)))
         {
             failures.Add($"{section}:OtlpEndpoint must be an absolute http:// or https:// address, or empty for no export.");
+        }
+
+        if (!string.IsNullOrEmpty(Headers) && Headers.Split(',').Any(header => header.IndexOf('=', StringComparison.Ordinal) < 1))
+        {
+            failures.Add($"{section}:Headers must be name=value pairs separated by commas.");
         }
 
         if (OtlpProtocol is not ("HttpProtobuf" or "Grpc"))

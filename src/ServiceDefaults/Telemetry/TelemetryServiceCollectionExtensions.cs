@@ -71,6 +71,11 @@ public static partial class TelemetryServiceCollectionExtensions
     private static void Configure(OtlpExporterOptions exporter, TelemetryExportOptions settings, string signalPath)
     {
         var baseAddress = settings.OtlpEndpoint!.TrimEnd('/');
+        if (!string.IsNullOrEmpty(settings.Headers))
+        {
+            exporter.Headers = settings.Headers;
+        }
+
         if (settings.OtlpProtocol == "Grpc")
         {
             exporter.Protocol = OtlpExportProtocol.Grpc;

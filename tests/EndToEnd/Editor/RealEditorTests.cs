@@ -80,6 +80,35 @@ public sealed class RealEditorTests(HeadlessChromium chromium, ITestOutputHelper
             (row, sid) = await CreateAndStartAsync(page, "my project", scenario);
         });
 
+        await scenario.StepAsync("1b. the start's trace is on the dashboard run.sh started: one trace through the gateway, the web API and the operator", async () =>
+        {
+            var dashboard = platform.DashboardUrl;
+            Assert.NotNull(dashboard);
+            string[] programs = ["workspace-gateway", "workspace-webapi", "workspace-operator"];
+            KeyValuePair<string, List<(string Service, string Span)>> through = default;
+            await Eventually.TrueAsync(
+                async () =>
+                {
+                    through = (await platform.DashboardTracesAsync()).FirstOrDefault(trace => programs.All(program => trace.Value.Exists(span => span.Service == program)));
+                    return through.Key is not null;
+                },
+                "a trace with spans of all three programs reaches the dashboard",
+                TimeSpan.FromSeconds(60));
+            output.WriteLine($"trace {through.Key}: {string.Join(", ", through.Value.Select(span => $"{span.Service}: {span.Span}"))}");
+
+            // What a user of run.sh sees: the printed address signs in, and the trace shows the three programs.
+            await using var viewer = await chromium.Browser.NewContextAsync(new() { ViewportSize = new ViewportSize { Width = 1600, Height = 900 } });
+            var board = await viewer.NewPageAsync();
+            await board.GotoAsync(dashboard.ToString());
+            await board.GotoAsync(new Uri(dashboard, $"/traces/detail/{through.Key}").ToString());
+            foreach (var program in programs)
+            {
+                await Assertions.Expect(board.GetByText(program).First).ToBeVisibleAsync(new() { Timeout = 30_000 });
+            }
+
+            await HeadlessChromium.ScreenshotAsync(board, "dashboard-trace.png");
+        });
+
         await scenario.StepAsync("2. open the editor through the gateway; the workbench connects and shows the folder", async () =>
         {
             var handshakes = new List<int>();

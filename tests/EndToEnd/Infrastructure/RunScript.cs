@@ -14,7 +14,7 @@ public sealed partial class RunScript : IAsyncDisposable
 {
     // Installing code-server on a machine that lacks it takes about 3 minutes; CI installs it before the tests.
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(10);
-    private static readonly string[] PortSettings = ["GATEWAY_PORT", "WEBAPI_PORT", "OPERATOR_PORT", "REDIS_PORT", "MAIL_SINK_PORT"];
+    private static readonly string[] PortSettings = ["GATEWAY_PORT", "WEBAPI_PORT", "OPERATOR_PORT", "REDIS_PORT", "MAIL_SINK_PORT", "DASHBOARD_PORT", "DASHBOARD_OTLP_PORT"];
 
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
@@ -35,6 +35,40 @@ public sealed partial class RunScript : IAsyncDisposable
 
     /// <summary>The URL run.sh printed.</summary>
     public Uri Url { get; private set; } = null!;
+
+    /// <summary>The dashboard's sign-in address, as run.sh printed it beside the page's; null when it printed none.</summary>
+    public Uri? DashboardUrl => _output.Select(line => TelemetryLine().Match(line)).FirstOrDefault(match => match.Success) is { } found
+        ? new Uri(found.Groups[1].Value)
+        : null;
+
+    /// <summary>
+    /// The traces the dashboard holds, from its telemetry API (OTLP JSON), asked with the API key run.sh keeps
+    /// in the data folder: the spans of each program, by trace.
+    /// </summary>
+    public async Task<Dictionary<string, List<(string Service, string Span)>>> DashboardTracesAsync()
+    {
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Ports["DASHBOARD_PORT"]}") };
+        http.DefaultRequestHeaders.Add("x-api-key", (await File.ReadAllTextAsync(Path.Combine(DataDirectory, "dashboard-api-key"))).Trim());
+        using var document = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync(new Uri("/api/telemetry/traces", UriKind.Relative)));
+        var traces = new Dictionary<string, List<(string, string)>>();
+        foreach (var resource in document.RootElement.GetProperty("data").GetProperty("resourceSpans").EnumerateArray())
+        {
+            var service = resource.GetProperty("resource").GetProperty("attributes").EnumerateArray()
+                .First(attribute => attribute.GetProperty("key").GetString() == "service.name").GetProperty("value").GetProperty("stringValue").GetString()!;
+            foreach (var span in resource.GetProperty("scopeSpans").EnumerateArray().SelectMany(scope => scope.GetProperty("spans").EnumerateArray()))
+            {
+                var trace = span.GetProperty("traceId").GetString()!;
+                if (!traces.TryGetValue(trace, out var spans))
+                {
+                    traces[trace] = spans = [];
+                }
+
+                spans.Add((service, span.GetProperty("name").GetString()!));
+            }
+        }
+
+        return traces;
+    }
 
     public bool HasExited => _process.HasExited;
 
@@ -191,4 +225,7 @@ public sealed partial class RunScript : IAsyncDisposable
 
     [GeneratedRegex(@"Open (https?://\S+)")]
     private static partial Regex OpenLine();
+
+    [GeneratedRegex(@"telemetry \(.*\): (http://\S+)")]
+    private static partial Regex TelemetryLine();
 }

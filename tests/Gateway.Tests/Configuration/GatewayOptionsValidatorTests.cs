@@ -32,6 +32,16 @@ public class GatewayOptionsValidatorTests
     }
 
     [Fact]
+    public void Export_headers_are_name_value_pairs()
+    {
+        var good = new GatewayOptions { Auth = { Mode = AuthMode.None }, Telemetry = { Headers = "x-otlp-api-key=abc,tenant=a=b" } };
+        var bad = new GatewayOptions { Auth = { Mode = AuthMode.None }, Telemetry = { Headers = "x-otlp-api-key" } };
+
+        Assert.True(_validator.Validate(null, good).Succeeded);
+        Assert.Contains("Gateway:Telemetry:Headers", _validator.Validate(null, bad).FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Mode_none_needs_no_key() =>
         Assert.True(_validator.Validate(null, new GatewayOptions { Auth = { Mode = AuthMode.None } }).Succeeded);
 

@@ -51,10 +51,11 @@ public sealed class OtlpExportTests(GatewayWithBackends env) : IClassFixture<Gat
     }
 
     [Fact]
-    public async Task A_warning_reaches_the_collector_as_a_log_record_with_its_workspace()
+    public async Task A_warning_reaches_the_collector_as_a_log_record_with_its_workspace_and_the_configured_headers()
     {
         await using var collector = await OtlpCollector.StartAsync();
-        await using var gateway = await GatewayHost.StartAsync(env.Redis, $"--Gateway:Telemetry:OtlpEndpoint=http://127.0.0.1:{collector.Port}");
+        await using var gateway = await GatewayHost.StartAsync(env.Redis,
+            $"--Gateway:Telemetry:OtlpEndpoint=http://127.0.0.1:{collector.Port}", "--Gateway:Telemetry:Headers=x-otlp-api-key=dashboard-key");
         var sid = await env.RouteAsync(env.A);
         await env.Writer.SetRouteAsync(sid, $"127.0.0.1:{FreePort.Next()}");
 
@@ -66,6 +67,7 @@ public sealed class OtlpExportTests(GatewayWithBackends env) : IClassFixture<Gat
         await Eventually.TrueAsync(
             () => collector.Logs.Contains("Forwarding to workspace", StringComparison.Ordinal) && collector.Logs.Contains(sid, StringComparison.Ordinal),
             "the forwarding failure is exported as a log record naming its workspace");
+        Assert.Contains("dashboard-key", collector.ApiKeys);
     }
 
     [Fact]
