@@ -1,4 +1,4 @@
-# The platform's three images, built from the repository root (README "Images"):
+# The platform's three images, built from the repository root (docs/kubernetes.md, "Images"):
 #   docker build --target gateway  -t workspace-gateway:dev .
 #   docker build --target operator -t workspace-operator:dev .
 #   docker build --target webapi   -t workspace-webapi:dev .

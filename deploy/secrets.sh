@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The platform's Secrets, with fresh random values, in the namespace cloud-ide of kubectl's current cluster.
 # A Secret that exists is kept as it is: replacing it would change a password under running programs
-# (rotations are described in README "Operations").
+# (rotations are described in docs/gateway.md, "Operations").
 #
 #   deploy/secrets.sh            create the Secrets that are missing (and the namespace, if it is)
 #   deploy/secrets.sh --print    print all of them as manifests instead, new values each time, for a secret
@@ -17,7 +17,7 @@
 #                                        placeholder to replace
 # gateway-tls         tls.crt, tls.key   the gateway's certificate: self-signed for GATEWAY_DOMAINS (default
 #                                        ide.example.com,*.ws.example.com), only so the gateway starts; replace
-#                                        it with cert-manager's (README "TLS at the edge")
+#                                        it with cert-manager's (docs/kubernetes.md, "TLS at the edge")
 set -euo pipefail
 cd "$(dirname "$0")"
 namespace=cloud-ide

@@ -9,7 +9,7 @@ namespace Bench.Load;
 /// What a browser holds after opening a workspace through the dashboard: the gateway's session
 /// cookie for that workspace's path. Every target gets the same header, so the baselines parse the same
 /// bytes; only the gateway checks it. Minted here with the gateway's documented session format
-/// (README "Security") and a key generated for this run.
+/// (docs/security.md) and a key generated for this run.
 /// </summary>
 internal static class BenchCredentials
 {

@@ -2,7 +2,7 @@ namespace Contracts.Tickets;
 
 /// <summary>
 /// The access ticket the web API mints and the gateway checks, and the gateway's own session token: a JWT
-/// (README "Security"). The issuer names who minted it, so a token of one kind, or of another system sharing the
+/// (docs/security.md). The issuer names who minted it, so a token of one kind, or of another system sharing the
 /// key, is not taken for the other; the session's audience is the ticket's with a suffix, for the same reason.
 /// </summary>
 public static class TicketContract

@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore.Design;
 
 namespace WebApi.Data;
 
-// Used only by `dotnet ef migrations add` (README): one migration set per provider, generated from the
+// Used only by `dotnet ef migrations add` (docs/web-api.md): one migration set per provider, generated from the
 // same model. No database is contacted.
 internal sealed class SqliteDesignFactory : IDesignTimeDbContextFactory<SqliteWebApiDb>
 {

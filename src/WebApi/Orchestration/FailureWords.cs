@@ -2,8 +2,8 @@ using Contracts.Workspaces;
 namespace WebApi.Orchestration;
 
 /// <summary>
-/// The operator's reason for a workspace that will not run (a stable word from its drivers: README
-/// "Operator"), said to its owner with what to do about it; the operator's own sentence follows as detail.
+/// The operator's reason for a workspace that will not run (a stable word from its drivers:
+/// docs/operator.md), said to its owner with what to do about it; the operator's own sentence follows as detail.
 /// </summary>
 internal static class FailureWords
 {

@@ -10,7 +10,7 @@ using WebApi.Configuration;
 
 namespace WebApi.Orchestration;
 
-/// <summary>What the operator answered: success, or its status and reason (README "Operator", API table).</summary>
+/// <summary>What the operator answered: success, or its status and reason (docs/operator.md, API table).</summary>
 public sealed record OperatorOutcome(bool Succeeded, HttpStatusCode Status, string Reason, string Detail)
 {
     public static readonly OperatorOutcome Success = new(true, HttpStatusCode.OK, "", "");

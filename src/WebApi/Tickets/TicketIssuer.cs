@@ -11,7 +11,7 @@ namespace WebApi.Tickets;
 public sealed record TicketTarget(string Sid, int Port, string Address);
 
 /// <summary>
-/// Mints the gateway's access tickets (README "Security"): an HS256 JWT with the shared key, <c>aud</c> = the
+/// Mints the gateway's access tickets (docs/security.md): an HS256 JWT with the shared key, <c>aud</c> = the
 /// gateway's audience, <c>sid</c> = the workspace, <c>sub</c> = the user, a short <c>exp</c>, for the
 /// owner the workspace's name (<c>workspace_name</c>, shown in the editor's welcome), and for a user who is not the owner a <c>port</c> claim (the gateway admits such a ticket only on that port and
 /// only while it is shared). The gateway turns it into its own session cookie on first use. Also builds
