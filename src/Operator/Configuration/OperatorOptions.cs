@@ -1,4 +1,5 @@
 using Contracts.Routing;
+using ServiceDefaults.Hosting;
 using ServiceDefaults.Redis;
 using ServiceDefaults.Telemetry;
 
@@ -49,6 +50,7 @@ public sealed class OperatorOptions
 public sealed class RoutePublishingOptions
 {
     /// <summary>Renamed to <c>Operator:Redis:Configuration</c>; still set, it stops the start with a sentence saying so.</summary>
+    [RenamedSetting("Operator:Redis:Configuration")]
     public string? Redis { get; set; }
 
     public string HashKey { get; set; } = RouteStore.HostsKey;
@@ -144,6 +146,7 @@ public sealed class LocalOptions
     public EditorIsolation Isolation { get; set; } = EditorIsolation.Auto;
 
     /// <summary>Moved to <c>Operator:EditorSettingsFile</c> (both drivers); still set, it stops the start with a sentence saying so.</summary>
+    [RenamedSetting("Operator:EditorSettingsFile")]
     public string? EditorSettingsFile { get; set; }
 
     /// <summary>The first uid (and gid) given to a workspace's user; each workspace takes the next free one above it.</summary>

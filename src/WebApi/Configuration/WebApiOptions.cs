@@ -1,5 +1,6 @@
 using Contracts.Routing;
 using Contracts.Tickets;
+using ServiceDefaults.Hosting;
 using ServiceDefaults.Redis;
 using ServiceDefaults.Telemetry;
 
@@ -233,6 +234,7 @@ public sealed class IdleStopOptions
     public TimeSpan CheckInterval { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>Renamed to <c>WebApi:Redis:Configuration</c>; still set, it stops the start with a sentence saying so.</summary>
+    [RenamedSetting("WebApi:Redis:Configuration")]
     public string? Redis { get; set; }
 
     /// <summary>Sorted set of sid -> unix seconds of last use, written by the gateway.</summary>
