@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using ServiceDefaults.Routing;
+using Contracts.Routing;
 
 namespace Gateway.FastPath;
 

@@ -45,7 +45,7 @@ internal sealed class WorkspaceHttpClient : IDisposable
         Socket socket;
         if (UnixSocketHost.TryDecode(context.DnsEndPoint.Host, out var socketPath))
         {
-            socket = await UnixSocketRoute.ConnectAsync(socketPath, cancellationToken);
+            socket = await UnixSocketConnection.ConnectAsync(socketPath, cancellationToken);
         }
         else
         {

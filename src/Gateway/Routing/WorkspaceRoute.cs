@@ -1,5 +1,5 @@
 using System.Globalization;
-using ServiceDefaults.Routing;
+using Contracts.Routing;
 
 namespace Gateway.Routing;
 

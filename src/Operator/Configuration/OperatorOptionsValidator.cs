@@ -1,10 +1,10 @@
 using System.Text;
+using Contracts.Routing;
 using Contracts.Workspaces;
 using Microsoft.Extensions.Options;
 using Operator.Drivers.Kubernetes;
 using Operator.Drivers.Local;
 using Operator.Workspaces;
-using ServiceDefaults.Routing;
 
 namespace Operator.Configuration;
 

@@ -1,5 +1,5 @@
+using Contracts.Routing;
 using Contracts.Workspaces;
-using ServiceDefaults.Routing;
 namespace Operator.Workspaces;
 
 /// <summary>

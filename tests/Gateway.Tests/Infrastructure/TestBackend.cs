@@ -68,7 +68,7 @@ public sealed class TestBackend : IAsyncDisposable
         var backend = new TestBackend(name, app);
         backend.Map(app);
         await app.StartAsync();
-        backend.Address = ServiceDefaults.Routing.UnixSocketRoute.Format(socketPath);
+        backend.Address = Contracts.Routing.UnixSocketRoute.Format(socketPath);
         return backend;
     }
 

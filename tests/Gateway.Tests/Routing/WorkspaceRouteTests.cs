@@ -51,7 +51,7 @@ public class WorkspaceRouteTests
     [Fact]
     public void The_longest_socket_path_fits_a_host_name()
     {
-        var socket = "/" + new string('a', ServiceDefaults.Routing.UnixSocketRoute.MaxPathBytes - 1);
+        var socket = "/" + new string('a', Contracts.Routing.UnixSocketRoute.MaxPathBytes - 1);
         Assert.True(WorkspaceRoute.TryParse("s", "unix:" + socket, "/", out var route));
         var host = new Uri(route!.DestinationPrefix).Host;
         Assert.True(host.Length <= 253 && host.Split('.').All(label => label.Length is > 0 and <= 63), host);

@@ -360,7 +360,7 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEv
                 return response.IsSuccessStatusCode;
             }
 
-            using var handler = new SocketsHttpHandler { ConnectCallback = async (_, token) => new NetworkStream(await UnixSocketRoute.ConnectAsync(editor.Socket, token), ownsSocket: true) };
+            using var handler = new SocketsHttpHandler { ConnectCallback = async (_, token) => new NetworkStream(await UnixSocketConnection.ConnectAsync(editor.Socket, token), ownsSocket: true) };
             using var client = new HttpClient(handler) { Timeout = Probe.Timeout };
             using var answer = await client.GetAsync(new Uri("http://editor/healthz"), cancellationToken);
             return answer.IsSuccessStatusCode;

@@ -1,7 +1,6 @@
-using System.Net.Sockets;
 using System.Text;
 
-namespace ServiceDefaults.Routing;
+namespace Contracts.Routing;
 
 /// <summary>
 /// The second spelling of a route in hash <c>hosts</c>, beside <c>host:port</c>: <c>unix:&lt;absolute path&gt;</c>,
@@ -43,21 +42,5 @@ public static class UnixSocketRoute
 
         socketPath = path;
         return true;
-    }
-
-    /// <summary>A connection to the editor listening on <paramref name="socketPath"/> (the gateway forwarding, the operator probing).</summary>
-    public static async ValueTask<Socket> ConnectAsync(string socketPath, CancellationToken cancellationToken)
-    {
-        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancellationToken);
-            return socket;
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
     }
 }
