@@ -1,140 +1,9 @@
-"use strict";
-// A classic script: top-level functions become window properties, so none may be named like one (open, close, ...).
 // The web API's page: plain DOM and fetch, no framework, no build step. Every error shown is the API's own
 // sentence (ProblemDetails.detail), so the page never invents a reason; every state shown is the API's,
-// which follows what the operator reports.
+// which follows what the operator reports. An ES module: nothing it declares is a global.
 
-const $ = (selector) => document.querySelector(selector);
-
-async function api(method, path, body) {
-  const response = await fetch(path, {
-    method,
-    headers: body === undefined ? {} : { "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    credentials: "same-origin",
-  });
-  if (response.status === 204) return null;
-  const data = await response.json().catch(() => null);
-  if (!response.ok) {
-    const errors = data && data.errors ? Object.entries(data.errors).map(([k, v]) => `${k}: ${v.join(", ")}`).join("; ") : "";
-    const error = new Error((data && (data.detail || errors || data.title)) || `${response.status} ${response.statusText}`);
-    error.status = response.status;
-    error.problem = data;
-    throw error;
-  }
-  return data;
-}
-
-function showError(error) {
-  const banner = $("#error");
-  banner.textContent = error ? error.message : "";
-  banner.hidden = !error;
-}
-
-// Bumped at every sign-in and sign-out. What an earlier one still had in flight is dropped when it lands: a
-// user who logged out while the page was still loading their list once got the list back beside the log-in
-// form, and a Create sent from it, before the next log-in had answered, went without a session (401).
-let session = 0;
-
-class Superseded extends Error {}
-
-// The value of a request made for session `mine`, or Superseded when another sign-in or sign-out came since.
-async function ofSession(mine, request) {
-  let value;
-  try {
-    value = await request;
-  } catch (error) {
-    if (mine !== session) throw new Superseded();
-    throw error;
-  }
-  if (mine !== session) throw new Superseded();
-  return value;
-}
-
-// A user's action: what it says stays until the user acts again.
-async function run(action) {
-  showError(null);
-  try {
-    await action();
-  } catch (error) {
-    if (!(error instanceof Superseded)) showError(error);
-  }
-}
-
-// A refresh the page makes by itself: it never clears what an action said (a refresh 300 ms after a refused
-// Start used to wipe the reason before it could be read); its own failure shows only if nothing else does.
-async function poll(action) {
-  try {
-    await action();
-  } catch (error) {
-    if (!(error instanceof Superseded) && $("#error").hidden) showError(error);
-  }
-}
-
-function formJson(form) {
-  const data = Object.fromEntries(new FormData(form).entries());
-  for (const box of form.querySelectorAll("input[type=checkbox]")) data[box.name] = box.checked;
-  return data;
-}
-
-function element(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-// --- Words for times and states -------------------------------------------------------------------
-
-function span(seconds) {
-  const units = [["day", 86400], ["hour", 3600], ["minute", 60]];
-  for (const [unit, size] of units) {
-    const n = Math.floor(seconds / size);
-    if (n >= 1) return `${n} ${unit}${n === 1 ? "" : "s"}`;
-  }
-  return null;
-}
-
-function ago(iso) {
-  const words = span((Date.now() - Date.parse(iso)) / 1000);
-  return words ? `${words} ago` : "just now";
-}
-
-function within(iso) {
-  const words = span((Date.parse(iso) - Date.now()) / 1000);
-  return words ? `in ${words}` : "in a moment";
-}
-
-const stopCauses = { owner: "stopped by you", idle: "idle", operator: "stopped by an administrator" };
-
-// A workspace that was never started has no stop time: it is new, not "stopped".
-function neverStarted(w) {
-  return w.state === "Stopped" && !w.stoppedAt;
-}
-
-function stateWords(w) {
-  return neverStarted(w) ? "Not started yet" : w.state;
-}
-
-function stoppedWords(w) {
-  if (!w.stoppedAt) return "Not started yet";
-  const cause = stopCauses[w.stopCause];
-  return `Stopped ${ago(w.stoppedAt)}${cause ? ` (${cause})` : ""}`;
-}
-
-// A start's steps; which one a workspace is in is the API's (progress.step, from the operator's reason).
-const steps = ["Scheduled", "Volume attached", "Editor starting", "Ready"];
-const doing = ["Finding a node", "Attaching the volume", "Starting the editor", "Ready"];
-
-function stepOf(w) {
-  if (w.state === "Running") return steps.length;
-  return w.progress ? w.progress.step : 0;
-}
-
-const transitional = ["Starting", "Stopping", "Deleting"];
-
-// The states that hold a user's one running workspace (the web API's Workspace.Active).
-const active = ["Starting", "Running", "Stopping"];
+import { $, api, showError, newSession, currentSession, ofSession, run, poll, formJson, element } from "./api.js";
+import { ago, within, neverStarted, stateWords, stoppedWords, steps, doing, stepOf, transitional, active } from "./words.js";
 
 function otherActive(w) {
   return workspaces.find((x) => x.sid !== w.sid && active.includes(x.state));
@@ -143,7 +12,7 @@ function otherActive(w) {
 // --- Signed in or not ---------------------------------------------------------------------------
 
 async function showSignedIn(user) {
-  const mine = ++session;
+  const mine = newSession();
   $("#who-name").textContent = user.userName;
   $("#who").hidden = false;
   $("#auth").hidden = true;
@@ -174,7 +43,7 @@ function showVerification(user) {
 }
 
 function showSignedOut() {
-  session++;
+  newSession();
   clearTimeout(pollTimer);
   $("#who-name").textContent = "";
   $("#who").hidden = true;
@@ -217,7 +86,7 @@ let workspaces = [];
 let pollTimer = null;
 
 async function refresh() {
-  render(await ofSession(session, api("GET", "/api/workspaces")));
+  render(await ofSession(currentSession(), api("GET", "/api/workspaces")));
 }
 
 function render(list) {
@@ -654,7 +523,7 @@ function takeResetToken() {
   if (!location.hash.startsWith("#reset=")) return false;
   resetToken = decodeURIComponent(location.hash.slice("#reset=".length));
   history.replaceState(null, "", location.pathname + location.search);
-  session++;
+  newSession();
   leaveStartPage();
   $("#app").hidden = true;
   $("#auth").hidden = true;
@@ -673,7 +542,7 @@ $("#reset-form").addEventListener("submit", (event) => {
 });
 
 $("#logout").addEventListener("click", () => run(async () => {
-  session++;
+  newSession();
   await api("POST", "/api/accounts/logout");
   leaveStartPage();
   showSignedOut();
@@ -698,6 +567,9 @@ async function showSignInOptions() {
   for (const form of ["#login-form", "#register-form"]) $(form).hidden = !options.local;
   if (options.error) showError({ message: options.error });
 }
+
+// The start page's steps, as the API counts them (progress.step): written once, in words.js.
+$("#start-steps").replaceChildren(...steps.map((step) => element("li", null, step)));
 
 run(async () => {
   if (takeResetToken()) return;
