@@ -12,6 +12,20 @@ public static partial class ConfigurationReference
 {
     private static readonly string Document = Path.Combine(RepositoryPaths.Root, "docs", "configuration.md");
 
+    /// <summary>
+    /// The reference names every key <paramref name="options"/> binds below <paramref name="section"/>, and no
+    /// other; <paramref name="known"/> is one it must find, so that a walk that found nothing cannot pass.
+    /// </summary>
+    public static void AssertDocuments(Type options, string section, string known)
+    {
+        var bindable = Bindable(options, section);
+        var documented = Documented(section);
+
+        Assert.Contains(known, bindable);
+        Assert.Empty(bindable.Except(documented));
+        Assert.Empty(documented.Except(bindable));
+    }
+
     /// <summary>Every key under <paramref name="section"/> named in the reference's tables, placeholders as <c>&lt;&gt;</c>.</summary>
     public static SortedSet<string> Documented(string section)
     {
