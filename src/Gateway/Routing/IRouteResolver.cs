@@ -29,13 +29,30 @@ public interface IRouteInvalidator
 /// </summary>
 public interface IRouteStore
 {
-    /// <summary>What is stored for <paramref name="sid"/> (nulls where there is nothing).</summary>
-    /// <exception cref="RouteStoreUnavailableException">The store did not answer in time.</exception>
-    Task<StoredRoute> GetAsync(string sid, CancellationToken cancellationToken);
+    /// <summary>What is stored for <paramref name="sid"/> (nulls where there is nothing), from the node <paramref name="source"/> allows.</summary>
+    /// <exception cref="RouteStoreUnavailableException">The store did not answer in time, or no node it allows could.</exception>
+    Task<StoredRoute> GetAsync(string sid, RouteReadSource source, CancellationToken cancellationToken);
 
-    /// <summary>What is stored for many sids at once, in their order.</summary>
-    /// <exception cref="RouteStoreUnavailableException">The store did not answer in time.</exception>
+    /// <summary>
+    /// What is stored for many sids at once, in their order, from the primary only: the answers replace what is
+    /// cached (<see cref="RouteReadSource.Primary"/>).
+    /// </summary>
+    /// <exception cref="RouteStoreUnavailableException">The primary did not answer in time.</exception>
     Task<StoredRoute[]> GetManyAsync(IReadOnlyList<string> sids, CancellationToken cancellationToken);
+}
+
+/// <summary>Which node of a replicated Redis may answer a route read.</summary>
+public enum RouteReadSource
+{
+    /// <summary>The primary, or a replica while it is away: a workspace not cached yet is better served from a replica than not at all.</summary>
+    AnyNode,
+
+    /// <summary>
+    /// The primary alone: the answer replaces a route that is cached, and a replica that lags behind the primary or
+    /// is resynchronising after a failover answers "no route" for a workspace that runs. Without a primary the
+    /// read fails, and what is cached keeps serving until a primary answers otherwise.
+    /// </summary>
+    Primary,
 }
 
 /// <summary>The stored values of one workspace, unparsed: its address and its ports' sharing levels.</summary>

@@ -54,24 +54,25 @@ internal sealed class RedisRouteStore : IRouteStore, IDisposable
         redis.ConnectionRestored += OnConnectionRestored;
     }
 
-    public async Task<StoredRoute> GetAsync(string sid, CancellationToken cancellationToken)
+    public async Task<StoredRoute> GetAsync(string sid, RouteReadSource source, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         try
         {
             var routes = _options.CurrentValue.Routes;
+            var flags = source == RouteReadSource.Primary ? CommandFlags.DemandMaster : CommandFlags.PreferMaster;
             var stored = await _pipeline.ExecuteAsync(
                 // Both commands leave in one write and come back in one read (the multiplexer pipelines them).
                 // The library's commands take no token; WaitAsync lets our timeout abandon the wait (the
                 // command itself ends at the multiplexer's own, short, async timeout).
                 static async (state, token) =>
                 {
-                    var address = state.Database.HashGetAsync(state.Routes.HashKey, state.Sid);
-                    var shares = state.Database.HashGetAsync(state.Routes.SharesHashKey, state.Sid);
+                    var address = state.Database.HashGetAsync(state.Routes.HashKey, state.Sid, state.Flags);
+                    var shares = state.Database.HashGetAsync(state.Routes.SharesHashKey, state.Sid, state.Flags);
                     await Task.WhenAll(address, shares).WaitAsync(token);
                     return new StoredRoute(address.Result, shares.Result);
                 },
-                (Database: _database, Routes: routes, Sid: sid),
+                (Database: _database, Routes: routes, Sid: sid, Flags: flags),
                 cancellationToken);
             _metrics.LookupCompleted(started, succeeded: true);
             return stored;
@@ -101,8 +102,8 @@ internal sealed class RedisRouteStore : IRouteStore, IDisposable
             {
                 // Not through the breaker: a bulk read after a gap must neither trip it for the requests
                 // nor be refused by it.
-                var addressRead = _database.HashGetAsync(routes.HashKey, fields);
-                var sharesRead = _database.HashGetAsync(routes.SharesHashKey, fields);
+                var addressRead = _database.HashGetAsync(routes.HashKey, fields, CommandFlags.DemandMaster);
+                var sharesRead = _database.HashGetAsync(routes.SharesHashKey, fields, CommandFlags.DemandMaster);
                 await Task.WhenAll(addressRead, sharesRead).WaitAsync(BatchTimeout, cancellationToken);
                 (addresses, shares) = (addressRead.Result, sharesRead.Result);
             }

@@ -173,7 +173,10 @@ internal sealed partial class RouteCache : IRouteResolver, IRouteInvalidator, ID
         TimeSpan ttl;
         try
         {
-            (result, ttl) = Classify(sid, await _store.GetAsync(sid, CancellationToken.None));
+            // A cached route is replaced only by the primary's answer: through a failover a replica can say "none"
+            // for a workspace that runs, and every request to it would be refused until the next refresh.
+            var source = entry.Stale is null ? RouteReadSource.AnyNode : RouteReadSource.Primary;
+            (result, ttl) = Classify(sid, await _store.GetAsync(sid, source, CancellationToken.None));
         }
         catch (Exception ex)
         {

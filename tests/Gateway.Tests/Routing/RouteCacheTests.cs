@@ -47,6 +47,20 @@ public sealed class RouteCacheTests : IDisposable
     }
 
     [Fact]
+    public async Task A_cached_route_is_refreshed_from_the_primary_alone_and_a_new_or_negative_one_from_any_node()
+    {
+        _store.Routes["a"] = "10.0.0.1:9999";
+        await _cache.ResolveAsync("a", default);
+        await _cache.ResolveAsync("ghost", default);
+
+        _time.Advance(TimeSpan.FromSeconds(31));
+        await _cache.ResolveAsync("a", default);
+        await _cache.ResolveAsync("ghost", default);
+
+        Assert.Equal([RouteReadSource.AnyNode, RouteReadSource.AnyNode, RouteReadSource.Primary, RouteReadSource.AnyNode], _store.Sources);
+    }
+
+    [Fact]
     public async Task Concurrent_misses_share_one_store_lookup()
     {
         _store.Routes["a"] = "10.0.0.1:9999";
@@ -262,9 +276,17 @@ public sealed class RouteCacheTests : IDisposable
 
         public int Calls => Volatile.Read(ref _calls);
 
-        public async Task<StoredRoute> GetAsync(string sid, CancellationToken cancellationToken)
+        /// <summary>The node each single read allowed, in order.</summary>
+        public List<RouteReadSource> Sources { get; } = [];
+
+        public async Task<StoredRoute> GetAsync(string sid, RouteReadSource source, CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref _calls);
+            lock (Sources)
+            {
+                Sources.Add(source);
+            }
+
             if (Gate is { } gate)
             {
                 await gate.Task;
