@@ -64,6 +64,14 @@ if (userDataDir is not null && File.Exists(Path.Combine(userDataDir, "start-dela
 using var child = Process.Start(new ProcessStartInfo("sleep", "600") { UseShellExecute = false })!;
 File.WriteAllText(Path.Combine(userDataDir ?? folder, "child.pid"), child.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
+// What a user does from a terminal with `setsid sleep 4242 &` or a daemon: a process in a session (and so a
+// process group) of its own, out of reach of a signal to the editor's group. Asked for by a file beside the user data.
+if (userDataDir is not null && File.Exists(Path.Combine(userDataDir, "start-daemon")))
+{
+    using var daemon = Process.Start(new ProcessStartInfo("setsid", ["-f", "/bin/sh", "-c", "echo $$ > \"$0\"; exec sleep 600", Path.Combine(userDataDir, "daemon.pid")]) { UseShellExecute = false })!;
+    await daemon.WaitForExitAsync();
+}
+
 var builder = WebApplication.CreateSlimBuilder();
 builder.Logging.ClearProviders();
 if (socket is not null)

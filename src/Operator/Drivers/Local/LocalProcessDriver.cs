@@ -48,6 +48,7 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEv
     private readonly string? _machineSettings;
     private readonly WorkspaceMount _mount = new();
     private readonly ConcurrentDictionary<string, byte> _mountRefused = new();
+    private readonly WorkspaceCgroups _cgroups;
 
     public LocalProcessDriver(IOptions<OperatorOptions> options, TimeProvider time, ILogger<LocalProcessDriver> logger)
     {
@@ -60,6 +61,7 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEv
         _machineSettings = EditorSettings.Of(options.Value);
         _time = time;
         _logger = logger;
+        _cgroups = new WorkspaceCgroups(_dataRoot, logger);
         if (_accounts.Separate)
         {
             LogSeparateUsers(_dataRoot);
@@ -129,6 +131,7 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEv
             _editors.TryRemove(sid, out _);
             var exitCode = editor.Process.ExitCode;
             await editor.Process.StopAsync(TimeSpan.Zero);
+            await _cgroups.EndAsync(sid);
             editor.Process.Dispose();
             LogExited(sid, exitCode ?? -1, editor.Failures + 1);
             _crashed[sid] = new CrashedEditor(editor.Failures + 1, exitCode, _time.GetTimestamp());
@@ -164,6 +167,9 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEv
         }
 
         KillLeftover(workspace.Sid);
+
+        // What the workspace's user moved out of the editor's process group (setsid, a daemon) ends here.
+        await _cgroups.EndAsync(workspace.Sid);
         return true;
     }
 
@@ -193,11 +199,13 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEv
             if (_editors.TryRemove(sid, out var editor))
             {
                 await editor.Process.StopAsync(_options.StopTimeout);
+                await _cgroups.EndAsync(sid);
                 editor.Process.Dispose();
                 stopped.Add(sid);
             }
         }
 
+        _cgroups.RemoveRootIfEmpty();
         return stopped;
     }
 
@@ -313,7 +321,8 @@ internal sealed partial class LocalProcessDriver : IWorkspaceDriver, IWorkloadEv
                 {
                     Changed?.Invoke(sid);
                 }
-            });
+            },
+            cgroupProcs: _cgroups.Prepare(sid));
         processId = process.Id;
         var pidFile = PidFile(sid);
         File.WriteAllText(pidFile + ".tmp", process.Id.ToString(CultureInfo.InvariantCulture));

@@ -37,7 +37,11 @@ internal sealed partial class ProcessGroup : IDisposable
     /// <paramref name="logFile"/>; environment variables <paramref name="withheld"/> says yes to are not passed on,
     /// and <paramref name="environment"/> sets or replaces others.
     /// </summary>
-    public static ProcessGroup Start(string executable, IEnumerable<string> arguments, string logFile, Func<string, bool> withheld, IReadOnlyDictionary<string, string>? environment = null, Action? onExit = null)
+    /// <param name="cgroupProcs">
+    /// A cgroup's <c>cgroup.procs</c> file the program enters before it runs (<see cref="WorkspaceCgroups"/>), so
+    /// that everything it ever starts is in that cgroup; null for none.
+    /// </param>
+    public static ProcessGroup Start(string executable, IEnumerable<string> arguments, string logFile, Func<string, bool> withheld, IReadOnlyDictionary<string, string>? environment = null, Action? onExit = null, string? cgroupProcs = null)
     {
         // setsid execs the program in place (we are not a group leader), so the PID we get is the group's id.
         var start = new ProcessStartInfo("setsid")
@@ -47,6 +51,16 @@ internal sealed partial class ProcessGroup : IDisposable
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        if (cgroupProcs is not null)
+        {
+            // The shell moves itself (the PID we get) into the cgroup, then execs the program in place: nothing
+            // runs outside the cgroup, not even for the moment between a start and a move from outside.
+            start.ArgumentList.Add("/bin/sh");
+            start.ArgumentList.Add("-c");
+            start.ArgumentList.Add("echo $$ > \"$0\" 2>/dev/null; exec \"$@\"");
+            start.ArgumentList.Add(cgroupProcs);
+        }
+
         start.ArgumentList.Add(executable);
         foreach (var argument in arguments)
         {
@@ -161,6 +175,9 @@ internal sealed partial class ProcessGroup : IDisposable
             }
         }
     }
+
+    /// <summary>SIGKILL to one process (one that left every group it was in).</summary>
+    public static void KillProcess(int pid) => Signal(pid, SigKill);
 
     private static void Signal(int target, int signal) => _ = Kill(target, signal);
 

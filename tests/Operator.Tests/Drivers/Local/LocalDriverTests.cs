@@ -217,6 +217,39 @@ public sealed class LocalDriverTests : IAsyncLifetime
         Assert.InRange(File.ReadAllLines(starts).Length, 3, 5);
     }
 
+    [Fact]
+    public async Task Stopping_a_workspace_ends_what_its_user_moved_into_a_session_of_its_own()
+    {
+        Assert.True(Environment.IsPrivilegedProcess, "these tests run as root (CI does): only root makes a cgroup per workspace here");
+        var userData = Path.Combine(_data.FullName, "local-d", ".code-server", "data");
+        Directory.CreateDirectory(userData);
+        await File.WriteAllTextAsync(Path.Combine(userData, "start-daemon"), "");
+
+        using (var created = await _operator!.CreateAsync("local-d"))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        await Eventually.TrueAsync(() => File.Exists(Path.Combine(userData, "daemon.pid")) && new FileInfo(Path.Combine(userData, "daemon.pid")).Length > 0, "the daemon started");
+        var daemon = ReadPid(Path.Combine(userData, "daemon.pid"));
+        Assert.True(Exists(daemon));
+        Assert.NotEqual(SessionOf(EditorPid("local-d")), SessionOf(daemon));
+
+        using (var stopped = await _operator.StopWorkspaceAsync("local-d"))
+        {
+            Assert.Equal(HttpStatusCode.OK, stopped.StatusCode);
+        }
+
+        Assert.False(Exists(daemon), "a process in a session of its own outlived its workspace's stop");
+    }
+
+    // The session id: the sixth field of /proc/<pid>/stat, read after the command's closing parenthesis.
+    private static int SessionOf(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[3], CultureInfo.InvariantCulture);
+    }
+
     private Task<OperatorHost> StartOperatorAsync(string? codeServer = null) =>
         OperatorHost.StartLocalAsync(_data.FullName, codeServer ?? FakeCodeServer, _redis);
 
