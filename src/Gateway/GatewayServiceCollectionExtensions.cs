@@ -72,8 +72,11 @@ public static class GatewayServiceCollectionExtensions
             }
         });
         services.AddSingleton<IMemoryPoolFactory<byte>, TransportMemoryPoolFactory>();
+        // The host's timeout covers the delay too (it runs inside the stop).
         services.AddOptions<HostOptions>().Configure<IOptions<GatewayOptions>>(
-            (host, gateway) => host.ShutdownTimeout = gateway.Value.Forwarding.ShutdownDrainTimeout);
+            (host, gateway) => host.ShutdownTimeout = gateway.Value.Forwarding.ShutdownDelay + gateway.Value.Forwarding.ShutdownDrainTimeout);
+        services.AddSingleton<GatewayShutdown>();
+        services.AddHostedService(sp => sp.GetRequiredService<GatewayShutdown>());
 
         services.AddMetrics();
         services.AddSingleton<GatewayMetrics>();

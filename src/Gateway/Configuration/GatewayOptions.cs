@@ -134,9 +134,16 @@ public sealed class ForwardingOptions
 
     /// <summary>
     /// On SIGTERM: how long in-flight HTTP requests may take to finish after the gateway stops accepting
-    /// (WebSockets are closed with 1001 at once). Read at start-up.
+    /// (WebSockets are closed with 1001 when it stops accepting). Read at start-up.
     /// </summary>
     public TimeSpan ShutdownDrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// On SIGTERM: how long the gateway answers <c>/readyz</c> 503 while it goes on serving and accepting, before
+    /// it closes WebSockets (1001) and stops accepting: time for a load balancer that probes it to take it out of
+    /// rotation. Zero (the default) on Kubernetes, where the pod's preStop pause plays that part. Read at start-up.
+    /// </summary>
+    public TimeSpan ShutdownDelay { get; set; } = TimeSpan.Zero;
 
     /// <summary>
     /// Serve the plainest HTTP/1.1 requests to a running workspace (a GET or HEAD of the editor by a remembered

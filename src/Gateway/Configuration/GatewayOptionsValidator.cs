@@ -68,6 +68,10 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         RequirePositive(failures, "Gateway:Forwarding:HttpActivityTimeout", options.Forwarding.HttpActivityTimeout);
         RequirePositive(failures, "Gateway:Forwarding:WebSocketIdleTimeout", options.Forwarding.WebSocketIdleTimeout);
         RequirePositive(failures, "Gateway:Forwarding:ShutdownDrainTimeout", options.Forwarding.ShutdownDrainTimeout);
+        if (options.Forwarding.ShutdownDelay < TimeSpan.Zero || options.Forwarding.ShutdownDelay > TimeSpan.FromMinutes(5))
+        {
+            failures.Add("Gateway:Forwarding:ShutdownDelay must be between 00:00:00 and 00:05:00.");
+        }
 
         if (options.Forwarding.RetryAfterSeconds is < 1 or > 3600)
         {

@@ -15,12 +15,12 @@ internal sealed partial class EventStreams
     private readonly ILogger<EventStreams> _logger;
     private bool _stopping;
 
-    public EventStreams(IHostApplicationLifetime lifetime, ILogger<EventStreams> logger)
+    public EventStreams(Health.GatewayShutdown shutdown, ILogger<EventStreams> logger)
     {
         _logger = logger;
 
         // Before Kestrel stops and waits for requests in flight: these would be in flight until the drain ends.
-        lifetime.ApplicationStopping.Register(EndAll);
+        shutdown.Closing.Register(EndAll);
     }
 
     /// <summary>Event streams open now.</summary>

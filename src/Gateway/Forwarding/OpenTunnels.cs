@@ -27,15 +27,16 @@ internal sealed partial class OpenTunnels : IRouteChangeObserver, IDisposable
     private int _count;
     private volatile bool _stopping;
 
-    public OpenTunnels(IRouteResolver resolver, ForwardingSettings settings, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<OpenTunnels> logger)
+    public OpenTunnels(IRouteResolver resolver, ForwardingSettings settings, TimeProvider time, Health.GatewayShutdown shutdown, ILogger<OpenTunnels> logger)
     {
         _resolver = resolver;
         _settings = settings;
         _logger = logger;
         _idleSweep = time.CreateTimer(_ => CloseIdle(), null, SweepPeriod(), SweepPeriod());
 
-        // Before Kestrel stops and waits for in-flight requests: tunnels are in flight until they end.
-        lifetime.ApplicationStopping.Register(() => _ = CloseAllGoingAwayAsync());
+        // Before Kestrel stops and waits for in-flight requests (tunnels are in flight until they end), and after
+        // the shutdown delay: a browser reconnects at once, and a load balancer should no longer send it here.
+        shutdown.Closing.Register(() => _ = CloseAllGoingAwayAsync());
     }
 
     /// <summary>Upgraded connections open now, all sids.</summary>

@@ -68,6 +68,51 @@ public sealed class ShutdownTests(GatewayWithBackends env) : IClassFixture<Gatew
         Assert.True(closedAfter < TimeSpan.FromSeconds(2), $"WebSocket closed {closedAfter.TotalMilliseconds:F0} ms after SIGTERM");
     }
 
+    // Behind a load balancer that probes /readyz: the replica leaves its rotation before anything is refused or
+    // closed, and the editors, told 1001 only then, reconnect through the balancer to another replica.
+    [Fact]
+    public async Task With_a_shutdown_delay_sigterm_turns_readiness_off_first_and_keeps_serving_until_the_delay_ends()
+    {
+        var sid = await env.RouteAsync(env.A);
+        await using var gateway = GatewayProcess.Start(
+            ("Gateway__Redis__Configuration", env.Redis.Configuration), ("Gateway__Forwarding__ShutdownDelay", "00:00:03"));
+        await gateway.WhenServingAsync(client => client.GetAsync(new Uri("/readyz", UriKind.Relative)));
+        using (await gateway.Client.GetAsync(new Uri($"/ws/{sid}/", UriKind.Relative)))
+        {
+        }
+
+        using var socket = new ClientWebSocket();
+        await socket.ConnectAsync(new Uri($"ws://{gateway.Client.BaseAddress!.Authority}/ws/{sid}/socket"), CancellationToken.None);
+        var closed = socket.ReceiveAsync(new byte[256], CancellationToken.None);
+
+        var clock = Stopwatch.StartNew();
+        using (var kill = Process.Start("kill", ["-TERM", gateway.Process.Id.ToString(CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        await Eventually.TrueAsync(
+            async () => (await gateway.Client.GetAsync(new Uri("/readyz", UriKind.Relative))).StatusCode == HttpStatusCode.ServiceUnavailable,
+            "not ready soon after SIGTERM",
+            TimeSpan.FromSeconds(1));
+
+        // Still served and still accepting, on a new connection too, while the balancer takes it out.
+        using (var fresh = new HttpClient { BaseAddress = gateway.Client.BaseAddress })
+        using (var during = await fresh.GetAsync(new Uri($"/ws/{sid}/who", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.OK, during.StatusCode);
+        }
+
+        Assert.False(closed.IsCompleted, $"the WebSocket was closed {clock.ElapsedMilliseconds} ms after SIGTERM, inside the delay");
+        var close = await closed.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(WebSocketMessageType.Close, close.MessageType);
+        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, socket.CloseStatus);
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(2.5), TimeSpan.FromSeconds(6));
+
+        await gateway.Process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(15));
+        Assert.Equal(0, gateway.Process.ExitCode);
+    }
+
     // An open page holds event streams (the platform's list, the start page) that never end on their own: they
     // are ended at SIGTERM, so the gateway exits in moments instead of after its whole drain time.
     [Fact]
