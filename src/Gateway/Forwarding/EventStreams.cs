@@ -1,8 +1,10 @@
+using Gateway.Health;
+
 namespace Gateway.Forwarding;
 
 /// <summary>
 /// Server-sent event streams open through the gateway (the platform page's and the start page's live
-/// updates, a dev server's), ended at once when the gateway stops. They never finish on their own, so
+/// updates, a dev server's), ended when the gateway stops (after its shutdown delay). They never finish on their own, so
 /// without this every open page held the shutdown for the whole drain time (and <c>./run.sh</c>, which waits
 /// 15 s, killed the gateway). Ending one is aborting it: the browser's EventSource reconnects by itself,
 /// to another replica behind a load balancer. A lock, not a lock-free set: streams are rare next to
@@ -15,7 +17,7 @@ internal sealed partial class EventStreams
     private readonly ILogger<EventStreams> _logger;
     private bool _stopping;
 
-    public EventStreams(Health.GatewayShutdown shutdown, ILogger<EventStreams> logger)
+    public EventStreams(GatewayShutdown shutdown, ILogger<EventStreams> logger)
     {
         _logger = logger;
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Gateway.Auth;
+using Gateway.Health;
 using Gateway.Routing;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -27,7 +28,7 @@ internal sealed partial class OpenTunnels : IRouteChangeObserver, IDisposable
     private int _count;
     private volatile bool _stopping;
 
-    public OpenTunnels(IRouteResolver resolver, ForwardingSettings settings, TimeProvider time, Health.GatewayShutdown shutdown, ILogger<OpenTunnels> logger)
+    public OpenTunnels(IRouteResolver resolver, ForwardingSettings settings, TimeProvider time, GatewayShutdown shutdown, ILogger<OpenTunnels> logger)
     {
         _resolver = resolver;
         _settings = settings;
