@@ -62,18 +62,7 @@ internal static class PortSharingEndpoints
             return TypedResults.ValidationProblem(errors, title: "The sharing request is invalid");
         }
 
-        // Someone else's workspace and no workspace look the same, also where sharing is off.
-        if (await workspaces.FindAsync(user.UserId(), sid, cancellationToken) is null)
-        {
-            return WorkspaceProblems.NotYours(sid);
-        }
-
-        if (!tickets.HostRouting)
-        {
-            return Problems.Conflict("no_host_routing", "Ports can be shared only where workspaces have their own origins (WebApi:Tickets:WorkspaceDomain); ask your administrator.");
-        }
-
-        if (await workspaces.SharePortAsync(user.UserId(), sid, number, sharing, cancellationToken) is { } problem)
+        if (await workspaces.SharePortAsync(user.UserId(), sid, number, sharing, tickets.HostRouting, cancellationToken) is { } problem)
         {
             return problem;
         }

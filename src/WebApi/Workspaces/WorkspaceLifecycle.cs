@@ -175,14 +175,21 @@ internal sealed class WorkspaceLifecycle(WebApiDb db, OperatorClient operatorApi
 
     /// <summary>
     /// Who may open <paramref name="port"/>: the row and the operator agree, or neither changes (the transaction
-    /// commits only after the operator took the whole list).
+    /// commits only after the operator took the whole list). Only where workspaces have origins of their own
+    /// (<paramref name="hostRouting"/>): a port is shared at its own address.
     /// </summary>
-    public async Task<ProblemHttpResult?> SharePortAsync(long ownerId, string sid, int port, PortSharing sharing, CancellationToken cancellationToken)
+    public async Task<ProblemHttpResult?> SharePortAsync(long ownerId, string sid, int port, PortSharing sharing, bool hostRouting, CancellationToken cancellationToken)
     {
         var workspace = await db.Workspaces.Include(w => w.SharedPorts).SingleOrDefaultAsync(w => w.Sid == sid && w.OwnerId == ownerId, cancellationToken);
         if (workspace is null)
         {
+            // Someone else's workspace and no workspace look the same, also where sharing is off.
             return WorkspaceProblems.NotYours(sid);
+        }
+
+        if (!hostRouting)
+        {
+            return Problems.Conflict("no_host_routing", "Ports can be shared only where workspaces have their own origins (WebApi:Tickets:WorkspaceDomain); ask your administrator.");
         }
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);

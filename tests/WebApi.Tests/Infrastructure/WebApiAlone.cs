@@ -41,8 +41,24 @@ public class WebApiAlone : WebApplicationFactory<WebApi.Configuration.WebApiOpti
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
+        if (Postgres is not null)
+        {
+            await Postgres.DisposeAsync();
+        }
+
         _data.Delete(recursive: true);
         GC.SuppressFinalize(this);
+    }
+
+    /// <summary>The PostgreSQL server of a fixture that asked for one (<see cref="UsePostgresAsync"/>).</summary>
+    protected PostgresServer? Postgres { get; private set; }
+
+    /// <summary>Puts the web API on a real PostgreSQL server of its own, before it starts; stopped with the fixture.</summary>
+    protected async Task UsePostgresAsync()
+    {
+        Postgres = await PostgresServer.StartAsync();
+        Settings["WebApi:Database:Provider"] = "Postgres";
+        Settings["WebApi:Database:ConnectionString"] = Postgres.ConnectionString("webapi");
     }
 
     public HttpClient NewClient() => CreateClient(new WebApplicationFactoryClientOptions
@@ -77,24 +93,11 @@ public class WebApiAlone : WebApplicationFactory<WebApi.Configuration.WebApiOpti
 /// <summary>The web API alone on a real PostgreSQL server.</summary>
 public sealed class PostgresWebApiAlone : WebApiAlone
 {
-    private PostgresServer? _postgres;
-
-    public PostgresServer Database => _postgres ?? throw new InvalidOperationException("not started");
+    public PostgresServer Database => Postgres ?? throw new InvalidOperationException("not started");
 
     public override async Task InitializeAsync()
     {
-        _postgres = await PostgresServer.StartAsync();
-        Settings["WebApi:Database:Provider"] = "Postgres";
-        Settings["WebApi:Database:ConnectionString"] = _postgres.ConnectionString("webapi");
+        await UsePostgresAsync();
         await base.InitializeAsync();
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        await base.DisposeAsync();
-        if (_postgres is not null)
-        {
-            await _postgres.DisposeAsync();
-        }
     }
 }

@@ -99,22 +99,9 @@ public sealed class WebApiWithMailOverStartTls : WebApiWithMail
 /// <summary>As <see cref="WebApiWithMail"/>, on a real PostgreSQL server: codes, limits and the outbox as they run in Kubernetes.</summary>
 public sealed class PostgresWebApiWithMail : WebApiWithMail
 {
-    private PostgresServer? _postgres;
-
     public override async Task InitializeAsync()
     {
-        _postgres = await PostgresServer.StartAsync();
-        Settings["WebApi:Database:Provider"] = "Postgres";
-        Settings["WebApi:Database:ConnectionString"] = _postgres.ConnectionString("webapi");
+        await UsePostgresAsync();
         await base.InitializeAsync();
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        await base.DisposeAsync();
-        if (_postgres is not null)
-        {
-            await _postgres.DisposeAsync();
-        }
     }
 }
