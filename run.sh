@@ -219,6 +219,12 @@ secret() {
   [ -s "$file" ] || (umask 077 && head -c 32 /dev/urandom | base64 >"$file")
   cat "$file"
 }
+# The same in hex, for what travels in a URL, a header or Redis's ACL file (base64's '+', '/' and '=' would not).
+hex_secret() {
+  local file="$data/$1"
+  [ -s "$file" ] || (umask 077 && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$file")
+  cat "$file"
+}
 signing_key=$(secret signing-key)
 operator_token=$(secret operator-token)
 redis="127.0.0.1:$REDIS_PORT"
@@ -228,7 +234,7 @@ redis="127.0.0.1:$REDIS_PORT"
 # (hashed) by the same script the Redis pod runs.
 mkdir -p "$data/redis-users" && chmod 700 "$data/redis-users"
 for user in gateway operator webapi admin; do
-  [ -s "$data/redis-users/$user" ] || (umask 077 && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$data/redis-users/$user")
+  hex_secret "redis-users/$user" >/dev/null
 done
 (umask 077 && sh deploy/base/redis/redis-acl.sh render config/redis-users.acl "$data/redis-users" >"$data/redis/users.acl")
 
@@ -297,14 +303,9 @@ start redis redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$data/redi
 wait_ready redis "$REDIS_PORT"
 
 # The dashboard first, so that the programs' first spans and logs have somewhere to go. Its three keys are
-# files under DATA_DIR (hex: they travel in a URL and an OTLP header), given through the environment.
+# files under DATA_DIR, given through the environment.
 telemetry=()
 if [ "$DASHBOARD" = true ]; then
-  hex_secret() {
-    local file="$data/$1"
-    [ -s "$file" ] || (umask 077 && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$file")
-    cat "$file"
-  }
   dashboard_token=$(hex_secret dashboard-token)
   otlp_key=$(hex_secret dashboard-otlp-key)
   say "starting the Aspire dashboard on http://127.0.0.1:$DASHBOARD_PORT (OTLP/HTTP on 127.0.0.1:$DASHBOARD_OTLP_PORT)"
