@@ -96,6 +96,17 @@ public sealed class RealEditorTests(HeadlessChromium chromium, ITestOutputHelper
                 TimeSpan.FromSeconds(60));
             output.WriteLine($"trace {through.Key}: {string.Join(", ", through.Value.Select(span => $"{span.Service}: {span.Span}"))}");
 
+            // A workspace's terminal shares this machine's loopback: without the keys run.sh keeps, the dashboard's
+            // telemetry API and its OTLP endpoint refuse (neither reads nor forges telemetry).
+            using (var stranger = new HttpClient())
+            {
+                using var read = await stranger.GetAsync(new Uri($"http://127.0.0.1:{platform.Ports["DASHBOARD_PORT"]}/api/telemetry/traces"));
+                using var forge = await stranger.PostAsync(
+                    new Uri($"http://127.0.0.1:{platform.Ports["DASHBOARD_OTLP_PORT"]}/v1/traces"),
+                    new ByteArrayContent([]) { Headers = { ContentType = new("application/x-protobuf") } });
+                Assert.Equal((HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized), (read.StatusCode, forge.StatusCode));
+            }
+
             // What a user of run.sh sees: the printed address signs in, and the trace shows the three programs.
             await using var viewer = await chromium.Browser.NewContextAsync(new() { ViewportSize = new ViewportSize { Width = 1600, Height = 900 } });
             var board = await viewer.NewPageAsync();
