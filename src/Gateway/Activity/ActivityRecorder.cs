@@ -13,7 +13,9 @@ namespace Gateway.Activity;
 /// <see cref="ActivityOptions.FlushInterval"/>, one <c>ZADD activity &lt;unix-s&gt; &lt;sid&gt; ...</c> for the
 /// workspaces that served a request meanwhile or hold an open tunnel (an open editor is in use: the
 /// gateway cannot tell typing from an idle tab). The request path only sets a flag on its route; no lookup,
-/// no allocation, no Redis. When Redis is away a round is dropped and the next one writes again.
+/// no allocation, no Redis. A round that cannot be written (Redis away, restarted, failing over) is kept and
+/// written with the next one, at that round's time: a use is never lost, at worst recorded up to the outage
+/// later than it happened, which delays an idle stop and never brings one forward.
 /// </summary>
 internal sealed partial class ActivityRecorder(
     IConnectionMultiplexer redis,
@@ -28,6 +30,9 @@ internal sealed partial class ActivityRecorder(
 
     private readonly LogBudget _failureLogs = LogBudget.PerSecond(time);
 
+    // Written by the one flushing loop only.
+    private HashSet<string>? _unwritten;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options.CurrentValue;
@@ -41,6 +46,11 @@ internal sealed partial class ActivityRecorder(
         while (await ticks.WaitForNextTickAsync(stoppingToken))
         {
             var used = Collect();
+            if (_unwritten is not null)
+            {
+                used.UnionWith(_unwritten);
+            }
+
             if (used.Count == 0)
             {
                 continue;
@@ -52,9 +62,11 @@ internal sealed partial class ActivityRecorder(
             {
                 SortedSetEntry[] members = [.. used.Select(sid => new SortedSetEntry(sid, now))];
                 await database.SortedSetAddAsync(key, members).WaitAsync(WriteTimeout, stoppingToken);
+                _unwritten = null;
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
+                _unwritten = used;
                 if (!_failureLogs.TryTake(out var suppressed))
                 {
                     continue;
@@ -92,7 +104,7 @@ internal sealed partial class ActivityRecorder(
         return used;
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not record the activity of {Count} workspaces ({Reason}; {Suppressed} similar suppressed); idle stop may come early for them if this lasts")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not record the activity of {Count} workspaces ({Reason}; {Suppressed} similar suppressed); kept for the next round, idle stop may come early for them if this lasts")]
     private partial void LogWriteFailed(int count, string reason, long suppressed);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Refusal}. The activity of {Count} workspaces was not recorded ({Suppressed} similar suppressed); idle stop may come early for them")]

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using System.Net.WebSockets;
 using Gateway.Tests.Infrastructure;
 
@@ -54,8 +55,43 @@ public sealed class ActivityRecorderTests : IClassFixture<QuickActivityGateway>
         Assert.Equal(afterClose, await ScoreAsync(sid));
     }
 
-    private async Task<long?> ScoreAsync(string sid) =>
-        await _env.Writer.ExecuteAsync("ZSCORE", "activity", sid) is string score ? long.Parse(score, CultureInfo.InvariantCulture) : null;
+    [Fact]
+    public async Task Use_while_Redis_is_away_is_recorded_once_it_is_back()
+    {
+        var sid = await _env.RouteAsync(_env.A);
+        using (await _env.Gateway.Client.GetAsync(new Uri($"/ws/{sid}/", UriKind.Relative)))
+        {
+        }
+
+        await Eventually.TrueAsync(async () => await ScoreAsync(sid) is not null, "its activity is written");
+
+        // Redis restarted without persistence: the set is gone, and the rounds while it is away cannot be written.
+        _env.Redis.Terminate();
+        var usedWhileAway = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        using (var cached = await _env.Gateway.Client.GetAsync(new Uri($"/ws/{sid}/", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.OK, cached.StatusCode);
+        }
+
+        await Task.Delay(QuickActivityGateway.FlushInterval * 5);
+        await _env.Redis.RestartAsync();
+
+        // Nobody uses the workspace after Redis is back: only what was kept from the failed rounds can record it.
+        await Eventually.TrueAsync(async () => await ScoreAsync(sid) >= usedWhileAway, "the use while Redis was away is written once it is back", TimeSpan.FromSeconds(10));
+    }
+
+    private async Task<long?> ScoreAsync(string sid)
+    {
+        try
+        {
+            return await _env.Writer.ExecuteAsync("ZSCORE", "activity", sid) is string score ? long.Parse(score, CultureInfo.InvariantCulture) : null;
+        }
+        catch (StackExchange.Redis.RedisConnectionException)
+        {
+            // The tests' client fails fast while it reconnects to a restarted server.
+            return null;
+        }
+    }
 }
 
 /// <summary>A gateway that writes activity every 200 ms instead of every 10 s.</summary>
