@@ -25,10 +25,15 @@ if (args is ["--render", var saved])
     return 0;
 }
 
+if (args.Length > 0 && args[0] is "--faults" or "--soak")
+{
+    return await Bench.Faults.ReliabilityRun.MainAsync(args);
+}
+
 var options = BenchOptions.Parse(args);
 if (options is null)
 {
-    Console.Error.WriteLine("usage: bench [--quick] [--out DIR] [--rate REQ_PER_S] [--targets a,b] [--scenarios startup,http,host,large,upload,ws,wsbig,ws1000,idle,churn,cold,tls] [--seconds N] [--no-build] | bench --render RUN.json");
+    Console.Error.WriteLine("usage: bench [--quick] [--out DIR] [--rate REQ_PER_S] [--targets a,b] [--scenarios startup,http,host,large,upload,ws,wsbig,ws1000,idle,churn,cold,tls] [--seconds N] [--no-build] | bench --render RUN.json | " + Bench.Faults.ReliabilityRun.Usage);
     return 2;
 }
 
@@ -319,7 +324,7 @@ namespace Bench
             ["gateway-commit"] = Safe(() => Run("git", ["-C", repoRoot, "rev-parse", "--short", "HEAD"]).Trim()),
         };
 
-        private static string Safe(Func<string> read)
+        public static string Safe(Func<string> read)
         {
             try
             {

@@ -8,6 +8,16 @@ internal sealed record FreshGateway(Target Target, PinnedProcess Process) : IDis
     public void Dispose() => Process.Dispose();
 }
 
+/// <summary>One of several gateways behind the load balancer; its process changes when it is restarted.</summary>
+internal sealed class Replica(string name, int port, PinnedProcess process)
+{
+    public string Name { get; } = name;
+
+    public int Port { get; } = port;
+
+    public PinnedProcess Process { get; set; } = process;
+}
+
 internal sealed record Target(string Name, string Description, int Port, string HttpPath, int WebSocketPort, string WebSocketPath, PinnedProcess? Process, string Invalidation)
 {
     public bool IsProxy => Process is not null;
@@ -70,6 +80,35 @@ internal sealed class BenchStack : IDisposable
         }
     }
 
+    /// <summary>
+    /// Several gateways sharing one Redis (persisted, so that a restart keeps the routes, as a deployed one does)
+    /// behind HAProxy, with the fixed backends: the stack of the fault and soak scenarios.
+    /// </summary>
+    public static async Task<BenchStack> StartReplicasAsync(string repoRoot, string gatewayDirectory, string runDirectory, int replicas, IReadOnlyDictionary<string, string> gatewaySettings)
+    {
+        var stack = new BenchStack(runDirectory);
+        try
+        {
+            await stack.StartReplicaSetAsync(repoRoot, gatewayDirectory, replicas, gatewaySettings);
+            return stack;
+        }
+        catch
+        {
+            stack.Dispose();
+            throw;
+        }
+    }
+
+    public IReadOnlyList<Replica> Replicas { get; private set; } = [];
+
+    /// <summary>HAProxy's port, where the clients go.</summary>
+    public int BalancerPort { get; private set; }
+
+    /// <summary>HAProxy's statistics page (CSV at <c>/stats;csv</c>): which replicas it sends to.</summary>
+    public int BalancerStatsPort { get; private set; }
+
+    public PinnedProcess RedisServer { get; private set; } = null!;
+
     public void Dispose()
     {
         for (var i = _processes.Count - 1; i >= 0; i--)
@@ -82,7 +121,7 @@ internal sealed class BenchStack : IDisposable
     {
         var baselines = Path.Combine(repoRoot, "bench", "baselines", "openresty");
         RedisPort = Ports.Free();
-        await StartAsync("redis", RedisPort, "redis-server", ["--port", $"{RedisPort}", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
+        await StartRedisAsync(persisted: false);
 
         WriteLargeBodies();
         BackendOnePort = Ports.Free();
@@ -121,6 +160,107 @@ internal sealed class BenchStack : IDisposable
         ];
     }
 
+    private async Task StartReplicaSetAsync(string repoRoot, string gatewayDirectory, int count, IReadOnlyDictionary<string, string> gatewaySettings)
+    {
+        var baselines = Path.Combine(repoRoot, "bench", "baselines", "openresty");
+        RedisPort = Ports.Free();
+        await StartRedisAsync(persisted: true);
+
+        WriteLargeBodies();
+        BackendOnePort = Ports.Free();
+        BackendTwoPort = Ports.Free();
+        Backend = await StartNginxAsync("backend", baselines, BackendOnePort, new() { ["BACKEND_ONE_PORT"] = $"{BackendOnePort}", ["BACKEND_TWO_PORT"] = $"{BackendTwoPort}" });
+        EchoPort = Ports.Free();
+        Echo = await StartAsync("echo", EchoPort, "dotnet", [typeof(BenchStack).Assembly.Location, "echo-server", "--port", $"{EchoPort}"]);
+        await SeedRoutesAsync();
+
+        _gatewayConfig = WriteGatewayConfig(repoRoot);
+        _gatewayDirectory = gatewayDirectory;
+        _gatewaySettings = gatewaySettings;
+        var replicas = new List<Replica>();
+        for (var i = 1; i <= count; i++)
+        {
+            var port = Ports.Free();
+            replicas.Add(new Replica($"g{i}", port, await StartGatewayAsync($"g{i}", port, gatewayDirectory, extra: gatewaySettings)));
+        }
+
+        Replicas = replicas;
+        BalancerPort = Ports.Free();
+        BalancerStatsPort = Ports.Free();
+        var config = Path.Combine(RunDirectory, "haproxy.cfg");
+        var text = File.ReadAllText(Path.Combine(repoRoot, "bench", "balancer", "haproxy.cfg"))
+            .Replace("{{PORT}}", $"{BalancerPort}", StringComparison.Ordinal)
+            .Replace("{{STATS_PORT}}", $"{BalancerStatsPort}", StringComparison.Ordinal)
+            .Replace("{{SERVERS}}", string.Join('\n', replicas.Select(r => $"  server {r.Name} 127.0.0.1:{r.Port} check")), StringComparison.Ordinal);
+        File.WriteAllText(config, text);
+        await StartAsync("haproxy", BalancerPort, "haproxy", ["-db", "-f", config]);
+    }
+
+    private string _gatewayDirectory = "";
+    private IReadOnlyDictionary<string, string>? _gatewaySettings;
+
+    /// <summary>A replica started again on its port after it was killed or stopped.</summary>
+    public async Task RestartAsync(Replica replica)
+    {
+        _processes.Remove(replica.Process);
+        replica.Process.Dispose();
+        replica.Process = await StartGatewayAsync(replica.Name, replica.Port, _gatewayDirectory, extra: _gatewaySettings);
+    }
+
+    /// <summary>Redis stopped as an operator stops it (SIGTERM: the append-only file is synced) and started again on its port.</summary>
+    public async Task RestartRedisAsync(TimeSpan down, Func<Task>? whileDown = null)
+    {
+        RedisServer.Signal("TERM");
+        using (var wait = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+        {
+            await RedisServer.WaitForExitAsync(wait.Token);
+        }
+
+        _processes.Remove(RedisServer);
+        RedisServer.Dispose();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        if (whileDown is not null)
+        {
+            await whileDown();
+        }
+
+        if (down > clock.Elapsed)
+        {
+            await Task.Delay(down - clock.Elapsed);
+        }
+
+        await StartRedisAsync(persisted: true);
+    }
+
+    /// <summary>The echo workspace killed (SIGKILL, as a node that dies) and started again elsewhere: a new port, its route rewritten and announced as the operator does.</summary>
+    public async Task<TimeSpan> MoveEchoAsync(TimeSpan away)
+    {
+        Echo.Signal("KILL");
+        using (var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
+        {
+            await Echo.WaitForExitAsync(wait.Token);
+        }
+
+        var killed = System.Diagnostics.Stopwatch.StartNew();
+        _processes.Remove(Echo);
+        Echo.Dispose();
+        await Task.Delay(away);
+        EchoPort = Ports.Free();
+        Echo = await StartAsync("echo-moved", EchoPort, "dotnet", [typeof(BenchStack).Assembly.Location, "echo-server", "--port", $"{EchoPort}"]);
+        using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{RedisPort}");
+        await redis.GetDatabase().HashSetAsync("hosts", WebSocketSid, $"127.0.0.1:{EchoPort}");
+        await redis.GetDatabase().PublishAsync(StackExchange.Redis.RedisChannel.Literal("routes:changed"), WebSocketSid);
+        return killed.Elapsed;
+    }
+
+    private async Task StartRedisAsync(bool persisted)
+    {
+        string[] persistence = persisted
+            ? ["--save", "", "--appendonly", "yes", "--appendfsync", "always", "--dir", RunDirectory]
+            : ["--save", "", "--appendonly", "no"];
+        RedisServer = await StartAsync("redis", RedisPort, "redis-server", ["--port", $"{RedisPort}", "--bind", "127.0.0.1", .. persistence]);
+    }
+
     /// <summary>Another gateway, started now; stopped when the returned handle is disposed.</summary>
     public async Task<FreshGateway> StartFreshGatewayAsync(string gatewayDirectory)
     {
@@ -133,7 +273,7 @@ internal sealed class BenchStack : IDisposable
     // Only what any operator sets: where its settings are, the signing key, and (for the main one) an HTTPS
     // listener beside the plain one, serving both. No runtime variables (PinnedProcess removes inherited
     // DOTNET_*): what the runtime needs is in the project.
-    private Task<PinnedProcess> StartGatewayAsync(string name, int port, string gatewayDirectory, int? tlsPort = null)
+    private Task<PinnedProcess> StartGatewayAsync(string name, int port, string gatewayDirectory, int? tlsPort = null, IReadOnlyDictionary<string, string>? extra = null)
     {
         var environment = new Dictionary<string, string>
         {
@@ -150,6 +290,11 @@ internal sealed class BenchStack : IDisposable
             environment["Gateway__Tls__Certificates__0__KeyFile"] = Certificate.KeyFile;
         }
 
+        foreach (var (key, value) in extra ?? new Dictionary<string, string>())
+        {
+            environment[key] = value;
+        }
+
         return StartAsync(name, port, Path.Combine(gatewayDirectory, "Gateway"), [], environment);
     }
 
@@ -161,10 +306,16 @@ internal sealed class BenchStack : IDisposable
         var directory = Directory.CreateDirectory(Path.Combine(RunDirectory, "bytes"));
         foreach (var (name, bytes) in LargeBodies)
         {
-            var body = new byte[bytes];
-            new Random(bytes).NextBytes(body);
-            File.WriteAllBytes(Path.Combine(directory.FullName, name), body);
+            File.WriteAllBytes(Path.Combine(directory.FullName, name), LargeBody(bytes));
         }
+    }
+
+    /// <summary>The content served as a large body of that size: a client can check what it got.</summary>
+    public static byte[] LargeBody(int bytes)
+    {
+        var body = new byte[bytes];
+        new Random(bytes).NextBytes(body);
+        return body;
     }
 
     private async Task SeedRoutesAsync()

@@ -4,7 +4,7 @@ namespace Bench.Servers;
 
 /// <summary>
 /// The fixed WebSocket backend: echoes every message on any path; a POST to /upload is read to its end and
-/// answered. Same for every target.
+/// answered with its length and XxHash64, so a client can tell an upload that arrived whole. Same for every target.
 /// </summary>
 internal static class EchoServer
 {
@@ -24,8 +24,8 @@ internal static class EchoServer
         {
             if (HttpMethods.IsPost(context.Request.Method) && context.Request.Path.StartsWithSegments("/upload"))
             {
-                await DrainAsync(context.Request.BodyReader);
-                await context.Response.WriteAsync("stored\n");
+                var (length, hash) = await DrainAsync(context.Request.BodyReader);
+                await context.Response.WriteAsync($"stored {length} {hash:x16}\n");
                 return;
             }
 
@@ -59,15 +59,23 @@ internal static class EchoServer
         await app.RunAsync();
     }
 
-    private static async Task DrainAsync(System.IO.Pipelines.PipeReader body)
+    private static async Task<(long Length, ulong Hash)> DrainAsync(System.IO.Pipelines.PipeReader body)
     {
+        var hash = new System.IO.Hashing.XxHash64();
+        long length = 0;
         while (true)
         {
             var read = await body.ReadAsync();
+            foreach (var segment in read.Buffer)
+            {
+                hash.Append(segment.Span);
+            }
+
+            length += read.Buffer.Length;
             body.AdvanceTo(read.Buffer.End);
             if (read.IsCompleted)
             {
-                return;
+                return (length, hash.GetCurrentHashAsUInt64());
             }
         }
     }

@@ -73,6 +73,35 @@ internal sealed class PinnedProcess : IDisposable
         return TimeSpan.FromMilliseconds(ticks * 10);
     }
 
+    /// <summary>Sends a signal by name (KILL, TERM, STOP, CONT), as an operator or the kernel would.</summary>
+    public void Signal(string name)
+    {
+        using var kill = Process.Start("kill", ["-" + name, Pid.ToString(CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
+    public Task WaitForExitAsync(CancellationToken cancellationToken) => _process.WaitForExitAsync(cancellationToken);
+
+    /// <summary>Threads, open descriptors and, of those, sockets: what a leak grows (from /proc).</summary>
+    public (int Threads, int Descriptors, HashSet<long> SocketInodes) Handles()
+    {
+        var threads = Directory.GetDirectories($"/proc/{Pid}/task").Length;
+        var inodes = new HashSet<long>();
+        var descriptors = 0;
+        foreach (var fd in Directory.EnumerateFileSystemEntries($"/proc/{Pid}/fd"))
+        {
+            descriptors++;
+            var target = new FileInfo(fd).LinkTarget;
+            if (target is not null && target.StartsWith("socket:[", StringComparison.Ordinal)
+                && long.TryParse(target.AsSpan(8, target.Length - 9), CultureInfo.InvariantCulture, out var inode))
+            {
+                inodes.Add(inode);
+            }
+        }
+
+        return (threads, descriptors, inodes);
+    }
+
     public void Dispose()
     {
         if (!_process.HasExited)
