@@ -21,7 +21,8 @@ internal static class FaultScenario
         ? new TrafficShape(WebSockets: 60, MessageInterval: TimeSpan.FromMilliseconds(500), PageClients: 4, PagePause: TimeSpan.FromMilliseconds(25))
         : new TrafficShape(WebSockets: 300, MessageInterval: TimeSpan.FromMilliseconds(500), PageClients: 8, PagePause: TimeSpan.FromMilliseconds(25));
 
-    public static async Task<ReliabilityReport> RunAsync(string repoRoot, string gatewayDirectory, string runDirectory, bool quick, Dictionary<string, string> machine, Dictionary<string, string> versions)
+    /// <param name="buildDirectory">Where the operator, the web API and the stand-in editor were published (<see cref="ControlPlane.Publish"/>).</param>
+    public static async Task<ReliabilityReport> RunAsync(string repoRoot, string gatewayDirectory, string buildDirectory, string runDirectory, bool quick, Dictionary<string, string> machine, Dictionary<string, string> versions)
     {
         var shape = Shape(quick);
         var steady = TimeSpan.FromSeconds(quick ? 5 : 15);
@@ -53,6 +54,10 @@ internal static class FaultScenario
             await RestartRedisAsync(run, rows, checks);
             await HangRedisAsync(run, rows, checks);
             await MoveWorkspaceAsync(run, rows, checks);
+            using (var plane = await ControlPlane.StartAsync(repoRoot, buildDirectory, runDirectory, run.Stack.RedisPort, run.Stack.BalancerPort))
+            {
+                await ControlPlaneFaults.RunAsync(run, plane, rows, checks);
+            }
 
             var after = recorder.BeginPhase("after the faults");
             await Task.Delay(steady);

@@ -53,6 +53,11 @@ internal static class ReliabilityRun
         {
             Console.WriteLine("== publishing the gateway (Release)");
             Tools.Run("dotnet", ["publish", Path.Combine(repoRoot, "src", "Gateway"), "-c", "Release", "-o", gatewayDirectory, "--nologo", "-v", "q"]);
+            if (kind == "faults")
+            {
+                Console.WriteLine("== publishing the operator, the web API and the stand-in editor (Release)");
+                Servers.ControlPlane.Publish(repoRoot, work);
+            }
         }
 
         var runDirectory = Path.Combine(work, $"{kind}-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
@@ -61,7 +66,7 @@ internal static class ReliabilityRun
         var versions = Tools.Versions(repoRoot);
         versions["haproxy"] = Tools.Safe(() => Tools.Run("haproxy", ["-v"]).Split('\n')[0].Split(" - ")[0].Trim());
         var report = kind == "faults"
-            ? await FaultScenario.RunAsync(repoRoot, gatewayDirectory, runDirectory, quick, Tools.Machine(), versions)
+            ? await FaultScenario.RunAsync(repoRoot, gatewayDirectory, work, runDirectory, quick, Tools.Machine(), versions)
             : await SoakScenario.RunAsync(repoRoot, gatewayDirectory, runDirectory, TimeSpan.FromMinutes(minutes ?? (quick ? 2 : 30)), Tools.Machine(), versions);
 
         var outDirectory = output ?? Path.Combine(repoRoot, "bench", quick ? ".out" : "results");
