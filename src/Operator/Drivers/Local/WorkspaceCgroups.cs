@@ -50,11 +50,7 @@ internal sealed partial class WorkspaceCgroups
         try
         {
             Directory.CreateDirectory(group);
-            if (Populated(group))
-            {
-                KillAll(group);
-                WaitEmpty(group, EmptyWithin);
-            }
+            Empty(group);
 
             return Path.Combine(group, "cgroup.procs");
         }
@@ -80,12 +76,8 @@ internal sealed partial class WorkspaceCgroups
 
         try
         {
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            while (Populated(group) && clock.Elapsed < EmptyWithin)
-            {
-                KillAll(group);
-                await Task.Delay(20);
-            }
+            // Off the caller's thread: a group that resists (a process in uninterruptible sleep) is waited for.
+            await Task.Run(() => Empty(group));
 
             // A cgroup with no process left is removed with rmdir (its files cannot be deleted one by one).
             Directory.Delete(group);
@@ -139,10 +131,11 @@ internal sealed partial class WorkspaceCgroups
         }
     }
 
-    private static void WaitEmpty(string group, TimeSpan within)
+    /// <summary>Kills what is in the group until it is empty, for at most <see cref="EmptyWithin"/> (a fork may race a kill).</summary>
+    private static void Empty(string group)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (Populated(group) && clock.Elapsed < within)
+        while (Populated(group) && clock.Elapsed < EmptyWithin)
         {
             KillAll(group);
             Thread.Sleep(20);
