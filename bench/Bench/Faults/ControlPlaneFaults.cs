@@ -33,7 +33,8 @@ internal static class ControlPlaneFaults
             run.Mark("operator killed (kill -9) while 6 workspaces start; started again 1 s later");
             var clock = Stopwatch.StartNew();
             var asked = users.Select(u => Task.Run(() => u.CreateAsync())).ToList();
-            await Task.Delay(300);
+            // Mid-start: some editors launched by the operator about to die, the others not yet.
+            await Eventually(() => Task.FromResult(EditorCount(plane) >= Users / 2), TimeSpan.FromSeconds(20));
             var editorsAtKill = EditorCount(plane);
             plane.Operator.Signal("KILL");
             await Task.Delay(TimeSpan.FromSeconds(1));
@@ -164,17 +165,18 @@ internal static class ControlPlaneFaults
             return true;
         });
 
-    private static async Task<bool> Eventually(Func<Task<bool>> condition)
+    private static async Task<bool> Eventually(Func<Task<bool>> condition, TimeSpan? patience = null)
     {
         var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < Patience)
+        while (clock.Elapsed < (patience ?? Patience))
         {
             if (await condition())
             {
                 return true;
             }
 
-            await Task.Delay(250);
+            // Fast where the moment matters (a kill mid-start); the platform's own pace otherwise.
+            await Task.Delay(patience is null ? 250 : 20);
         }
 
         return false;

@@ -9,7 +9,8 @@ namespace Bench.Faults;
 /// <summary>
 /// <c>bench/run.sh --faults</c>: three gateways behind HAProxy carrying editor-like traffic, and one fault after
 /// another under it: a replica killed, a rolling restart, a route moved, Redis restarted and hung, a workspace
-/// killed and started elsewhere. Each is checked against what a user should see (the targets in the report).
+/// killed and started elsewhere, the operator and the web API killed mid-start. Each is checked against what a
+/// user should see (the targets in the report).
 /// </summary>
 internal static class FaultScenario
 {
@@ -73,6 +74,8 @@ internal static class FaultScenario
             await run.DisposeAsync();
         }
 
+        var errors = ErrorsLogged(runDirectory);
+        checks.Add(Check("no program logs an error through it all (every fault here is one the platform is built to ride out)", "0 Error or Critical lines", errors.Count == 0, errors.Count == 0 ? "none" : string.Join("; ", errors.Take(5))));
         var all = rows.Sum(r => r.Succeeded + r.Retried + r.RetryableAnswers + r.Failed);
         checks.Add(Check("no data lost: every upload stored whole, every page and echo as sent", "0 wrong answers", rows.Sum(r => r.Corrupted) == 0, $"{rows.Sum(r => r.Corrupted)} of {all:N0} requests and {rows.Sum(r => r.Messages):N0} echoes"));
 
@@ -319,6 +322,25 @@ internal static class FaultScenario
         }
 
         return double.PositiveInfinity;
+    }
+
+    /// <summary>Error and Critical lines of the gateways', the operator's and the web API's logs (JSON lines), as "file: message".</summary>
+    private static List<string> ErrorsLogged(string runDirectory)
+    {
+        var found = new List<string>();
+        foreach (var log in Directory.EnumerateFiles(runDirectory, "*.log"))
+        {
+            foreach (var line in File.ReadLines(log))
+            {
+                if (line.Contains("\"LogLevel\":\"Error\"", StringComparison.Ordinal) || line.Contains("\"LogLevel\":\"Critical\"", StringComparison.Ordinal))
+                {
+                    using var entry = System.Text.Json.JsonDocument.Parse(line);
+                    found.Add($"{Path.GetFileName(log)}: {entry.RootElement.GetProperty("Message").GetString()}");
+                }
+            }
+        }
+
+        return found;
     }
 
     private static string Hows(IReadOnlyCollection<Disconnect> disconnects) =>

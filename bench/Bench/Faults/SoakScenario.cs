@@ -94,7 +94,7 @@ internal static class SoakScenario
 
         // A leak grows with time at a steady load; a load that grows is not a leak (and says the run is not steady).
         var flatTraffic = Math.Abs(messages.PerMinute) <= 0.05 * Math.Max(1, Mean(steady, p => p.Messages));
-        checks.Add(new("the load is steady (what the slopes below are read against)", "messages per second within ±5% per minute", $"{messages.PerMinute:+0.0;-0.0} per minute on {Mean(steady, p => p.Messages):F0}/s", flatTraffic));
+        checks.Add(new("the load is steady (what the slopes below are read against)", "messages per second within ±5% per minute", $"{messages.PerMinute:+0.0;-0.0;0} per minute on {Mean(steady, p => p.Messages):F0}/s", flatTraffic));
         foreach (var slope in slopes.Skip(3))
         {
             var mean = Mean(steady, slope.Quantity.Contains("descriptors", StringComparison.Ordinal) ? p => p.Descriptors : p => p.WorkspaceConnections);

@@ -170,7 +170,7 @@ internal sealed class KestrelBehind : IAsyncDisposable
         {
             await clientInput.CopyToAsync(_requests.Writer);
         }
-        catch (Exception ex) when (ex is IOException or ConnectionResetException or ConnectionAbortedException or InvalidOperationException)
+        catch (Exception ex) when (EndsTheConnection(ex))
         {
         }
         finally
@@ -182,10 +182,15 @@ internal sealed class KestrelBehind : IAsyncDisposable
         {
             await outbound;
         }
-        catch (Exception ex) when (ex is IOException or ConnectionResetException or ConnectionAbortedException or InvalidOperationException)
+        catch (Exception ex) when (EndsTheConnection(ex))
         {
         }
     }
+
+    // A stopping server cancels the pending read of every connection (an idle one included): the end of this one,
+    // like a reset or an abort, not an error for Kestrel to log.
+    private static bool EndsTheConnection(Exception ex) =>
+        ex is IOException or ConnectionResetException or ConnectionAbortedException or InvalidOperationException or OperationCanceledException;
 
     public async ValueTask DisposeAsync()
     {

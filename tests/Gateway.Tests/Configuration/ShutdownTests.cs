@@ -224,4 +224,42 @@ public sealed class ShutdownTests(GatewayWithBackends env) : IClassFixture<Gatew
         Assert.True(exitedAfter < TimeSpan.FromSeconds(5), $"exited {exitedAfter.TotalSeconds:F1} s after SIGTERM (drain time 30 s); reconnects: {string.Join(", ", answers)}");
         Assert.Equal(0, gateway.Process.ExitCode);
     }
+
+    // A load balancer's connection carries its own probes (Kestrel's, behind the fast path) and then a request the
+    // fast path hands over with the rest of the connection. Idle at SIGTERM, it must end as quietly as any other:
+    // an error in the log at every rolling restart would page someone for nothing.
+    [Fact]
+    public async Task Sigterm_ends_a_connection_handed_to_Kestrel_without_an_error_in_the_log()
+    {
+        await using var gateway = GatewayProcess.Start(("Gateway__Redis__Configuration", env.Redis.Configuration));
+        await gateway.WhenServingAsync(client => client.GetAsync(new Uri("/healthz", UriKind.Relative)));
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(gateway.Client.BaseAddress!.Host, gateway.Client.BaseAddress.Port);
+        var stream = client.GetStream();
+        var host = gateway.Client.BaseAddress.Authority;
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(
+            $"GET /healthz HTTP/1.1\r\nHost: {host}\r\n\r\nPOST /nowhere HTTP/1.1\r\nHost: {host}\r\nContent-Length: 2\r\n\r\nhi"));
+        var answers = "";
+        var buffer = new byte[4096];
+        while (System.Text.RegularExpressions.Regex.Count(answers, "HTTP/1.1 ") < 2)
+        {
+            var read = await stream.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.True(read > 0, $"closed after: {answers}");
+            answers += System.Text.Encoding.ASCII.GetString(buffer, 0, read);
+        }
+
+        using (var kill = Process.Start("kill", ["-TERM", gateway.Process.Id.ToString(CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        await gateway.Process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(15));
+        // The rest of the second answer's body, then the end of the connection.
+        while (await stream.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(5)) > 0)
+        {
+        }
+
+        Assert.DoesNotContain(gateway.LogEntries, entry => entry.Level is "Error" or "Critical");
+        Assert.Equal(0, gateway.Process.ExitCode);
+    }
 }
