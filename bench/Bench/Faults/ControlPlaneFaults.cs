@@ -48,11 +48,7 @@ internal static class ControlPlaneFaults
             await AgreeAsync(run, plane, users, checks, "after the operator's kill");
 
             // The web API killed while the same workspaces, stopped, are being started again.
-            foreach (var user in users)
-            {
-                await user.CallAsync(HttpMethod.Post, $"/api/workspaces/{user.Sid}/stop", expectRunning: false);
-            }
-
+            await Task.WhenAll(users.Select(u => u.CallAsync(HttpMethod.Post, $"/api/workspaces/{u.Sid}/stop", expectRunning: false)));
             await AllAsync(users, "Stopped");
             users.ForEach(u => u.ResetCounts());
             phase = run.Recorder.BeginPhase("web API killed -9 mid-start");
@@ -73,18 +69,13 @@ internal static class ControlPlaneFaults
             await AgreeAsync(run, plane, users, checks, "after the web API's kill");
 
             // Stopped and deleted, as a user does: nothing of them may be left.
-            foreach (var user in users)
-            {
-                await user.CallAsync(HttpMethod.Post, $"/api/workspaces/{user.Sid}/stop", expectRunning: false);
-            }
-
+            run.Mark("the 6 workspaces stopped and deleted");
+            await Task.WhenAll(users.Select(u => u.CallAsync(HttpMethod.Post, $"/api/workspaces/{u.Sid}/stop", expectRunning: false)));
             await AllAsync(users, "Stopped");
-            foreach (var user in users)
-            {
-                await user.CallAsync(HttpMethod.Delete, $"/api/workspaces/{user.Sid}", expectRunning: false);
-            }
+            await Task.WhenAll(users.Select(u => u.CallAsync(HttpMethod.Delete, $"/api/workspaces/{u.Sid}", expectRunning: false)));
 
             var gone = await Eventually(async () => (await OperatorListAsync(plane)).Count == 0);
+            run.Mark(gone ? "the operator lists none of them" : "the operator still lists some of them");
             await Task.Delay(TimeSpan.FromSeconds(1));
             var left = Leftovers(plane);
             var routes = 0;

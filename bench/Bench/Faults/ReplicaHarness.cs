@@ -63,6 +63,21 @@ internal sealed class ReplicaHarness : IAsyncDisposable
                 await stats.WaitUntilUpAsync(replica.Name, TimeSpan.FromSeconds(30));
             }
 
+            // Each replica has looked both workspaces up once before the editors arrive all at once: on the one
+            // shared core a cold replica's first lookups can outlast Gateway:Redis:LookupTimeout and be refused
+            // (503, retried), and its share of the sockets would go to the others.
+            foreach (var replica in stack.Replicas)
+            {
+                foreach (var sid in new[] { BenchStack.HttpSid, BenchStack.WebSocketSid })
+                {
+                    using var warm = new RawHttpConnection(replica.Port, $"/ws/{sid}/");
+                    for (var i = 0; i < 20 && await warm.SendAsync(CancellationToken.None) != 200; i++)
+                    {
+                        await Task.Delay(50);
+                    }
+                }
+            }
+
             // AbortOnConnectFail off: the scenarios restart and hang this Redis; the harness's own reads wait it out.
             var redis = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{stack.RedisPort},abortConnect=false,connectRetry=10");
             return new ReplicaHarness(stack, redis, shape);
