@@ -43,7 +43,7 @@ var gatewayDirectory = Path.Combine(work, "gateway");
 if (!options.NoBuild)
 {
     Console.WriteLine("== publishing the gateway (Release)");
-    Tools.Run("dotnet", ["publish", Path.Combine(repoRoot, "src", "Gateway"), "-c", "Release", "-o", gatewayDirectory, "--nologo", "-v", "q"]);
+    Tools.Publish(repoRoot, "src/Gateway", gatewayDirectory);
 }
 
 var runDirectory = Path.Combine(work, "run-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
@@ -298,6 +298,10 @@ namespace Bench
 
             return output.Result + error;
         }
+
+        /// <summary><c>dotnet publish</c> of a project of the repository in Release, as the Dockerfile builds it.</summary>
+        public static void Publish(string repoRoot, string project, string directory) =>
+            Run("dotnet", ["publish", Path.Combine(repoRoot, project), "-c", "Release", "-o", directory, "--nologo", "-v", "q"]);
 
         public static Dictionary<string, string> Machine()
         {

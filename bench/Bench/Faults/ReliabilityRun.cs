@@ -52,7 +52,7 @@ internal static class ReliabilityRun
         if (!noBuild)
         {
             Console.WriteLine("== publishing the gateway (Release)");
-            Tools.Run("dotnet", ["publish", Path.Combine(repoRoot, "src", "Gateway"), "-c", "Release", "-o", gatewayDirectory, "--nologo", "-v", "q"]);
+            Tools.Publish(repoRoot, "src/Gateway", gatewayDirectory);
             if (kind == "faults")
             {
                 Console.WriteLine("== publishing the operator, the web API and the stand-in editor (Release)");

@@ -123,15 +123,7 @@ internal sealed class BenchStack : IDisposable
         RedisPort = Ports.Free();
         await StartRedisAsync(persisted: false);
 
-        WriteLargeBodies();
-        BackendOnePort = Ports.Free();
-        BackendTwoPort = Ports.Free();
-        Backend = await StartNginxAsync("backend", baselines, BackendOnePort, new() { ["BACKEND_ONE_PORT"] = $"{BackendOnePort}", ["BACKEND_TWO_PORT"] = $"{BackendTwoPort}" });
-
-        EchoPort = Ports.Free();
-        Echo = await StartAsync("echo", EchoPort, "dotnet", [typeof(BenchStack).Assembly.Location, "echo-server", "--port", $"{EchoPort}"]);
-
-        await SeedRoutesAsync();
+        await StartBackendsAsync(baselines);
 
         Certificate = BenchCertificate.Write(RunDirectory);
         _gatewayConfig = WriteGatewayConfig(repoRoot);
@@ -166,13 +158,7 @@ internal sealed class BenchStack : IDisposable
         RedisPort = Ports.Free();
         await StartRedisAsync(persisted: true);
 
-        WriteLargeBodies();
-        BackendOnePort = Ports.Free();
-        BackendTwoPort = Ports.Free();
-        Backend = await StartNginxAsync("backend", baselines, BackendOnePort, new() { ["BACKEND_ONE_PORT"] = $"{BackendOnePort}", ["BACKEND_TWO_PORT"] = $"{BackendTwoPort}" });
-        EchoPort = Ports.Free();
-        Echo = await StartAsync("echo", EchoPort, "dotnet", [typeof(BenchStack).Assembly.Location, "echo-server", "--port", $"{EchoPort}"]);
-        await SeedRoutesAsync();
+        await StartBackendsAsync(baselines);
 
         _gatewayConfig = WriteGatewayConfig(repoRoot);
         _gatewayDirectory = gatewayDirectory;
@@ -194,6 +180,18 @@ internal sealed class BenchStack : IDisposable
             .Replace("{{SERVERS}}", string.Join('\n', replicas.Select(r => $"  server {r.Name} 127.0.0.1:{r.Port} check")), StringComparison.Ordinal);
         File.WriteAllText(config, text);
         await StartAsync("haproxy", BalancerPort, "haproxy", ["-db", "-f", config]);
+    }
+
+    /// <summary>The fixed workspaces every stack routes to: nginx's two HTTP backends and the WebSocket echo, with their routes.</summary>
+    private async Task StartBackendsAsync(string baselines)
+    {
+        WriteLargeBodies();
+        BackendOnePort = Ports.Free();
+        BackendTwoPort = Ports.Free();
+        Backend = await StartNginxAsync("backend", baselines, BackendOnePort, new() { ["BACKEND_ONE_PORT"] = $"{BackendOnePort}", ["BACKEND_TWO_PORT"] = $"{BackendTwoPort}" });
+        EchoPort = Ports.Free();
+        Echo = await StartAsync("echo", EchoPort, "dotnet", [typeof(BenchStack).Assembly.Location, "echo-server", "--port", $"{EchoPort}"]);
+        await SeedRoutesAsync();
     }
 
     private string _gatewayDirectory = "";

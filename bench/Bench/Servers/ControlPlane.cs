@@ -67,7 +67,7 @@ internal sealed class ControlPlane : IDisposable
     {
         foreach (var (project, folder) in new[] { ("src/Operator", "operator"), ("src/WebApi", "webapi"), ("tests/FakeCodeServer", "editor") })
         {
-            Tools.Run("dotnet", ["publish", Path.Combine(repoRoot, project), "-c", "Release", "-o", Path.Combine(buildDirectory, folder), "--nologo", "-v", "q"]);
+            Tools.Publish(repoRoot, project, Path.Combine(buildDirectory, folder));
         }
     }
 
